@@ -1,0 +1,59 @@
+#include <filesystem>
+#include <string>
+
+#include <unistd.h>
+
+#include "common/crc32c.h"
+#include "common/fs.h"
+#include "common/hex.h"
+#include "gtest/gtest.h"
+
+namespace signaldb {
+namespace {
+
+TEST(HexTest, RoundTripsAndRejectsBadDigits) {
+  std::string bytes("\x00\x01\xab\xff", 4);
+  EXPECT_EQ(HexEncode(bytes), "0001abff");
+  EXPECT_EQ(HexDecode("0001ABff").value(), bytes);
+  EXPECT_FALSE(HexDecode("abc").has_value());
+  EXPECT_FALSE(HexDecode("zz").has_value());
+}
+
+TEST(Base64Test, MatchesKnownVectors) {
+  EXPECT_EQ(Base64Encode("f"), "Zg==");
+  EXPECT_EQ(Base64Encode("fo"), "Zm8=");
+  EXPECT_EQ(Base64Encode("foobar"), "Zm9vYmFy");
+  EXPECT_EQ(Base64Decode("Zm9vYg==").value(), "foob");
+  EXPECT_FALSE(Base64Decode("Zm9v*").has_value());
+}
+
+TEST(Crc32cTest, MatchesStandardCheckValue) {
+  EXPECT_EQ(crc32c::Value("123456789"), 0xe3069283u);
+  // 32 bytes of zeros, from RFC 3720 B.4.
+  EXPECT_EQ(crc32c::Value(std::string(32, '\0')), 0x8a9136aau);
+  std::string long_text(1000, 'x');
+  EXPECT_EQ(crc32c::Extend(crc32c::Value(long_text.substr(0, 333)), long_text.substr(333)),
+            crc32c::Value(long_text));
+  uint32_t c = crc32c::Value("abc");
+  EXPECT_NE(crc32c::Mask(c), c);
+  EXPECT_EQ(crc32c::Unmask(crc32c::Mask(c)), c);
+}
+
+TEST(FileSystemTest, AtomicWriteReplacesContent) {
+  auto dir = std::filesystem::temp_directory_path() / ("sdb_fs_test_" + std::to_string(::getpid()));
+  FileSystem* fs = DefaultFileSystem();
+  ASSERT_TRUE(fs->CreateDirs(dir.string()).ok());
+  std::string path = (dir / "f").string();
+  ASSERT_TRUE(fs->WriteFileAtomic(path, "one").ok());
+  ASSERT_TRUE(fs->WriteFileAtomic(path, "two").ok());
+  EXPECT_EQ(fs->ReadFile(path).value(), "two");
+  EXPECT_FALSE(fs->Exists(path + ".tmp"));
+  auto names = fs->ListDir(dir.string());
+  ASSERT_TRUE(names.ok());
+  EXPECT_EQ(names->size(), 1u);
+  EXPECT_EQ(fs->ReadFile((dir / "missing").string()).status().code(), absl::StatusCode::kNotFound);
+  std::filesystem::remove_all(dir);
+}
+
+}  // namespace
+}  // namespace signaldb

@@ -1,0 +1,20 @@
+// Hex and base64 codecs for ids and bytes values. Ids are stored as lowercase
+// hex; Tempo's JSON carries bytes as base64.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace signaldb {
+
+// Lowercase hex of `bytes`.
+std::string HexEncode(std::string_view bytes);
+// Decodes case-insensitive hex; nullopt on an odd length or a non-hex digit.
+std::optional<std::string> HexDecode(std::string_view hex);
+// Standard base64 with padding.
+std::string Base64Encode(std::string_view bytes);
+std::optional<std::string> Base64Decode(std::string_view text);
+
+}  // namespace signaldb

@@ -1,0 +1,272 @@
+#include "config/config.h"
+
+#include <charconv>
+#include <cstdlib>
+#include <filesystem>
+#include <functional>
+#include <toml++/toml.h>
+
+#include "common/strings.h"
+#include "common/status_macros.h"
+
+extern char** environ;
+
+namespace signaldb {
+namespace {
+
+bool ParseDouble(std::string_view s, double* out) {
+  auto r = std::from_chars(s.data(), s.data() + s.size(), *out);
+  return r.ec == std::errc() && r.ptr == s.data() + s.size();
+}
+
+// One configuration key: its dotted name and how to set it from text or TOML.
+struct Key {
+  std::string name;
+  std::function<absl::Status(Config&, const std::string&)> set_text;
+};
+
+absl::Status SetString(std::string& out, const std::string& v) {
+  out = v;
+  return absl::OkStatus();
+}
+
+std::vector<Key> BuildKeys() {
+  auto str = [](std::string Config::*field) {
+    return [field](Config& c, const std::string& v) { return SetString(c.*field, v); };
+  };
+  auto addr = [](std::function<std::string&(Config&)> get) {
+    return [get](Config& c, const std::string& v) -> absl::Status {
+      if (auto st = ValidateAddress(v); !st.ok()) return st;
+      get(c) = v;
+      return absl::OkStatus();
+    };
+  };
+  auto size = [](std::function<uint64_t&(Config&)> get) {
+    return [get](Config& c, const std::string& v) -> absl::Status {
+      auto s = ParseSize(v);
+      if (!s.ok()) return s.status();
+      get(c) = *s;
+      return absl::OkStatus();
+    };
+  };
+  auto count = [](std::function<uint64_t&(Config&)> get) {
+    return [get](Config& c, const std::string& v) -> absl::Status {
+      uint64_t n;
+      if (!ParseInt(std::string_view(v), &n)) return absl::InvalidArgumentError(StrCat("expected a non-negative integer, got '", v, "'"));
+      get(c) = n;
+      return absl::OkStatus();
+    };
+  };
+  auto duration = [](std::function<std::chrono::milliseconds&(Config&)> get) {
+    return [get](Config& c, const std::string& v) -> absl::Status {
+      auto d = ParseDuration(v);
+      if (!d.ok()) return d.status();
+      get(c) = *d;
+      return absl::OkStatus();
+    };
+  };
+  return {
+      {"data_dir", str(&Config::data_dir)},
+      {"acceptor.grpc_addr", addr([](Config& c) -> std::string& { return c.acceptor.grpc_addr; })},
+      {"acceptor.http_addr", addr([](Config& c) -> std::string& { return c.acceptor.http_addr; })},
+      {"acceptor.max_message_bytes", size([](Config& c) -> uint64_t& { return c.acceptor.max_message_bytes; })},
+      {"router.http_addr", addr([](Config& c) -> std::string& { return c.router.http_addr; })},
+      {"wal.dir", [](Config& c, const std::string& v) { return SetString(c.wal.dir, v); }},
+      {"wal.segment_size", size([](Config& c) -> uint64_t& { return c.wal.segment_size; })},
+      {"wal.flush_interval", duration([](Config& c) -> std::chrono::milliseconds& { return c.wal.flush_interval; })},
+      {"storage.dsn", [](Config& c, const std::string& v) -> absl::Status {
+         if (!v.empty() && !StartsWith(v, "file://")) {
+           return absl::InvalidArgumentError(StrCat("unsupported storage DSN '", v, "' (supported: file://PATH)"));
+         }
+         c.storage.dsn = v;
+         return absl::OkStatus();
+       }},
+      {"writer.flush_interval", duration([](Config& c) -> std::chrono::milliseconds& { return c.writer.flush_interval; })},
+      {"writer.max_buffer_rows", count([](Config& c) -> uint64_t& { return c.writer.max_buffer_rows; })},
+      {"query.timeout", duration([](Config& c) -> std::chrono::milliseconds& { return c.query.timeout; })},
+      {"query.max_rows", count([](Config& c) -> uint64_t& { return c.query.max_rows; })},
+      {"log.level", [](Config& c, const std::string& v) -> absl::Status {
+         static const char* kLevels[] = {"trace", "debug", "info", "warn", "error", "critical", "off"};
+         for (const char* l : kLevels) {
+           if (v == l) return SetString(c.log.level, v);
+         }
+         return absl::InvalidArgumentError(StrCat("unknown log level '", v, "' (trace|debug|info|warn|error|critical|off)"));
+       }},
+  };
+}
+
+const std::vector<Key>& Keys() {
+  static const std::vector<Key> keys = BuildKeys();
+  return keys;
+}
+
+const Key* FindKey(const std::string& name) {
+  for (const auto& k : Keys()) {
+    if (k.name == name) return &k;
+  }
+  return nullptr;
+}
+
+absl::Status Apply(Config& c, const std::string& name, const std::string& value,
+                   const std::string& origin) {
+  const Key* key = FindKey(name);
+  if (key == nullptr) {
+    return absl::InvalidArgumentError(StrCat(origin, ": unknown configuration key '", name, "'"));
+  }
+  if (auto st = key->set_text(c, value); !st.ok()) {
+    return absl::InvalidArgumentError(StrCat(origin, ": invalid value for '", name, "': ", st.message()));
+  }
+  return absl::OkStatus();
+}
+
+// Renders a TOML leaf as the text the key parsers take.
+std::optional<std::string> LeafText(const toml::node& node) {
+  if (auto s = node.as_string()) return s->get();
+  if (auto i = node.as_integer()) return std::to_string(i->get());
+  if (auto b = node.as_boolean()) return b->get() ? "true" : "false";
+  if (auto f = node.as_floating_point()) return std::to_string(f->get());
+  return std::nullopt;
+}
+
+absl::Status WalkToml(Config& c, const toml::table& table, const std::string& prefix,
+                      const std::string& origin) {
+  for (const auto& [k, node] : table) {
+    std::string name = prefix.empty() ? std::string(k.str()) : StrCat(prefix, ".", k.str());
+    if (const auto* sub = node.as_table()) {
+      if (auto st = WalkToml(c, *sub, name, origin); !st.ok()) return st;
+      continue;
+    }
+    auto text = LeafText(node);
+    if (!text) {
+      if (FindKey(name) == nullptr) {
+        return absl::InvalidArgumentError(StrCat(origin, ": unknown configuration key '", name, "'"));
+      }
+      return absl::InvalidArgumentError(StrCat(origin, ": invalid value for '", name, "': expected a string or number"));
+    }
+    if (auto st = Apply(c, name, *text, origin); !st.ok()) return st;
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::Status ValidateAddress(const std::string& addr) {
+  auto colon = addr.rfind(':');
+  if (colon == std::string::npos) {
+    return absl::InvalidArgumentError(StrCat("address '", addr, "' is not host:port"));
+  }
+  std::string port = addr.substr(colon + 1);
+  int p = -1;
+  auto [ptr, ec] = std::from_chars(port.data(), port.data() + port.size(), p);
+  if (port.empty() || ec != std::errc() || ptr != port.data() + port.size() || p < 0 || p > 65535) {
+    return absl::InvalidArgumentError(StrCat("address '", addr, "' has an invalid port"));
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::chrono::milliseconds> ParseDuration(const std::string& text) {
+  std::string_view t = Trim(text);
+  size_t i = 0;
+  while (i < t.size() && (std::isdigit(static_cast<unsigned char>(t[i])) || t[i] == '.')) ++i;
+  double n;
+  if (i == 0 || !ParseDouble(t.substr(0, i), &n) || n < 0) {
+    return absl::InvalidArgumentError(StrCat("invalid duration '", text, "' (e.g. 500ms, 5s, 1m)"));
+  }
+  std::string_view unit = t.substr(i);
+  double ms;
+  if (unit.empty() || unit == "s") {
+    ms = n * 1000;
+  } else if (unit == "ms") {
+    ms = n;
+  } else if (unit == "m") {
+    ms = n * 60000;
+  } else if (unit == "h") {
+    ms = n * 3600000;
+  } else {
+    return absl::InvalidArgumentError(StrCat("invalid duration unit in '", text, "' (ms, s, m, h)"));
+  }
+  return std::chrono::milliseconds(static_cast<int64_t>(ms));
+}
+
+absl::StatusOr<uint64_t> ParseSize(const std::string& text) {
+  std::string_view t = Trim(text);
+  size_t i = 0;
+  while (i < t.size() && std::isdigit(static_cast<unsigned char>(t[i]))) ++i;
+  uint64_t n;
+  if (i == 0 || !ParseInt(t.substr(0, i), &n)) {
+    return absl::InvalidArgumentError(StrCat("invalid size '", text, "' (e.g. 65536, 64KiB, 64MiB)"));
+  }
+  std::string unit = ToLower(Trim(t.substr(i)));
+  uint64_t mul;
+  if (unit.empty() || unit == "b") mul = 1;
+  else if (unit == "kib" || unit == "kb" || unit == "k") mul = 1ull << 10;
+  else if (unit == "mib" || unit == "mb" || unit == "m") mul = 1ull << 20;
+  else if (unit == "gib" || unit == "gb" || unit == "g") mul = 1ull << 30;
+  else return absl::InvalidArgumentError(StrCat("invalid size unit in '", text, "' (B, KiB, MiB, GiB)"));
+  return n * mul;
+}
+
+std::string Config::WalDir() const {
+  return wal.dir.empty() ? (std::filesystem::path(data_dir) / "wal").string() : wal.dir;
+}
+
+std::string Config::StorageDir() const {
+  if (storage.dsn.empty()) return (std::filesystem::path(data_dir) / "storage").string();
+  return storage.dsn.substr(7);
+}
+
+std::map<std::string, std::string> SignalDbEnvironment() {
+  std::map<std::string, std::string> env;
+  for (char** e = environ; e != nullptr && *e != nullptr; ++e) {
+    std::string_view kv = *e;
+    if (!StartsWith(kv, "SIGNALDB_")) continue;
+    auto eq = kv.find('=');
+    if (eq == std::string_view::npos) continue;
+    env.emplace(std::string(kv.substr(0, eq)), std::string(kv.substr(eq + 1)));
+  }
+  return env;
+}
+
+std::vector<std::string> KnownKeys() {
+  std::vector<std::string> names;
+  for (const auto& k : Keys()) names.push_back(k.name);
+  return names;
+}
+
+absl::StatusOr<Config> LoadConfig(const ConfigSources& sources) {
+  Config c;
+  std::optional<std::string> file = sources.file;
+  if (!file) {
+    auto local = std::filesystem::path(sources.working_dir) / "signaldb.toml";
+    if (std::filesystem::exists(local)) file = local.string();
+  }
+  if (file) {
+    toml::table parsed;
+    try {
+      parsed = toml::parse_file(*file);
+    } catch (const toml::parse_error& err) {
+      return absl::InvalidArgumentError(StrCat(*file, ":", err.source().begin.line, ":",
+                                               err.source().begin.column, ": ", err.description()));
+    }
+    if (auto st = WalkToml(c, parsed, "", *file); !st.ok()) return st;
+  }
+  // Client-side variables that share the prefix but are not server keys.
+  static const char* kClientVars[] = {"SIGNALDB_URL", "SIGNALDB_API_KEY", "SIGNALDB_ADMIN_KEY"};
+  for (const auto& [var, value] : sources.env) {
+    bool client = false;
+    for (const char* cv : kClientVars) client = client || var == cv;
+    if (client) continue;
+    std::string name = ToLower(std::string_view(var).substr(9));
+    for (size_t p = name.find("__"); p != std::string::npos; p = name.find("__", p + 1)) name.replace(p, 2, ".");
+    if (auto st = Apply(c, name, value, StrCat("environment ", var)); !st.ok()) return st;
+  }
+  // All paths become absolute so later chdir or relative DSNs cannot move state.
+  c.data_dir = std::filesystem::absolute(c.data_dir).lexically_normal().string();
+  if (!c.wal.dir.empty()) c.wal.dir = std::filesystem::absolute(c.wal.dir).lexically_normal().string();
+  if (!c.storage.dsn.empty()) {
+    c.storage.dsn = "file://" + std::filesystem::absolute(c.StorageDir()).lexically_normal().string();
+  }
+  return c;
+}
+
+}  // namespace signaldb

@@ -1,0 +1,85 @@
+// SignalDB's configuration and its loader. Values are resolved in order:
+// embedded defaults, the TOML file, then SIGNALDB_* environment variables.
+// Every key lives in one table (config.cc), which also feeds `KnownKeys()` so
+// tests can check that signaldb.example.toml documents every key.
+//
+// Thread-safety: a loaded Config is an immutable value.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+
+namespace signaldb {
+
+struct Config {
+  // Root of all local state (WAL, storage, temp files).
+  std::string data_dir = ".data";
+
+  struct Acceptor {
+    std::string grpc_addr = "0.0.0.0:4317";
+    std::string http_addr = "0.0.0.0:4318";
+    uint64_t max_message_bytes = 64ull << 20;
+  } acceptor;
+
+  struct Router {
+    std::string http_addr = "0.0.0.0:3000";
+  } router;
+
+  struct Wal {
+    std::string dir;  // empty: <data_dir>/wal
+    uint64_t segment_size = 64ull << 20;
+    // How long an append may wait to share its fsync with other appends.
+    std::chrono::milliseconds flush_interval{0};
+  } wal;
+
+  struct Storage {
+    std::string dsn;  // empty: file://<data_dir>/storage
+  } storage;
+
+  struct Writer {
+    std::chrono::milliseconds flush_interval{5000};
+    uint64_t max_buffer_rows = 200000;
+  } writer;
+
+  struct Query {
+    std::chrono::milliseconds timeout{30000};
+    uint64_t max_rows = 100000;
+  } query;
+
+  struct Log {
+    std::string level = "info";
+  } log;
+
+  // Derived locations (absolute), valid after Load().
+  std::string WalDir() const;
+  // Local directory of a file:// storage DSN.
+  std::string StorageDir() const;
+};
+
+struct ConfigSources {
+  std::optional<std::string> file;             // --config FILE
+  std::map<std::string, std::string> env;      // SIGNALDB_* variables only
+  std::string working_dir = ".";               // where signaldb.toml is looked for
+};
+
+// Resolves the configuration. Errors name the offending key or value.
+absl::StatusOr<Config> LoadConfig(const ConfigSources& sources);
+
+// Collects SIGNALDB_* variables from the process environment.
+std::map<std::string, std::string> SignalDbEnvironment();
+
+// Dotted names of every configuration key ("acceptor.grpc_addr", ...).
+std::vector<std::string> KnownKeys();
+
+// Parses "host:port" (port 0-65535; host may be empty or [v6]).
+absl::Status ValidateAddress(const std::string& addr);
+absl::StatusOr<std::chrono::milliseconds> ParseDuration(const std::string& text);
+absl::StatusOr<uint64_t> ParseSize(const std::string& text);
+
+}  // namespace signaldb

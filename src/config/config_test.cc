@@ -1,0 +1,133 @@
+#include "config/config.h"
+
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "gtest/gtest.h"
+#include "gmock/gmock.h"
+
+namespace signaldb {
+namespace {
+
+using ::testing::HasSubstr;
+
+class ConfigTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = std::filesystem::temp_directory_path() /
+           ("sdb_config_test_" + std::to_string(::getpid()) + "_" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    std::filesystem::create_directories(dir_);
+  }
+  void TearDown() override { std::filesystem::remove_all(dir_); }
+  std::string Write(const std::string& name, const std::string& text) {
+    auto p = dir_ / name;
+    std::ofstream(p) << text;
+    return p.string();
+  }
+  std::filesystem::path dir_;
+};
+
+TEST_F(ConfigTest, DefaultsWithoutFileOrEnvironment) {
+  ConfigSources src;
+  src.working_dir = dir_.string();
+  auto c = LoadConfig(src);
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->acceptor.grpc_addr, "0.0.0.0:4317");
+  EXPECT_EQ(c->acceptor.http_addr, "0.0.0.0:4318");
+  EXPECT_EQ(c->router.http_addr, "0.0.0.0:3000");
+  EXPECT_TRUE(std::filesystem::path(c->data_dir).is_absolute());
+  EXPECT_EQ(c->WalDir(), c->data_dir + "/wal");
+  EXPECT_EQ(c->StorageDir(), c->data_dir + "/storage");
+  EXPECT_LE(c->writer.flush_interval.count(), 10000);
+}
+
+TEST_F(ConfigTest, FileThenEnvironmentOverride) {
+  ConfigSources src;
+  src.file = Write("a.toml", "data_dir = \"/tmp/x\"\n[acceptor]\ngrpc_addr = \"127.0.0.1:5317\"\n"
+                             "[wal]\nsegment_size = \"8MiB\"\nflush_interval = \"2ms\"\n");
+  src.env = {{"SIGNALDB_ACCEPTOR__GRPC_ADDR", "127.0.0.1:6317"}, {"SIGNALDB_LOG__LEVEL", "debug"}};
+  auto c = LoadConfig(src);
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->data_dir, "/tmp/x");
+  EXPECT_EQ(c->acceptor.grpc_addr, "127.0.0.1:6317");
+  EXPECT_EQ(c->wal.segment_size, 8u << 20);
+  EXPECT_EQ(c->wal.flush_interval.count(), 2);
+  EXPECT_EQ(c->log.level, "debug");
+}
+
+TEST_F(ConfigTest, PicksUpSignaldbTomlInWorkingDirectory) {
+  Write("signaldb.toml", "[router]\nhttp_addr = \"127.0.0.1:3999\"\n");
+  ConfigSources src;
+  src.working_dir = dir_.string();
+  auto c = LoadConfig(src);
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->router.http_addr, "127.0.0.1:3999");
+}
+
+TEST_F(ConfigTest, UnknownKeysAndBadValuesNameTheKey) {
+  ConfigSources src;
+  src.file = Write("b.toml", "[acceptor]\ngrcp_addr = \"x:1\"\n");
+  auto c = LoadConfig(src);
+  ASSERT_FALSE(c.ok());
+  EXPECT_THAT(c.status().message(), HasSubstr("acceptor.grcp_addr"));
+
+  src.file = Write("c.toml", "[router]\nhttp_addr = \"localhost:99999\"\n");
+  c = LoadConfig(src);
+  ASSERT_FALSE(c.ok());
+  EXPECT_THAT(c.status().message(), HasSubstr("router.http_addr"));
+
+  src.file = Write("d.toml", "[writer]\nflush_interval = \"soon\"\n");
+  c = LoadConfig(src);
+  ASSERT_FALSE(c.ok());
+  EXPECT_THAT(c.status().message(), HasSubstr("writer.flush_interval"));
+
+  src.file = Write("e.toml", "[writer\n");
+  c = LoadConfig(src);
+  ASSERT_FALSE(c.ok());
+  EXPECT_THAT(c.status().message(), HasSubstr("e.toml:1"));
+
+  src.file.reset();
+  src.env = {{"SIGNALDB_WAL__SEGMENT_SIZE", "lots"}};
+  c = LoadConfig(src);
+  ASSERT_FALSE(c.ok());
+  EXPECT_THAT(c.status().message(), HasSubstr("SIGNALDB_WAL__SEGMENT_SIZE"));
+
+  src.env = {{"SIGNALDB_NOPE", "1"}};
+  c = LoadConfig(src);
+  ASSERT_FALSE(c.ok());
+  EXPECT_THAT(c.status().message(), HasSubstr("'nope'"));
+}
+
+TEST(ConfigParseTest, DurationsAndSizes) {
+  EXPECT_EQ(ParseDuration("250ms")->count(), 250);
+  EXPECT_EQ(ParseDuration("5s")->count(), 5000);
+  EXPECT_EQ(ParseDuration("2")->count(), 2000);
+  EXPECT_EQ(ParseDuration("1m")->count(), 60000);
+  EXPECT_FALSE(ParseDuration("-1s").ok());
+  EXPECT_EQ(*ParseSize("64MiB"), 64u << 20);
+  EXPECT_EQ(*ParseSize("1024"), 1024u);
+  EXPECT_FALSE(ParseSize("12 parsecs").ok());
+}
+
+// The example file must document every key, and every key it documents must
+// load back as a valid configuration.
+TEST(ConfigExampleTest, ExampleDocumentsEveryKey) {
+  std::string path = std::string(SIGNALDB_SOURCE_DIR) + "/signaldb.example.toml";
+  std::ifstream in(path);
+  ASSERT_TRUE(in.good()) << path;
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  for (const auto& key : KnownKeys()) {
+    std::string leaf = key.substr(key.rfind('.') == std::string::npos ? 0 : key.rfind('.') + 1);
+    EXPECT_THAT(text, HasSubstr(leaf + " =")) << key;
+  }
+  ConfigSources src;
+  src.file = path;
+  auto c = LoadConfig(src);
+  EXPECT_TRUE(c.ok()) << c.status();
+}
+
+}  // namespace
+}  // namespace signaldb

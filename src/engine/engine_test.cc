@@ -1,0 +1,115 @@
+#include "engine/engine.h"
+
+#include <unistd.h>
+
+#include <filesystem>
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+
+namespace signaldb::engine {
+namespace {
+
+using ::testing::HasSubstr;
+
+class EngineTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = std::filesystem::temp_directory_path() / ("sdb_engine_test_" + std::to_string(::getpid()));
+    std::filesystem::create_directories(dir_ / "data");
+    auto db = Database::Open({.allowed_dir = (dir_ / "data").string(), .temp_dir = "", .threads = 1, .memory_limit = ""});
+    ASSERT_TRUE(db.ok()) << db.status();
+    db_ = std::move(*db);
+    auto c = db_->Connect();
+    ASSERT_TRUE(c.ok());
+    conn_ = std::move(*c);
+  }
+  void TearDown() override {
+    conn_.reset();
+    db_.reset();
+    std::filesystem::remove_all(dir_);
+  }
+  std::filesystem::path dir_;
+  std::unique_ptr<Database> db_;
+  std::unique_ptr<Connection> conn_;
+};
+
+TEST_F(EngineTest, AppenderAndTypedQuery) {
+  ASSERT_TRUE(conn_->Execute("CREATE TABLE t (a BIGINT, b VARCHAR, c DOUBLE, d BOOLEAN, ts TIMESTAMPTZ)").ok());
+  auto app = conn_->OpenAppender("t");
+  ASSERT_TRUE(app.ok()) << app.status();
+  (*app)->Append(int64_t{1} << 62);
+  (*app)->Append(std::string_view("x'y"));
+  (*app)->Append(2.5);
+  (*app)->Append(true);
+  (*app)->AppendTimestampMicros(1700000000000000);
+  ASSERT_TRUE((*app)->EndRow().ok());
+  (*app)->Append(int64_t{-1});
+  (*app)->AppendNull();
+  (*app)->AppendNull();
+  (*app)->Append(false);
+  (*app)->AppendNull();
+  ASSERT_TRUE((*app)->EndRow().ok());
+  ASSERT_TRUE((*app)->Close().ok());
+
+  auto t = conn_->Query("SELECT a, b, c, d, ts FROM t WHERE a <> $1 ORDER BY a", {int64_t{7}});
+  ASSERT_TRUE(t.ok()) << t.status();
+  ASSERT_EQ(t->rows.size(), 2u);
+  EXPECT_EQ(std::get<int64_t>(t->rows[1][0]), int64_t{1} << 62);
+  EXPECT_EQ(std::get<std::string>(t->rows[1][1]), "x'y");
+  EXPECT_EQ(std::get<double>(t->rows[1][2]), 2.5);
+  EXPECT_TRUE(std::get<bool>(t->rows[1][3]));
+  EXPECT_THAT(std::get<std::string>(t->rows[1][4]), HasSubstr("2023-11-14"));
+  EXPECT_EQ(t->columns[4].type, "TIMESTAMPTZ");
+  EXPECT_TRUE(std::holds_alternative<std::monostate>(t->rows[0][1]));
+}
+
+TEST_F(EngineTest, NestedValuesComeBackAsJson) {
+  auto t = conn_->QueryUntrusted("SELECT [1,2] AS l, {'k': 'v'} AS s, 42 AS n;", std::chrono::seconds(5), 10);
+  ASSERT_TRUE(t.ok()) << t.status();
+  EXPECT_EQ(t->columns[0].kind, Kind::kJson);
+  EXPECT_EQ(std::get<Json>(t->rows[0][0]).text, "[1,2]");
+  EXPECT_EQ(std::get<Json>(t->rows[0][1]).text, "{\"k\":\"v\"}");
+  EXPECT_EQ(std::get<int64_t>(t->rows[0][2]), 42);
+}
+
+TEST_F(EngineTest, UntrustedSqlIsReadOnlyAndConfined) {
+  ASSERT_TRUE(conn_->Execute("CREATE TABLE t (a INT)").ok());
+  auto code = [&](const std::string& sql) {
+    return conn_->QueryUntrusted(sql, std::chrono::seconds(5), 10).status().code();
+  };
+  EXPECT_EQ(code("SELECT 1"), absl::StatusCode::kOk);
+  EXPECT_EQ(code("WITH x AS (SELECT 1 AS a) SELECT a FROM x"), absl::StatusCode::kOk);
+  EXPECT_EQ(code("SELECT * FROM read_csv('/etc/passwd')"), absl::StatusCode::kPermissionDenied);
+  EXPECT_EQ(code("SELECT * FROM glob('/etc/*')"), absl::StatusCode::kPermissionDenied);
+  EXPECT_EQ(code("INSERT INTO t VALUES (1)"), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(code("DROP TABLE t"), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(code("COPY t TO '" + (dir_ / "data/x.csv").string() + "'"), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(code("ATTACH '" + (dir_ / "data/y.db").string() + "'"), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(code("SET threads = 1"), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(code("INSTALL httpfs"), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(code("SELECT 1; SELECT 2"), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(code(""), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(code("SELEC 1"), absl::StatusCode::kInvalidArgument);
+  EXPECT_FALSE(std::filesystem::exists(dir_ / "data/x.csv"));
+  EXPECT_FALSE(std::filesystem::exists(dir_ / "data/y.db"));
+}
+
+TEST_F(EngineTest, RowLimitTruncates) {
+  auto t = conn_->QueryUntrusted("SELECT * FROM range(10000)", std::chrono::seconds(5), 100);
+  ASSERT_TRUE(t.ok()) << t.status();
+  EXPECT_EQ(t->rows.size(), 100u);
+  EXPECT_TRUE(t->truncated);
+}
+
+TEST_F(EngineTest, TimeoutInterruptsLongQuery) {
+  auto t = conn_->QueryUntrusted("SELECT count(*) FROM range(100000000000) a WHERE a.range % 7 = 3",
+                                 std::chrono::milliseconds(200), 10);
+  ASSERT_FALSE(t.ok());
+  EXPECT_EQ(t.status().code(), absl::StatusCode::kDeadlineExceeded) << t.status();
+  // The connection is still usable afterwards.
+  EXPECT_TRUE(conn_->QueryUntrusted("SELECT 1", std::chrono::seconds(5), 10).ok());
+}
+
+}  // namespace
+}  // namespace signaldb::engine
