@@ -1,0 +1,301 @@
+#include "wal/wal.h"
+
+#include <cstring>
+#include <thread>
+
+#include "common/crc32c.h"
+#include "common/status_macros.h"
+#include "common/strings.h"
+#include "spdlog/spdlog.h"
+
+namespace signaldb::wal {
+namespace {
+
+void PutU16(std::string& out, uint16_t v) { out.append(reinterpret_cast<const char*>(&v), 2); }
+void PutU32(std::string& out, uint32_t v) { out.append(reinterpret_cast<const char*>(&v), 4); }
+void PutU64(std::string& out, uint64_t v) { out.append(reinterpret_cast<const char*>(&v), 8); }
+template <typename T>
+T Get(const char* p) {
+  T v;
+  std::memcpy(&v, p, sizeof(T));
+  return v;
+}
+
+std::string SegmentName(uint64_t number) {
+  char buf[32];
+  std::snprintf(buf, sizeof(buf), "%020llu.wal", static_cast<unsigned long long>(number));
+  return buf;
+}
+
+bool ParseSegmentName(const std::string& name, uint64_t* number) {
+  if (name.size() != 24 || !EndsWith(name, ".wal")) return false;
+  return ParseInt(std::string_view(name).substr(0, 20), number);
+}
+
+std::string SegmentHeader(uint64_t first_seq) {
+  std::string h;
+  PutU32(h, kSegmentMagic);
+  PutU16(h, kFormatVersion);
+  PutU16(h, 0);
+  PutU64(h, first_seq);
+  return h;
+}
+
+// Result of scanning one segment's bytes.
+struct Scan {
+  uint64_t valid_end = 0;  // offset just past the last valid record
+  uint64_t first_seq = 0;
+  uint64_t last_seq = 0;
+};
+
+// Walks the records of `data`; calls `fn` for each valid one. Stops at the
+// first incomplete or corrupt record.
+absl::StatusOr<Scan> ScanSegment(
+    const std::string& path, std::string_view data,
+    const std::function<absl::Status(uint64_t, RecordType, std::string_view)>& fn) {
+  Scan scan;
+  if (data.size() < kSegmentHeaderSize) return scan;  // torn header: empty segment
+  if (Get<uint32_t>(data.data()) != kSegmentMagic) {
+    return absl::DataLossError(StrCat("WAL segment ", path, " has a bad magic number"));
+  }
+  uint16_t version = Get<uint16_t>(data.data() + 4);
+  if (version != kFormatVersion) {
+    return absl::FailedPreconditionError(
+        StrCat("WAL segment ", path, " has format version ", version, ", expected ", kFormatVersion));
+  }
+  scan.first_seq = Get<uint64_t>(data.data() + 8);
+  size_t pos = kSegmentHeaderSize;
+  scan.valid_end = pos;
+  uint64_t expect = scan.first_seq;
+  while (pos + kRecordHeaderSize <= data.size()) {
+    uint32_t crc = crc32c::Unmask(Get<uint32_t>(data.data() + pos));
+    uint32_t len = Get<uint32_t>(data.data() + pos + 4);
+    if (pos + kRecordHeaderSize + len > data.size()) break;
+    std::string_view covered = data.substr(pos + 8, 9 + len);
+    if (crc32c::Value(covered) != crc) break;
+    auto type = static_cast<RecordType>(data[pos + 8]);
+    uint64_t seq = Get<uint64_t>(data.data() + pos + 9);
+    if (seq != expect) break;  // a stale record from a reused file region
+    if (fn) RETURN_IF_ERROR(fn(seq, type, data.substr(pos + kRecordHeaderSize, len)));
+    scan.last_seq = seq;
+    ++expect;
+    pos += kRecordHeaderSize + len;
+    scan.valid_end = pos;
+  }
+  return scan;
+}
+
+}  // namespace
+
+std::string EncodeRecord(RecordType type, uint64_t seq, std::string_view payload) {
+  std::string rec;
+  rec.reserve(kRecordHeaderSize + payload.size());
+  PutU32(rec, 0);
+  PutU32(rec, static_cast<uint32_t>(payload.size()));
+  rec.push_back(static_cast<char>(type));
+  PutU64(rec, seq);
+  rec.append(payload);
+  uint32_t crc = crc32c::Value(std::string_view(rec).substr(8));
+  uint32_t masked = crc32c::Mask(crc);
+  std::memcpy(rec.data(), &masked, 4);
+  return rec;
+}
+
+Wal::Wal(FileSystem* fs, std::string dir, Options options)
+    : fs_(fs), dir_(std::move(dir)), options_(options) {}
+
+Wal::~Wal() { (void)Close(); }
+
+absl::StatusOr<std::unique_ptr<Wal>> Wal::Open(FileSystem* fs, std::string dir, Options options,
+                                               uint64_t min_next_sequence) {
+  RETURN_IF_ERROR(fs->CreateDirs(dir));
+  auto wal = std::unique_ptr<Wal>(new Wal(fs, std::move(dir), options));
+  RETURN_IF_ERROR(wal->Recover(min_next_sequence));
+  return wal;
+}
+
+absl::Status Wal::Recover(uint64_t min_next_sequence) {
+  ASSIGN_OR_RETURN(auto names, fs_->ListDir(dir_));
+  uint64_t expected_first = 0;
+  for (const auto& name : names) {
+    uint64_t number;
+    if (!ParseSegmentName(name, &number)) continue;
+    std::string path = dir_ + "/" + name;
+    ASSIGN_OR_RETURN(std::string data, fs_->ReadFile(path));
+    ASSIGN_OR_RETURN(Scan scan, ScanSegment(path, data, nullptr));
+    if (data.size() < kSegmentHeaderSize) {
+      // Created but its header never became durable: nothing in it was acknowledged.
+      dropped_tail_bytes_ += data.size();
+      RETURN_IF_ERROR(fs_->Remove(path));
+      continue;
+    }
+    if (expected_first != 0 && scan.first_seq != expected_first) {
+      spdlog::warn("WAL {}: segment {} starts at sequence {}, expected {}", dir_, name, scan.first_seq,
+                   expected_first);
+    }
+    if (scan.valid_end < data.size()) {
+      uint64_t dropped = data.size() - scan.valid_end;
+      spdlog::warn("WAL {}: cut {} bytes of torn or corrupt tail from {}", dir_, dropped, name);
+      dropped_tail_bytes_ += dropped;
+      RETURN_IF_ERROR(fs_->Truncate(path, scan.valid_end));
+    }
+    Segment seg{number, path, scan.first_seq, scan.last_seq, scan.valid_end};
+    if (seg.last_seq != 0) last_seq_ = std::max(last_seq_, seg.last_seq);
+    else last_seq_ = std::max(last_seq_, seg.first_seq - 1);
+    expected_first = (seg.last_seq != 0 ? seg.last_seq : seg.first_seq - 1) + 1;
+    segments_.push_back(seg);
+  }
+  if (min_next_sequence > 0) last_seq_ = std::max(last_seq_, min_next_sequence - 1);
+  synced_seq_ = last_seq_;
+  std::lock_guard lock(mu_);
+  // Always start a fresh segment: the old tail stays as it was recovered.
+  return OpenNewSegmentLocked();
+}
+
+absl::Status Wal::OpenNewSegmentLocked() {
+  uint64_t number = segments_.empty() ? 1 : segments_.back().number + 1;
+  std::string path = dir_ + "/" + SegmentName(number);
+  ASSIGN_OR_RETURN(auto file, fs_->OpenAppendable(path));
+  std::string header = SegmentHeader(last_seq_ + 1);
+  absl::Status st = file->Append(header);
+  if (st.ok()) st = file->Sync();
+  if (st.ok()) st = fs_->SyncDir(dir_);
+  if (!st.ok()) {
+    (void)fs_->Remove(path);
+    return st;
+  }
+  if (active_) RETURN_IF_ERROR(active_->Close());
+  active_ = std::shared_ptr<WritableFile>(std::move(file));
+  segments_.push_back(Segment{number, path, last_seq_ + 1, 0, header.size()});
+  return absl::OkStatus();
+}
+
+absl::Status Wal::Replay(
+    uint64_t after, const std::function<absl::Status(uint64_t, RecordType, std::string_view)>& fn) {
+  std::vector<Segment> segs;
+  {
+    std::lock_guard lock(mu_);
+    segs = segments_;
+  }
+  for (const auto& seg : segs) {
+    if (seg.last_seq == 0 || seg.last_seq <= after) continue;
+    ASSIGN_OR_RETURN(std::string data, fs_->ReadFile(seg.path));
+    data.resize(std::min<uint64_t>(data.size(), seg.size));
+    auto scan = ScanSegment(seg.path, data, [&](uint64_t seq, RecordType type, std::string_view payload) {
+      return seq > after ? fn(seq, type, payload) : absl::OkStatus();
+    });
+    if (!scan.ok()) return scan.status();
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<uint64_t> Wal::Append(RecordType type, std::string_view payload) {
+  if (failed_) {
+    return absl::UnavailableError(StrCat("WAL ", dir_, " is unavailable after an fsync failure"));
+  }
+  if (payload.size() > UINT32_MAX - kRecordHeaderSize) {
+    return absl::InvalidArgumentError("WAL record too large");
+  }
+  uint64_t seq;
+  {
+    std::lock_guard lock(mu_);
+    if (!active_) return absl::FailedPreconditionError("WAL is closed");
+    seq = last_seq_ + 1;
+    std::string rec = EncodeRecord(type, seq, payload);
+    Segment& seg = segments_.back();
+    absl::Status st = active_->Append(rec);
+    if (!st.ok()) {
+      // Cut any partial record so later records are not stranded behind it.
+      absl::Status cut = fs_->Truncate(seg.path, seg.size);
+      if (!cut.ok()) {
+        failed_ = true;
+        spdlog::error("WAL {}: cannot cut a failed append: {}", dir_, cut.ToString());
+      }
+      return absl::UnavailableError(StrCat("WAL append failed: ", st.message()));
+    }
+    last_seq_ = seq;
+    seg.size += rec.size();
+    if (seg.last_seq == 0) seg.first_seq = seq;
+    seg.last_seq = seq;
+    if (seg.size >= options_.segment_size) {
+      // Make the full segment durable before moving on; the new one starts empty.
+      st = active_->Sync();
+      if (!st.ok()) {
+        failed_ = true;
+        return absl::UnavailableError(StrCat("WAL fsync failed: ", st.message()));
+      }
+      synced_seq_ = std::max<uint64_t>(synced_seq_, seq);
+      st = OpenNewSegmentLocked();
+      if (!st.ok()) spdlog::warn("WAL {}: cannot roll segment: {}", dir_, st.ToString());
+    }
+  }
+  RETURN_IF_ERROR(SyncThrough(seq));
+  return seq;
+}
+
+absl::Status Wal::SyncThrough(uint64_t seq) {
+  if (synced_seq_ >= seq) return absl::OkStatus();
+  std::lock_guard sync_lock(sync_mu_);
+  if (synced_seq_ >= seq) return absl::OkStatus();  // another thread's fsync covered us
+  if (failed_) return absl::UnavailableError(StrCat("WAL ", dir_, " is unavailable after an fsync failure"));
+  if (options_.group_commit_window.count() > 0) std::this_thread::sleep_for(options_.group_commit_window);
+  std::shared_ptr<WritableFile> file;
+  uint64_t target;
+  {
+    std::lock_guard lock(mu_);
+    file = active_;
+    target = last_seq_;
+  }
+  absl::Status st = file->Sync();
+  if (!st.ok()) {
+    // Never retry and trust a failed fsync: the page cache may have dropped
+    // the dirty pages. Refuse further appends; nothing past synced_seq_ was acked.
+    failed_ = true;
+    spdlog::error("WAL {}: fsync failed, refusing appends: {}", dir_, st.ToString());
+    return absl::UnavailableError(StrCat("WAL fsync failed: ", st.message()));
+  }
+  synced_seq_ = std::max<uint64_t>(synced_seq_, target);
+  return absl::OkStatus();
+}
+
+absl::Status Wal::TrimThrough(uint64_t seq) {
+  std::lock_guard lock(mu_);
+  if (!active_) return absl::OkStatus();
+  Segment& active = segments_.back();
+  if (active.last_seq != 0 && active.last_seq <= seq && synced_seq_ >= active.last_seq) {
+    RETURN_IF_ERROR(OpenNewSegmentLocked());
+  }
+  bool removed = false;
+  while (segments_.size() > 1) {
+    const Segment& seg = segments_.front();
+    bool covered = seg.last_seq == 0 ? seg.first_seq - 1 <= seq : seg.last_seq <= seq;
+    if (!covered) break;
+    RETURN_IF_ERROR(fs_->Remove(seg.path));
+    segments_.erase(segments_.begin());
+    removed = true;
+  }
+  if (removed) RETURN_IF_ERROR(fs_->SyncDir(dir_));
+  return absl::OkStatus();
+}
+
+absl::Status Wal::Close() {
+  std::lock_guard lock(mu_);
+  if (!active_) return absl::OkStatus();
+  absl::Status st = failed_ ? absl::OkStatus() : active_->Sync();
+  absl::Status close = active_->Close();
+  active_.reset();
+  return st.ok() ? close : st;
+}
+
+Stats Wal::GetStats() const {
+  std::lock_guard lock(mu_);
+  Stats s;
+  s.segments = segments_.size();
+  for (const auto& seg : segments_) s.bytes += seg.size;
+  s.last_sequence = last_seq_;
+  s.dropped_tail_bytes = dropped_tail_bytes_;
+  s.failed = failed_;
+  return s;
+}
+
+}  // namespace signaldb::wal

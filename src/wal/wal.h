@@ -1,0 +1,115 @@
+// The write-ahead log of one (tenant, dataset, signal).
+//
+// Records get consecutive sequence numbers; Append() returns a record's
+// number only after an fdatasync covering it has succeeded, so a caller may
+// acknowledge its client as soon as Append() returns. Storage commits record
+// the highest sequence they cover; Replay() hands back everything after it,
+// and TrimThrough() deletes segments storage no longer needs.
+//
+// Format (docs/wal-format.md): files NNNNNNNNNNNNNNNNNNNN.wal (20-digit
+// segment number), each a 16-byte header and then records:
+//   masked crc32c (4) | payload length (4) | type (1) | sequence (8) | payload
+// The CRC covers type, sequence and payload. A torn or corrupt tail is cut off
+// at the last valid record when the log is opened.
+//
+// Thread-safety: Append() may be called from many threads at once; the other
+// methods must not run concurrently with each other.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "common/fs.h"
+
+namespace signaldb::wal {
+
+inline constexpr uint32_t kSegmentMagic = 0x4c415753;  // "SWAL" little-endian
+inline constexpr uint16_t kFormatVersion = 1;
+inline constexpr size_t kSegmentHeaderSize = 16;
+inline constexpr size_t kRecordHeaderSize = 17;
+
+// Record types.
+enum class RecordType : uint8_t {
+  kOtlpExport = 1,  // a serialized OTLP Export*ServiceRequest
+};
+
+struct Options {
+  uint64_t segment_size = 64ull << 20;
+  // Appends wait up to this long to share one fsync with concurrent appends.
+  std::chrono::microseconds group_commit_window{0};
+};
+
+struct Stats {
+  uint64_t segments = 0;
+  uint64_t bytes = 0;
+  uint64_t last_sequence = 0;
+  uint64_t dropped_tail_bytes = 0;  // cut off at open (torn or corrupt tail)
+  bool failed = false;              // an fsync failed; appends refused until restart
+};
+
+class Wal {
+ public:
+  // Opens (creating if needed) the log in `dir`. Sequence numbers continue
+  // after max(last record on disk, `min_next_sequence` - 1), so numbers are
+  // never reused even when every segment has been trimmed. `fs` is not owned.
+  static absl::StatusOr<std::unique_ptr<Wal>> Open(FileSystem* fs, std::string dir, Options options,
+                                                   uint64_t min_next_sequence);
+  ~Wal();
+
+  // Calls `fn` for every record with sequence > `after`, in order.
+  absl::Status Replay(uint64_t after,
+                      const std::function<absl::Status(uint64_t seq, RecordType type,
+                                                       std::string_view payload)>& fn);
+
+  // Appends one record and returns its sequence number once it is durable.
+  absl::StatusOr<uint64_t> Append(RecordType type, std::string_view payload);
+
+  // Deletes every segment whose records all have sequence <= `seq`. The active
+  // segment is rolled first when it is wholly covered.
+  absl::Status TrimThrough(uint64_t seq);
+
+  absl::Status Close();
+  Stats GetStats() const;
+  const std::string& dir() const { return dir_; }
+
+ private:
+  struct Segment {
+    uint64_t number;
+    std::string path;
+    uint64_t first_seq;  // sequence of its first record (or the next one, if empty)
+    uint64_t last_seq;   // 0 when the segment holds no record
+    uint64_t size;
+  };
+  Wal(FileSystem* fs, std::string dir, Options options);
+  absl::Status Recover(uint64_t min_next_sequence);
+  absl::Status OpenNewSegmentLocked();
+  absl::Status SyncThrough(uint64_t seq);
+
+  FileSystem* const fs_;
+  const std::string dir_;
+  const Options options_;
+
+  mutable std::mutex mu_;  // guards everything below except sync state
+  std::vector<Segment> segments_;
+  std::shared_ptr<WritableFile> active_;
+  uint64_t last_seq_ = 0;
+  uint64_t dropped_tail_bytes_ = 0;
+
+  std::mutex sync_mu_;  // one fsync at a time
+  std::atomic<uint64_t> synced_seq_{0};
+  std::atomic<bool> failed_{false};
+};
+
+// Encodes one record (header + payload), for tests and tools.
+std::string EncodeRecord(RecordType type, uint64_t seq, std::string_view payload);
+
+}  // namespace signaldb::wal
