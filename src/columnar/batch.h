@@ -1,0 +1,81 @@
+// Columnar record batches in Arrow's layout: each column is one flat buffer of
+// values (strings as offsets into one byte buffer) plus a validity buffer.
+// Protocol decoders append rows column by column; the writer moves whole
+// batches into the engine.
+//
+// Thread-safety: a Batch is a value; distinct batches may be used concurrently.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace signaldb::columnar {
+
+enum class ColumnType {
+  kString,           // UTF-8 text
+  kInt32,
+  kInt64,
+  kDouble,
+  kBool,
+  kTimestampMicros,  // microseconds since the epoch, UTC (Iceberg timestamptz)
+  kDate,             // days since the epoch
+};
+
+// SQL type name used for a column type in DuckDB DDL.
+const char* SqlType(ColumnType type);
+
+struct ColumnSpec {
+  std::string name;
+  ColumnType type;
+  bool required;  // never null
+};
+
+struct Schema {
+  std::string table;
+  std::vector<ColumnSpec> columns;
+  // Index of `name`, or -1.
+  int IndexOf(std::string_view name) const;
+};
+
+// One column's buffers. Integers of every width, bools, timestamps and dates
+// share `ints`; doubles use `doubles`; strings use `offsets` + `bytes`.
+struct ColumnData {
+  ColumnType type;
+  std::vector<int64_t> ints;
+  std::vector<double> doubles;
+  std::vector<uint32_t> offsets{0};
+  std::string bytes;
+  std::vector<uint8_t> valid;  // 1 = value present; one entry per row
+
+  size_t size() const { return valid.size(); }
+  bool IsValid(size_t row) const { return valid[row] != 0; }
+  std::string_view StringAt(size_t row) const {
+    return std::string_view(bytes).substr(offsets[row], offsets[row + 1] - offsets[row]);
+  }
+  void AppendNull();
+  void AppendString(std::string_view v);
+  void AppendInt(int64_t v);
+  void AppendDouble(double v);
+  void AppendBool(bool v) { AppendInt(v ? 1 : 0); }
+};
+
+class Batch {
+ public:
+  explicit Batch(const Schema* schema);
+  const Schema& schema() const { return *schema_; }
+  ColumnData& column(size_t i) { return columns_[i]; }
+  const ColumnData& column(size_t i) const { return columns_[i]; }
+  size_t num_rows() const { return columns_.empty() ? 0 : columns_[0].size(); }
+  // Bytes held by the buffers (for memory accounting).
+  size_t ByteSize() const;
+  // True when every column has the same number of rows.
+  bool Consistent() const;
+
+ private:
+  const Schema* schema_;
+  std::vector<ColumnData> columns_;
+};
+
+}  // namespace signaldb::columnar

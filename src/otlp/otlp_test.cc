@@ -1,0 +1,131 @@
+#include <cmath>
+
+#include "gtest/gtest.h"
+#include "google/protobuf/util/message_differencer.h"
+#include "otlp/otlp_json.h"
+#include "otlp/trace_decoder.h"
+#include "schema/tables.h"
+
+namespace signaldb::otlp {
+namespace {
+
+using google::protobuf::util::MessageDifferencer;
+using opentelemetry::proto::collector::trace::v1::ExportTraceServiceRequest;
+using opentelemetry::proto::trace::v1::Span;
+
+void FillEveryKind(pb::KeyValues* kvs) {
+  auto add = [&](const std::string& k) {
+    auto* kv = kvs->Add();
+    kv->set_key(k);
+    return kv->mutable_value();
+  };
+  add("s")->set_string_value("quote \" backslash \\ newline \n ctl \x01 utf8 \xc3\xa9");
+  add("i")->set_int_value(-9007199254740993LL);
+  add("d")->set_double_value(0.1);
+  add("nan")->set_double_value(std::nan(""));
+  add("inf")->set_double_value(-HUGE_VAL);
+  add("b")->set_bool_value(true);
+  add("bytes")->set_bytes_value(std::string("\x00\xff\x10", 3));
+  auto* arr = add("arr")->mutable_array_value();
+  arr->add_values()->set_int_value(1);
+  arr->add_values()->set_string_value("two");
+  arr->add_values()->mutable_array_value();
+  auto* kvl = add("kv")->mutable_kvlist_value();
+  auto* inner = kvl->add_values();
+  inner->set_key("nested");
+  inner->mutable_value()->mutable_kvlist_value()->add_values()->set_key("deep");
+  add("empty");
+  kvs->Add()->set_key("novalue");
+}
+
+TEST(OtlpJsonTest, EveryAnyValueKindRoundTrips) {
+  Span span;
+  FillEveryKind(span.mutable_attributes());
+  std::string json;
+  AppendKeyValuesJson(json, span.attributes());
+  Span back;
+  ASSERT_TRUE(ParseKeyValuesJson(json, back.mutable_attributes()).ok()) << json;
+  ASSERT_EQ(back.attributes_size(), span.attributes_size());
+  // NaN never compares equal; check it separately and compare the rest.
+  EXPECT_TRUE(std::isnan(back.attributes(3).value().double_value()));
+  back.mutable_attributes(3)->mutable_value()->set_double_value(0);
+  span.mutable_attributes(3)->mutable_value()->set_double_value(0);
+  EXPECT_TRUE(MessageDifferencer::Equals(span, back)) << json;
+}
+
+TEST(OtlpJsonTest, EventsAndLinksRoundTrip) {
+  Span span;
+  auto* e = span.add_events();
+  e->set_time_unix_nano(1700000000123456789ULL);
+  e->set_name("exception");
+  FillEveryKind(e->mutable_attributes());
+  e->set_dropped_attributes_count(3);
+  span.add_events()->set_name("bare");
+  auto* l = span.add_links();
+  l->set_trace_id(std::string(16, '\x11'));
+  l->set_span_id(std::string(8, '\x22'));
+  l->set_trace_state("k=v");
+  l->set_flags(0x301);
+  l->set_dropped_attributes_count(2);
+  l->add_attributes()->set_key("a");
+  std::string ev, ln;
+  AppendEventsJson(ev, span.events());
+  AppendLinksJson(ln, span.links());
+  EXPECT_NE(ln.find("\"traceId\":\"11111111111111111111111111111111\""), std::string::npos) << ln;
+  Span back;
+  ASSERT_TRUE(ParseEventsJson(ev, back.mutable_events()).ok());
+  ASSERT_TRUE(ParseLinksJson(ln, back.mutable_links()).ok());
+  back.mutable_events(0)->mutable_attributes(3)->mutable_value()->set_double_value(0);
+  span.mutable_events(0)->mutable_attributes(3)->mutable_value()->set_double_value(0);
+  EXPECT_TRUE(MessageDifferencer::Equals(span, back));
+  EXPECT_FALSE(ParseLinksJson("{", back.mutable_links()).ok());
+}
+
+TEST(TraceDecoderTest, DecodesValidAndRejectsBadIds) {
+  ExportTraceServiceRequest req;
+  auto* rs = req.add_resource_spans();
+  auto* ss = rs->add_scope_spans();
+  ss->mutable_scope()->set_name("lib");
+  auto* good = ss->add_spans();
+  good->set_trace_id(std::string(16, '\x01'));
+  good->set_span_id(std::string(8, '\x02'));
+  good->set_name("backwards");
+  good->set_kind(Span::SPAN_KIND_SERVER);
+  good->mutable_status()->set_code(opentelemetry::proto::trace::v1::Status::STATUS_CODE_ERROR);
+  good->set_start_time_unix_nano(2000);
+  good->set_end_time_unix_nano(1000);  // ends before it starts
+  auto* bad = ss->add_spans();
+  bad->set_trace_id("short");
+  bad->set_span_id(std::string(8, '\x02'));
+  auto* zero = ss->add_spans();
+  zero->set_trace_id(std::string(16, '\x01'));
+  zero->set_span_id(std::string(8, '\0'));
+
+  columnar::Batch batch(&schema::Traces());
+  auto r = DecodeTraces(req, &batch);
+  EXPECT_EQ(r.accepted, 1u);
+  EXPECT_EQ(r.rejected, 2u);
+  EXPECT_NE(r.first_error.find("trace id"), std::string::npos);
+  ASSERT_EQ(batch.num_rows(), 1u);
+  ASSERT_TRUE(batch.Consistent());
+  EXPECT_EQ(batch.column(schema::kTraceId).StringAt(0), "01010101010101010101010101010101");
+  EXPECT_EQ(batch.column(schema::kServiceName).StringAt(0), "unknown_service");
+  EXPECT_EQ(batch.column(schema::kDurationNanos).ints[0], 0);
+  EXPECT_EQ(batch.column(schema::kSpanKind).StringAt(0), "server");
+  EXPECT_EQ(batch.column(schema::kStatusCode).StringAt(0), "error");
+  EXPECT_TRUE(batch.column(schema::kIsRoot).ints[0]);
+  EXPECT_FALSE(batch.column(schema::kParentSpanId).IsValid(0));
+
+  EXPECT_FALSE(DecodeTracesProto("\xff\xff\xff", &batch).ok());
+}
+
+TEST(TraceDecoderTest, ServiceNameComesFromResource) {
+  opentelemetry::proto::resource::v1::Resource res;
+  auto* kv = res.add_attributes();
+  kv->set_key("service.name");
+  kv->mutable_value()->set_string_value("checkout");
+  EXPECT_EQ(ServiceName(res), "checkout");
+}
+
+}  // namespace
+}  // namespace signaldb::otlp

@@ -1,0 +1,38 @@
+// Decodes OTLP trace export requests into rows of the `traces` table.
+//
+// Spans with a malformed trace id (not 16 bytes, or all zero) or span id (not
+// 8 bytes, or all zero) are rejected and counted; everything else is stored as
+// sent, including spans that end before they start (duration 0, never an
+// underflow).
+//
+// Thread-safety: stateless functions.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "absl/status/statusor.h"
+#include "columnar/batch.h"
+#include "opentelemetry/proto/collector/trace/v1/trace_service.pb.h"
+
+namespace signaldb::otlp {
+
+struct DecodeResult {
+  uint64_t accepted = 0;
+  uint64_t rejected = 0;
+  std::string first_error;  // why the first rejected record was rejected
+};
+
+// Service name of a resource: its `service.name` string attribute, else the
+// OpenTelemetry default "unknown_service".
+std::string ServiceName(const opentelemetry::proto::resource::v1::Resource& resource);
+
+// Appends one row per valid span of `request` to `batch` (a traces batch).
+DecodeResult DecodeTraces(const opentelemetry::proto::collector::trace::v1::ExportTraceServiceRequest& request,
+                          columnar::Batch* batch);
+
+// Parses serialized protobuf first; InvalidArgument when it does not parse.
+absl::StatusOr<DecodeResult> DecodeTracesProto(std::string_view bytes, columnar::Batch* batch);
+
+}  // namespace signaldb::otlp
