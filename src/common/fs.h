@@ -44,6 +44,8 @@ class FileSystem {
   virtual absl::Status Truncate(const std::string& path, uint64_t size) = 0;
   virtual absl::Status CreateDirs(const std::string& path) = 0;
   virtual absl::Status SyncDir(const std::string& path) = 0;
+  // Makes a file written by someone else (e.g. DuckDB) durable.
+  virtual absl::Status SyncFile(const std::string& path) = 0;
   // Names (not paths) of the entries of `dir`, sorted.
   virtual absl::StatusOr<std::vector<std::string>> ListDir(const std::string& dir) = 0;
   virtual bool Exists(const std::string& path) = 0;

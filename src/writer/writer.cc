@@ -1,0 +1,160 @@
+#include "writer/writer.h"
+
+#include "common/status_macros.h"
+#include "common/strings.h"
+#include "schema/tables.h"
+#include "spdlog/spdlog.h"
+
+namespace signaldb::writer {
+
+absl::StatusOr<std::unique_ptr<Dataset>> Dataset::Open(const WriterOptions& options, const TenantContext& ctx) {
+  auto ds = std::unique_ptr<Dataset>(new Dataset());
+  ds->ctx_ = ctx;
+  std::string storage = StrCat(options.storage_dir, "/", ctx.tenant, "/", ctx.dataset);
+  RETURN_IF_ERROR(options.fs->CreateDirs(storage + "/.tmp"));
+  ASSIGN_OR_RETURN(ds->db_, engine::Database::Open({.allowed_dir = storage, .temp_dir = storage + "/.tmp"}));
+  TableStoreOptions traces{
+      .fs = options.fs,
+      .wal_dir = StrCat(options.wal_dir, "/", ctx.tenant, "/", ctx.dataset, "/traces"),
+      .table_dir = storage + "/traces",
+      .wal = options.wal,
+  };
+  ASSIGN_OR_RETURN(ds->traces_, TableStore::Open(traces, &schema::Traces(), ds->db_.get(),
+                                                 [](std::string_view payload, columnar::Batch* batch) {
+                                                   return otlp::DecodeTracesProto(payload, batch).status();
+                                                 }));
+  return ds;
+}
+
+absl::Status Dataset::Flush() { return traces_->Flush(); }
+
+absl::Status Dataset::Close() {
+  absl::Status st = traces_->Flush();
+  absl::Status close = traces_->Close();
+  return st.ok() ? close : st;
+}
+
+Writer::Writer(WriterOptions options) : options_(std::move(options)) {}
+
+Writer::~Writer() { (void)Close(); }
+
+absl::StatusOr<std::unique_ptr<Writer>> Writer::Open(WriterOptions options) {
+  RETURN_IF_ERROR(options.fs->CreateDirs(options.wal_dir));
+  RETURN_IF_ERROR(options.fs->CreateDirs(options.storage_dir));
+  auto w = std::unique_ptr<Writer>(new Writer(std::move(options)));
+  // Recover every dataset that has a WAL or storage now, not on first use:
+  // replayed data must be queryable right after a restart.
+  for (const std::string& root : {w->options_.wal_dir, w->options_.storage_dir}) {
+    ASSIGN_OR_RETURN(auto tenants, w->options_.fs->ListDir(root));
+    for (const auto& tenant : tenants) {
+      auto datasets = w->options_.fs->ListDir(root + "/" + tenant);
+      if (!datasets.ok()) continue;  // a stray file, not a tenant directory
+      for (const auto& dataset : *datasets) {
+        auto ds = w->GetDataset(TenantContext{tenant, dataset});
+        if (!ds.ok()) return ds.status();
+      }
+    }
+  }
+  w->flusher_ = std::thread([raw = w.get()] { raw->FlusherLoop(); });
+  return w;
+}
+
+absl::StatusOr<Dataset*> Writer::GetDataset(const TenantContext& ctx) {
+  std::lock_guard lock(mu_);
+  if (closed_) return absl::UnavailableError("writer is shutting down");
+  auto it = datasets_.find(ctx);
+  if (it != datasets_.end()) return it->second.get();
+  ASSIGN_OR_RETURN(auto ds, Dataset::Open(options_, ctx));
+  Dataset* raw = ds.get();
+  datasets_.emplace(ctx, std::move(ds));
+  spdlog::info("opened dataset {}/{}", ctx.tenant, ctx.dataset);
+  return raw;
+}
+
+absl::StatusOr<ExportResult> Writer::WriteTraces(
+    const TenantContext& ctx,
+    const opentelemetry::proto::collector::trace::v1::ExportTraceServiceRequest& request,
+    std::string_view payload) {
+  ASSIGN_OR_RETURN(Dataset * ds, GetDataset(ctx));
+  columnar::Batch batch(&schema::Traces());
+  otlp::DecodeResult decoded = otlp::DecodeTraces(request, &batch);
+  ExportResult result{decoded.accepted, decoded.rejected, decoded.first_error};
+  if (decoded.accepted == 0) return result;  // nothing to store
+  RETURN_IF_ERROR(ds->traces().Ingest(payload, batch).status());
+  if (ds->traces().buffered_rows() >= options_.max_buffer_rows) {
+    std::lock_guard lock(flusher_mu_);
+    flush_requested_ = true;
+    flusher_cv_.notify_all();
+  }
+  return result;
+}
+
+void Writer::FlusherLoop() {
+  std::unique_lock lock(flusher_mu_);
+  while (!stop_) {
+    flusher_cv_.wait_for(lock, options_.flush_interval, [&] { return stop_ || flush_requested_; });
+    if (stop_) break;
+    flush_requested_ = false;
+    lock.unlock();
+    if (auto st = FlushAll(); !st.ok()) spdlog::warn("flush failed (will retry): {}", st.ToString());
+    lock.lock();
+  }
+}
+
+absl::Status Writer::FlushAll() {
+  std::vector<Dataset*> all;
+  {
+    std::lock_guard lock(mu_);
+    for (auto& [ctx, ds] : datasets_) all.push_back(ds.get());
+  }
+  absl::Status first;
+  for (Dataset* ds : all) {
+    absl::Status st = ds->Flush();
+    if (!st.ok() && first.ok()) first = st;
+  }
+  return first;
+}
+
+absl::Status Writer::Close() {
+  {
+    std::lock_guard lock(flusher_mu_);
+    stop_ = true;
+    flusher_cv_.notify_all();
+  }
+  if (flusher_.joinable()) flusher_.join();
+  std::map<TenantContext, std::unique_ptr<Dataset>> datasets;
+  {
+    std::lock_guard lock(mu_);
+    if (closed_) return absl::OkStatus();
+    closed_ = true;
+    datasets.swap(datasets_);
+  }
+  absl::Status first;
+  for (auto& [ctx, ds] : datasets) {
+    absl::Status st = ds->Close();
+    if (!st.ok()) {
+      spdlog::error("closing dataset {}/{}: {}", ctx.tenant, ctx.dataset, st.ToString());
+      if (first.ok()) first = st;
+    }
+  }
+  return first;
+}
+
+std::map<std::string, TableStats> Writer::Stats() {
+  std::map<std::string, TableStats> out;
+  std::lock_guard lock(mu_);
+  for (auto& [ctx, ds] : datasets_) out[StrCat(ctx.tenant, "/", ctx.dataset, "/traces")] = ds->traces().Stats();
+  return out;
+}
+
+bool Writer::Healthy(std::string* why) {
+  for (const auto& [name, s] : Stats()) {
+    if (s.wal.failed) {
+      *why = StrCat(name, ": WAL failed");
+      return false;
+    }
+  }
+  return true;
+}
+
+}  // namespace signaldb::writer
