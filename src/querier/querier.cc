@@ -1,0 +1,136 @@
+#include "querier/querier.h"
+
+#include <map>
+#include <set>
+#include <tuple>
+
+#include "common/hex.h"
+#include "common/status_macros.h"
+#include "common/strings.h"
+#include "otlp/otlp_json.h"
+#include "schema/tables.h"
+
+namespace signaldb::querier {
+namespace {
+
+namespace tpb = opentelemetry::proto::trace::v1;
+using engine::Value;
+
+std::string Str(const Value& v) {
+  if (auto* s = std::get_if<std::string>(&v)) return *s;
+  return "";
+}
+int64_t Int(const Value& v) {
+  if (auto* i = std::get_if<int64_t>(&v)) return *i;
+  if (auto* b = std::get_if<bool>(&v)) return *b ? 1 : 0;
+  return 0;
+}
+
+absl::StatusOr<std::string> Id(const Value& v) {
+  std::string hex = Str(v);
+  if (hex.empty()) return std::string();
+  auto raw = HexDecode(hex);
+  if (!raw) return absl::DataLossError(StrCat("stored id '", hex, "' is not hex"));
+  return *raw;
+}
+
+// Columns the trace query selects, in this order.
+constexpr const char* kTraceColumns =
+    "span_id, parent_span_id, span_name, start_time_unix_nano, end_time_unix_nano, span_kind_number, "
+    "status_code_number, status_message, trace_state, flags, span_attributes, dropped_attributes_count, "
+    "events, dropped_events_count, links, dropped_links_count, resource_attributes, "
+    "resource_dropped_attributes_count, resource_schema_url, scope_name, scope_version, scope_attributes, "
+    "scope_dropped_attributes_count, scope_schema_url";
+
+enum Col {
+  cSpanId, cParent, cName, cStart, cEnd, cKind, cStatus, cStatusMsg, cTraceState, cFlags, cAttrs, cDroppedAttrs,
+  cEvents, cDroppedEvents, cLinks, cDroppedLinks, cResAttrs, cResDropped, cResSchema, cScopeName, cScopeVersion,
+  cScopeAttrs, cScopeDropped, cScopeSchema,
+};
+
+}  // namespace
+
+absl::StatusOr<tpb::TracesData> Querier::FindTrace(const TenantContext& ctx, const std::string& trace_id,
+                                                   const TimeRange& range) {
+  ASSIGN_OR_RETURN(writer::Dataset * ds, writer_->GetDataset(ctx));
+  ASSIGN_OR_RETURN(auto conn, ds->db().Connect());
+  std::string sql = StrCat("SELECT ", kTraceColumns, " FROM traces WHERE trace_id = $1");
+  std::vector<engine::Param> params{HexEncode(trace_id)};
+  if (range.start_unix_nano) {
+    params.emplace_back(*range.start_unix_nano);
+    sql += StrCat(" AND end_time_unix_nano >= $", params.size());
+  }
+  if (range.end_unix_nano) {
+    params.emplace_back(*range.end_unix_nano);
+    sql += StrCat(" AND start_time_unix_nano <= $", params.size());
+  }
+  sql += " ORDER BY start_time_unix_nano, span_id";
+  ASSIGN_OR_RETURN(engine::Table rows, conn->Query(sql, params));
+
+  tpb::TracesData out;
+  // Group spans by resource, then by scope, keeping first-seen order.
+  using ResourceKey = std::tuple<std::string, int64_t, std::string>;
+  using ScopeKey = std::tuple<std::string, std::string, std::string, int64_t, std::string>;
+  std::map<ResourceKey, int> resource_index;
+  std::map<std::pair<int, ScopeKey>, int> scope_index;
+  std::set<std::string> seen_spans;
+  for (const auto& row : rows.rows) {
+    ASSIGN_OR_RETURN(std::string span_id, Id(row[cSpanId]));
+    if (!seen_spans.insert(span_id).second) continue;  // the same span sent twice
+    ResourceKey rkey{Str(row[cResAttrs]), Int(row[cResDropped]), Str(row[cResSchema])};
+    auto [rit, rnew] = resource_index.emplace(rkey, out.resource_spans_size());
+    if (rnew) {
+      auto* rs = out.add_resource_spans();
+      RETURN_IF_ERROR(otlp::ParseKeyValuesJson(std::get<0>(rkey), rs->mutable_resource()->mutable_attributes()));
+      rs->mutable_resource()->set_dropped_attributes_count(static_cast<uint32_t>(std::get<1>(rkey)));
+      rs->set_schema_url(std::get<2>(rkey));
+    }
+    auto* rs = out.mutable_resource_spans(rit->second);
+    ScopeKey skey{Str(row[cScopeName]), Str(row[cScopeVersion]), Str(row[cScopeAttrs]), Int(row[cScopeDropped]),
+                  Str(row[cScopeSchema])};
+    auto [sit, snew] = scope_index.emplace(std::make_pair(rit->second, skey), rs->scope_spans_size());
+    if (snew) {
+      auto* ss = rs->add_scope_spans();
+      ss->mutable_scope()->set_name(std::get<0>(skey));
+      ss->mutable_scope()->set_version(std::get<1>(skey));
+      RETURN_IF_ERROR(otlp::ParseKeyValuesJson(std::get<2>(skey), ss->mutable_scope()->mutable_attributes()));
+      ss->mutable_scope()->set_dropped_attributes_count(static_cast<uint32_t>(std::get<3>(skey)));
+      ss->set_schema_url(std::get<4>(skey));
+    }
+    auto* span = rs->mutable_scope_spans(sit->second)->add_spans();
+    span->set_trace_id(trace_id);
+    span->set_span_id(span_id);
+    ASSIGN_OR_RETURN(std::string parent, Id(row[cParent]));
+    span->set_parent_span_id(parent);
+    span->set_trace_state(Str(row[cTraceState]));
+    span->set_flags(static_cast<uint32_t>(Int(row[cFlags])));
+    span->set_name(Str(row[cName]));
+    span->set_kind(static_cast<tpb::Span::SpanKind>(Int(row[cKind])));
+    span->set_start_time_unix_nano(static_cast<uint64_t>(Int(row[cStart])));
+    span->set_end_time_unix_nano(static_cast<uint64_t>(Int(row[cEnd])));
+    RETURN_IF_ERROR(otlp::ParseKeyValuesJson(Str(row[cAttrs]), span->mutable_attributes()));
+    span->set_dropped_attributes_count(static_cast<uint32_t>(Int(row[cDroppedAttrs])));
+    RETURN_IF_ERROR(otlp::ParseEventsJson(Str(row[cEvents]), span->mutable_events()));
+    span->set_dropped_events_count(static_cast<uint32_t>(Int(row[cDroppedEvents])));
+    RETURN_IF_ERROR(otlp::ParseLinksJson(Str(row[cLinks]), span->mutable_links()));
+    span->set_dropped_links_count(static_cast<uint32_t>(Int(row[cDroppedLinks])));
+    auto* status = span->mutable_status();
+    status->set_code(static_cast<tpb::Status::StatusCode>(Int(row[cStatus])));
+    status->set_message(Str(row[cStatusMsg]));
+  }
+  return out;
+}
+
+absl::StatusOr<engine::Table> Querier::Sql(const TenantContext& ctx, const std::string& sql) {
+  ASSIGN_OR_RETURN(writer::Dataset * ds, writer_->GetDataset(ctx));
+  ASSIGN_OR_RETURN(auto conn, ds->db().Connect());
+  return conn->QueryUntrusted(sql, options_.sql_timeout, options_.sql_max_rows);
+}
+
+absl::Status Querier::Ping(const TenantContext& ctx) {
+  ASSIGN_OR_RETURN(writer::Dataset * ds, writer_->GetDataset(ctx));
+  ASSIGN_OR_RETURN(auto conn, ds->db().Connect());
+  return conn->Query("SELECT 1").status();
+}
+
+}  // namespace signaldb::querier

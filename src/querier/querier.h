@@ -1,0 +1,53 @@
+// The querier role: reads what the writer stores.
+//
+// FindTrace() rebuilds a trace losslessly as OTLP (resource -> scope ->
+// spans, with typed attributes, events and links), merging spans that
+// arrived in different requests and de-duplicating repeated span ids.
+// Sql() runs one read-only user SELECT in the tenant's own database.
+//
+// Thread-safety: all methods are thread-safe.
+#pragma once
+
+#include <chrono>
+#include <optional>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "common/tenant.h"
+#include "engine/engine.h"
+#include "opentelemetry/proto/trace/v1/trace.pb.h"
+#include "writer/writer.h"
+
+namespace signaldb::querier {
+
+struct QuerierOptions {
+  std::chrono::milliseconds sql_timeout{30000};
+  uint64_t sql_max_rows = 100000;
+};
+
+struct TimeRange {
+  std::optional<int64_t> start_unix_nano;  // spans ending before this are skipped
+  std::optional<int64_t> end_unix_nano;    // spans starting after this are skipped
+};
+
+class Querier {
+ public:
+  // `writer` is not owned and must outlive the querier.
+  Querier(writer::Writer* writer, QuerierOptions options) : writer_(writer), options_(options) {}
+
+  // The spans of `trace_id` (16 raw bytes); an empty TracesData when none.
+  absl::StatusOr<opentelemetry::proto::trace::v1::TracesData> FindTrace(const TenantContext& ctx,
+                                                                       const std::string& trace_id,
+                                                                       const TimeRange& range = {});
+
+  absl::StatusOr<engine::Table> Sql(const TenantContext& ctx, const std::string& sql);
+
+  // Runs `SELECT 1` through the engine of `ctx`'s dataset.
+  absl::Status Ping(const TenantContext& ctx);
+
+ private:
+  writer::Writer* const writer_;
+  const QuerierOptions options_;
+};
+
+}  // namespace signaldb::querier

@@ -1,0 +1,191 @@
+#include "querier/querier.h"
+
+#include <unistd.h>
+
+#include <filesystem>
+
+#include "google/protobuf/util/message_differencer.h"
+#include "gtest/gtest.h"
+
+namespace signaldb::querier {
+namespace {
+
+namespace fs = std::filesystem;
+namespace tpb = opentelemetry::proto::trace::v1;
+using google::protobuf::util::MessageDifferencer;
+using opentelemetry::proto::collector::trace::v1::ExportTraceServiceRequest;
+
+const std::string kTrace(16, '\x42');
+
+void AddAttr(google::protobuf::RepeatedPtrField<opentelemetry::proto::common::v1::KeyValue>* kvs,
+             const std::string& k, const std::string& v) {
+  auto* kv = kvs->Add();
+  kv->set_key(k);
+  kv->mutable_value()->set_string_value(v);
+}
+
+// Two resources; the first with two scopes. Every span field set somewhere.
+ExportTraceServiceRequest RichRequest() {
+  ExportTraceServiceRequest req;
+  auto* rs = req.add_resource_spans();
+  rs->set_schema_url("https://opentelemetry.io/schemas/1.21.0");
+  AddAttr(rs->mutable_resource()->mutable_attributes(), "service.name", "frontend");
+  rs->mutable_resource()->set_dropped_attributes_count(1);
+  auto* ss = rs->add_scope_spans();
+  ss->set_schema_url("scope-schema");
+  ss->mutable_scope()->set_name("http");
+  ss->mutable_scope()->set_version("1.2.3");
+  AddAttr(ss->mutable_scope()->mutable_attributes(), "scope.attr", "x");
+  ss->mutable_scope()->set_dropped_attributes_count(2);
+  auto* root = ss->add_spans();
+  root->set_trace_id(kTrace);
+  root->set_span_id(std::string(8, '\x01'));
+  root->set_trace_state("vendor=1");
+  root->set_flags(0x301);
+  root->set_name("GET /");
+  root->set_kind(tpb::Span::SPAN_KIND_SERVER);
+  root->set_start_time_unix_nano(1700000000000000000ULL);
+  root->set_end_time_unix_nano(1700000000500000000ULL);
+  auto* a = root->add_attributes();
+  a->set_key("http.status_code");
+  a->mutable_value()->set_int_value(200);
+  a = root->add_attributes();
+  a->set_key("ratio");
+  a->mutable_value()->set_double_value(0.25);
+  a = root->add_attributes();
+  a->set_key("raw");
+  a->mutable_value()->set_bytes_value(std::string("\x00\x01", 2));
+  a = root->add_attributes();
+  a->set_key("list");
+  a->mutable_value()->mutable_array_value()->add_values()->set_bool_value(true);
+  a = root->add_attributes();
+  a->set_key("map");
+  AddAttr(a->mutable_value()->mutable_kvlist_value()->mutable_values(), "inner", "v");
+  root->set_dropped_attributes_count(3);
+  auto* ev = root->add_events();
+  ev->set_name("exception");
+  ev->set_time_unix_nano(1700000000100000000ULL);
+  AddAttr(ev->mutable_attributes(), "exception.message", "boom");
+  ev->set_dropped_attributes_count(1);
+  root->set_dropped_events_count(4);
+  auto* link = root->add_links();
+  link->set_trace_id(std::string(16, '\x07'));
+  link->set_span_id(std::string(8, '\x08'));
+  link->set_trace_state("t=1");
+  link->set_flags(1);
+  AddAttr(link->mutable_attributes(), "link.attr", "y");
+  link->set_dropped_attributes_count(5);
+  root->set_dropped_links_count(6);
+  root->mutable_status()->set_code(tpb::Status::STATUS_CODE_ERROR);
+  root->mutable_status()->set_message("failed");
+
+  auto* ss2 = rs->add_scope_spans();
+  ss2->mutable_scope()->set_name("db");
+  auto* child = ss2->add_spans();
+  child->set_trace_id(kTrace);
+  child->set_span_id(std::string(8, '\x02'));
+  child->set_parent_span_id(std::string(8, '\x01'));
+  child->set_name("SELECT");
+  child->set_kind(tpb::Span::SPAN_KIND_CLIENT);
+  child->set_start_time_unix_nano(1700000000100000000ULL);
+  child->set_end_time_unix_nano(1700000000200000000ULL);
+  child->mutable_status()->set_code(tpb::Status::STATUS_CODE_OK);
+
+  auto* rs2 = req.add_resource_spans();
+  AddAttr(rs2->mutable_resource()->mutable_attributes(), "service.name", "backend");
+  auto* other = rs2->add_scope_spans()->add_spans();
+  other->set_trace_id(kTrace);
+  other->set_span_id(std::string(8, '\x03'));
+  other->set_parent_span_id(std::string(8, '\x02'));
+  other->set_name("consume");
+  other->set_kind(tpb::Span::SPAN_KIND_CONSUMER);
+  other->set_start_time_unix_nano(1700000000300000000ULL);
+  other->set_end_time_unix_nano(1700000000250000000ULL);  // ends before it starts
+  return req;
+}
+
+class QuerierTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    root_ = fs::temp_directory_path() / ("sdb_querier_test_" + std::to_string(::getpid()));
+    fs::remove_all(root_);
+    writer::WriterOptions o;
+    o.wal_dir = (root_ / "wal").string();
+    o.storage_dir = (root_ / "storage").string();
+    o.flush_interval = std::chrono::hours(1);
+    auto w = writer::Writer::Open(o);
+    ASSERT_TRUE(w.ok()) << w.status();
+    writer_ = std::move(*w);
+    querier_ = std::make_unique<Querier>(writer_.get(), QuerierOptions{});
+  }
+  void TearDown() override {
+    querier_.reset();
+    writer_.reset();
+    fs::remove_all(root_);
+  }
+  void ExpectRoundTrip(const ExportTraceServiceRequest& sent) {
+    auto got = querier_->FindTrace({}, kTrace);
+    ASSERT_TRUE(got.ok()) << got.status();
+    tpb::TracesData want;
+    *want.mutable_resource_spans() = sent.resource_spans();
+    // The store always materializes scope and status (as Tempo's output has them).
+    for (auto& rs : *want.mutable_resource_spans()) {
+      rs.mutable_resource();
+      for (auto& ss : *rs.mutable_scope_spans()) {
+        ss.mutable_scope();
+        for (auto& span : *ss.mutable_spans()) span.mutable_status();
+      }
+    }
+    EXPECT_TRUE(MessageDifferencer::Equals(want, *got)) << "want:\n" << want.DebugString() << "got:\n"
+                                                        << got->DebugString();
+  }
+  fs::path root_;
+  std::unique_ptr<writer::Writer> writer_;
+  std::unique_ptr<Querier> querier_;
+};
+
+TEST_F(QuerierTest, TraceRoundTripsLosslesslyBeforeAndAfterFlush) {
+  auto req = RichRequest();
+  ASSERT_TRUE(writer_->WriteTraces({}, req, req.SerializeAsString()).ok());
+  ExpectRoundTrip(req);
+  ASSERT_TRUE(writer_->FlushAll().ok());
+  ExpectRoundTrip(req);
+}
+
+TEST_F(QuerierTest, MergesRequestsAndDropsDuplicateSpans) {
+  auto req = RichRequest();
+  ASSERT_TRUE(writer_->WriteTraces({}, req, req.SerializeAsString()).ok());
+  ASSERT_TRUE(writer_->FlushAll().ok());
+  ASSERT_TRUE(writer_->WriteTraces({}, req, req.SerializeAsString()).ok());  // a client retry
+  ExpectRoundTrip(req);
+}
+
+TEST_F(QuerierTest, UnknownTraceIsEmptyAndRangeFilters) {
+  auto req = RichRequest();
+  ASSERT_TRUE(writer_->WriteTraces({}, req, req.SerializeAsString()).ok());
+  auto none = querier_->FindTrace({}, std::string(16, '\x09'));
+  ASSERT_TRUE(none.ok());
+  EXPECT_EQ(none->resource_spans_size(), 0);
+  auto late = querier_->FindTrace({}, kTrace, {.start_unix_nano = 1800000000000000000LL, .end_unix_nano = {}});
+  ASSERT_TRUE(late.ok());
+  EXPECT_EQ(late->resource_spans_size(), 0);
+}
+
+TEST_F(QuerierTest, SqlSeesUnflushedRowsAndIsLockedDown) {
+  auto req = RichRequest();
+  ASSERT_TRUE(writer_->WriteTraces({}, req, req.SerializeAsString()).ok());
+  auto t = querier_->Sql({}, "SELECT span_name, duration_nanos, span_kind, status_code FROM traces ORDER BY start_time_unix_nano");
+  ASSERT_TRUE(t.ok()) << t.status();
+  ASSERT_EQ(t->rows.size(), 3u);
+  EXPECT_EQ(std::get<std::string>(t->rows[0][0]), "GET /");
+  EXPECT_EQ(std::get<int64_t>(t->rows[0][1]), 500000000);
+  EXPECT_EQ(std::get<std::string>(t->rows[0][2]), "server");
+  EXPECT_EQ(std::get<std::string>(t->rows[0][3]), "error");
+  EXPECT_EQ(std::get<int64_t>(t->rows[2][1]), 0);  // end < start: zero, not an underflow
+  EXPECT_EQ(querier_->Sql({}, "SELECT * FROM read_csv('/etc/passwd')").status().code(),
+            absl::StatusCode::kPermissionDenied);
+  EXPECT_EQ(querier_->Sql({}, "DELETE FROM _buf_traces").status().code(), absl::StatusCode::kInvalidArgument);
+}
+
+}  // namespace
+}  // namespace signaldb::querier
