@@ -1,0 +1,113 @@
+// signaldb: every role (acceptor, writer, querier, router) in one process,
+// configured by defaults, an optional TOML file and SIGNALDB_* variables.
+#include <signal.h>
+
+#include <CLI/CLI.hpp>
+#include <filesystem>
+#include <iostream>
+
+#include "acceptor/acceptor.h"
+#include "config/config.h"
+#include "querier/querier.h"
+#include "router/router.h"
+#include "spdlog/sinks/stdout_color_sinks.h"
+#include "spdlog/spdlog.h"
+#include "writer/writer.h"
+
+namespace {
+
+using namespace signaldb;  // NOLINT
+
+int Run(const Config& config) {
+  writer::WriterOptions wopts;
+  wopts.wal_dir = config.WalDir();
+  wopts.storage_dir = config.StorageDir();
+  wopts.wal.segment_size = config.wal.segment_size;
+  wopts.wal.group_commit_window = config.wal.flush_interval;
+  wopts.flush_interval = config.writer.flush_interval;
+  wopts.max_buffer_rows = config.writer.max_buffer_rows;
+  auto start = std::chrono::steady_clock::now();
+  auto writer = writer::Writer::Open(wopts);
+  if (!writer.ok()) {
+    spdlog::critical("cannot open storage: {}", writer.status().ToString());
+    return 1;
+  }
+  auto recovery_ms =
+      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start).count();
+  querier::Querier querier(writer->get(), {.sql_timeout = config.query.timeout, .sql_max_rows = config.query.max_rows});
+
+  auto acceptor = acceptor::Acceptor::Start({.grpc_addr = config.acceptor.grpc_addr,
+                                             .http_addr = config.acceptor.http_addr,
+                                             .max_message_bytes = config.acceptor.max_message_bytes,
+                                             .storage_dir = config.StorageDir()},
+                                            writer->get(), &querier);
+  if (!acceptor.ok()) {
+    spdlog::critical("{}", acceptor.status().ToString());
+    return 1;
+  }
+  auto router = router::Router::Start({.http_addr = config.router.http_addr, .storage_dir = config.StorageDir()},
+                                      &querier, writer->get());
+  if (!router.ok()) {
+    spdlog::critical("{}", router.status().ToString());
+    (*acceptor)->Stop();
+    return 1;
+  }
+
+  spdlog::info("SignalDB {} ready (recovered in {} ms)", SIGNALDB_VERSION, recovery_ms);
+  spdlog::info("  OTLP/gRPC   {}", (*acceptor)->grpc_address());
+  spdlog::info("  OTLP/HTTP   {}  (/health)", (*acceptor)->http_address());
+  spdlog::info("  HTTP API    {}  (Tempo API at /tempo, SQL at /api/v1/sql, /health)", (*router)->bound_address());
+  spdlog::info("  data dir    {}", config.data_dir);
+
+  // Wait for SIGINT or SIGTERM (blocked in every thread since main()).
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGTERM);
+  int sig = 0;
+  sigwait(&set, &sig);
+  spdlog::info("received {}, shutting down", sig == SIGINT ? "SIGINT" : "SIGTERM");
+
+  (*acceptor)->Stop();  // stop accepting; in-flight exports finish
+  (*router)->Stop();
+  absl::Status st = (*writer)->Close();  // flush buffers to Parquet, close WALs
+  if (!st.ok()) {
+    spdlog::error("shutdown flush failed (data stays in the WAL for the next start): {}", st.ToString());
+    return 1;
+  }
+  spdlog::info("shutdown complete");
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  // Block the shutdown signals before any thread starts so only sigwait sees them.
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+  signal(SIGPIPE, SIG_IGN);
+
+  CLI::App app{"SignalDB: an observability signal database (OTLP in; Tempo API and SQL out)"};
+  std::string config_file;
+  app.add_option("-c,--config", config_file, "TOML configuration file (default: ./signaldb.toml if present)");
+  app.set_version_flag("--version", SIGNALDB_VERSION);
+  CLI11_PARSE(app, argc, argv);
+
+  auto logger = spdlog::stderr_color_mt("signaldb");
+  spdlog::set_default_logger(logger);
+
+  ConfigSources sources;
+  if (!config_file.empty()) sources.file = config_file;
+  sources.env = SignalDbEnvironment();
+  sources.working_dir = std::filesystem::current_path().string();
+  auto config = LoadConfig(sources);
+  if (!config.ok()) {
+    std::cerr << "signaldb: configuration error: " << config.status().message() << "\n";
+    return 2;
+  }
+  spdlog::set_level(spdlog::level::from_str(config->log.level));
+  return Run(*config);
+}

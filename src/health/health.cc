@@ -1,0 +1,63 @@
+#include "health/health.h"
+
+#include <unistd.h>
+
+#include <nlohmann/json.hpp>
+
+namespace signaldb::health {
+
+Report Check(writer::Writer* writer, querier::Querier* querier, const std::string& storage_dir) {
+  nlohmann::json components;
+  bool healthy = true;
+
+  // WAL: every table's log must accept appends.
+  nlohmann::json wal = {{"status", "ok"}};
+  nlohmann::json tables = nlohmann::json::object();
+  uint64_t wal_bytes = 0, wal_segments = 0, dropped = 0;
+  std::string flush_error;
+  for (const auto& [name, s] : writer->Stats()) {
+    wal_bytes += s.wal.bytes;
+    wal_segments += s.wal.segments;
+    dropped += s.wal.dropped_tail_bytes;
+    if (s.wal.failed) {
+      wal["status"] = "failed";
+      wal["error"] = name + ": an fsync failed; appends are refused until restart";
+      healthy = false;
+    }
+    if (!s.last_flush_error.empty()) flush_error = name + ": " + s.last_flush_error;
+    tables[name] = {{"buffered_rows", s.buffered_rows},   {"committed_files", s.committed_files},
+                    {"committed_rows", s.committed_rows}, {"committed_sequence", s.committed_sequence},
+                    {"wal_last_sequence", s.wal.last_sequence}, {"flushes", s.flushes}};
+  }
+  wal["bytes"] = wal_bytes;
+  wal["segments"] = wal_segments;
+  wal["dropped_tail_bytes"] = dropped;
+  components["wal"] = wal;
+
+  // Storage: the directory must be writable and flushes must be succeeding.
+  nlohmann::json storage = {{"status", "ok"}, {"dir", storage_dir}};
+  if (::access(storage_dir.c_str(), W_OK) != 0) {
+    storage["status"] = "failed";
+    storage["error"] = "storage directory is not writable";
+    healthy = false;
+  } else if (!flush_error.empty()) {
+    storage["status"] = "degraded";
+    storage["error"] = flush_error;
+    healthy = false;
+  }
+  storage["tables"] = tables;
+  components["storage"] = storage;
+
+  nlohmann::json engine = {{"status", "ok"}};
+  if (absl::Status st = querier->Ping(TenantContext{}); !st.ok()) {
+    engine["status"] = "failed";
+    engine["error"] = st.ToString();
+    healthy = false;
+  }
+  components["query_engine"] = engine;
+
+  nlohmann::json out = {{"status", healthy ? "ok" : "unhealthy"}, {"components", components}};
+  return Report{healthy, out.dump()};
+}
+
+}  // namespace signaldb::health

@@ -1,0 +1,34 @@
+// The router role: serves the HTTP API (Tempo, SQL, health) on one address.
+//
+// Thread-safety: Start/Stop from one thread; requests are served concurrently.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "net/http_server.h"
+#include "querier/querier.h"
+#include "writer/writer.h"
+
+namespace signaldb::router {
+
+struct RouterOptions {
+  std::string http_addr;
+  std::string storage_dir;  // probed by /health
+};
+
+class Router {
+ public:
+  // Pointers are not owned and must outlive the router.
+  static absl::StatusOr<std::unique_ptr<Router>> Start(const RouterOptions& options, querier::Querier* querier,
+                                                       writer::Writer* writer);
+  void Stop() { http_.Stop(); }
+  std::string bound_address() const { return http_.bound_address(); }
+
+ private:
+  Router() = default;
+  net::HttpServer http_;
+};
+
+}  // namespace signaldb::router
