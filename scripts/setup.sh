@@ -50,4 +50,6 @@ for f in "$root/deps/node_modules/@duckdb/node-bindings-linux-x64/libduckdb.so" 
          "$root/deps/node_modules/duckdb/src/duckdb/src/include/duckdb.h"; do
   [ -f "$f" ] || { echo "setup: expected $f after npm install" >&2; exit 1; }
 done
+# Integration tests import the npm packages from next to themselves.
+ln -sfn ../../deps/node_modules "$root/tests/integration/node_modules"
 echo "setup: ok"
