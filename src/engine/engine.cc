@@ -474,35 +474,95 @@ absl::StatusOr<std::unique_ptr<Appender>> Connection::OpenAppender(const std::st
 Appender::Appender(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 Appender::~Appender() = default;
 
-#define SDB_APPEND(call)                                                                    \
-  do {                                                                                      \
-    if ((call) != DuckDBSuccess && first_error_.ok()) {                                     \
-      first_error_ = absl::InternalError(StrCat("append to ", impl_->table, ": ",     \
-                                                      duckdb_appender_error(impl_->app))); \
-    }                                                                                       \
-  } while (0)
+namespace {
 
-void Appender::AppendNull() { SDB_APPEND(duckdb_append_null(impl_->app)); }
-void Appender::Append(bool v) { SDB_APPEND(duckdb_append_bool(impl_->app, v)); }
-void Appender::Append(int32_t v) { SDB_APPEND(duckdb_append_int32(impl_->app, v)); }
-void Appender::Append(int64_t v) { SDB_APPEND(duckdb_append_int64(impl_->app, v)); }
-void Appender::Append(double v) { SDB_APPEND(duckdb_append_double(impl_->app, v)); }
-void Appender::Append(std::string_view v) {
-  SDB_APPEND(duckdb_append_varchar_length(impl_->app, v.data(), v.size()));
+duckdb_type DuckTypeOf(columnar::ColumnType t) {
+  switch (t) {
+    case columnar::ColumnType::kString: return DUCKDB_TYPE_VARCHAR;
+    case columnar::ColumnType::kInt32: return DUCKDB_TYPE_INTEGER;
+    case columnar::ColumnType::kInt64: return DUCKDB_TYPE_BIGINT;
+    case columnar::ColumnType::kDouble: return DUCKDB_TYPE_DOUBLE;
+    case columnar::ColumnType::kBool: return DUCKDB_TYPE_BOOLEAN;
+    case columnar::ColumnType::kTimestampMicros: return DUCKDB_TYPE_TIMESTAMP_TZ;
+    case columnar::ColumnType::kDate: return DUCKDB_TYPE_DATE;
+  }
+  return DUCKDB_TYPE_VARCHAR;
 }
-void Appender::AppendTimestampMicros(int64_t micros) {
-  SDB_APPEND(duckdb_append_timestamp(impl_->app, duckdb_timestamp{micros}));
-}
-void Appender::AppendDate(int32_t days) { SDB_APPEND(duckdb_append_date(impl_->app, duckdb_date{days})); }
 
-absl::Status Appender::EndRow() {
-  SDB_APPEND(duckdb_appender_end_row(impl_->app));
-  return first_error_;
+// Copies rows [begin, begin + n) of `col` into `vec`.
+void FillVector(duckdb_vector vec, const columnar::ColumnData& col, size_t begin, size_t n) {
+  void* data = duckdb_vector_get_data(vec);
+  bool has_nulls = false;
+  for (size_t i = 0; i < n; ++i) has_nulls = has_nulls || !col.IsValid(begin + i);
+  uint64_t* validity = nullptr;
+  if (has_nulls) {
+    duckdb_vector_ensure_validity_writable(vec);
+    validity = duckdb_vector_get_validity(vec);
+  }
+  for (size_t i = 0; i < n; ++i) {
+    size_t row = begin + i;
+    if (!col.IsValid(row)) {
+      duckdb_validity_set_row_invalid(validity, i);
+      continue;
+    }
+    switch (col.type) {
+      case columnar::ColumnType::kString: {
+        std::string_view v = col.StringAt(row);
+        duckdb_vector_assign_string_element_len(vec, i, v.data(), v.size());
+        break;
+      }
+      case columnar::ColumnType::kInt32:
+      case columnar::ColumnType::kDate:
+        static_cast<int32_t*>(data)[i] = static_cast<int32_t>(col.ints[row]);
+        break;
+      case columnar::ColumnType::kInt64:
+      case columnar::ColumnType::kTimestampMicros:
+        static_cast<int64_t*>(data)[i] = col.ints[row];
+        break;
+      case columnar::ColumnType::kDouble:
+        static_cast<double*>(data)[i] = col.doubles[row];
+        break;
+      case columnar::ColumnType::kBool:
+        static_cast<bool*>(data)[i] = col.ints[row] != 0;
+        break;
+    }
+  }
+}
+
+}  // namespace
+
+absl::Status Appender::AppendBatch(const columnar::Batch& batch, int64_t trailing) {
+  const auto& specs = batch.schema().columns;
+  std::vector<duckdb_logical_type> types;
+  for (const auto& spec : specs) types.push_back(duckdb_create_logical_type(DuckTypeOf(spec.type)));
+  types.push_back(duckdb_create_logical_type(DUCKDB_TYPE_BIGINT));
+  duckdb_data_chunk chunk = duckdb_create_data_chunk(types.data(), types.size());
+  for (auto& t : types) duckdb_destroy_logical_type(&t);
+  const size_t cap = duckdb_vector_size();
+  absl::Status st;
+  for (size_t begin = 0; begin < batch.num_rows() && st.ok(); begin += cap) {
+    size_t n = std::min(cap, batch.num_rows() - begin);
+    duckdb_data_chunk_reset(chunk);
+    for (size_t c = 0; c < specs.size(); ++c) {
+      FillVector(duckdb_data_chunk_get_vector(chunk, c), batch.column(c), begin, n);
+    }
+    auto* tail = static_cast<int64_t*>(duckdb_vector_get_data(duckdb_data_chunk_get_vector(chunk, specs.size())));
+    for (size_t i = 0; i < n; ++i) tail[i] = trailing;
+    duckdb_data_chunk_set_size(chunk, n);
+    if (duckdb_append_data_chunk(impl_->app, chunk) != DuckDBSuccess) {
+      st = absl::InternalError(StrCat("append to ", impl_->table, ": ", duckdb_appender_error(impl_->app)));
+    }
+  }
+  duckdb_destroy_data_chunk(&chunk);
+  if (!st.ok() && first_error_.ok()) first_error_ = st;
+  return st;
 }
 
 absl::Status Appender::Close() {
   if (impl_->app == nullptr) return first_error_;
-  SDB_APPEND(duckdb_appender_close(impl_->app));
+  if (duckdb_appender_close(impl_->app) != DuckDBSuccess && first_error_.ok()) {
+    first_error_ = absl::InternalError(StrCat("append to ", impl_->table, ": ", duckdb_appender_error(impl_->app)));
+  }
   duckdb_appender_destroy(&impl_->app);
   impl_->app = nullptr;
   return first_error_;

@@ -20,6 +20,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "columnar/batch.h"
 
 namespace signaldb::engine {
 
@@ -105,22 +106,14 @@ class Connection {
   std::unique_ptr<Impl> impl_;
 };
 
-// Appends rows to one table, value by value in column order. Close() (or the
+// Appends rows to one table from columnar batches. Close() (or the
 // destructor) flushes; rows are visible to other connections after Close().
 class Appender {
  public:
   ~Appender();
-  void AppendNull();
-  void Append(bool v);
-  void Append(int32_t v);
-  void Append(int64_t v);
-  void Append(double v);
-  void Append(std::string_view v);
-  // Timestamps with time zone, given as microseconds since the epoch.
-  void AppendTimestampMicros(int64_t micros);
-  // Dates, given as days since the epoch.
-  void AppendDate(int32_t days);
-  absl::Status EndRow();
+  // Appends every row of `batch` (columns in table order) plus one trailing
+  // BIGINT column holding `trailing` for each row, a vector at a time.
+  absl::Status AppendBatch(const columnar::Batch& batch, int64_t trailing);
   absl::Status Close();
 
  private:

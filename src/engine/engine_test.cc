@@ -35,33 +35,55 @@ class EngineTest : public ::testing::Test {
 };
 
 TEST_F(EngineTest, AppenderAndTypedQuery) {
-  ASSERT_TRUE(conn_->Execute("CREATE TABLE t (a BIGINT, b VARCHAR, c DOUBLE, d BOOLEAN, ts TIMESTAMPTZ)").ok());
+  using columnar::ColumnType;
+  columnar::Schema schema{"t",
+                          {{"a", ColumnType::kInt64, true},
+                           {"b", ColumnType::kString, false},
+                           {"c", ColumnType::kDouble, false},
+                           {"d", ColumnType::kBool, true},
+                           {"ts", ColumnType::kTimestampMicros, false}}};
+  ASSERT_TRUE(conn_->Execute("CREATE TABLE t (a BIGINT, b VARCHAR, c DOUBLE, d BOOLEAN, ts TIMESTAMPTZ, seq BIGINT)").ok());
+  columnar::Batch batch(&schema);
+  batch.column(0).AppendInt(int64_t{1} << 62);
+  batch.column(1).AppendString("x'y");
+  batch.column(2).AppendDouble(2.5);
+  batch.column(3).AppendBool(true);
+  batch.column(4).AppendInt(1700000000000000);
+  batch.column(0).AppendInt(-1);
+  batch.column(1).AppendNull();
+  batch.column(2).AppendNull();
+  batch.column(3).AppendBool(false);
+  batch.column(4).AppendNull();
+  // More rows than one DuckDB vector holds.
+  for (int i = 0; i < 5000; ++i) {
+    batch.column(0).AppendInt(1000 + i);
+    batch.column(1).AppendString(std::to_string(i));
+    batch.column(2).AppendDouble(i);
+    batch.column(3).AppendBool(i % 2);
+    batch.column(4).AppendInt(i);
+  }
   auto app = conn_->OpenAppender("t");
   ASSERT_TRUE(app.ok()) << app.status();
-  (*app)->Append(int64_t{1} << 62);
-  (*app)->Append(std::string_view("x'y"));
-  (*app)->Append(2.5);
-  (*app)->Append(true);
-  (*app)->AppendTimestampMicros(1700000000000000);
-  ASSERT_TRUE((*app)->EndRow().ok());
-  (*app)->Append(int64_t{-1});
-  (*app)->AppendNull();
-  (*app)->AppendNull();
-  (*app)->Append(false);
-  (*app)->AppendNull();
-  ASSERT_TRUE((*app)->EndRow().ok());
+  ASSERT_TRUE((*app)->AppendBatch(batch, 42).ok());
   ASSERT_TRUE((*app)->Close().ok());
 
-  auto t = conn_->Query("SELECT a, b, c, d, ts FROM t WHERE a <> $1 ORDER BY a", {int64_t{7}});
+  auto t = conn_->Query("SELECT a, b, c, d, ts, seq FROM t WHERE a < $1 ORDER BY a", {int64_t{1000}});
   ASSERT_TRUE(t.ok()) << t.status();
-  ASSERT_EQ(t->rows.size(), 2u);
-  EXPECT_EQ(std::get<int64_t>(t->rows[1][0]), int64_t{1} << 62);
-  EXPECT_EQ(std::get<std::string>(t->rows[1][1]), "x'y");
-  EXPECT_EQ(std::get<double>(t->rows[1][2]), 2.5);
-  EXPECT_TRUE(std::get<bool>(t->rows[1][3]));
-  EXPECT_THAT(std::get<std::string>(t->rows[1][4]), HasSubstr("2023-11-14"));
-  EXPECT_EQ(t->columns[4].type, "TIMESTAMPTZ");
+  ASSERT_EQ(t->rows.size(), 1u);
+  EXPECT_EQ(std::get<int64_t>(t->rows[0][0]), -1);
   EXPECT_TRUE(std::holds_alternative<std::monostate>(t->rows[0][1]));
+  EXPECT_EQ(std::get<int64_t>(t->rows[0][5]), 42);
+  t = conn_->Query("SELECT a, b, c, d, ts FROM t WHERE a = $1", {int64_t{1} << 62});
+  ASSERT_TRUE(t.ok()) << t.status();
+  EXPECT_EQ(std::get<std::string>(t->rows[0][1]), "x'y");
+  EXPECT_EQ(std::get<double>(t->rows[0][2]), 2.5);
+  EXPECT_TRUE(std::get<bool>(t->rows[0][3]));
+  EXPECT_THAT(std::get<std::string>(t->rows[0][4]), HasSubstr("2023-11-14"));
+  EXPECT_EQ(t->columns[4].type, "TIMESTAMPTZ");
+  t = conn_->Query("SELECT count(*), sum(a) FILTER (WHERE a >= 1000), count(b) FROM t");
+  ASSERT_TRUE(t.ok());
+  EXPECT_EQ(std::get<int64_t>(t->rows[0][0]), 5002);
+  EXPECT_EQ(std::get<int64_t>(t->rows[0][2]), 5001);
 }
 
 TEST_F(EngineTest, NestedValuesComeBackAsJson) {

@@ -11,7 +11,6 @@
 namespace signaldb::writer {
 namespace {
 
-using columnar::ColumnType;
 constexpr int kManifestFormat = 1;
 
 std::string RandomId() {
@@ -172,27 +171,7 @@ void TableStore::ReleaseConnection(std::unique_ptr<engine::Connection> conn) {
 absl::Status TableStore::AppendToBuffer(engine::Connection& conn, const columnar::Batch& batch, uint64_t seq) {
   if (batch.num_rows() == 0) return absl::OkStatus();
   ASSIGN_OR_RETURN(auto app, conn.OpenAppender(buffer_table_));
-  const size_t ncols = schema_->columns.size();
-  for (size_t row = 0; row < batch.num_rows(); ++row) {
-    for (size_t c = 0; c < ncols; ++c) {
-      const auto& col = batch.column(c);
-      if (!col.IsValid(row)) {
-        app->AppendNull();
-        continue;
-      }
-      switch (col.type) {
-        case ColumnType::kString: app->Append(col.StringAt(row)); break;
-        case ColumnType::kInt32: app->Append(static_cast<int32_t>(col.ints[row])); break;
-        case ColumnType::kInt64: app->Append(col.ints[row]); break;
-        case ColumnType::kDouble: app->Append(col.doubles[row]); break;
-        case ColumnType::kBool: app->Append(col.ints[row] != 0); break;
-        case ColumnType::kTimestampMicros: app->AppendTimestampMicros(col.ints[row]); break;
-        case ColumnType::kDate: app->AppendDate(static_cast<int32_t>(col.ints[row])); break;
-      }
-    }
-    app->Append(static_cast<int64_t>(seq));
-    RETURN_IF_ERROR(app->EndRow());
-  }
+  RETURN_IF_ERROR(app->AppendBatch(batch, static_cast<int64_t>(seq)));
   return app->Close();
 }
 

@@ -1,0 +1,150 @@
+// Ingest-path benchmarks, each beside its baseline:
+//   decode:  OTLP request -> columnar batch, vs. protobuf parsing alone;
+//   wal:     durable appends (fdatasync each) through our WAL with group
+//            commit, vs. a bare write()+fdatasync() loop on one file;
+//   writer:  the whole acknowledged path (decode + WAL + buffer), vs. decode.
+#include <benchmark/benchmark.h>
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <filesystem>
+
+#include "columnar/batch.h"
+#include "otlp/trace_decoder.h"
+#include "schema/tables.h"
+#include "wal/wal.h"
+#include "writer/writer.h"
+
+namespace {
+
+using namespace signaldb;  // NOLINT
+using opentelemetry::proto::collector::trace::v1::ExportTraceServiceRequest;
+
+ExportTraceServiceRequest MakeRequest(int spans, uint64_t seed) {
+  ExportTraceServiceRequest req;
+  auto* rs = req.add_resource_spans();
+  auto* kv = rs->mutable_resource()->add_attributes();
+  kv->set_key("service.name");
+  kv->mutable_value()->set_string_value("bench-service");
+  auto* ss = rs->add_scope_spans();
+  ss->mutable_scope()->set_name("bench");
+  for (int i = 0; i < spans; ++i) {
+    auto* s = ss->add_spans();
+    std::string tid(16, '\0'), sid(8, '\0');
+    uint64_t t = seed * 1000003 + static_cast<uint64_t>(i / 10) + 1, sp = seed * 7919 + static_cast<uint64_t>(i) + 1;
+    std::memcpy(tid.data(), &t, 8);
+    std::memcpy(sid.data(), &sp, 8);
+    s->set_trace_id(tid);
+    s->set_span_id(sid);
+    s->set_name("GET /api/items/{id}");
+    s->set_kind(opentelemetry::proto::trace::v1::Span::SPAN_KIND_SERVER);
+    s->set_start_time_unix_nano(1700000000000000000ULL + static_cast<uint64_t>(i) * 1000);
+    s->set_end_time_unix_nano(1700000000000500000ULL + static_cast<uint64_t>(i) * 1000);
+    for (int a = 0; a < 8; ++a) {
+      auto* attr = s->add_attributes();
+      attr->set_key("attr." + std::to_string(a));
+      if (a % 2) attr->mutable_value()->set_int_value(a * 100);
+      else attr->mutable_value()->set_string_value("value-" + std::to_string(a));
+    }
+  }
+  return req;
+}
+
+void BM_Baseline_ProtobufParse(benchmark::State& state) {
+  std::string bytes = MakeRequest(100, 1).SerializeAsString();
+  for (auto _ : state) {
+    ExportTraceServiceRequest req;
+    benchmark::DoNotOptimize(req.ParseFromString(bytes));
+  }
+  state.SetItemsProcessed(state.iterations() * 100);
+  state.SetBytesProcessed(state.iterations() * static_cast<int64_t>(bytes.size()));
+}
+BENCHMARK(BM_Baseline_ProtobufParse);
+
+void BM_DecodeTraces(benchmark::State& state) {
+  std::string bytes = MakeRequest(100, 1).SerializeAsString();
+  for (auto _ : state) {
+    columnar::Batch batch(&schema::Traces());
+    benchmark::DoNotOptimize(otlp::DecodeTracesProto(bytes, &batch));
+  }
+  state.SetItemsProcessed(state.iterations() * 100);
+  state.SetBytesProcessed(state.iterations() * static_cast<int64_t>(bytes.size()));
+}
+BENCHMARK(BM_DecodeTraces);
+
+std::string BenchDir(const std::string& name) {
+  auto dir = std::filesystem::temp_directory_path() / ("sdb_bench_" + name + "_" + std::to_string(::getpid()));
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  return dir.string();
+}
+
+void BM_Baseline_WriteFdatasync(benchmark::State& state) {
+  static int fd = -1;
+  static std::string dir;
+  if (state.thread_index() == 0) {
+    dir = BenchDir("raw");
+    fd = ::open((dir + "/raw").c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+  }
+  std::string rec(1024, 'x');
+  for (auto _ : state) {
+    if (::write(fd, rec.data(), rec.size()) != static_cast<ssize_t>(rec.size())) state.SkipWithError("write");
+    ::fdatasync(fd);
+  }
+  state.SetItemsProcessed(state.iterations());
+  if (state.thread_index() == 0) {
+    ::close(fd);
+    std::filesystem::remove_all(dir);
+  }
+}
+BENCHMARK(BM_Baseline_WriteFdatasync)->Threads(1)->Threads(8)->UseRealTime();
+
+void BM_WalAppend(benchmark::State& state) {
+  static std::unique_ptr<wal::Wal> log;
+  static std::string dir;
+  if (state.thread_index() == 0) {
+    dir = BenchDir("wal");
+    log = std::move(*wal::Wal::Open(DefaultFileSystem(), dir, {}, 0));
+  }
+  std::string rec(1024, 'x');
+  for (auto _ : state) {
+    if (!log->Append(wal::RecordType::kOtlpExport, rec).ok()) state.SkipWithError("append");
+  }
+  state.SetItemsProcessed(state.iterations());
+  if (state.thread_index() == 0) {
+    log.reset();
+    std::filesystem::remove_all(dir);
+  }
+}
+BENCHMARK(BM_WalAppend)->Threads(1)->Threads(8)->UseRealTime();
+
+void BM_WriterIngest(benchmark::State& state) {
+  static std::unique_ptr<writer::Writer> w;
+  static std::string dir;
+  if (state.thread_index() == 0) {
+    dir = BenchDir("writer");
+    writer::WriterOptions o;
+    o.wal_dir = dir + "/wal";
+    o.storage_dir = dir + "/storage";
+    o.flush_interval = std::chrono::seconds(5);
+    w = std::move(*writer::Writer::Open(o));
+  }
+  uint64_t seed = static_cast<uint64_t>(state.thread_index()) * 1000000;
+  for (auto _ : state) {
+    state.PauseTiming();
+    auto req = MakeRequest(100, ++seed);
+    std::string bytes = req.SerializeAsString();
+    state.ResumeTiming();
+    if (!w->WriteTraces({}, req, bytes).ok()) state.SkipWithError("write");
+  }
+  state.SetItemsProcessed(state.iterations() * 100);
+  if (state.thread_index() == 0) {
+    w.reset();
+    std::filesystem::remove_all(dir);
+  }
+}
+BENCHMARK(BM_WriterIngest)->Threads(1)->Threads(8)->UseRealTime();
+
+}  // namespace
+
+BENCHMARK_MAIN();
