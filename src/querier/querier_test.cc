@@ -182,6 +182,14 @@ TEST_F(QuerierTest, SqlSeesUnflushedRowsAndIsLockedDown) {
   EXPECT_EQ(std::get<std::string>(t->rows[0][2]), "server");
   EXPECT_EQ(std::get<std::string>(t->rows[0][3]), "error");
   EXPECT_EQ(std::get<int64_t>(t->rows[2][1]), 0);  // end < start: zero, not an underflow
+  t = querier_->Sql({}, "SELECT attr(span_attributes, 'http.status_code'), attr(span_attributes, 'ratio'), "
+                        "attr(resource_attributes, 'service.name'), attr(span_attributes, 'nope') "
+                        "FROM traces WHERE span_name = 'GET /'");
+  ASSERT_TRUE(t.ok()) << t.status();
+  EXPECT_EQ(std::get<std::string>(t->rows[0][0]), "200");
+  EXPECT_EQ(std::get<std::string>(t->rows[0][1]), "0.25");
+  EXPECT_EQ(std::get<std::string>(t->rows[0][2]), "frontend");
+  EXPECT_TRUE(std::holds_alternative<std::monostate>(t->rows[0][3]));
   EXPECT_EQ(querier_->Sql({}, "SELECT * FROM read_csv('/etc/passwd')").status().code(),
             absl::StatusCode::kPermissionDenied);
   EXPECT_EQ(querier_->Sql({}, "DELETE FROM _buf_traces").status().code(), absl::StatusCode::kInvalidArgument);

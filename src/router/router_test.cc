@@ -26,9 +26,10 @@ TEST(TempoTraceIdTest, ParsesLikeTempo) {
 TEST(SqlApiTest, ResultEncoding) {
   engine::Table t;
   t.columns = {{"n", "BIGINT", engine::Kind::kInt64}, {"d", "DOUBLE", engine::Kind::kDouble},
-               {"s", "VARCHAR", engine::Kind::kString}, {"l", "LIST", engine::Kind::kJson}};
-  t.rows.push_back({int64_t{1700000000000000001}, std::nan(""), std::string("x"), engine::Json{"[1,2]"}});
-  t.rows.push_back({std::monostate{}, 1.5, std::monostate{}, std::monostate{}});
+               {"s", "VARCHAR", engine::Kind::kString}, {"l", "LIST", engine::Kind::kJson},
+               {"i", "INTEGER", engine::Kind::kInt64}};
+  t.rows.push_back({int64_t{1700000000000000001}, std::nan(""), std::string("x"), engine::Json{"[1,2]"}, int64_t{7}});
+  t.rows.push_back({std::monostate{}, 1.5, std::monostate{}, std::monostate{}, int64_t{-1}});
   t.truncated = true;
   auto j = nlohmann::json::parse(SqlResultJson(t));
   EXPECT_EQ(j["columns"][0]["name"], "n");
@@ -38,6 +39,7 @@ TEST(SqlApiTest, ResultEncoding) {
   EXPECT_EQ(j["rows"][0][3], nlohmann::json::parse("[1,2]"));
   EXPECT_TRUE(j["rows"][1][0].is_null());
   EXPECT_EQ(j["rows"][1][1], 1.5);
+  EXPECT_EQ(j["rows"][0][4], 7);  // 32-bit integers stay numbers
   EXPECT_EQ(j["truncated"], true);
 }
 

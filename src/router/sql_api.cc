@@ -12,12 +12,19 @@ std::string SqlResultJson(const engine::Table& table) {
   out["columns"] = nlohmann::json::array();
   for (const auto& c : table.columns) out["columns"].push_back({{"name", c.name}, {"type", c.type}});
   out["rows"] = nlohmann::json::array();
+  // 64-bit integers travel as strings (JSON numbers lose precision past 2^53).
+  std::vector<bool> as_string;
+  for (const auto& c : table.columns) as_string.push_back(c.type == "BIGINT" || c.type == "UBIGINT");
   for (const auto& row : table.rows) {
     nlohmann::json r = nlohmann::json::array();
-    for (const auto& v : row) {
+    for (size_t col = 0; col < row.size(); ++col) {
+      const auto& v = row[col];
       if (std::holds_alternative<std::monostate>(v)) r.push_back(nullptr);
       else if (auto* b = std::get_if<bool>(&v)) r.push_back(*b);
-      else if (auto* i = std::get_if<int64_t>(&v)) r.push_back(std::to_string(*i));
+      else if (auto* i = std::get_if<int64_t>(&v)) {
+        if (as_string[col]) r.push_back(std::to_string(*i));
+        else r.push_back(*i);
+      }
       else if (auto* u = std::get_if<uint64_t>(&v)) r.push_back(std::to_string(*u));
       else if (auto* d = std::get_if<double>(&v)) {
         if (std::isnan(*d)) r.push_back("NaN");

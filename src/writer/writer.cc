@@ -13,6 +13,16 @@ absl::StatusOr<std::unique_ptr<Dataset>> Dataset::Open(const WriterOptions& opti
   std::string storage = StrCat(options.storage_dir, "/", ctx.tenant, "/", ctx.dataset);
   RETURN_IF_ERROR(options.fs->CreateDirs(storage + "/.tmp"));
   ASSIGN_OR_RETURN(ds->db_, engine::Database::Open({.allowed_dir = storage, .temp_dir = storage + "/.tmp"}));
+  {
+    // attr(attributes_column, key): the value of one attribute as text (NULL
+    // when absent), so SQL users need not unpack the OTLP JSON by hand.
+    ASSIGN_OR_RETURN(auto conn, ds->db_->Connect());
+    RETURN_IF_ERROR(conn->Execute(
+        "CREATE MACRO attr(attrs, k) AS (SELECT CASE WHEN v IS NULL THEN NULL ELSE coalesce("
+        "v->>'stringValue', v->>'intValue', v->>'doubleValue', v->>'boolValue', v->>'bytesValue', "
+        "CAST(v->'arrayValue' AS VARCHAR), CAST(v->'kvlistValue' AS VARCHAR)) END "
+        "FROM (SELECT list_filter(CAST(attrs AS JSON[]), lambda kv: kv->>'key' = k)[1]->'value' AS v))"));
+  }
   TableStoreOptions traces{
       .fs = options.fs,
       .wal_dir = StrCat(options.wal_dir, "/", ctx.tenant, "/", ctx.dataset, "/traces"),
