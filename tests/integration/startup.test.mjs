@@ -76,3 +76,21 @@ test('banner, health on both HTTP ports, clean SIGTERM', async () => {
   assert.match(server.log, /shutdown complete/);
   fs.rmSync(dir, { recursive: true, force: true });
 });
+
+test('oversized gRPC messages get RESOURCE_EXHAUSTED and the server keeps serving', async () => {
+  const { exportRaw, traceServiceClient } = await import('./lib/proto.mjs');
+  const dir = tempDataDir('limit');
+  const server = await new Server(dir, { SIGNALDB_ACCEPTOR__MAX_MESSAGE_BYTES: '64KiB' }).start();
+  const client = traceServiceClient(server.grpcTarget);
+  const span = (name) => ({ traceId: Buffer.alloc(16, 9), spanId: Buffer.alloc(8, 9), name });
+  await assert.rejects(
+    exportRaw(client, { resourceSpans: [{ scopeSpans: [{ spans: [span('x'.repeat(100 * 1024))] }] }] }),
+    (err) => err.code === 8);  // RESOURCE_EXHAUSTED
+  const ok = await exportRaw(client, { resourceSpans: [{ scopeSpans: [{ spans: [span('small')] }] }] });
+  assert.equal(ok.partialSuccess, undefined);
+  const res = await fetch(`${server.baseUrl}/api/v1/sql`, { method: 'POST', body: 'SELECT span_name FROM traces' });
+  assert.deepEqual((await res.json()).rows, [['small']]);
+  client.close();
+  await server.stop();
+  fs.rmSync(dir, { recursive: true, force: true });
+});
