@@ -56,7 +56,9 @@ Report Check(writer::Writer* writer, querier::Querier* querier, const std::strin
   }
   components["query_engine"] = engine;
 
-  nlohmann::json out = {{"status", healthy ? "ok" : "unhealthy"}, {"components", components}};
+  nlohmann::ordered_json out;
+  out["status"] = healthy ? "ok" : "unhealthy";
+  out["components"] = components;
   return Report{healthy, out.dump()};
 }
 

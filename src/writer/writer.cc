@@ -65,6 +65,8 @@ absl::StatusOr<std::unique_ptr<Writer>> Writer::Open(WriterOptions options) {
       }
     }
   }
+  // The default dataset always exists, so health and queries see it at once.
+  if (auto ds = w->GetDataset(TenantContext{}); !ds.ok()) return ds.status();
   w->flusher_ = std::thread([raw = w.get()] { raw->FlusherLoop(); });
   return w;
 }

@@ -108,12 +108,74 @@ TEST_F(WriterTest, RejectedSpansAreCountedAndNotStored) {
   EXPECT_EQ(Count(*w), 1);
 }
 
+// Passes everything to the real file system, but fails fdatasync on demand.
+class FailingSyncFs : public FileSystem {
+ public:
+  bool fail_sync = false;
+  class File : public WritableFile {
+   public:
+    File(std::unique_ptr<WritableFile> f, FailingSyncFs* fs) : f_(std::move(f)), fs_(fs) {}
+    absl::Status Append(std::string_view d) override { return f_->Append(d); }
+    absl::Status Sync() override { return fs_->fail_sync ? absl::UnavailableError("injected EIO") : f_->Sync(); }
+    absl::Status Close() override { return f_->Close(); }
+    uint64_t Size() const override { return f_->Size(); }
+
+   private:
+    std::unique_ptr<WritableFile> f_;
+    FailingSyncFs* fs_;
+  };
+  absl::StatusOr<std::unique_ptr<WritableFile>> OpenAppendable(const std::string& p) override {
+    auto f = real_->OpenAppendable(p);
+    if (!f.ok()) return f.status();
+    return std::unique_ptr<WritableFile>(new File(std::move(*f), this));
+  }
+  absl::StatusOr<std::string> ReadFile(const std::string& p) override { return real_->ReadFile(p); }
+  absl::Status WriteFileAtomic(const std::string& p, std::string_view d) override { return real_->WriteFileAtomic(p, d); }
+  absl::Status Rename(const std::string& a, const std::string& b) override { return real_->Rename(a, b); }
+  absl::Status Remove(const std::string& p) override { return real_->Remove(p); }
+  absl::Status Truncate(const std::string& p, uint64_t n) override { return real_->Truncate(p, n); }
+  absl::Status CreateDirs(const std::string& p) override { return real_->CreateDirs(p); }
+  absl::Status SyncDir(const std::string& p) override { return real_->SyncDir(p); }
+  absl::Status SyncFile(const std::string& p) override { return real_->SyncFile(p); }
+  absl::StatusOr<std::vector<std::string>> ListDir(const std::string& d) override { return real_->ListDir(d); }
+  bool Exists(const std::string& p) override { return real_->Exists(p); }
+  absl::StatusOr<uint64_t> FileSize(const std::string& p) override { return real_->FileSize(p); }
+
+ private:
+  FileSystem* real_ = DefaultFileSystem();
+};
+
+TEST_F(WriterTest, FailedFsyncAcknowledgesNothing) {
+  FailingSyncFs faulty;
+  WriterOptions o;
+  o.fs = &faulty;
+  o.wal_dir = (root_ / "wal").string();
+  o.storage_dir = (root_ / "storage").string();
+  o.flush_interval = std::chrono::hours(1);
+  auto w = Writer::Open(o);
+  ASSERT_TRUE(w.ok()) << w.status();
+  Write(**w, 1, 2);
+  faulty.fail_sync = true;
+  auto req = MakeRequest(2, 3);
+  auto r = (*w)->WriteTraces({}, req, req.SerializeAsString());
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kUnavailable);  // retryable for the client
+  EXPECT_EQ(Count(**w), 2);  // the failed export is not visible
+  std::string why;
+  EXPECT_FALSE((*w)->Healthy(&why));
+  EXPECT_NE(why.find("WAL failed"), std::string::npos);
+  faulty.fail_sync = false;
+  // The log does not trust the failed fsync: it keeps refusing until restart.
+  EXPECT_FALSE((*w)->WriteTraces({}, req, req.SerializeAsString()).ok());
+}
+
 TEST_F(WriterTest, TenantsGetSeparateDatasets) {
   auto w = OpenAt(root_);
   auto req = MakeRequest(1, 2);
   ASSERT_TRUE(w->WriteTraces({"acme", "prod"}, req, req.SerializeAsString()).ok());
   EXPECT_EQ(Count(*w), 0);
   EXPECT_TRUE(fs::exists(root_ / "wal/acme/prod/traces"));
+  EXPECT_EQ(w->Stats().count("acme/prod/traces"), 1u);
 }
 
 }  // namespace
