@@ -135,7 +135,7 @@ void BM_WriterIngest(benchmark::State& state) {
     auto req = MakeRequest(100, ++seed);
     std::string bytes = req.SerializeAsString();
     state.ResumeTiming();
-    if (!w->WriteTraces({}, req, bytes).ok()) state.SkipWithError("write");
+    if (!w->Write({}, Signal::kTraces, bytes).ok()) state.SkipWithError("write");
   }
   state.SetItemsProcessed(state.iterations() * 100);
   if (state.thread_index() == 0) {

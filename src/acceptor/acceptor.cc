@@ -21,7 +21,7 @@ class TraceServiceImpl final : public tsvc::TraceService::Service {
     // The WAL keeps the request's wire form so replay decodes exactly what was acked.
     std::string payload;
     if (!request->SerializeToString(&payload)) return grpc::Status(grpc::StatusCode::INTERNAL, "cannot serialize request");
-    auto result = writer_->WriteTraces(TenantContext{}, *request, payload);
+    auto result = writer_->Write(TenantContext{}, Signal::kTraces, payload);
     if (!result.ok()) {
       spdlog::warn("trace export failed: {}", result.status().ToString());
       return ToGrpcStatus(result.status());

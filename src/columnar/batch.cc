@@ -1,5 +1,7 @@
 #include "columnar/batch.h"
 
+#include <algorithm>
+
 namespace signaldb::columnar {
 
 const char* SqlType(ColumnType type) {
@@ -58,6 +60,14 @@ size_t Batch::ByteSize() const {
     n += c.ints.size() * 8 + c.doubles.size() * 8 + c.offsets.size() * 4 + c.bytes.size() + c.valid.size();
   }
   return n;
+}
+
+void Batch::EndRow() {
+  size_t n = 0;
+  for (const auto& c : columns_) n = std::max(n, c.size());
+  for (auto& c : columns_) {
+    while (c.size() < n) c.AppendNull();
+  }
 }
 
 bool Batch::Consistent() const {

@@ -68,6 +68,8 @@ class Batch {
   ColumnData& column(size_t i) { return columns_[i]; }
   const ColumnData& column(size_t i) const { return columns_[i]; }
   size_t num_rows() const { return columns_.empty() ? 0 : columns_[0].size(); }
+  // Ends the current row: columns that got no value for it get a null.
+  void EndRow();
   // Bytes held by the buffers (for memory accounting).
   size_t ByteSize() const;
   // True when every column has the same number of rows.

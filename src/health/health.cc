@@ -15,19 +15,24 @@ Report Check(writer::Writer* writer, querier::Querier* querier, const std::strin
   nlohmann::json tables = nlohmann::json::object();
   uint64_t wal_bytes = 0, wal_segments = 0, dropped = 0;
   std::string flush_error;
-  for (const auto& [name, s] : writer->Stats()) {
-    wal_bytes += s.wal.bytes;
-    wal_segments += s.wal.segments;
-    dropped += s.wal.dropped_tail_bytes;
-    if (s.wal.failed) {
+  auto stats = writer->Stats();
+  for (const auto& [name, w] : stats.wals) {
+    wal_bytes += w.bytes;
+    wal_segments += w.segments;
+    dropped += w.dropped_tail_bytes;
+    if (w.failed) {
       wal["status"] = "failed";
       wal["error"] = name + ": an fsync failed; appends are refused until restart";
       healthy = false;
     }
+  }
+  for (const auto& [name, s] : stats.tables) {
     if (!s.last_flush_error.empty()) flush_error = name + ": " + s.last_flush_error;
-    tables[name] = {{"buffered_rows", s.buffered_rows},   {"committed_files", s.committed_files},
-                    {"committed_rows", s.committed_rows}, {"committed_sequence", s.committed_sequence},
-                    {"wal_last_sequence", s.wal.last_sequence}, {"flushes", s.flushes}};
+    tables[name] = {{"buffered_rows", s.buffered_rows},
+                    {"committed_files", s.committed_files},
+                    {"committed_rows", s.committed_rows},
+                    {"committed_sequence", s.committed_sequence},
+                    {"flushes", s.flushes}};
   }
   wal["bytes"] = wal_bytes;
   wal["segments"] = wal_segments;

@@ -1,5 +1,7 @@
 #include "querier/querier.h"
 
+#include "opentelemetry/proto/collector/trace/v1/trace_service.pb.h"
+
 #include <unistd.h>
 
 #include <filesystem>
@@ -146,7 +148,7 @@ class QuerierTest : public ::testing::Test {
 
 TEST_F(QuerierTest, TraceRoundTripsLosslesslyBeforeAndAfterFlush) {
   auto req = RichRequest();
-  ASSERT_TRUE(writer_->WriteTraces({}, req, req.SerializeAsString()).ok());
+  ASSERT_TRUE(writer_->Write({}, Signal::kTraces, req.SerializeAsString()).ok());
   ExpectRoundTrip(req);
   ASSERT_TRUE(writer_->FlushAll().ok());
   ExpectRoundTrip(req);
@@ -154,15 +156,15 @@ TEST_F(QuerierTest, TraceRoundTripsLosslesslyBeforeAndAfterFlush) {
 
 TEST_F(QuerierTest, MergesRequestsAndDropsDuplicateSpans) {
   auto req = RichRequest();
-  ASSERT_TRUE(writer_->WriteTraces({}, req, req.SerializeAsString()).ok());
+  ASSERT_TRUE(writer_->Write({}, Signal::kTraces, req.SerializeAsString()).ok());
   ASSERT_TRUE(writer_->FlushAll().ok());
-  ASSERT_TRUE(writer_->WriteTraces({}, req, req.SerializeAsString()).ok());  // a client retry
+  ASSERT_TRUE(writer_->Write({}, Signal::kTraces, req.SerializeAsString()).ok());  // a client retry
   ExpectRoundTrip(req);
 }
 
 TEST_F(QuerierTest, UnknownTraceIsEmptyAndRangeFilters) {
   auto req = RichRequest();
-  ASSERT_TRUE(writer_->WriteTraces({}, req, req.SerializeAsString()).ok());
+  ASSERT_TRUE(writer_->Write({}, Signal::kTraces, req.SerializeAsString()).ok());
   auto none = querier_->FindTrace({}, std::string(16, '\x09'));
   ASSERT_TRUE(none.ok());
   EXPECT_EQ(none->resource_spans_size(), 0);
@@ -173,7 +175,7 @@ TEST_F(QuerierTest, UnknownTraceIsEmptyAndRangeFilters) {
 
 TEST_F(QuerierTest, SqlSeesUnflushedRowsAndIsLockedDown) {
   auto req = RichRequest();
-  ASSERT_TRUE(writer_->WriteTraces({}, req, req.SerializeAsString()).ok());
+  ASSERT_TRUE(writer_->Write({}, Signal::kTraces, req.SerializeAsString()).ok());
   auto t = querier_->Sql({}, "SELECT span_name, duration_nanos, span_kind, status_code FROM traces ORDER BY start_time_unix_nano");
   ASSERT_TRUE(t.ok()) << t.status();
   ASSERT_EQ(t->rows.size(), 3u);

@@ -51,6 +51,12 @@ enum TraceColumn : int {
 };
 
 const columnar::Schema& Traces();
+const columnar::Schema& Logs();
+const columnar::Schema& MetricsGauge();
+const columnar::Schema& MetricsSum();
+const columnar::Schema& MetricsHistogram();
+const columnar::Schema& MetricsExponentialHistogram();
+const columnar::Schema& MetricsSummary();
 
 // Lowercase names of OTLP span kinds and status codes as stored in the
 // span_kind / status_code columns (the TraceQL spellings).

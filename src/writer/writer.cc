@@ -2,10 +2,42 @@
 
 #include "common/status_macros.h"
 #include "common/strings.h"
+#include "otlp/logs_decoder.h"
+#include "otlp/metrics_decoder.h"
+#include "otlp/trace_decoder.h"
 #include "schema/tables.h"
 #include "spdlog/spdlog.h"
 
 namespace signaldb::writer {
+
+std::vector<const columnar::Schema*> TablesOf(Signal signal) {
+  switch (signal) {
+    case Signal::kTraces:
+      return {&schema::Traces()};
+    case Signal::kLogs:
+      return {&schema::Logs()};
+    case Signal::kMetrics:
+      return {&schema::MetricsGauge(), &schema::MetricsSum(), &schema::MetricsHistogram(),
+              &schema::MetricsExponentialHistogram(), &schema::MetricsSummary()};
+  }
+  return {};
+}
+
+absl::StatusOr<Decoded> DecodePayload(Signal signal, std::string_view payload) {
+  Decoded out;
+  for (const auto* schema : TablesOf(signal)) out.batches.emplace_back(schema);
+  absl::StatusOr<otlp::DecodeResult> r;
+  switch (signal) {
+    case Signal::kTraces: r = otlp::DecodeTracesProto(payload, &out.batches[0]); break;
+    case Signal::kLogs: r = otlp::DecodeLogsProto(payload, &out.batches[0]); break;
+    case Signal::kMetrics: r = otlp::DecodeMetricsProto(payload, &out.batches); break;
+  }
+  if (!r.ok()) return r.status();
+  out.accepted = r->accepted;
+  out.rejected = r->rejected;
+  out.first_error = std::move(r->first_error);
+  return out;
+}
 
 absl::StatusOr<std::unique_ptr<Dataset>> Dataset::Open(const WriterOptions& options, const TenantContext& ctx) {
   auto ds = std::unique_ptr<Dataset>(new Dataset());
@@ -23,25 +55,36 @@ absl::StatusOr<std::unique_ptr<Dataset>> Dataset::Open(const WriterOptions& opti
         "CAST(v->'arrayValue' AS VARCHAR), CAST(v->'kvlistValue' AS VARCHAR)) END "
         "FROM (SELECT list_filter(CAST(attrs AS JSON[]), lambda kv: kv->>'key' = k)[1]->'value' AS v))"));
   }
-  TableStoreOptions traces{
-      .fs = options.fs,
-      .wal_dir = StrCat(options.wal_dir, "/", ctx.tenant, "/", ctx.dataset, "/traces"),
-      .table_dir = storage + "/traces",
-      .wal = options.wal,
-  };
-  ASSIGN_OR_RETURN(ds->traces_, TableStore::Open(traces, &schema::Traces(), ds->db_.get(),
-                                                 [](std::string_view payload, columnar::Batch* batch) {
-                                                   return otlp::DecodeTracesProto(payload, batch).status();
-                                                 }));
+  for (Signal s : {Signal::kTraces, Signal::kLogs, Signal::kMetrics}) {
+    SignalStoreOptions so{
+        .fs = options.fs,
+        .wal_dir = StrCat(options.wal_dir, "/", ctx.tenant, "/", ctx.dataset, "/", SignalName(s)),
+        .storage_dir = storage,
+        .wal = options.wal,
+    };
+    ASSIGN_OR_RETURN(ds->stores_[static_cast<int>(s)],
+                     SignalStore::Open(so, TablesOf(s), ds->db_.get(),
+                                       [s](std::string_view payload) { return DecodePayload(s, payload); }));
+  }
   return ds;
 }
 
-absl::Status Dataset::Flush() { return traces_->Flush(); }
+absl::Status Dataset::Flush() {
+  absl::Status first;
+  for (auto& store : stores_) {
+    absl::Status st = store->Flush();
+    if (!st.ok() && first.ok()) first = st;
+  }
+  return first;
+}
 
 absl::Status Dataset::Close() {
-  absl::Status st = traces_->Flush();
-  absl::Status close = traces_->Close();
-  return st.ok() ? close : st;
+  absl::Status first = Flush();
+  for (auto& store : stores_) {
+    absl::Status st = store->Close();
+    if (!st.ok() && first.ok()) first = st;
+  }
+  return first;
 }
 
 Writer::Writer(WriterOptions options) : options_(std::move(options)) {}
@@ -83,17 +126,19 @@ absl::StatusOr<Dataset*> Writer::GetDataset(const TenantContext& ctx) {
   return raw;
 }
 
-absl::StatusOr<ExportResult> Writer::WriteTraces(
-    const TenantContext& ctx,
-    const opentelemetry::proto::collector::trace::v1::ExportTraceServiceRequest& request,
-    std::string_view payload) {
-  ASSIGN_OR_RETURN(Dataset * ds, GetDataset(ctx));
-  columnar::Batch batch(&schema::Traces());
-  otlp::DecodeResult decoded = otlp::DecodeTraces(request, &batch);
+absl::StatusOr<ExportResult> Writer::Write(const TenantContext& ctx, Signal signal, std::string_view payload) {
+  ASSIGN_OR_RETURN(Decoded decoded, DecodePayload(signal, payload));
+  return WriteDecoded(ctx, signal, payload, decoded);
+}
+
+absl::StatusOr<ExportResult> Writer::WriteDecoded(const TenantContext& ctx, Signal signal, std::string_view payload,
+                                                  const Decoded& decoded) {
   ExportResult result{decoded.accepted, decoded.rejected, decoded.first_error};
-  if (decoded.accepted == 0) return result;  // nothing to store
-  RETURN_IF_ERROR(ds->traces().Ingest(payload, batch).status());
-  if (ds->traces().buffered_rows() >= options_.max_buffer_rows) {
+  if (decoded.rows() == 0) return result;  // nothing to store
+  ASSIGN_OR_RETURN(Dataset * ds, GetDataset(ctx));
+  SignalStore& store = ds->store(signal);
+  RETURN_IF_ERROR(store.Ingest(payload, decoded).status());
+  if (store.buffered_rows() >= options_.max_buffer_rows) {
     std::lock_guard lock(flusher_mu_);
     flush_requested_ = true;
     flusher_cv_.notify_all();
@@ -152,16 +197,31 @@ absl::Status Writer::Close() {
   return first;
 }
 
-std::map<std::string, TableStats> Writer::Stats() {
-  std::map<std::string, TableStats> out;
+Writer::AllStats Writer::Stats() {
+  AllStats out;
   std::lock_guard lock(mu_);
-  for (auto& [ctx, ds] : datasets_) out[StrCat(ctx.tenant, "/", ctx.dataset, "/traces")] = ds->traces().Stats();
+  for (auto& [ctx, ds] : datasets_) {
+    for (Signal s : {Signal::kTraces, Signal::kLogs, Signal::kMetrics}) {
+      SignalStats ss = ds->store(s).Stats();
+      for (auto& [table, ts] : ss.tables) out.tables[StrCat(ctx.tenant, "/", ctx.dataset, "/", table)] = ts;
+      out.wals[StrCat(ctx.tenant, "/", ctx.dataset, "/", SignalName(s))] = ss.wal;
+    }
+  }
   return out;
 }
 
+uint64_t Writer::BufferedBytes() {
+  uint64_t n = 0;
+  std::lock_guard lock(mu_);
+  for (auto& [ctx, ds] : datasets_) {
+    for (Signal s : {Signal::kTraces, Signal::kLogs, Signal::kMetrics}) n += ds->store(s).buffered_bytes();
+  }
+  return n;
+}
+
 bool Writer::Healthy(std::string* why) {
-  for (const auto& [name, s] : Stats()) {
-    if (s.wal.failed) {
+  for (const auto& [name, s] : Stats().wals) {
+    if (s.failed) {
       *why = StrCat(name, ": WAL failed");
       return false;
     }

@@ -1,9 +1,10 @@
-// The writer role: every dataset's tables, and the background flusher.
+// The writer role: every dataset's signals, and the background flusher.
 //
-// Datasets open lazily on first use: <wal_dir>/<tenant>/<dataset>/<signal>/
-// for the WAL, <storage_dir>/<tenant>/<dataset>/<table>/ for data. Each
-// dataset has its own DuckDB database confined to its storage directory, so
-// queries of one tenant cannot read another's files.
+// Datasets open on first use (and at start for those on disk):
+// <wal_dir>/<tenant>/<dataset>/<signal>/ for the WAL,
+// <storage_dir>/<tenant>/<dataset>/<table>/ for data. Each dataset has its own
+// DuckDB database confined to its storage directory, so queries of one
+// tenant cannot read another's files.
 //
 // Thread-safety: all methods are thread-safe.
 #pragma once
@@ -20,8 +21,7 @@
 #include "common/fs.h"
 #include "common/tenant.h"
 #include "engine/engine.h"
-#include "otlp/trace_decoder.h"
-#include "writer/table_store.h"
+#include "writer/signal_store.h"
 
 namespace signaldb::writer {
 
@@ -34,11 +34,17 @@ struct WriterOptions {
   uint64_t max_buffer_rows = 200000;
 };
 
+// The tables a signal's rows go to, in the order of Decoded::batches.
+std::vector<const columnar::Schema*> TablesOf(Signal signal);
+// Decodes a serialized Export*ServiceRequest of `signal` into rows.
+// InvalidArgument when the bytes are not such a request.
+absl::StatusOr<Decoded> DecodePayload(Signal signal, std::string_view payload);
+
 class Dataset {
  public:
   static absl::StatusOr<std::unique_ptr<Dataset>> Open(const WriterOptions& options, const TenantContext& ctx);
   engine::Database& db() { return *db_; }
-  TableStore& traces() { return *traces_; }
+  SignalStore& store(Signal s) { return *stores_[static_cast<int>(s)]; }
   const TenantContext& context() const { return ctx_; }
   absl::Status Flush();
   absl::Status Close();
@@ -47,7 +53,7 @@ class Dataset {
   Dataset() = default;
   TenantContext ctx_;
   std::unique_ptr<engine::Database> db_;
-  std::unique_ptr<TableStore> traces_;  // declared after db_: destroyed first
+  std::unique_ptr<SignalStore> stores_[3];  // declared after db_: destroyed first
 };
 
 struct ExportResult {
@@ -64,19 +70,27 @@ class Writer {
   // The dataset of `ctx`, opened (and recovered) on first use.
   absl::StatusOr<Dataset*> GetDataset(const TenantContext& ctx);
 
-  // Durably stores a trace export. `request` is the parsed request, `payload`
-  // its serialized form (what the WAL keeps). OK means acknowledged.
-  absl::StatusOr<ExportResult> WriteTraces(
-      const TenantContext& ctx,
-      const opentelemetry::proto::collector::trace::v1::ExportTraceServiceRequest& request,
-      std::string_view payload);
+  // Durably stores one serialized Export*ServiceRequest of `signal`. OK means
+  // acknowledged: in the WAL (fsynced) and queryable. InvalidArgument when
+  // the payload does not decode; storage failures are Unavailable.
+  absl::StatusOr<ExportResult> Write(const TenantContext& ctx, Signal signal, std::string_view payload);
+  // The same, with rows the caller already decoded from `payload`.
+  absl::StatusOr<ExportResult> WriteDecoded(const TenantContext& ctx, Signal signal, std::string_view payload,
+                                            const Decoded& decoded);
 
   absl::Status FlushAll();
   // Stops the flusher, flushes every buffer and closes the WALs.
   absl::Status Close();
 
-  // A JSON-able snapshot of every dataset's table stats.
-  std::map<std::string, TableStats> Stats();
+  // Stats of every table, keyed "tenant/dataset/table", and of every WAL,
+  // keyed "tenant/dataset/signal".
+  struct AllStats {
+    std::map<std::string, TableStats> tables;
+    std::map<std::string, wal::Stats> wals;
+  };
+  AllStats Stats();
+  // Bytes held in unflushed buffers, across datasets.
+  uint64_t BufferedBytes();
   bool Healthy(std::string* why);
 
  private:

@@ -1,5 +1,7 @@
 #include "writer/writer.h"
 
+#include "opentelemetry/proto/collector/trace/v1/trace_service.pb.h"
+
 #include <unistd.h>
 
 #include <filesystem>
@@ -57,7 +59,7 @@ class WriterTest : public ::testing::Test {
   }
   void Write(Writer& w, int trace, int spans) {
     auto req = MakeRequest(trace, spans);
-    auto r = w.WriteTraces({}, req, req.SerializeAsString());
+    auto r = w.Write({}, Signal::kTraces, req.SerializeAsString());
     ASSERT_TRUE(r.ok()) << r.status();
     EXPECT_EQ(r->accepted, static_cast<uint64_t>(spans));
   }
@@ -74,7 +76,7 @@ TEST_F(WriterTest, ReadYourWritesAcrossFlushWithoutDuplicates) {
   EXPECT_EQ(Count(*w), 5);
   ASSERT_TRUE(w->FlushAll().ok());
   ASSERT_TRUE(w->FlushAll().ok());  // nothing new: no empty file
-  auto stats = w->Stats().at("default/default/traces");
+  auto stats = w->Stats().tables.at("default/default/traces");
   EXPECT_EQ(stats.committed_files, 2u);
   EXPECT_EQ(stats.buffered_rows, 0u);
   EXPECT_EQ(Count(*w), 5);
@@ -101,7 +103,7 @@ TEST_F(WriterTest, RejectedSpansAreCountedAndNotStored) {
   auto w = OpenAt(root_);
   auto req = MakeRequest(1, 2);
   req.mutable_resource_spans(0)->mutable_scope_spans(0)->mutable_spans(1)->set_trace_id("bad");
-  auto r = w->WriteTraces({}, req, req.SerializeAsString());
+  auto r = w->Write({}, Signal::kTraces, req.SerializeAsString());
   ASSERT_TRUE(r.ok());
   EXPECT_EQ(r->accepted, 1u);
   EXPECT_EQ(r->rejected, 1u);
@@ -157,7 +159,7 @@ TEST_F(WriterTest, FailedFsyncAcknowledgesNothing) {
   Write(**w, 1, 2);
   faulty.fail_sync = true;
   auto req = MakeRequest(2, 3);
-  auto r = (*w)->WriteTraces({}, req, req.SerializeAsString());
+  auto r = (*w)->Write({}, Signal::kTraces, req.SerializeAsString());
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.status().code(), absl::StatusCode::kUnavailable);  // retryable for the client
   EXPECT_EQ(Count(**w), 2);  // the failed export is not visible
@@ -166,16 +168,16 @@ TEST_F(WriterTest, FailedFsyncAcknowledgesNothing) {
   EXPECT_NE(why.find("WAL failed"), std::string::npos);
   faulty.fail_sync = false;
   // The log does not trust the failed fsync: it keeps refusing until restart.
-  EXPECT_FALSE((*w)->WriteTraces({}, req, req.SerializeAsString()).ok());
+  EXPECT_FALSE((*w)->Write({}, Signal::kTraces, req.SerializeAsString()).ok());
 }
 
 TEST_F(WriterTest, TenantsGetSeparateDatasets) {
   auto w = OpenAt(root_);
   auto req = MakeRequest(1, 2);
-  ASSERT_TRUE(w->WriteTraces({"acme", "prod"}, req, req.SerializeAsString()).ok());
+  ASSERT_TRUE(w->Write({"acme", "prod"}, Signal::kTraces, req.SerializeAsString()).ok());
   EXPECT_EQ(Count(*w), 0);
   EXPECT_TRUE(fs::exists(root_ / "wal/acme/prod/traces"));
-  EXPECT_EQ(w->Stats().count("acme/prod/traces"), 1u);
+  EXPECT_EQ(w->Stats().tables.count("acme/prod/traces"), 1u);
 }
 
 }  // namespace

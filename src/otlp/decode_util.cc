@@ -1,0 +1,41 @@
+#include "otlp/decode_util.h"
+
+#include "otlp/otlp_json.h"
+#include "otlp/trace_decoder.h"
+
+namespace signaldb::otlp {
+
+void ContextColumns::SetResource(const opentelemetry::proto::resource::v1::Resource& r,
+                                 const std::string& schema_url) {
+  service_name = ServiceName(r);
+  resource_attributes.clear();
+  AppendKeyValuesJson(resource_attributes, r.attributes());
+  resource_dropped = r.dropped_attributes_count();
+  resource_schema_url = schema_url;
+}
+
+void ContextColumns::SetScope(const opentelemetry::proto::common::v1::InstrumentationScope& s,
+                              const std::string& schema_url) {
+  scope_name = s.name();
+  scope_version = s.version();
+  scope_attributes.clear();
+  AppendKeyValuesJson(scope_attributes, s.attributes());
+  scope_dropped = s.dropped_attributes_count();
+  scope_schema_url = schema_url;
+}
+
+void ContextColumns::Append(columnar::Batch& batch) const {
+  const auto& schema = batch.schema();
+  auto col = [&](const char* name) -> columnar::ColumnData& { return batch.column(schema.IndexOf(name)); };
+  col("service_name").AppendString(service_name);
+  col("resource_attributes").AppendString(resource_attributes);
+  col("resource_dropped_attributes_count").AppendInt(resource_dropped);
+  AppendOptionalString(col("resource_schema_url"), resource_schema_url);
+  AppendOptionalString(col("scope_name"), scope_name);
+  AppendOptionalString(col("scope_version"), scope_version);
+  col("scope_attributes").AppendString(scope_attributes);
+  col("scope_dropped_attributes_count").AppendInt(scope_dropped);
+  AppendOptionalString(col("scope_schema_url"), scope_schema_url);
+}
+
+}  // namespace signaldb::otlp

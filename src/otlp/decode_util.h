@@ -1,0 +1,67 @@
+// Pieces shared by the OTLP decoders: time columns, resource and scope
+// columns, id checks.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "columnar/batch.h"
+#include "opentelemetry/proto/common/v1/common.pb.h"
+#include "opentelemetry/proto/resource/v1/resource.pb.h"
+
+namespace signaldb::otlp {
+
+inline int64_t FloorDiv(int64_t a, int64_t b) {
+  int64_t q = a / b;
+  if ((a % b != 0) && ((a < 0) != (b < 0))) --q;
+  return q;
+}
+
+inline constexpr int64_t kMicrosPerDay = 86400LL * 1000 * 1000;
+inline constexpr int64_t kMicrosPerHour = 3600LL * 1000 * 1000;
+
+inline bool AllZero(const std::string& id) {
+  for (char c : id) {
+    if (c != 0) return false;
+  }
+  return true;
+}
+
+inline void AppendOptionalString(columnar::ColumnData& col, const std::string& v) {
+  if (v.empty()) col.AppendNull();
+  else col.AppendString(v);
+}
+
+// The partition columns derived from a nanosecond time: microsecond
+// timestamp, UTC day and UTC hour of day.
+struct TimeParts {
+  int64_t micros;
+  int64_t day;
+  int64_t hour;
+};
+inline TimeParts SplitTime(uint64_t unix_nano) {
+  int64_t micros = FloorDiv(static_cast<int64_t>(unix_nano), 1000);
+  int64_t day = FloorDiv(micros, kMicrosPerDay);
+  return {micros, day, FloorDiv(micros, kMicrosPerHour) - day * 24};
+}
+
+// Resource and scope columns, encoded once per resource / scope and copied
+// into every row under them.
+struct ContextColumns {
+  std::string service_name;
+  std::string resource_attributes;
+  int64_t resource_dropped = 0;
+  std::string resource_schema_url;
+  std::string scope_name;
+  std::string scope_version;
+  std::string scope_attributes;
+  int64_t scope_dropped = 0;
+  std::string scope_schema_url;
+
+  void SetResource(const opentelemetry::proto::resource::v1::Resource& r, const std::string& schema_url);
+  void SetScope(const opentelemetry::proto::common::v1::InstrumentationScope& s, const std::string& schema_url);
+  // Appends the context columns (found by name in the batch's schema).
+  void Append(columnar::Batch& batch) const;
+};
+
+}  // namespace signaldb::otlp

@@ -1,0 +1,376 @@
+#include "writer/signal_store.h"
+
+#include <cstring>
+#include <nlohmann/json.hpp>
+#include <random>
+
+#include "common/hex.h"
+#include "common/status_macros.h"
+#include "common/strings.h"
+#include "spdlog/spdlog.h"
+
+namespace signaldb::writer {
+namespace {
+
+constexpr int kManifestFormat = 1;
+
+std::string RandomId() {
+  static thread_local std::mt19937_64 rng(
+      std::random_device{}() ^ static_cast<uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count()));
+  uint64_t a = rng(), b = rng();
+  std::string raw(16, '\0');
+  std::memcpy(raw.data(), &a, 8);
+  std::memcpy(raw.data() + 8, &b, 8);
+  return HexEncode(raw);
+}
+
+std::string ColumnList(const columnar::Schema& schema) {
+  std::vector<std::string> cols;
+  for (const auto& c : schema.columns) cols.push_back(engine::QuoteIdentifier(c.name));
+  return Join(cols, ", ");
+}
+
+// Parquet row order: by trace for traces (trace lookups), by time otherwise.
+std::string SortKey(const columnar::Schema& schema) {
+  if (schema.IndexOf("trace_id") >= 0 && schema.IndexOf("start_time_unix_nano") >= 0) {
+    return " ORDER BY trace_id, start_time_unix_nano";
+  }
+  if (schema.IndexOf("metric_name") >= 0) return " ORDER BY metric_name, timestamp";
+  if (schema.IndexOf("timestamp") >= 0) return " ORDER BY timestamp";
+  return "";
+}
+
+}  // namespace
+
+SignalStore::SignalStore(SignalStoreOptions options, engine::Database* db, PayloadDecoder decoder)
+    : options_(std::move(options)), db_(db), decoder_(std::move(decoder)) {}
+
+SignalStore::~SignalStore() { (void)Close(); }
+
+absl::StatusOr<std::unique_ptr<SignalStore>> SignalStore::Open(const SignalStoreOptions& options,
+                                                               std::vector<const columnar::Schema*> tables,
+                                                               engine::Database* db, PayloadDecoder decoder) {
+  auto store = std::unique_ptr<SignalStore>(new SignalStore(options, db, std::move(decoder)));
+  uint64_t min_committed = UINT64_MAX, max_committed = 0;
+  for (const auto* schema : tables) {
+    auto t = std::make_unique<Table>();
+    t->schema = schema;
+    t->dir = options.storage_dir + "/" + schema->table;
+    t->buffer = "_buf_" + schema->table;
+    RETURN_IF_ERROR(options.fs->CreateDirs(t->dir + "/data"));
+    store->stats_[schema->table] = TableStats{};
+    RETURN_IF_ERROR(store->LoadManifest(*t));
+    RETURN_IF_ERROR(store->RemoveOrphans(*t));
+    RETURN_IF_ERROR(store->CreateTables(*t));
+    min_committed = std::min(min_committed, t->committed_seq);
+    max_committed = std::max(max_committed, t->committed_seq);
+    store->tables_.push_back(std::move(t));
+  }
+  ASSIGN_OR_RETURN(store->wal_, wal::Wal::Open(options.fs, options.wal_dir, options.wal, max_committed + 1));
+
+  // Replay what the WAL holds beyond each table's last commit.
+  auto start = std::chrono::steady_clock::now();
+  ASSIGN_OR_RETURN(auto conn, store->AcquireConnection());
+  uint64_t records = 0, rows = 0;
+  absl::Status replay = store->wal_->Replay(
+      min_committed, [&](uint64_t seq, wal::RecordType, std::string_view payload) -> absl::Status {
+        auto decoded = store->decoder_(payload);
+        if (!decoded.ok()) {
+          // A record that was valid when acknowledged must decode the same way.
+          return absl::DataLossError(StrCat("WAL record ", seq, " cannot be decoded: ", decoded.status().message()));
+        }
+        for (size_t i = 0; i < store->tables_.size(); ++i) {
+          Table& t = *store->tables_[i];
+          if (seq <= t.committed_seq) continue;
+          RETURN_IF_ERROR(store->AppendToBuffer(*conn, t, decoded->batches[i], seq));
+          rows += decoded->batches[i].num_rows();
+          t.buffered_rows += decoded->batches[i].num_rows();
+        }
+        uint64_t bytes = 0;
+        for (const auto& b : decoded->batches) bytes += b.ByteSize();
+        store->buffered_rows_ += decoded->rows();
+        store->buffered_bytes_ += bytes;
+        store->pending_.push_back({seq, {decoded->rows(), bytes}});
+        store->last_buffered_seq_ = seq;
+        ++records;
+        return absl::OkStatus();
+      });
+  store->ReleaseConnection(std::move(conn));
+  RETURN_IF_ERROR(replay);
+  store->last_buffered_seq_ = std::max(store->last_buffered_seq_, max_committed);
+  store->trimmed_through_ = min_committed;
+  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start);
+  if (records > 0) {
+    spdlog::info("{}: replayed {} WAL records ({} rows) in {} ms", options.wal_dir, records, rows, ms.count());
+  }
+  return store;
+}
+
+absl::Status SignalStore::LoadManifest(Table& t) {
+  std::string path = t.dir + "/manifest.json";
+  if (!options_.fs->Exists(path)) return absl::OkStatus();
+  ASSIGN_OR_RETURN(std::string text, options_.fs->ReadFile(path));
+  auto j = nlohmann::json::parse(text, nullptr, false);
+  if (j.is_discarded() || !j.is_object() || j.value("format", 0) != kManifestFormat) {
+    return absl::DataLossError(StrCat("table manifest ", path, " is unreadable"));
+  }
+  t.committed_seq = j.value("committed_sequence", uint64_t{0});
+  for (const auto& f : j.value("files", nlohmann::json::array())) {
+    t.files.push_back(FileEntry{f.value("path", ""), f.value("rows", uint64_t{0}), f.value("bytes", uint64_t{0})});
+    if (!options_.fs->Exists(t.dir + "/" + t.files.back().path)) {
+      return absl::DataLossError(StrCat("table manifest ", path, " lists missing file ", t.files.back().path));
+    }
+  }
+  std::lock_guard lock(stats_mu_);
+  auto& s = stats_[t.schema->table];
+  s.committed_files = t.files.size();
+  for (const auto& f : t.files) s.committed_rows += f.rows;
+  s.committed_sequence = t.committed_seq;
+  return absl::OkStatus();
+}
+
+absl::Status SignalStore::WriteManifest(const Table& t, const std::vector<FileEntry>& files,
+                                        uint64_t committed) const {
+  nlohmann::json j;
+  j["format"] = kManifestFormat;
+  j["table"] = t.schema->table;
+  j["committed_sequence"] = committed;
+  j["files"] = nlohmann::json::array();
+  for (const auto& f : files) j["files"].push_back({{"path", f.path}, {"rows", f.rows}, {"bytes", f.bytes}});
+  return options_.fs->WriteFileAtomic(t.dir + "/manifest.json", j.dump(1));
+}
+
+absl::Status SignalStore::RemoveOrphans(const Table& t) {
+  // Files a crashed flush wrote but never committed.
+  ASSIGN_OR_RETURN(auto names, options_.fs->ListDir(t.dir + "/data"));
+  for (const auto& name : names) {
+    std::string rel = "data/" + name;
+    bool listed = false;
+    for (const auto& f : t.files) listed = listed || f.path == rel;
+    if (!listed) {
+      spdlog::info("removing uncommitted file {}/{}", t.dir, rel);
+      RETURN_IF_ERROR(options_.fs->Remove(t.dir + "/" + rel));
+    }
+  }
+  return absl::OkStatus();
+}
+
+std::string SignalStore::ViewSql(const Table& t, const std::vector<FileEntry>& files) const {
+  std::string cols = ColumnList(*t.schema);
+  std::string sql = StrCat("CREATE OR REPLACE VIEW ", engine::QuoteIdentifier(t.schema->table), " AS ");
+  if (!files.empty()) {
+    std::vector<std::string> paths;
+    for (const auto& f : files) paths.push_back(engine::QuoteLiteral(t.dir + "/" + f.path));
+    sql += StrCat("SELECT ", cols, " FROM read_parquet([", Join(paths, ", "), "]) UNION ALL ");
+  }
+  sql += StrCat("SELECT ", cols, " FROM ", engine::QuoteIdentifier(t.buffer));
+  return sql;
+}
+
+absl::Status SignalStore::CreateTables(const Table& t) {
+  std::vector<std::string> defs;
+  for (const auto& c : t.schema->columns) {
+    defs.push_back(StrCat(engine::QuoteIdentifier(c.name), " ", columnar::SqlType(c.type)));
+  }
+  defs.push_back("_wal_seq BIGINT NOT NULL");
+  ASSIGN_OR_RETURN(auto conn, db_->Connect());
+  RETURN_IF_ERROR(
+      conn->Execute(StrCat("CREATE TABLE ", engine::QuoteIdentifier(t.buffer), " (", Join(defs, ", "), ")")));
+  return conn->Execute(ViewSql(t, t.files));
+}
+
+absl::StatusOr<std::unique_ptr<engine::Connection>> SignalStore::AcquireConnection() {
+  {
+    std::lock_guard lock(pool_mu_);
+    if (!pool_.empty()) {
+      auto c = std::move(pool_.back());
+      pool_.pop_back();
+      return c;
+    }
+  }
+  return db_->Connect();
+}
+
+void SignalStore::ReleaseConnection(std::unique_ptr<engine::Connection> conn) {
+  std::lock_guard lock(pool_mu_);
+  if (pool_.size() < 16) pool_.push_back(std::move(conn));
+}
+
+absl::Status SignalStore::AppendToBuffer(engine::Connection& conn, const Table& t, const columnar::Batch& batch,
+                                         uint64_t seq) {
+  if (batch.num_rows() == 0) return absl::OkStatus();
+  ASSIGN_OR_RETURN(auto app, conn.OpenAppender(t.buffer));
+  RETURN_IF_ERROR(app->AppendBatch(batch, static_cast<int64_t>(seq)));
+  return app->Close();
+}
+
+absl::StatusOr<uint64_t> SignalStore::Ingest(std::string_view payload, const Decoded& decoded) {
+  {
+    std::unique_lock lock(gate_mu_);
+    gate_cv_.wait(lock, [&] { return !gate_closed_; });
+    ++ingests_in_flight_;
+  }
+  auto leave = [&](uint64_t seq) {
+    std::lock_guard lock(gate_mu_);
+    if (seq > last_buffered_seq_) last_buffered_seq_ = seq;
+    if (--ingests_in_flight_ == 0) gate_cv_.notify_all();
+  };
+  auto seq = wal_->Append(wal::RecordType::kOtlpExport, payload);
+  if (!seq.ok()) {
+    leave(0);
+    return seq.status();
+  }
+  auto conn = AcquireConnection();
+  absl::Status st = conn.status();
+  if (st.ok()) {
+    for (size_t i = 0; i < tables_.size() && st.ok(); ++i) {
+      st = AppendToBuffer(**conn, *tables_[i], decoded.batches[i], *seq);
+    }
+    ReleaseConnection(std::move(*conn));
+  }
+  if (st.ok()) {
+    uint64_t bytes = 0;
+    for (const auto& b : decoded.batches) bytes += b.ByteSize();
+    buffered_rows_ += decoded.rows();
+    buffered_bytes_ += bytes;
+    for (size_t i = 0; i < tables_.size(); ++i) tables_[i]->buffered_rows += decoded.batches[i].num_rows();
+    std::lock_guard lock(pending_mu_);
+    pending_.push_back({*seq, {decoded.rows(), bytes}});
+  }
+  leave(*seq);
+  if (!st.ok()) {
+    // The record is durable and will be replayed after a restart, but this
+    // process cannot serve it: report the failure, acknowledge nothing.
+    spdlog::error("{}: buffering WAL record {} failed: {}", options_.wal_dir, *seq, st.ToString());
+    return absl::InternalError(StrCat("cannot buffer rows: ", st.message()));
+  }
+  return *seq;
+}
+
+void SignalStore::RecordFlushError(const Table& t, const absl::Status& st) {
+  std::lock_guard lock(stats_mu_);
+  stats_[t.schema->table].last_flush_error = st.ToString();
+}
+
+absl::Status SignalStore::FlushTable(Table& t, engine::Connection& conn, uint64_t cut) {
+  if (cut <= t.committed_seq) return absl::OkStatus();
+  std::string rel = StrCat("data/", RandomId(), ".parquet");
+  std::string path = t.dir + "/" + rel;
+  auto copied = conn.Query(StrCat("COPY (SELECT ", ColumnList(*t.schema), " FROM ", engine::QuoteIdentifier(t.buffer),
+                                  " WHERE _wal_seq <= ", cut, SortKey(*t.schema), ") TO ", engine::QuoteLiteral(path),
+                                  " (FORMAT parquet, COMPRESSION zstd)"));
+  if (!copied.ok()) {
+    (void)options_.fs->Remove(path);
+    return copied.status();
+  }
+  uint64_t rows = 0;
+  if (!copied->rows.empty() && !copied->rows[0].empty()) {
+    if (auto* n = std::get_if<int64_t>(&copied->rows[0][0])) rows = static_cast<uint64_t>(*n);
+  }
+  if (rows == 0) {
+    // Nothing of this table up to `cut`: no file and no manifest change; its
+    // WAL records hold no rows for it, so trimming them loses nothing.
+    (void)options_.fs->Remove(path);
+    return absl::OkStatus();
+  }
+  std::vector<FileEntry> files = t.files;
+  absl::Status st = options_.fs->SyncFile(path);
+  if (st.ok()) st = options_.fs->SyncDir(t.dir + "/data");
+  auto size = options_.fs->FileSize(path);
+  if (st.ok() && !size.ok()) st = size.status();
+  if (st.ok()) {
+    files.push_back(FileEntry{rel, rows, *size});
+    st = WriteManifest(t, files, cut);  // the commit point
+  }
+  if (!st.ok()) {
+    (void)options_.fs->Remove(path);
+    return st;
+  }
+  t.files = std::move(files);
+  t.committed_seq = cut;
+  t.buffered_rows -= std::min<uint64_t>(t.buffered_rows, rows);
+  absl::Status swap = conn.Execute(StrCat("BEGIN TRANSACTION; ", ViewSql(t, t.files), "; DELETE FROM ",
+                                          engine::QuoteIdentifier(t.buffer), " WHERE _wal_seq <= ", cut, "; COMMIT;"));
+  if (!swap.ok()) {
+    (void)conn.Execute("ROLLBACK");
+    // Storage is committed; queries would see these rows twice until restart.
+    spdlog::critical("{}: committed flush through {} but could not swap the view: {}", t.schema->table, cut,
+                     swap.ToString());
+    return swap;
+  }
+  std::lock_guard lock(stats_mu_);
+  auto& s = stats_[t.schema->table];
+  s.committed_files = t.files.size();
+  s.committed_rows += rows;
+  s.committed_sequence = cut;
+  ++s.flushes;
+  s.last_flush_error.clear();
+  spdlog::debug("{}: flushed {} rows through sequence {} to {}", t.schema->table, rows, cut, rel);
+  return absl::OkStatus();
+}
+
+absl::Status SignalStore::Flush() {
+  std::lock_guard flush_lock(flush_mu_);
+  uint64_t cut;
+  {
+    std::unique_lock lock(gate_mu_);
+    gate_closed_ = true;
+    gate_cv_.wait(lock, [&] { return ingests_in_flight_ == 0; });
+    cut = last_buffered_seq_;
+    gate_closed_ = false;
+    gate_cv_.notify_all();
+  }
+  if (cut <= trimmed_through_) return absl::OkStatus();
+  ASSIGN_OR_RETURN(auto conn, AcquireConnection());
+  absl::Status first;
+  for (auto& t : tables_) {
+    absl::Status st = FlushTable(*t, *conn, cut);
+    if (!st.ok()) {
+      RecordFlushError(*t, st);
+      if (first.ok()) first = st;
+    }
+  }
+  ReleaseConnection(std::move(conn));
+  if (!first.ok()) return first;  // the WAL keeps everything until every table committed
+  {
+    std::lock_guard lock(pending_mu_);
+    uint64_t rows = 0, bytes = 0;
+    std::erase_if(pending_, [&](const auto& p) {
+      if (p.first > cut) return false;
+      rows += p.second.first;
+      bytes += p.second.second;
+      return true;
+    });
+    buffered_rows_ -= std::min<uint64_t>(buffered_rows_, rows);
+    buffered_bytes_ -= std::min<uint64_t>(buffered_bytes_, bytes);
+  }
+  absl::Status trim = wal_->TrimThrough(cut);
+  if (!trim.ok()) {
+    spdlog::warn("{}: WAL trim failed (will retry): {}", options_.wal_dir, trim.ToString());
+  } else {
+    trimmed_through_ = cut;
+  }
+  return absl::OkStatus();
+}
+
+absl::Status SignalStore::Close() {
+  if (!wal_) return absl::OkStatus();
+  absl::Status st = wal_->Close();
+  wal_.reset();
+  std::lock_guard lock(pool_mu_);
+  pool_.clear();
+  return st;
+}
+
+SignalStats SignalStore::Stats() const {
+  SignalStats s;
+  {
+    std::lock_guard lock(stats_mu_);
+    s.tables = stats_;
+  }
+  for (const auto& t : tables_) s.tables[t->schema->table].buffered_rows = t->buffered_rows.load();
+  if (wal_) s.wal = wal_->GetStats();
+  return s;
+}
+
+}  // namespace signaldb::writer

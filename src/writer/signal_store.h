@@ -1,0 +1,155 @@
+// One signal (traces, logs or metrics) of one dataset: its WAL, and for each
+// of its tables an in-memory buffer and the committed Parquet files.
+//
+// Ingest(): the serialized export request goes to the WAL (fsync) first, then
+// its rows go into each table's buffer `_buf_<table>`, tagged with the WAL
+// sequence. Queries read the view `<table>` = committed files UNION ALL
+// buffer. Flush(): for each table, buffered rows up to sequence S are copied
+// into a new Parquet file; the table's manifest (file list + S) is replaced
+// atomically (the commit); in one DuckDB transaction the view is redefined
+// and the rows <= S leave the buffer, so a query sees each row exactly once;
+// once every table has committed S, WAL segments <= S are deleted.
+// On open, WAL records after the lowest committed sequence are decoded again,
+// and each table takes back only rows it has not committed: nothing
+// acknowledged is lost and nothing committed is loaded twice.
+//
+// Thread-safety: Ingest() is safe from many threads; Flush() serializes itself.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "columnar/batch.h"
+#include "common/fs.h"
+#include "engine/engine.h"
+#include "wal/wal.h"
+
+namespace signaldb::writer {
+
+// Rows decoded from one export request: one batch per table of the signal,
+// in the order the tables were given to SignalStore::Open.
+struct Decoded {
+  std::vector<columnar::Batch> batches;
+  uint64_t accepted = 0;
+  uint64_t rejected = 0;
+  std::string first_error;  // why the first rejected record was rejected
+  uint64_t rows() const {
+    uint64_t n = 0;
+    for (const auto& b : batches) n += b.num_rows();
+    return n;
+  }
+};
+
+// Decodes a serialized export request (what the WAL keeps) into rows.
+using PayloadDecoder = std::function<absl::StatusOr<Decoded>(std::string_view payload)>;
+
+struct SignalStoreOptions {
+  FileSystem* fs;
+  std::string wal_dir;      // this signal's WAL directory
+  std::string storage_dir;  // the dataset's storage directory; tables live below it
+  wal::Options wal;
+};
+
+struct TableStats {
+  uint64_t buffered_rows = 0;
+  uint64_t buffered_bytes = 0;
+  uint64_t committed_files = 0;
+  uint64_t committed_rows = 0;
+  uint64_t committed_sequence = 0;
+  uint64_t flushes = 0;
+  std::string last_flush_error;
+};
+
+struct SignalStats {
+  std::map<std::string, TableStats> tables;
+  wal::Stats wal;
+};
+
+class SignalStore {
+ public:
+  // Creates the buffer tables and views in `db` (not owned; must outlive the
+  // store), loads the manifests and replays the WAL.
+  static absl::StatusOr<std::unique_ptr<SignalStore>> Open(const SignalStoreOptions& options,
+                                                           std::vector<const columnar::Schema*> tables,
+                                                           engine::Database* db, PayloadDecoder decoder);
+  ~SignalStore();
+
+  // Makes `payload` durable, then buffers `decoded` (its rows). Returns the
+  // WAL sequence once both are done; on error nothing may be acknowledged.
+  absl::StatusOr<uint64_t> Ingest(std::string_view payload, const Decoded& decoded);
+
+  // Writes buffered rows to Parquet and commits them. No-op when empty.
+  absl::Status Flush();
+  absl::Status Close();
+
+  uint64_t buffered_rows() const { return buffered_rows_.load(); }
+  uint64_t buffered_bytes() const { return buffered_bytes_.load(); }
+  SignalStats Stats() const;
+
+ private:
+  struct FileEntry {
+    std::string path;  // relative to the table directory
+    uint64_t rows;
+    uint64_t bytes;
+  };
+  struct Table {
+    const columnar::Schema* schema;
+    std::string dir;            // <storage_dir>/<table>
+    std::string buffer;         // _buf_<table>
+    std::vector<FileEntry> files;  // guarded by flush_mu_
+    uint64_t committed_seq = 0;    // guarded by flush_mu_
+    std::atomic<uint64_t> buffered_rows{0};
+  };
+  SignalStore(SignalStoreOptions options, engine::Database* db, PayloadDecoder decoder);
+  absl::Status LoadManifest(Table& t);
+  absl::Status WriteManifest(const Table& t, const std::vector<FileEntry>& files, uint64_t committed) const;
+  absl::Status RemoveOrphans(const Table& t);
+  absl::Status CreateTables(const Table& t);
+  std::string ViewSql(const Table& t, const std::vector<FileEntry>& files) const;
+  absl::Status AppendToBuffer(engine::Connection& conn, const Table& t, const columnar::Batch& batch,
+                              uint64_t seq);
+  absl::Status FlushTable(Table& t, engine::Connection& conn, uint64_t cut);
+  absl::StatusOr<std::unique_ptr<engine::Connection>> AcquireConnection();
+  void ReleaseConnection(std::unique_ptr<engine::Connection> conn);
+  void RecordFlushError(const Table& t, const absl::Status& st);
+
+  const SignalStoreOptions options_;
+  engine::Database* const db_;
+  const PayloadDecoder decoder_;
+  std::vector<std::unique_ptr<Table>> tables_;
+  std::unique_ptr<wal::Wal> wal_;
+
+  // Gate between ingests (many) and a flush choosing its cut-off sequence:
+  // the flush waits until no ingest is between its WAL append and its buffer
+  // append, so every sequence <= the cut-off is in the buffers.
+  std::mutex gate_mu_;
+  std::condition_variable gate_cv_;
+  int ingests_in_flight_ = 0;
+  bool gate_closed_ = false;
+  uint64_t last_buffered_seq_ = 0;  // guarded by gate_mu_
+
+  std::mutex flush_mu_;        // one flush at a time
+  uint64_t trimmed_through_ = 0;  // guarded by flush_mu_
+  mutable std::mutex stats_mu_;
+  std::map<std::string, TableStats> stats_;  // guarded by stats_mu_
+
+  std::atomic<uint64_t> buffered_rows_{0};
+  std::atomic<uint64_t> buffered_bytes_{0};
+  // Rows and bytes buffered per sequence are not tracked; a flush resets the
+  // counters by what it committed, measured from the batches' sizes.
+  std::mutex pending_mu_;
+  std::vector<std::pair<uint64_t, std::pair<uint64_t, uint64_t>>> pending_;  // seq -> (rows, bytes)
+
+  std::mutex pool_mu_;
+  std::vector<std::unique_ptr<engine::Connection>> pool_;
+};
+
+}  // namespace signaldb::writer
