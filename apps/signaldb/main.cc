@@ -38,7 +38,10 @@ int Run(const Config& config) {
 
   auto acceptor = acceptor::Acceptor::Start({.grpc_addr = config.acceptor.grpc_addr,
                                              .http_addr = config.acceptor.http_addr,
-                                             .max_message_bytes = config.acceptor.max_message_bytes,
+                                             .limits = {.max_message_bytes = config.acceptor.max_message_bytes,
+                                                        .max_inflight_bytes = config.acceptor.max_inflight_bytes,
+                                                        .max_buffer_bytes = config.writer.max_buffer_bytes},
+                                             .workers = config.acceptor.workers,
                                              .storage_dir = config.StorageDir()},
                                             writer->get(), &querier);
   if (!acceptor.ok()) {
@@ -55,7 +58,8 @@ int Run(const Config& config) {
 
   spdlog::info("SignalDB {} ready (recovered in {} ms)", SIGNALDB_VERSION, recovery_ms);
   spdlog::info("  OTLP/gRPC   {}", (*acceptor)->grpc_address());
-  spdlog::info("  OTLP/HTTP   {}  (/health)", (*acceptor)->http_address());
+  spdlog::info("  OTLP/HTTP   {}  (/v1/traces, /v1/logs, /v1/metrics, /api/v1/write, /health)",
+               (*acceptor)->http_address());
   spdlog::info("  HTTP API    {}  (Tempo API at /tempo, SQL at /api/v1/sql, /health)", (*router)->bound_address());
   spdlog::info("  data dir    {}", config.data_dir);
 

@@ -1,19 +1,22 @@
-// The acceptor role: OTLP ingest servers.
+// The acceptor role: the ingest edges on two ports.
+//   gRPC (4317): opentelemetry.proto.collector.{trace,logs,metrics}.v1 Export
+//   HTTP (4318): POST /v1/traces, /v1/logs, /v1/metrics (OTLP/HTTP),
+//                POST /api/v1/write (Prometheus remote_write 1.0), GET /health
+// Every write is acknowledged only after the writer made it durable.
 //
-// Export answers OK only after the writer has made the request durable; a
-// partly invalid request is answered OK with partial_success (rejected count
-// and reason); storage failures map to retryable gRPC codes (UNAVAILABLE,
-// RESOURCE_EXHAUSTED) and acknowledge nothing.
-//
-// Thread-safety: Start/Stop from one thread; RPCs are served concurrently.
+// Thread-safety: Start/Stop from one thread; requests are served concurrently.
 #pragma once
 
 #include <grpcpp/grpcpp.h>
+#include <grpcpp/impl/codegen/service_type.h>
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
+#include "acceptor/ingestor.h"
+#include "common/thread_pool.h"
 #include "net/http_server.h"
 #include "querier/querier.h"
 #include "writer/writer.h"
@@ -23,12 +26,10 @@ namespace signaldb::acceptor {
 struct AcceptorOptions {
   std::string grpc_addr;
   std::string http_addr;
-  uint64_t max_message_bytes = 64ull << 20;
+  IngestLimits limits;
+  int workers = 32;         // threads running writes (they wait on WAL fsyncs)
   std::string storage_dir;  // probed by /health
 };
-
-// Maps a writer status to the gRPC status a client sees.
-grpc::Status ToGrpcStatus(const absl::Status& status);
 
 class Acceptor {
  public:
@@ -36,14 +37,16 @@ class Acceptor {
   static absl::StatusOr<std::unique_ptr<Acceptor>> Start(const AcceptorOptions& options, writer::Writer* writer,
                                                          querier::Querier* querier);
   ~Acceptor();
-  // Stops accepting; in-flight RPCs finish (bounded by a short deadline).
+  // Stops accepting; in-flight requests finish (bounded by a short deadline).
   void Stop();
   std::string grpc_address() const { return grpc_address_; }
   std::string http_address() const { return http_.bound_address(); }
 
  private:
   Acceptor() = default;
-  std::unique_ptr<grpc::Service> trace_service_;
+  std::unique_ptr<Ingestor> ingestor_;
+  std::unique_ptr<ThreadPool> pool_;
+  std::vector<std::unique_ptr<grpc::Service>> services_;
   std::unique_ptr<grpc::Server> grpc_;
   std::string grpc_address_;
   net::HttpServer http_;

@@ -70,6 +70,15 @@ std::vector<Key> BuildKeys() {
       {"acceptor.grpc_addr", addr([](Config& c) -> std::string& { return c.acceptor.grpc_addr; })},
       {"acceptor.http_addr", addr([](Config& c) -> std::string& { return c.acceptor.http_addr; })},
       {"acceptor.max_message_bytes", size([](Config& c) -> uint64_t& { return c.acceptor.max_message_bytes; })},
+      {"acceptor.max_inflight_bytes", size([](Config& c) -> uint64_t& { return c.acceptor.max_inflight_bytes; })},
+      {"acceptor.workers", [](Config& c, const std::string& v) -> absl::Status {
+         int n;
+         if (!ParseInt(std::string_view(v), &n) || n < 1 || n > 1024) {
+           return absl::InvalidArgumentError(StrCat("expected an integer from 1 to 1024, got '", v, "'"));
+         }
+         c.acceptor.workers = n;
+         return absl::OkStatus();
+       }},
       {"router.http_addr", addr([](Config& c) -> std::string& { return c.router.http_addr; })},
       {"wal.dir", [](Config& c, const std::string& v) { return SetString(c.wal.dir, v); }},
       {"wal.segment_size", size([](Config& c) -> uint64_t& { return c.wal.segment_size; })},
@@ -83,6 +92,7 @@ std::vector<Key> BuildKeys() {
        }},
       {"writer.flush_interval", duration([](Config& c) -> std::chrono::milliseconds& { return c.writer.flush_interval; })},
       {"writer.max_buffer_rows", count([](Config& c) -> uint64_t& { return c.writer.max_buffer_rows; })},
+      {"writer.max_buffer_bytes", size([](Config& c) -> uint64_t& { return c.writer.max_buffer_bytes; })},
       {"query.timeout", duration([](Config& c) -> std::chrono::milliseconds& { return c.query.timeout; })},
       {"query.max_rows", count([](Config& c) -> uint64_t& { return c.query.max_rows; })},
       {"log.level", [](Config& c, const std::string& v) -> absl::Status {

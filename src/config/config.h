@@ -25,6 +25,10 @@ struct Config {
     std::string grpc_addr = "0.0.0.0:4317";
     std::string http_addr = "0.0.0.0:4318";
     uint64_t max_message_bytes = 64ull << 20;
+    // Request bytes being decoded and written at once, process-wide; past it
+    // clients get a retryable "overloaded" answer.
+    uint64_t max_inflight_bytes = 256ull << 20;
+    int workers = 32;
   } acceptor;
 
   struct Router {
@@ -45,6 +49,8 @@ struct Config {
   struct Writer {
     std::chrono::milliseconds flush_interval{5000};
     uint64_t max_buffer_rows = 200000;
+    // Unflushed rows held in memory; past it ingest answers "retry later".
+    uint64_t max_buffer_bytes = 1ull << 30;
   } writer;
 
   struct Query {

@@ -19,6 +19,30 @@ absl::StatusOr<HostPort> ParseHostPort(const std::string& addr) {
   return hp;
 }
 
+namespace {
+constexpr const char* kMovedEncoding = "X-SignalDB-Content-Encoding";
+}  // namespace
+
+std::string RequestContentEncoding(const httplib::Request& req) {
+  if (req.has_header(kMovedEncoding)) return req.get_header_value(kMovedEncoding);
+  return req.get_header_value("Content-Encoding");
+}
+
+void HttpServer::KeepBodiesCompressed() {
+  server_.set_pre_routing_handler([](const httplib::Request& creq, httplib::Response&) {
+    // Runs before httplib reads the body; the Request object itself is not
+    // const (httplib owns it per connection), only this view of it is.
+    auto& req = const_cast<httplib::Request&>(creq);
+    auto it = req.headers.find("Content-Encoding");
+    if (it != req.headers.end()) {
+      std::string value = it->second;
+      req.headers.erase(it);
+      req.headers.emplace(kMovedEncoding, value);
+    }
+    return httplib::Server::HandlerResponse::Unhandled;
+  });
+}
+
 HttpServer::HttpServer() {
   // httplib sets SO_REUSEPORT by default, which lets a second process bind the
   // same port silently; we want "address in use" to be an error.

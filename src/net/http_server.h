@@ -22,11 +22,19 @@ struct HostPort {
 // Splits "host:port" / "[v6]:port"; an empty host means all interfaces.
 absl::StatusOr<HostPort> ParseHostPort(const std::string& addr);
 
+// The request's Content-Encoding (also when KeepBodiesCompressed() moved it).
+std::string RequestContentEncoding(const httplib::Request& req);
+
 class HttpServer {
  public:
   HttpServer();
   ~HttpServer();
   httplib::Server& routes() { return server_; }
+  // Keeps httplib from decompressing request bodies itself (it does so for
+  // gzip/deflate before any handler runs, with its own error answers): the
+  // Content-Encoding header is moved aside, and handlers read it with
+  // RequestContentEncoding() and decompress under their own limits.
+  void KeepBodiesCompressed();
   // Binds `addr` and starts serving. The error names the address.
   absl::Status Start(const std::string& addr);
   void Stop();

@@ -1,0 +1,159 @@
+#include <snappy.h>
+#include <zlib.h>
+#include <zstd.h>
+
+#include <cmath>
+#include <cstring>
+
+#include "acceptor/decompress.h"
+#include "acceptor/otlp_json_request.h"
+#include "acceptor/remote_write.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "opentelemetry/proto/collector/trace/v1/trace_service.pb.h"
+#include "prometheus/remote.pb.h"
+
+namespace signaldb::acceptor {
+namespace {
+
+using ::testing::HasSubstr;
+
+std::string Deflate(const std::string& in, int window_bits) {
+  z_stream zs{};
+  deflateInit2(&zs, Z_BEST_COMPRESSION, Z_DEFLATED, window_bits, 8, Z_DEFAULT_STRATEGY);
+  std::string out(deflateBound(&zs, in.size()) + 64, '\0');
+  zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(in.data()));
+  zs.avail_in = static_cast<uInt>(in.size());
+  zs.next_out = reinterpret_cast<Bytef*>(out.data());
+  zs.avail_out = static_cast<uInt>(out.size());
+  deflate(&zs, Z_FINISH);
+  out.resize(zs.total_out);
+  deflateEnd(&zs);
+  return out;
+}
+
+std::string Zstd(const std::string& in) {
+  std::string out(ZSTD_compressBound(in.size()), '\0');
+  out.resize(ZSTD_compress(out.data(), out.size(), in.data(), in.size(), 3));
+  return out;
+}
+
+TEST(DecompressTest, EveryEncodingRoundTrips) {
+  std::string text(10000, 'a');
+  text += "tail";
+  EXPECT_EQ(*Decompress("gzip", Deflate(text, 15 + 16), 1 << 20), text);
+  EXPECT_EQ(*Decompress("deflate", Deflate(text, 15), 1 << 20), text);
+  EXPECT_EQ(*Decompress("deflate", Deflate(text, -15), 1 << 20), text);  // raw deflate too
+  EXPECT_EQ(*Decompress("zstd", Zstd(text), 1 << 20), text);
+  std::string snappy;
+  snappy::Compress(text.data(), text.size(), &snappy);
+  EXPECT_EQ(*Decompress("snappy", snappy, 1 << 20), text);
+  EXPECT_EQ(*Decompress("", text, 1 << 20), text);
+  EXPECT_EQ(*Decompress("identity", text, 1 << 20), text);
+}
+
+TEST(DecompressTest, BombsAreCutAtTheLimit) {
+  std::string huge(50 << 20, '\0');  // 50 MiB of zeros compress to a few KiB
+  for (const auto& [enc, body] : std::vector<std::pair<std::string, std::string>>{
+           {"gzip", Deflate(huge, 15 + 16)}, {"deflate", Deflate(huge, 15)}, {"zstd", Zstd(huge)}}) {
+    EXPECT_LT(body.size(), 200u << 10) << enc;
+    auto r = Decompress(enc, body, 1 << 20);
+    EXPECT_EQ(r.status().code(), absl::StatusCode::kOutOfRange) << enc;
+  }
+  std::string snappy;
+  snappy::Compress(huge.data(), huge.size(), &snappy);
+  EXPECT_EQ(SnappyUncompress(snappy, 1 << 20).status().code(), absl::StatusCode::kOutOfRange);
+}
+
+TEST(DecompressTest, CorruptAndUnknown) {
+  EXPECT_EQ(Decompress("gzip", "not gzip at all", 1 << 20).status().code(), absl::StatusCode::kInvalidArgument);
+  std::string gz = Deflate("hello world hello world", 15 + 16);
+  EXPECT_EQ(Decompress("gzip", gz.substr(0, gz.size() / 2), 1 << 20).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  std::string zs = Zstd(std::string(1000, 'x'));
+  EXPECT_EQ(Decompress("zstd", zs.substr(0, zs.size() - 3), 1 << 20).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(Decompress("zstd", "garbage!", 1 << 20).status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(Decompress("br", "x", 1 << 20).status().code(), absl::StatusCode::kUnimplemented);
+  EXPECT_EQ(SnappyUncompress("\xff\xff\xff\xff\xff", 1 << 20).status().code(), absl::StatusCode::kInvalidArgument);
+}
+
+TEST(OtlpJsonTest, HexIdsIntegerEnumsStringOrNumberInt64sUnknownFields) {
+  opentelemetry::proto::collector::trace::v1::ExportTraceServiceRequest req;
+  auto st = ParseOtlpJson(R"({"resourceSpans":[{"scopeSpans":[{"spans":[{
+      "traceId":"5B8EFFF798038103D269B633813FC60C","spanId":"eee19b7ec3c1b174","parentSpanId":"",
+      "name":"x","kind":2,"startTimeUnixNano":1544712660000000000,"endTimeUnixNano":"1544712661000000000",
+      "links":[{"traceId":"5b8efff798038103d269b633813fc60c","spanId":"eee19b7ec3c1b173"}],
+      "someFutureField":{"a":1}}]}]}],"extra":true})",
+                          &req);
+  ASSERT_TRUE(st.ok()) << st;
+  const auto& span = req.resource_spans(0).scope_spans(0).spans(0);
+  EXPECT_EQ(span.trace_id().size(), 16u);
+  EXPECT_EQ(static_cast<uint8_t>(span.trace_id()[0]), 0x5b);
+  EXPECT_EQ(span.span_id().size(), 8u);
+  EXPECT_EQ(span.kind(), 2);
+  EXPECT_EQ(span.start_time_unix_nano(), 1544712660000000000ULL);
+  EXPECT_EQ(span.end_time_unix_nano(), 1544712661000000000ULL);
+  EXPECT_EQ(span.links(0).span_id().size(), 8u);
+}
+
+TEST(OtlpJsonTest, RejectsMalformedInput) {
+  opentelemetry::proto::collector::trace::v1::ExportTraceServiceRequest req;
+  EXPECT_THAT(ParseOtlpJson("{", &req).message(), HasSubstr("not valid JSON"));
+  EXPECT_THAT(ParseOtlpJson("[]", &req).message(), HasSubstr("JSON object"));
+  EXPECT_THAT(ParseOtlpJson(R"({"resourceSpans":[{"scopeSpans":[{"spans":[{"traceId":"zz"}]}]}]})", &req).message(),
+              HasSubstr("not hex"));
+  EXPECT_FALSE(ParseOtlpJson(R"({"resourceSpans":"nope"})", &req).ok());
+  std::string deep = R"({"resourceSpans":)" + std::string(5000, '[') + std::string(5000, ']') + "}";
+  EXPECT_THAT(ParseOtlpJson(deep, &req).message(), HasSubstr("nesting"));
+}
+
+TEST(RemoteWriteTest, SeriesBecomeGaugesWithLabelsAndStaleMarkers) {
+  prometheus::WriteRequest wr;
+  auto* ts = wr.add_timeseries();
+  auto label = [&](prometheus::TimeSeries* t, const char* n, const char* v) {
+    auto* l = t->add_labels();
+    l->set_name(n);
+    l->set_value(v);
+  };
+  label(ts, "__name__", "http_requests_total");
+  label(ts, "instance", "host:9090");
+  label(ts, "job", "api");
+  auto* s = ts->add_samples();
+  s->set_value(42);
+  s->set_timestamp(1700000000123);
+  uint64_t stale_bits = 0x7ff0000000000002ULL;
+  double stale;
+  std::memcpy(&stale, &stale_bits, 8);
+  ts->add_samples()->set_value(stale);
+  auto* bad = wr.add_timeseries();
+  label(bad, "__name__", "1bad");
+  auto* noname = wr.add_timeseries();
+  label(noname, "job", "x");
+
+  auto conv = ConvertRemoteWrite(wr.SerializeAsString());
+  ASSERT_TRUE(conv.ok());
+  EXPECT_EQ(conv->series, 1u);
+  EXPECT_EQ(conv->samples, 2u);
+  EXPECT_EQ(conv->rejected_series, 2u);
+  EXPECT_THAT(conv->first_error, HasSubstr("1bad"));
+  const auto& rm = conv->request.resource_metrics(0);
+  EXPECT_EQ(rm.resource().attributes(0).value().string_value(), "api");
+  const auto& m = rm.scope_metrics(0).metrics(0);
+  EXPECT_EQ(m.name(), "http_requests_total");
+  const auto& p = m.gauge().data_points(0);
+  EXPECT_EQ(p.as_double(), 42);
+  EXPECT_EQ(p.time_unix_nano(), 1700000000123000000ULL);
+  EXPECT_EQ(p.attributes_size(), 2);  // instance, job; __name__ is the metric name
+  const auto& stale_point = m.gauge().data_points(1);
+  uint64_t bits;
+  double v = stale_point.as_double();
+  std::memcpy(&bits, &v, 8);
+  EXPECT_EQ(bits, stale_bits);
+  EXPECT_EQ(stale_point.flags(), 1u);
+
+  EXPECT_FALSE(ConvertRemoteWrite("\xff\xff\xff").ok());
+}
+
+}  // namespace
+}  // namespace signaldb::acceptor

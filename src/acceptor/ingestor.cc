@@ -1,0 +1,36 @@
+#include "acceptor/ingestor.h"
+
+#include "common/strings.h"
+
+namespace signaldb::acceptor {
+
+absl::StatusOr<Admission> Ingestor::Admit(uint64_t bytes) {
+  uint64_t before = inflight_.fetch_add(bytes);
+  // A single request larger than the whole budget is still admitted when
+  // nothing else is in flight, so it cannot be starved forever.
+  if (before > 0 && before + bytes > limits_.max_inflight_bytes) {
+    inflight_.fetch_sub(bytes);
+    return absl::ResourceExhaustedError(
+        StrCat("server is overloaded: ", before, " bytes of requests in flight (limit ", limits_.max_inflight_bytes,
+               "); retry later"));
+  }
+  return Admission(&inflight_, bytes);
+}
+
+absl::StatusOr<writer::ExportResult> Ingestor::Export(const TenantContext& ctx, Signal signal,
+                                                      std::string_view payload) {
+  if (payload.size() > limits_.max_message_bytes) {
+    return absl::OutOfRangeError(
+        StrCat("request of ", payload.size(), " bytes exceeds the limit of ", limits_.max_message_bytes, " bytes"));
+  }
+  uint64_t buffered = writer_->BufferedBytes();
+  if (buffered > limits_.max_buffer_bytes) {
+    // Storage is not keeping up; make clients back off instead of growing.
+    return absl::UnavailableError(StrCat("write buffers are full (", buffered, " bytes waiting for storage); retry later"));
+  }
+  auto decoded = writer::DecodePayload(signal, payload);
+  if (!decoded.ok()) return decoded.status();
+  return writer_->WriteDecoded(ctx, signal, payload, *decoded);
+}
+
+}  // namespace signaldb::acceptor

@@ -1,0 +1,69 @@
+// The transport-independent ingest step every protocol edge calls: admission
+// against the in-flight memory budget and the writer's buffer limit, then a
+// durable write. Results carry what a transport needs to answer: OK (with
+// partial-success counts), or an error class with a retry hint.
+//
+// Thread-safety: thread-safe.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "absl/status/status.h"
+#include "common/tenant.h"
+#include "writer/writer.h"
+
+namespace signaldb::acceptor {
+
+struct IngestLimits {
+  uint64_t max_message_bytes = 64ull << 20;   // after decompression
+  uint64_t max_inflight_bytes = 256ull << 20; // request bytes being processed, process-wide
+  uint64_t max_buffer_bytes = 1ull << 30;     // unflushed rows held by the writer
+  int retry_after_seconds = 1;
+};
+
+// Holds `bytes` of the in-flight budget until destroyed.
+class Admission {
+ public:
+  Admission() = default;
+  Admission(std::atomic<uint64_t>* counter, uint64_t bytes) : counter_(counter), bytes_(bytes) {}
+  Admission(Admission&& o) noexcept : counter_(o.counter_), bytes_(o.bytes_) { o.counter_ = nullptr; }
+  Admission& operator=(Admission&& o) noexcept {
+    std::swap(counter_, o.counter_);
+    std::swap(bytes_, o.bytes_);
+    return *this;
+  }
+  ~Admission() {
+    if (counter_ != nullptr) counter_->fetch_sub(bytes_);
+  }
+
+ private:
+  std::atomic<uint64_t>* counter_ = nullptr;
+  uint64_t bytes_ = 0;
+};
+
+class Ingestor {
+ public:
+  // `writer` is not owned and must outlive the ingestor.
+  Ingestor(writer::Writer* writer, IngestLimits limits) : writer_(writer), limits_(limits) {}
+
+  // Reserves `bytes` of the in-flight budget, or ResourceExhausted (a
+  // retryable overload) when the process already holds too much.
+  absl::StatusOr<Admission> Admit(uint64_t bytes);
+
+  // Stores one serialized Export*ServiceRequest. InvalidArgument for bytes
+  // that do not decode; Unavailable / ResourceExhausted are retryable.
+  absl::StatusOr<writer::ExportResult> Export(const TenantContext& ctx, Signal signal, std::string_view payload);
+
+  const IngestLimits& limits() const { return limits_; }
+  uint64_t inflight_bytes() const { return inflight_.load(); }
+
+ private:
+  writer::Writer* const writer_;
+  const IngestLimits limits_;
+  std::atomic<uint64_t> inflight_{0};
+};
+
+}  // namespace signaldb::acceptor
