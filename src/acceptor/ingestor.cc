@@ -30,7 +30,7 @@ absl::StatusOr<writer::ExportResult> Ingestor::Export(const TenantContext& ctx, 
   }
   auto decoded = writer::DecodePayload(signal, payload);
   if (!decoded.ok()) return decoded.status();
-  return writer_->WriteDecoded(ctx, signal, payload, *decoded);
+  return writer_->WriteDecoded(ctx, signal, payload, std::move(*decoded));
 }
 
 }  // namespace signaldb::acceptor

@@ -25,6 +25,7 @@
 namespace signaldb::engine {
 
 class Watchdog;
+class RowSource;
 
 // A value of a result cell, after conversion to one of a few portable kinds.
 // `Json` holds JSON text (nested values: lists, structs, maps).
@@ -70,6 +71,9 @@ class Database {
 
   absl::StatusOr<std::unique_ptr<Connection>> Connect();
   const Options& options() const { return options_; }
+  // Exposes `source` to SQL as the table function `name(table, arg)`.
+  // `source` is not owned and must outlive the database.
+  absl::Status RegisterRowSource(const std::string& name, RowSource* source);
 
  private:
   struct Impl;

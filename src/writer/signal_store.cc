@@ -56,12 +56,10 @@ absl::StatusOr<std::unique_ptr<SignalStore>> SignalStore::Open(const SignalStore
     auto t = std::make_unique<Table>();
     t->schema = schema;
     t->dir = options.storage_dir + "/" + schema->table;
-    t->buffer = "_buf_" + schema->table;
     RETURN_IF_ERROR(options.fs->CreateDirs(t->dir + "/data"));
     store->stats_[schema->table] = TableStats{};
     RETURN_IF_ERROR(store->LoadManifest(*t));
     RETURN_IF_ERROR(store->RemoveOrphans(*t));
-    RETURN_IF_ERROR(store->CreateTables(*t));
     min_committed = std::min(min_committed, t->committed_seq);
     max_committed = std::max(max_committed, t->committed_seq);
     store->tables_.push_back(std::move(t));
@@ -70,7 +68,6 @@ absl::StatusOr<std::unique_ptr<SignalStore>> SignalStore::Open(const SignalStore
 
   // Replay what the WAL holds beyond each table's last commit.
   auto start = std::chrono::steady_clock::now();
-  ASSIGN_OR_RETURN(auto conn, store->AcquireConnection());
   uint64_t records = 0, rows = 0;
   absl::Status replay = store->wal_->Replay(
       min_committed, [&](uint64_t seq, wal::RecordType, std::string_view payload) -> absl::Status {
@@ -82,20 +79,13 @@ absl::StatusOr<std::unique_ptr<SignalStore>> SignalStore::Open(const SignalStore
         for (size_t i = 0; i < store->tables_.size(); ++i) {
           Table& t = *store->tables_[i];
           if (seq <= t.committed_seq) continue;
-          RETURN_IF_ERROR(store->AppendToBuffer(*conn, t, decoded->batches[i], seq));
           rows += decoded->batches[i].num_rows();
-          t.buffered_rows += decoded->batches[i].num_rows();
+          store->AppendToBuffer(t, std::move(decoded->batches[i]), seq);
         }
-        uint64_t bytes = 0;
-        for (const auto& b : decoded->batches) bytes += b.ByteSize();
-        store->buffered_rows_ += decoded->rows();
-        store->buffered_bytes_ += bytes;
-        store->pending_.push_back({seq, {decoded->rows(), bytes}});
         store->last_buffered_seq_ = seq;
         ++records;
         return absl::OkStatus();
       });
-  store->ReleaseConnection(std::move(conn));
   RETURN_IF_ERROR(replay);
   store->last_buffered_seq_ = std::max(store->last_buffered_seq_, max_committed);
   store->trimmed_through_ = min_committed;
@@ -157,26 +147,25 @@ absl::Status SignalStore::RemoveOrphans(const Table& t) {
 
 std::string SignalStore::ViewSql(const Table& t, const std::vector<FileEntry>& files) const {
   std::string cols = ColumnList(*t.schema);
+  int64_t gen;
+  {
+    std::lock_guard lock(t.mu);
+    gen = t.gen;
+  }
   std::string sql = StrCat("CREATE OR REPLACE VIEW ", engine::QuoteIdentifier(t.schema->table), " AS ");
   if (!files.empty()) {
     std::vector<std::string> paths;
     for (const auto& f : files) paths.push_back(engine::QuoteLiteral(t.dir + "/" + f.path));
     sql += StrCat("SELECT ", cols, " FROM read_parquet([", Join(paths, ", "), "]) UNION ALL ");
   }
-  sql += StrCat("SELECT ", cols, " FROM ", engine::QuoteIdentifier(t.buffer));
+  sql += StrCat("SELECT ", cols, " FROM ", kViewFunction, "(", engine::QuoteLiteral(t.schema->table), ", ", gen, ")");
   return sql;
 }
 
-absl::Status SignalStore::CreateTables(const Table& t) {
-  std::vector<std::string> defs;
-  for (const auto& c : t.schema->columns) {
-    defs.push_back(StrCat(engine::QuoteIdentifier(c.name), " ", columnar::SqlType(c.type)));
-  }
-  defs.push_back("_wal_seq BIGINT NOT NULL");
+absl::Status SignalStore::CreateViews() {
   ASSIGN_OR_RETURN(auto conn, db_->Connect());
-  RETURN_IF_ERROR(
-      conn->Execute(StrCat("CREATE TABLE ", engine::QuoteIdentifier(t.buffer), " (", Join(defs, ", "), ")")));
-  return conn->Execute(ViewSql(t, t.files));
+  for (const auto& t : tables_) RETURN_IF_ERROR(conn->Execute(ViewSql(*t, t->files)));
+  return absl::OkStatus();
 }
 
 absl::StatusOr<std::unique_ptr<engine::Connection>> SignalStore::AcquireConnection() {
@@ -196,55 +185,65 @@ void SignalStore::ReleaseConnection(std::unique_ptr<engine::Connection> conn) {
   if (pool_.size() < 16) pool_.push_back(std::move(conn));
 }
 
-absl::Status SignalStore::AppendToBuffer(engine::Connection& conn, const Table& t, const columnar::Batch& batch,
-                                         uint64_t seq) {
-  if (batch.num_rows() == 0) return absl::OkStatus();
-  ASSIGN_OR_RETURN(auto app, conn.OpenAppender(t.buffer));
-  RETURN_IF_ERROR(app->AppendBatch(batch, static_cast<int64_t>(seq)));
-  return app->Close();
+void SignalStore::AppendToBuffer(Table& t, columnar::Batch batch, uint64_t seq) {
+  if (batch.num_rows() == 0) return;
+  buffered_rows_ += batch.num_rows();
+  buffered_bytes_ += batch.ByteSize();
+  auto shared = std::make_shared<const columnar::Batch>(std::move(batch));
+  std::lock_guard lock(t.mu);
+  t.buffer.push_back(Buffered{std::move(shared), seq});
 }
 
-absl::StatusOr<uint64_t> SignalStore::Ingest(std::string_view payload, const Decoded& decoded) {
+SignalStore::Table* SignalStore::FindTable(const std::string& name) const {
+  for (const auto& t : tables_) {
+    if (t->schema->table == name) return t.get();
+  }
+  return nullptr;
+}
+
+const columnar::Schema* SignalStore::TableSchema(const std::string& table) const {
+  Table* t = FindTable(table);
+  return t ? t->schema : nullptr;
+}
+
+std::vector<std::shared_ptr<const columnar::Batch>> SignalStore::ViewSnapshot(const std::string& table,
+                                                                              int64_t gen) const {
+  std::vector<std::shared_ptr<const columnar::Batch>> out;
+  Table* t = FindTable(table);
+  if (t == nullptr) return out;
+  std::lock_guard lock(t->mu);
+  for (const auto& b : t->buffer) {
+    if (b.committed_gen > gen) out.push_back(b.batch);
+  }
+  return out;
+}
+
+std::vector<std::shared_ptr<const columnar::Batch>> SignalStore::FlushSnapshot(const std::string& table,
+                                                                               uint64_t cut) const {
+  std::vector<std::shared_ptr<const columnar::Batch>> out;
+  Table* t = FindTable(table);
+  if (t == nullptr) return out;
+  std::lock_guard lock(t->mu);
+  for (const auto& b : t->buffer) {
+    if (b.committed_gen == kUncommitted && b.seq <= cut) out.push_back(b.batch);
+  }
+  return out;
+}
+
+absl::StatusOr<uint64_t> SignalStore::Ingest(std::string_view payload, Decoded decoded) {
   {
     std::unique_lock lock(gate_mu_);
     gate_cv_.wait(lock, [&] { return !gate_closed_; });
     ++ingests_in_flight_;
   }
-  auto leave = [&](uint64_t seq) {
-    std::lock_guard lock(gate_mu_);
-    if (seq > last_buffered_seq_) last_buffered_seq_ = seq;
-    if (--ingests_in_flight_ == 0) gate_cv_.notify_all();
-  };
   auto seq = wal_->Append(wal::RecordType::kOtlpExport, payload);
-  if (!seq.ok()) {
-    leave(0);
-    return seq.status();
+  if (seq.ok()) {
+    for (size_t i = 0; i < tables_.size(); ++i) AppendToBuffer(*tables_[i], std::move(decoded.batches[i]), *seq);
   }
-  auto conn = AcquireConnection();
-  absl::Status st = conn.status();
-  if (st.ok()) {
-    for (size_t i = 0; i < tables_.size() && st.ok(); ++i) {
-      st = AppendToBuffer(**conn, *tables_[i], decoded.batches[i], *seq);
-    }
-    ReleaseConnection(std::move(*conn));
-  }
-  if (st.ok()) {
-    uint64_t bytes = 0;
-    for (const auto& b : decoded.batches) bytes += b.ByteSize();
-    buffered_rows_ += decoded.rows();
-    buffered_bytes_ += bytes;
-    for (size_t i = 0; i < tables_.size(); ++i) tables_[i]->buffered_rows += decoded.batches[i].num_rows();
-    std::lock_guard lock(pending_mu_);
-    pending_.push_back({*seq, {decoded.rows(), bytes}});
-  }
-  leave(*seq);
-  if (!st.ok()) {
-    // The record is durable and will be replayed after a restart, but this
-    // process cannot serve it: report the failure, acknowledge nothing.
-    spdlog::error("{}: buffering WAL record {} failed: {}", options_.wal_dir, *seq, st.ToString());
-    return absl::InternalError(StrCat("cannot buffer rows: ", st.message()));
-  }
-  return *seq;
+  std::lock_guard lock(gate_mu_);
+  if (seq.ok() && *seq > last_buffered_seq_) last_buffered_seq_ = *seq;
+  if (--ingests_in_flight_ == 0) gate_cv_.notify_all();
+  return seq;
 }
 
 void SignalStore::RecordFlushError(const Table& t, const absl::Status& st) {
@@ -254,24 +253,24 @@ void SignalStore::RecordFlushError(const Table& t, const absl::Status& st) {
 
 absl::Status SignalStore::FlushTable(Table& t, engine::Connection& conn, uint64_t cut) {
   if (cut <= t.committed_seq) return absl::OkStatus();
-  std::string rel = StrCat("data/", RandomId(), ".parquet");
-  std::string path = t.dir + "/" + rel;
-  auto copied = conn.Query(StrCat("COPY (SELECT ", ColumnList(*t.schema), " FROM ", engine::QuoteIdentifier(t.buffer),
-                                  " WHERE _wal_seq <= ", cut, SortKey(*t.schema), ") TO ", engine::QuoteLiteral(path),
-                                  " (FORMAT parquet, COMPRESSION zstd)"));
-  if (!copied.ok()) {
-    (void)options_.fs->Remove(path);
-    return copied.status();
-  }
-  uint64_t rows = 0;
-  if (!copied->rows.empty() && !copied->rows[0].empty()) {
-    if (auto* n = std::get_if<int64_t>(&copied->rows[0][0])) rows = static_cast<uint64_t>(*n);
+  uint64_t rows = 0, bytes = 0;
+  for (const auto& b : FlushSnapshot(t.schema->table, cut)) {
+    rows += b->num_rows();
+    bytes += b->ByteSize();
   }
   if (rows == 0) {
     // Nothing of this table up to `cut`: no file and no manifest change; its
     // WAL records hold no rows for it, so trimming them loses nothing.
-    (void)options_.fs->Remove(path);
     return absl::OkStatus();
+  }
+  std::string rel = StrCat("data/", RandomId(), ".parquet");
+  std::string path = t.dir + "/" + rel;
+  auto copied = conn.Query(StrCat("COPY (SELECT ", ColumnList(*t.schema), " FROM ", kFlushFunction, "(",
+                                  engine::QuoteLiteral(t.schema->table), ", ", cut, ")", SortKey(*t.schema), ") TO ",
+                                  engine::QuoteLiteral(path), " (FORMAT parquet, COMPRESSION zstd)"));
+  if (!copied.ok()) {
+    (void)options_.fs->Remove(path);
+    return copied.status();
   }
   std::vector<FileEntry> files = t.files;
   absl::Status st = options_.fs->SyncFile(path);
@@ -288,13 +287,26 @@ absl::Status SignalStore::FlushTable(Table& t, engine::Connection& conn, uint64_
   }
   t.files = std::move(files);
   t.committed_seq = cut;
-  t.buffered_rows -= std::min<uint64_t>(t.buffered_rows, rows);
-  absl::Status swap = conn.Execute(StrCat("BEGIN TRANSACTION; ", ViewSql(t, t.files), "; DELETE FROM ",
-                                          engine::QuoteIdentifier(t.buffer), " WHERE _wal_seq <= ", cut, "; COMMIT;"));
+  {
+    // The flushed batches now belong to the next generation's files; views of
+    // the current generation keep serving them from memory until replaced.
+    // Batches committed one generation earlier are no longer referenced by
+    // any view and leave memory.
+    std::lock_guard lock(t.mu);
+    int64_t next = t.gen + 1;
+    for (auto& b : t.buffer) {
+      if (b.committed_gen == kUncommitted && b.seq <= cut) b.committed_gen = next;
+    }
+    std::erase_if(t.buffer, [&](const Buffered& b) { return b.committed_gen < next; });
+    t.gen = next;
+  }
+  buffered_rows_ -= std::min<uint64_t>(buffered_rows_, rows);
+  buffered_bytes_ -= std::min<uint64_t>(buffered_bytes_, bytes);
+  absl::Status swap = conn.Execute(ViewSql(t, t.files));
   if (!swap.ok()) {
-    (void)conn.Execute("ROLLBACK");
-    // Storage is committed; queries would see these rows twice until restart.
-    spdlog::critical("{}: committed flush through {} but could not swap the view: {}", t.schema->table, cut,
+    // Storage is committed; the old view still shows every row once (files of
+    // the old generation plus the batches), so only new files are missing.
+    spdlog::critical("{}: committed flush through {} but could not replace the view: {}", t.schema->table, cut,
                      swap.ToString());
     return swap;
   }
@@ -332,18 +344,6 @@ absl::Status SignalStore::Flush() {
   }
   ReleaseConnection(std::move(conn));
   if (!first.ok()) return first;  // the WAL keeps everything until every table committed
-  {
-    std::lock_guard lock(pending_mu_);
-    uint64_t rows = 0, bytes = 0;
-    std::erase_if(pending_, [&](const auto& p) {
-      if (p.first > cut) return false;
-      rows += p.second.first;
-      bytes += p.second.second;
-      return true;
-    });
-    buffered_rows_ -= std::min<uint64_t>(buffered_rows_, rows);
-    buffered_bytes_ -= std::min<uint64_t>(buffered_bytes_, bytes);
-  }
   absl::Status trim = wal_->TrimThrough(cut);
   if (!trim.ok()) {
     spdlog::warn("{}: WAL trim failed (will retry): {}", options_.wal_dir, trim.ToString());
@@ -368,7 +368,14 @@ SignalStats SignalStore::Stats() const {
     std::lock_guard lock(stats_mu_);
     s.tables = stats_;
   }
-  for (const auto& t : tables_) s.tables[t->schema->table].buffered_rows = t->buffered_rows.load();
+  for (const auto& t : tables_) {
+    uint64_t rows = 0;
+    std::lock_guard lock(t->mu);
+    for (const auto& b : t->buffer) {
+      if (b.committed_gen == kUncommitted) rows += b.batch->num_rows();
+    }
+    s.tables[t->schema->table].buffered_rows = rows;
+  }
   if (wal_) s.wal = wal_->GetStats();
   return s;
 }

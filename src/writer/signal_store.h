@@ -2,13 +2,17 @@
 // of its tables an in-memory buffer and the committed Parquet files.
 //
 // Ingest(): the serialized export request goes to the WAL (fsync) first, then
-// its rows go into each table's buffer `_buf_<table>`, tagged with the WAL
-// sequence. Queries read the view `<table>` = committed files UNION ALL
-// buffer. Flush(): for each table, buffered rows up to sequence S are copied
-// into a new Parquet file; the table's manifest (file list + S) is replaced
-// atomically (the commit); in one DuckDB transaction the view is redefined
-// and the rows <= S leave the buffer, so a query sees each row exactly once;
-// once every table has committed S, WAL segments <= S are deleted.
+// its decoded batches join each table's in-memory buffer, tagged with the WAL
+// sequence; no DuckDB work happens on this path. Queries read the view
+// `<table>` = read_parquet(committed files) UNION ALL
+// sdb_buffer('<table>', G): the buffer is served by a table function, and G
+// (the view's generation) selects the batches not yet in the files the view
+// lists. Flush(): for each table, the batches up to sequence S are written to
+// a new Parquet file (DuckDB reads them through sdb_flushing('<table>', S));
+// the table's manifest (file list + S) is replaced atomically (the commit);
+// the batches are marked as part of generation G+1, then the view is
+// redefined with the new file and G+1, so every query sees each row exactly
+// once; once every table has committed S, WAL segments <= S are deleted.
 // On open, WAL records after the lowest committed sequence are decoded again,
 // and each table takes back only rows it has not committed: nothing
 // acknowledged is lost and nothing committed is loaded twice.
@@ -48,6 +52,10 @@ struct Decoded {
   }
 };
 
+// Names of the table functions serving buffered rows (see SignalStore).
+inline constexpr const char* kViewFunction = "sdb_buffer";
+inline constexpr const char* kFlushFunction = "sdb_flushing";
+
 // Decodes a serialized export request (what the WAL keeps) into rows.
 using PayloadDecoder = std::function<absl::StatusOr<Decoded>(std::string_view payload)>;
 
@@ -75,16 +83,28 @@ struct SignalStats {
 
 class SignalStore {
  public:
-  // Creates the buffer tables and views in `db` (not owned; must outlive the
-  // store), loads the manifests and replays the WAL.
+  // Loads the manifests and replays the WAL into memory. `db` is not owned
+  // and must outlive the store; call CreateViews() once the database's
+  // buffer functions can reach this store.
   static absl::StatusOr<std::unique_ptr<SignalStore>> Open(const SignalStoreOptions& options,
                                                            std::vector<const columnar::Schema*> tables,
                                                            engine::Database* db, PayloadDecoder decoder);
   ~SignalStore();
 
+  // Defines each table's view (committed files + buffered batches) in the database.
+  absl::Status CreateViews();
+
   // Makes `payload` durable, then buffers `decoded` (its rows). Returns the
   // WAL sequence once both are done; on error nothing may be acknowledged.
-  absl::StatusOr<uint64_t> Ingest(std::string_view payload, const Decoded& decoded);
+  absl::StatusOr<uint64_t> Ingest(std::string_view payload, Decoded decoded);
+
+  // The buffered batches of `table` that a view of generation `gen` must add
+  // to its files (view mode), or that a flush through sequence `cut` writes
+  // (flush mode). Empty for an unknown table.
+  std::vector<std::shared_ptr<const columnar::Batch>> ViewSnapshot(const std::string& table, int64_t gen) const;
+  std::vector<std::shared_ptr<const columnar::Batch>> FlushSnapshot(const std::string& table, uint64_t cut) const;
+  // The schema of `table` if this store has it.
+  const columnar::Schema* TableSchema(const std::string& table) const;
 
   // Writes buffered rows to Parquet and commits them. No-op when empty.
   absl::Status Flush();
@@ -100,22 +120,28 @@ class SignalStore {
     uint64_t rows;
     uint64_t bytes;
   };
+  static constexpr int64_t kUncommitted = INT64_MAX;
+  struct Buffered {
+    std::shared_ptr<const columnar::Batch> batch;
+    uint64_t seq;
+    int64_t committed_gen = kUncommitted;  // view generation whose files hold it
+  };
   struct Table {
     const columnar::Schema* schema;
-    std::string dir;            // <storage_dir>/<table>
-    std::string buffer;         // _buf_<table>
+    std::string dir;               // <storage_dir>/<table>
     std::vector<FileEntry> files;  // guarded by flush_mu_
     uint64_t committed_seq = 0;    // guarded by flush_mu_
-    std::atomic<uint64_t> buffered_rows{0};
+    mutable std::mutex mu;         // guards buffer and gen
+    std::vector<Buffered> buffer;
+    int64_t gen = 0;               // generation of the current view
   };
   SignalStore(SignalStoreOptions options, engine::Database* db, PayloadDecoder decoder);
   absl::Status LoadManifest(Table& t);
   absl::Status WriteManifest(const Table& t, const std::vector<FileEntry>& files, uint64_t committed) const;
   absl::Status RemoveOrphans(const Table& t);
-  absl::Status CreateTables(const Table& t);
   std::string ViewSql(const Table& t, const std::vector<FileEntry>& files) const;
-  absl::Status AppendToBuffer(engine::Connection& conn, const Table& t, const columnar::Batch& batch,
-                              uint64_t seq);
+  void AppendToBuffer(Table& t, columnar::Batch batch, uint64_t seq);
+  Table* FindTable(const std::string& name) const;
   absl::Status FlushTable(Table& t, engine::Connection& conn, uint64_t cut);
   absl::StatusOr<std::unique_ptr<engine::Connection>> AcquireConnection();
   void ReleaseConnection(std::unique_ptr<engine::Connection> conn);
@@ -141,12 +167,9 @@ class SignalStore {
   mutable std::mutex stats_mu_;
   std::map<std::string, TableStats> stats_;  // guarded by stats_mu_
 
+  // Uncommitted rows and bytes across tables.
   std::atomic<uint64_t> buffered_rows_{0};
   std::atomic<uint64_t> buffered_bytes_{0};
-  // Rows and bytes buffered per sequence are not tracked; a flush resets the
-  // counters by what it committed, measured from the batches' sizes.
-  std::mutex pending_mu_;
-  std::vector<std::pair<uint64_t, std::pair<uint64_t, uint64_t>>> pending_;  // seq -> (rows, bytes)
 
   std::mutex pool_mu_;
   std::vector<std::unique_ptr<engine::Connection>> pool_;

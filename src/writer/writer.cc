@@ -39,12 +39,32 @@ absl::StatusOr<Decoded> DecodePayload(Signal signal, std::string_view payload) {
   return out;
 }
 
+const columnar::Schema* Dataset::Buffers::TableSchema(const std::string& table) const {
+  for (const auto& store : ds_->stores_) {
+    if (store == nullptr) continue;
+    if (const auto* schema = store->TableSchema(table)) return schema;
+  }
+  return nullptr;
+}
+
+std::vector<std::shared_ptr<const columnar::Batch>> Dataset::Buffers::Snapshot(const std::string& table,
+                                                                               int64_t arg) const {
+  for (const auto& store : ds_->stores_) {
+    if (store == nullptr || store->TableSchema(table) == nullptr) continue;
+    return flush_ ? store->FlushSnapshot(table, static_cast<uint64_t>(std::max<int64_t>(arg, 0)))
+                  : store->ViewSnapshot(table, arg);
+  }
+  return {};
+}
+
 absl::StatusOr<std::unique_ptr<Dataset>> Dataset::Open(const WriterOptions& options, const TenantContext& ctx) {
   auto ds = std::unique_ptr<Dataset>(new Dataset());
   ds->ctx_ = ctx;
   std::string storage = StrCat(options.storage_dir, "/", ctx.tenant, "/", ctx.dataset);
   RETURN_IF_ERROR(options.fs->CreateDirs(storage + "/.tmp"));
   ASSIGN_OR_RETURN(ds->db_, engine::Database::Open({.allowed_dir = storage, .temp_dir = storage + "/.tmp"}));
+  RETURN_IF_ERROR(ds->db_->RegisterRowSource(kViewFunction, &ds->view_buffers_));
+  RETURN_IF_ERROR(ds->db_->RegisterRowSource(kFlushFunction, &ds->flush_buffers_));
   {
     // attr(attributes_column, key): the value of one attribute as text (NULL
     // when absent), so SQL users need not unpack the OTLP JSON by hand.
@@ -65,6 +85,7 @@ absl::StatusOr<std::unique_ptr<Dataset>> Dataset::Open(const WriterOptions& opti
     ASSIGN_OR_RETURN(ds->stores_[static_cast<int>(s)],
                      SignalStore::Open(so, TablesOf(s), ds->db_.get(),
                                        [s](std::string_view payload) { return DecodePayload(s, payload); }));
+    RETURN_IF_ERROR(ds->stores_[static_cast<int>(s)]->CreateViews());
   }
   return ds;
 }
@@ -128,16 +149,16 @@ absl::StatusOr<Dataset*> Writer::GetDataset(const TenantContext& ctx) {
 
 absl::StatusOr<ExportResult> Writer::Write(const TenantContext& ctx, Signal signal, std::string_view payload) {
   ASSIGN_OR_RETURN(Decoded decoded, DecodePayload(signal, payload));
-  return WriteDecoded(ctx, signal, payload, decoded);
+  return WriteDecoded(ctx, signal, payload, std::move(decoded));
 }
 
 absl::StatusOr<ExportResult> Writer::WriteDecoded(const TenantContext& ctx, Signal signal, std::string_view payload,
-                                                  const Decoded& decoded) {
+                                                  Decoded decoded) {
   ExportResult result{decoded.accepted, decoded.rejected, decoded.first_error};
   if (decoded.rows() == 0) return result;  // nothing to store
   ASSIGN_OR_RETURN(Dataset * ds, GetDataset(ctx));
   SignalStore& store = ds->store(signal);
-  RETURN_IF_ERROR(store.Ingest(payload, decoded).status());
+  RETURN_IF_ERROR(store.Ingest(payload, std::move(decoded)).status());
   if (store.buffered_rows() >= options_.max_buffer_rows) {
     std::lock_guard lock(flusher_mu_);
     flush_requested_ = true;

@@ -21,6 +21,7 @@
 #include "common/fs.h"
 #include "common/tenant.h"
 #include "engine/engine.h"
+#include "engine/row_source.h"
 #include "writer/signal_store.h"
 
 namespace signaldb::writer {
@@ -50,8 +51,21 @@ class Dataset {
   absl::Status Close();
 
  private:
-  Dataset() = default;
+  // Serves the stores' buffered batches to DuckDB (view or flush mode).
+  class Buffers final : public engine::RowSource {
+   public:
+    Buffers(Dataset* ds, bool flush) : ds_(ds), flush_(flush) {}
+    const columnar::Schema* TableSchema(const std::string& table) const override;
+    std::vector<std::shared_ptr<const columnar::Batch>> Snapshot(const std::string& table,
+                                                                 int64_t arg) const override;
+
+   private:
+    Dataset* ds_;
+    bool flush_;
+  };
+  Dataset() : view_buffers_(this, false), flush_buffers_(this, true) {}
   TenantContext ctx_;
+  Buffers view_buffers_, flush_buffers_;
   std::unique_ptr<engine::Database> db_;
   std::unique_ptr<SignalStore> stores_[3];  // declared after db_: destroyed first
 };
@@ -76,7 +90,7 @@ class Writer {
   absl::StatusOr<ExportResult> Write(const TenantContext& ctx, Signal signal, std::string_view payload);
   // The same, with rows the caller already decoded from `payload`.
   absl::StatusOr<ExportResult> WriteDecoded(const TenantContext& ctx, Signal signal, std::string_view payload,
-                                            const Decoded& decoded);
+                                            Decoded decoded);
 
   absl::Status FlushAll();
   // Stops the flusher, flushes every buffer and closes the WALs.

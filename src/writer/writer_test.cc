@@ -4,7 +4,9 @@
 
 #include <unistd.h>
 
+#include <atomic>
 #include <filesystem>
+#include <thread>
 
 #include "gtest/gtest.h"
 
@@ -81,6 +83,42 @@ TEST_F(WriterTest, ReadYourWritesAcrossFlushWithoutDuplicates) {
   EXPECT_EQ(stats.buffered_rows, 0u);
   EXPECT_EQ(Count(*w), 5);
   EXPECT_EQ(Count(*w, "trace_id = '00000000000000000000000000000003'"), 2);
+}
+
+// Queries racing ingest and flushes must see every acknowledged row exactly
+// once: never fewer than were acknowledged before the query, never more than
+// were sent by the time it finished.
+TEST_F(WriterTest, QueriesDuringFlushesSeeEachRowOnce) {
+  auto w = OpenAt(root_);
+  std::atomic<int64_t> acked{0}, started{0};
+  std::atomic<bool> done{false};
+  std::thread writer([&] {
+    for (int i = 0; i < 60; ++i) {
+      started += 5;
+      Write(*w, i, 5);
+      acked += 5;
+      if (i % 7 == 0) {
+        ASSERT_TRUE(w->FlushAll().ok());
+      }
+    }
+    done = true;
+  });
+  std::thread flusher([&] {
+    while (!done) ASSERT_TRUE(w->FlushAll().ok());
+  });
+  int checks = 0;
+  while (!done || checks < 5) {
+    int64_t before = acked.load();
+    int64_t seen = Count(*w);
+    int64_t after = started.load();
+    ASSERT_GE(seen, before);
+    ASSERT_LE(seen, after);
+    ++checks;
+  }
+  writer.join();
+  flusher.join();
+  ASSERT_TRUE(w->FlushAll().ok());
+  EXPECT_EQ(Count(*w), 300);
 }
 
 TEST_F(WriterTest, CrashSnapshotReplaysUnflushedRowsExactlyOnce) {
