@@ -145,6 +145,32 @@ void BM_WriterIngest(benchmark::State& state) {
 }
 BENCHMARK(BM_WriterIngest)->Threads(1)->Threads(8)->UseRealTime();
 
+// Flushing buffered spans to a Parquet file: the writer's sustained ceiling.
+void BM_Flush(benchmark::State& state) {
+  std::string dir = BenchDir("flush");
+  writer::WriterOptions o;
+  o.wal_dir = dir + "/wal";
+  o.storage_dir = dir + "/storage";
+  o.flush_interval = std::chrono::hours(1);
+  auto w = std::move(*writer::Writer::Open(o));
+  std::vector<std::string> requests;
+  for (int i = 0; i < 20; ++i) requests.push_back(MakeRequest(1000, static_cast<uint64_t>(i) + 7).SerializeAsString());
+  uint64_t spans = 0;
+  for (auto _ : state) {
+    state.PauseTiming();
+    for (const auto& r : requests) {
+      if (!w->Write({}, Signal::kTraces, r).ok()) state.SkipWithError("write");
+    }
+    spans += 20000;
+    state.ResumeTiming();
+    if (!w->FlushAll().ok()) state.SkipWithError("flush");
+  }
+  state.SetItemsProcessed(static_cast<int64_t>(spans));
+  w.reset();
+  std::filesystem::remove_all(dir);
+}
+BENCHMARK(BM_Flush)->Unit(benchmark::kMillisecond)->UseRealTime();
+
 }  // namespace
 
 BENCHMARK_MAIN();

@@ -42,15 +42,17 @@ std::string SortKey(const columnar::Schema& schema) {
 
 }  // namespace
 
-SignalStore::SignalStore(SignalStoreOptions options, engine::Database* db, PayloadDecoder decoder)
-    : options_(std::move(options)), db_(db), decoder_(std::move(decoder)) {}
+SignalStore::SignalStore(SignalStoreOptions options, engine::Database* db, engine::Database* flush_db,
+                         PayloadDecoder decoder)
+    : options_(std::move(options)), db_(db), flush_db_(flush_db), decoder_(std::move(decoder)) {}
 
 SignalStore::~SignalStore() { (void)Close(); }
 
 absl::StatusOr<std::unique_ptr<SignalStore>> SignalStore::Open(const SignalStoreOptions& options,
                                                                std::vector<const columnar::Schema*> tables,
-                                                               engine::Database* db, PayloadDecoder decoder) {
-  auto store = std::unique_ptr<SignalStore>(new SignalStore(options, db, std::move(decoder)));
+                                                               engine::Database* db, engine::Database* flush_db,
+                                                               PayloadDecoder decoder) {
+  auto store = std::unique_ptr<SignalStore>(new SignalStore(options, db, flush_db, std::move(decoder)));
   uint64_t min_committed = UINT64_MAX, max_committed = 0;
   for (const auto* schema : tables) {
     auto t = std::make_unique<Table>();
@@ -177,7 +179,7 @@ absl::StatusOr<std::unique_ptr<engine::Connection>> SignalStore::AcquireConnecti
       return c;
     }
   }
-  return db_->Connect();
+  return flush_db_->Connect();
 }
 
 void SignalStore::ReleaseConnection(std::unique_ptr<engine::Connection> conn) {
@@ -302,7 +304,8 @@ absl::Status SignalStore::FlushTable(Table& t, engine::Connection& conn, uint64_
   }
   buffered_rows_ -= std::min<uint64_t>(buffered_rows_, rows);
   buffered_bytes_ -= std::min<uint64_t>(buffered_bytes_, bytes);
-  absl::Status swap = conn.Execute(ViewSql(t, t.files));
+  auto query_conn = db_->Connect();
+  absl::Status swap = query_conn.ok() ? (*query_conn)->Execute(ViewSql(t, t.files)) : query_conn.status();
   if (!swap.ok()) {
     // Storage is committed; the old view still shows every row once (files of
     // the old generation plus the batches), so only new files are missing.

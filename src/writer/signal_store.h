@@ -86,9 +86,13 @@ class SignalStore {
   // Loads the manifests and replays the WAL into memory. `db` is not owned
   // and must outlive the store; call CreateViews() once the database's
   // buffer functions can reach this store.
+  // `db` holds the views queries read; `flush_db` writes Parquet files (a
+  // separate, single-threaded instance, so flushing never takes every core
+  // from ingest). Neither is owned; both must outlive the store.
   static absl::StatusOr<std::unique_ptr<SignalStore>> Open(const SignalStoreOptions& options,
                                                            std::vector<const columnar::Schema*> tables,
-                                                           engine::Database* db, PayloadDecoder decoder);
+                                                           engine::Database* db, engine::Database* flush_db,
+                                                           PayloadDecoder decoder);
   ~SignalStore();
 
   // Defines each table's view (committed files + buffered batches) in the database.
@@ -135,7 +139,7 @@ class SignalStore {
     std::vector<Buffered> buffer;
     int64_t gen = 0;               // generation of the current view
   };
-  SignalStore(SignalStoreOptions options, engine::Database* db, PayloadDecoder decoder);
+  SignalStore(SignalStoreOptions options, engine::Database* db, engine::Database* flush_db, PayloadDecoder decoder);
   absl::Status LoadManifest(Table& t);
   absl::Status WriteManifest(const Table& t, const std::vector<FileEntry>& files, uint64_t committed) const;
   absl::Status RemoveOrphans(const Table& t);
@@ -149,6 +153,7 @@ class SignalStore {
 
   const SignalStoreOptions options_;
   engine::Database* const db_;
+  engine::Database* const flush_db_;
   const PayloadDecoder decoder_;
   std::vector<std::unique_ptr<Table>> tables_;
   std::unique_ptr<wal::Wal> wal_;

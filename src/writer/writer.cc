@@ -64,7 +64,11 @@ absl::StatusOr<std::unique_ptr<Dataset>> Dataset::Open(const WriterOptions& opti
   RETURN_IF_ERROR(options.fs->CreateDirs(storage + "/.tmp"));
   ASSIGN_OR_RETURN(ds->db_, engine::Database::Open({.allowed_dir = storage, .temp_dir = storage + "/.tmp"}));
   RETURN_IF_ERROR(ds->db_->RegisterRowSource(kViewFunction, &ds->view_buffers_));
-  RETURN_IF_ERROR(ds->db_->RegisterRowSource(kFlushFunction, &ds->flush_buffers_));
+  // Flushes run in their own single-threaded instance: a flush then uses at
+  // most one core, and ingest and queries keep the rest.
+  ASSIGN_OR_RETURN(ds->flush_db_,
+                   engine::Database::Open({.allowed_dir = storage, .temp_dir = storage + "/.tmp", .threads = 1}));
+  RETURN_IF_ERROR(ds->flush_db_->RegisterRowSource(kFlushFunction, &ds->flush_buffers_));
   {
     // attr(attributes_column, key): the value of one attribute as text (NULL
     // when absent), so SQL users need not unpack the OTLP JSON by hand.
@@ -83,7 +87,7 @@ absl::StatusOr<std::unique_ptr<Dataset>> Dataset::Open(const WriterOptions& opti
         .wal = options.wal,
     };
     ASSIGN_OR_RETURN(ds->stores_[static_cast<int>(s)],
-                     SignalStore::Open(so, TablesOf(s), ds->db_.get(),
+                     SignalStore::Open(so, TablesOf(s), ds->db_.get(), ds->flush_db_.get(),
                                        [s](std::string_view payload) { return DecodePayload(s, payload); }));
     RETURN_IF_ERROR(ds->stores_[static_cast<int>(s)]->CreateViews());
   }

@@ -67,6 +67,7 @@ class Dataset {
   TenantContext ctx_;
   Buffers view_buffers_, flush_buffers_;
   std::unique_ptr<engine::Database> db_;
+  std::unique_ptr<engine::Database> flush_db_;
   std::unique_ptr<SignalStore> stores_[3];  // declared after db_: destroyed first
 };
 
