@@ -62,6 +62,24 @@ size_t Batch::ByteSize() const {
   return n;
 }
 
+void Batch::Reserve(size_t rows, size_t string_bytes) {
+  for (auto& c : columns_) {
+    size_t n = c.size() + rows;
+    c.valid.reserve(n);
+    switch (c.type) {
+      case ColumnType::kString:
+        c.offsets.reserve(n + 1);
+        c.bytes.reserve(c.bytes.size() + string_bytes);
+        break;
+      case ColumnType::kDouble:
+        c.doubles.reserve(n);
+        break;
+      default:
+        c.ints.reserve(n);
+    }
+  }
+}
+
 void Batch::EndRow() {
   size_t n = 0;
   for (const auto& c : columns_) n = std::max(n, c.size());

@@ -68,6 +68,9 @@ class Batch {
   ColumnData& column(size_t i) { return columns_[i]; }
   const ColumnData& column(size_t i) const { return columns_[i]; }
   size_t num_rows() const { return columns_.empty() ? 0 : columns_[0].size(); }
+  // Makes room for `rows` more rows (and `string_bytes` more bytes in each
+  // string column) without reallocating.
+  void Reserve(size_t rows, size_t string_bytes = 0);
   // Ends the current row: columns that got no value for it get a null.
   void EndRow();
   // Bytes held by the buffers (for memory accounting).

@@ -49,6 +49,11 @@ std::string ServiceName(const opentelemetry::proto::resource::v1::Resource& reso
 DecodeResult DecodeTraces(const opentelemetry::proto::collector::trace::v1::ExportTraceServiceRequest& request,
                           Batch* batch) {
   DecodeResult result;
+  size_t spans = 0;
+  for (const auto& rs : request.resource_spans()) {
+    for (const auto& ss : rs.scope_spans()) spans += static_cast<size_t>(ss.spans_size());
+  }
+  batch->Reserve(spans);
   std::string buf;
   auto reject = [&](std::string why) {
     if (result.rejected++ == 0) result.first_error = std::move(why);
