@@ -119,6 +119,124 @@ TEST(TraceDecoderTest, DecodesValidAndRejectsBadIds) {
   EXPECT_FALSE(DecodeTracesProto("\xff\xff\xff", &batch).ok());
 }
 
+bool SameBatches(const columnar::Batch& a, const columnar::Batch& b, std::string* diff) {
+  if (a.num_rows() != b.num_rows()) {
+    *diff = "row counts differ";
+    return false;
+  }
+  for (size_t c = 0; c < a.schema().columns.size(); ++c) {
+    const auto& x = a.column(c);
+    const auto& y = b.column(c);
+    for (size_t r = 0; r < a.num_rows(); ++r) {
+      bool same = x.IsValid(r) == y.IsValid(r);
+      if (same && x.IsValid(r)) {
+        if (x.type == columnar::ColumnType::kString) same = x.StringAt(r) == y.StringAt(r);
+        else if (x.type == columnar::ColumnType::kDouble) same = x.doubles[r] == y.doubles[r];
+        else same = x.ints[r] == y.ints[r];
+      }
+      if (!same) {
+        *diff = a.schema().columns[c].name + " row " + std::to_string(r);
+        return false;
+      }
+    }
+  }
+  return true;
+}
+
+// The wire decoder (ingest path) must agree with the message-based reference
+// decoder: on full requests, and on every truncation of one (where both must
+// either fail or decode the same rows).
+TEST(TraceWireDecoderTest, AgreesWithReferenceDecoder) {
+  ExportTraceServiceRequest req;
+  auto* rs = req.add_resource_spans();
+  rs->set_schema_url("res-schema");
+  FillEveryKind(rs->mutable_resource()->mutable_attributes());
+  auto* svc = rs->mutable_resource()->add_attributes();
+  svc->set_key("service.name");
+  svc->mutable_value()->set_string_value("checkout");
+  rs->mutable_resource()->set_dropped_attributes_count(2);
+  auto* ss = rs->add_scope_spans();
+  ss->set_schema_url("scope-schema");
+  ss->mutable_scope()->set_name("lib");
+  ss->mutable_scope()->set_version("1.0");
+  FillEveryKind(ss->mutable_scope()->mutable_attributes());
+  for (int i = 0; i < 4; ++i) {
+    auto* span = ss->add_spans();
+    span->set_trace_id(std::string(16, static_cast<char>(i + 1)));
+    span->set_span_id(std::string(8, static_cast<char>(i + 2)));
+    if (i > 0) span->set_parent_span_id(std::string(8, '\x02'));
+    span->set_name("op \"" + std::to_string(i));
+    span->set_kind(static_cast<Span::SpanKind>(i + 1));
+    span->set_start_time_unix_nano(1700000000000000000ULL + i);
+    span->set_end_time_unix_nano(i == 3 ? 5 : 1700000000000009999ULL);
+    span->set_trace_state("k=v");
+    span->set_flags(0x301);
+    FillEveryKind(span->mutable_attributes());
+    span->set_dropped_attributes_count(3);
+    auto* e = span->add_events();
+    e->set_time_unix_nano(42);
+    e->set_name("ev");
+    FillEveryKind(e->mutable_attributes());
+    e->set_dropped_attributes_count(1);
+    span->add_events();
+    auto* l = span->add_links();
+    l->set_trace_id(std::string(16, '\x09'));
+    l->set_span_id(std::string(8, '\x08'));
+    l->set_flags(1);
+    l->set_trace_state("a=b");
+    span->set_dropped_events_count(7);
+    span->set_dropped_links_count(8);
+    span->mutable_status()->set_code(opentelemetry::proto::trace::v1::Status::STATUS_CODE_ERROR);
+    span->mutable_status()->set_message("bad");
+  }
+  ss->add_spans()->set_trace_id("short");  // rejected by both
+  req.add_resource_spans()->add_scope_spans()->add_spans();  // empty ids, no resource
+  std::string bytes = req.SerializeAsString();
+
+  columnar::Batch want(&schema::Traces()), got(&schema::Traces());
+  auto want_r = DecodeTraces(req, &want);
+  auto got_r = DecodeTracesProto(bytes, &got);
+  ASSERT_TRUE(got_r.ok()) << got_r.status();
+  EXPECT_EQ(got_r->accepted, want_r.accepted);
+  EXPECT_EQ(got_r->rejected, want_r.rejected);
+  EXPECT_EQ(got_r->first_error, want_r.first_error);
+  std::string diff;
+  EXPECT_TRUE(SameBatches(want, got, &diff)) << diff;
+
+  for (size_t cut = 0; cut < bytes.size(); cut += 7) {
+    std::string prefix = bytes.substr(0, cut);
+    ExportTraceServiceRequest parsed;
+    bool ok = parsed.ParseFromString(prefix);
+    columnar::Batch a(&schema::Traces()), b(&schema::Traces());
+    auto wire = DecodeTracesProto(prefix, &b);
+    ASSERT_EQ(wire.ok(), ok) << "cut " << cut;
+    if (!ok) continue;
+    auto ref = DecodeTraces(parsed, &a);
+    EXPECT_EQ(wire->accepted, ref.accepted) << cut;
+    EXPECT_TRUE(SameBatches(a, b, &diff)) << "cut " << cut << ": " << diff;
+  }
+}
+
+TEST(TraceWireDecoderTest, RejectsWhatLibprotobufRejects) {
+  columnar::Batch b(&schema::Traces());
+  EXPECT_FALSE(DecodeTracesProto(std::string("\x0a\x05\x12\x03\x12\x01", 6), &b).ok());  // truncated
+  columnar::Batch c(&schema::Traces());
+  EXPECT_FALSE(DecodeTracesProto(std::string("\x00\x01", 2), &c).ok());  // field number 0
+  // A span name that is not UTF-8.
+  ExportTraceServiceRequest req;
+  auto* span = req.add_resource_spans()->add_scope_spans()->add_spans();
+  span->set_trace_id(std::string(16, '\x01'));
+  span->set_span_id(std::string(8, '\x01'));
+  span->set_name("ok");
+  std::string bytes = req.SerializeAsString();
+  auto pos = bytes.find("ok");
+  bytes[pos] = '\xff';
+  columnar::Batch d(&schema::Traces());
+  ExportTraceServiceRequest parsed;
+  EXPECT_EQ(DecodeTracesProto(bytes, &d).ok(), parsed.ParseFromString(bytes));
+  EXPECT_FALSE(DecodeTracesProto(bytes, &d).ok());
+}
+
 TEST(TraceDecoderTest, ServiceNameComesFromResource) {
   opentelemetry::proto::resource::v1::Resource res;
   auto* kv = res.add_attributes();

@@ -1,6 +1,5 @@
 #include "otlp/trace_decoder.h"
 
-#include <google/protobuf/arena.h>
 
 #include "common/hex.h"
 #include "common/strings.h"
@@ -130,16 +129,6 @@ DecodeResult DecodeTraces(const opentelemetry::proto::collector::trace::v1::Expo
     }
   }
   return result;
-}
-
-absl::StatusOr<DecodeResult> DecodeTracesProto(std::string_view bytes, Batch* batch) {
-  google::protobuf::Arena arena;
-  auto* request = google::protobuf::Arena::CreateMessage<
-      opentelemetry::proto::collector::trace::v1::ExportTraceServiceRequest>(&arena);
-  if (!request->ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {
-    return absl::InvalidArgumentError("request is not a valid ExportTraceServiceRequest protobuf");
-  }
-  return DecodeTraces(*request, batch);
 }
 
 }  // namespace signaldb::otlp

@@ -29,10 +29,15 @@ struct DecodeResult {
 std::string ServiceName(const opentelemetry::proto::resource::v1::Resource& resource);
 
 // Appends one row per valid span of `request` to `batch` (a traces batch).
+// The reference decoder over parsed messages; the ingest path uses
+// DecodeTracesProto, which must agree with it.
 DecodeResult DecodeTraces(const opentelemetry::proto::collector::trace::v1::ExportTraceServiceRequest& request,
                           columnar::Batch* batch);
 
-// Parses serialized protobuf first; InvalidArgument when it does not parse.
+// Decodes serialized protobuf straight from the wire into `batch` (which
+// must be empty), with no message objects; InvalidArgument when the bytes are
+// not a valid request (truncated, malformed, invalid UTF-8, nested deeper
+// than libprotobuf allows).
 absl::StatusOr<DecodeResult> DecodeTracesProto(std::string_view bytes, columnar::Batch* batch);
 
 }  // namespace signaldb::otlp
