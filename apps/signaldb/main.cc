@@ -26,6 +26,7 @@ int Run(const Config& config) {
   wopts.wal.group_commit_window = config.wal.flush_interval;
   wopts.flush_interval = config.writer.flush_interval;
   wopts.max_buffer_rows = config.writer.max_buffer_rows;
+  wopts.max_buffer_bytes = config.writer.max_buffer_bytes;
   auto start = std::chrono::steady_clock::now();
   auto writer = writer::Writer::Open(wopts);
   if (!writer.ok()) {
@@ -39,8 +40,7 @@ int Run(const Config& config) {
   auto acceptor = acceptor::Acceptor::Start({.grpc_addr = config.acceptor.grpc_addr,
                                              .http_addr = config.acceptor.http_addr,
                                              .limits = {.max_message_bytes = config.acceptor.max_message_bytes,
-                                                        .max_inflight_bytes = config.acceptor.max_inflight_bytes,
-                                                        .max_buffer_bytes = config.writer.max_buffer_bytes},
+                                                        .max_inflight_bytes = config.acceptor.max_inflight_bytes},
                                              .workers = config.acceptor.workers,
                                              .storage_dir = config.StorageDir()},
                                             writer->get(), &querier);

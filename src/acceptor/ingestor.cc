@@ -23,11 +23,6 @@ absl::StatusOr<writer::ExportResult> Ingestor::Export(const TenantContext& ctx, 
     return absl::OutOfRangeError(
         StrCat("request of ", payload.size(), " bytes exceeds the limit of ", limits_.max_message_bytes, " bytes"));
   }
-  uint64_t buffered = writer_->BufferedBytes();
-  if (buffered > limits_.max_buffer_bytes) {
-    // Storage is not keeping up; make clients back off instead of growing.
-    return absl::UnavailableError(StrCat("write buffers are full (", buffered, " bytes waiting for storage); retry later"));
-  }
   auto decoded = writer::DecodePayload(signal, payload);
   if (!decoded.ok()) return decoded.status();
   return writer_->WriteDecoded(ctx, signal, payload, std::move(*decoded));

@@ -1,6 +1,6 @@
 // The transport-independent ingest step every protocol edge calls: admission
-// against the in-flight memory budget and the writer's buffer limit, then a
-// durable write. Results carry what a transport needs to answer: OK (with
+// against the in-flight memory budget, then a durable write (the writer
+// itself refuses writes while its buffers are full). Results carry what a transport needs to answer: OK (with
 // partial-success counts), or an error class with a retry hint.
 //
 // Thread-safety: thread-safe.
@@ -20,7 +20,6 @@ namespace signaldb::acceptor {
 struct IngestLimits {
   uint64_t max_message_bytes = 64ull << 20;   // after decompression
   uint64_t max_inflight_bytes = 256ull << 20; // request bytes being processed, process-wide
-  uint64_t max_buffer_bytes = 1ull << 30;     // unflushed rows held by the writer
   int retry_after_seconds = 1;
 };
 

@@ -160,15 +160,24 @@ absl::StatusOr<ExportResult> Writer::WriteDecoded(const TenantContext& ctx, Sign
                                                   Decoded decoded) {
   ExportResult result{decoded.accepted, decoded.rejected, decoded.first_error};
   if (decoded.rows() == 0) return result;  // nothing to store
+  uint64_t buffered = BufferedBytes();
+  if (buffered > options_.max_buffer_bytes) {
+    // Storage is not keeping up; make clients back off instead of growing.
+    RequestFlush();
+    return absl::UnavailableError(
+        StrCat("write buffers are full (", buffered, " bytes waiting for storage); retry later"));
+  }
   ASSIGN_OR_RETURN(Dataset * ds, GetDataset(ctx));
   SignalStore& store = ds->store(signal);
   RETURN_IF_ERROR(store.Ingest(payload, std::move(decoded)).status());
-  if (store.buffered_rows() >= options_.max_buffer_rows) {
-    std::lock_guard lock(flusher_mu_);
-    flush_requested_ = true;
-    flusher_cv_.notify_all();
-  }
+  if (store.buffered_rows() >= options_.max_buffer_rows || buffered >= options_.max_buffer_bytes / 2) RequestFlush();
   return result;
+}
+
+void Writer::RequestFlush() {
+  std::lock_guard lock(flusher_mu_);
+  flush_requested_ = true;
+  flusher_cv_.notify_all();
 }
 
 void Writer::FlusherLoop() {
@@ -180,6 +189,8 @@ void Writer::FlusherLoop() {
     lock.unlock();
     if (auto st = FlushAll(); !st.ok()) spdlog::warn("flush failed (will retry): {}", st.ToString());
     lock.lock();
+    // Still a large backlog (ingest outpaced that flush): go again at once.
+    if (BufferedBytes() >= options_.max_buffer_bytes / 2) flush_requested_ = true;
   }
 }
 

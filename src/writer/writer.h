@@ -33,6 +33,9 @@ struct WriterOptions {
   wal::Options wal;
   std::chrono::milliseconds flush_interval{5000};
   uint64_t max_buffer_rows = 200000;
+  // Unflushed bytes held across datasets; past it writes answer Unavailable
+  // (retry later). A flush starts early once half of it is used.
+  uint64_t max_buffer_bytes = 1ull << 30;
 };
 
 // The tables a signal's rows go to, in the order of Decoded::batches.
@@ -111,6 +114,7 @@ class Writer {
  private:
   explicit Writer(WriterOptions options);
   void FlusherLoop();
+  void RequestFlush();
 
   const WriterOptions options_;
   std::mutex mu_;
