@@ -23,6 +23,7 @@ absl::StatusOr<writer::ExportResult> Ingestor::Export(const TenantContext& ctx, 
     return absl::OutOfRangeError(
         StrCat("request of ", payload.size(), " bytes exceeds the limit of ", limits_.max_message_bytes, " bytes"));
   }
+  if (auto st = writer_->CheckCapacity(); !st.ok()) return st;
   auto decoded = writer::DecodePayload(signal, payload);
   if (!decoded.ok()) return decoded.status();
   return writer_->WriteDecoded(ctx, signal, payload, std::move(*decoded));

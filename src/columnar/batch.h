@@ -56,6 +56,13 @@ struct ColumnData {
   }
   void AppendNull();
   void AppendString(std::string_view v);
+  // Appends a string written in place: the caller appends its bytes to
+  // `bytes` after BeginString() and calls EndString(). Avoids a copy.
+  std::string& BeginString() { return bytes; }
+  void EndString() {
+    valid.push_back(1);
+    offsets.push_back(static_cast<uint32_t>(bytes.size()));
+  }
   void AppendInt(int64_t v);
   void AppendDouble(double v);
   void AppendBool(bool v) { AppendInt(v ? 1 : 0); }

@@ -37,6 +37,16 @@ std::string HexEncode(std::string_view bytes) {
   return out;
 }
 
+void AppendHex(std::string& out, std::string_view bytes) {
+  size_t at = out.size();
+  out.resize(at + bytes.size() * 2);
+  for (size_t i = 0; i < bytes.size(); ++i) {
+    auto b = static_cast<uint8_t>(bytes[i]);
+    out[at + 2 * i] = kHexDigits[b >> 4];
+    out[at + 2 * i + 1] = kHexDigits[b & 0xF];
+  }
+}
+
 std::optional<std::string> HexDecode(std::string_view hex) {
   if (hex.size() % 2 != 0) return std::nullopt;
   std::string out;

@@ -11,6 +11,8 @@ namespace signaldb {
 
 // Lowercase hex of `bytes`.
 std::string HexEncode(std::string_view bytes);
+// Appends the lowercase hex of `bytes` to `out`.
+void AppendHex(std::string& out, std::string_view bytes);
 // Decodes case-insensitive hex; nullopt on an odd length or a non-hex digit.
 std::optional<std::string> HexDecode(std::string_view hex);
 // Standard base64 with padding.

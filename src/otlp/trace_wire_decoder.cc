@@ -311,12 +311,29 @@ void OptionalString(columnar::ColumnData& col, std::string_view v) {
   else col.AppendString(v);
 }
 
-void DecodeSpan(std::string_view bytes, const Context& ctx, columnar::Batch* batch, DecodeResult* result) {
+// Reused across spans of one request, so decoding a span allocates nothing
+// once the buffers have grown.
+struct Scratch {
+  std::vector<std::string_view> attrs, events, links;
+};
+
+void AppendIdHex(columnar::ColumnData& col, std::string_view id) {
+  AppendHex(col.BeginString(), id);
+  col.EndString();
+}
+
+void DecodeSpan(std::string_view bytes, const Context& ctx, columnar::Batch* batch, DecodeResult* result,
+                Scratch& scratch) {
   std::string_view trace_id, span_id, parent, state, name, status_msg;
   int32_t kind = 0, status_code = 0;
   uint64_t start = 0, end = 0, dropped_attrs = 0, dropped_events = 0, dropped_links = 0;
   uint32_t flags = 0;
-  std::vector<std::string_view> attrs, events, links;
+  auto& attrs = scratch.attrs;
+  auto& events = scratch.events;
+  auto& links = scratch.links;
+  attrs.clear();
+  events.clear();
+  links.clear();
   Fields(bytes, [&](Reader& r, uint32_t f, WireType t) {
     switch (f) {
       case 1: if (t != wire::kLen) return false; trace_id = Bytes(r); return true;
@@ -345,24 +362,34 @@ void DecodeSpan(std::string_view bytes, const Context& ctx, columnar::Batch* bat
       default: return false;
     }
   });
-  // Decode every nested part before judging ids, so malformed bytes fail the
-  // whole request exactly as a full protobuf parse would.
-  std::string attrs_json, events_json, links_json;
-  KeyValuesJson(attrs, attrs_json, 5);
-  events_json += '[';
+  // The JSON columns are written in place. They are decoded before the ids
+  // are judged, so malformed bytes fail the whole request as a full protobuf
+  // parse would; a rejected span's bytes are cut off again below.
+  auto& c_attrs = batch->column(kSpanAttributes);
+  auto& c_events = batch->column(kEvents);
+  auto& c_links = batch->column(kLinks);
+  const size_t mark_attrs = c_attrs.bytes.size(), mark_events = c_events.bytes.size(),
+               mark_links = c_links.bytes.size();
+  KeyValuesJson(attrs, c_attrs.BeginString(), 5);
+  std::string& ev = c_events.BeginString();
+  ev += '[';
   for (size_t i = 0; i < events.size(); ++i) {
-    if (i) events_json += ',';
-    EventJson(events[i], events_json, 5);
+    if (i) ev += ',';
+    EventJson(events[i], ev, 5);
   }
-  events_json += ']';
-  links_json += '[';
+  ev += ']';
+  std::string& ln = c_links.BeginString();
+  ln += '[';
   for (size_t i = 0; i < links.size(); ++i) {
-    if (i) links_json += ',';
-    LinkJson(links[i], links_json, 5);
+    if (i) ln += ',';
+    LinkJson(links[i], ln, 5);
   }
-  links_json += ']';
+  ln += ']';
 
   auto reject = [&](std::string why) {
+    c_attrs.bytes.resize(mark_attrs);
+    c_events.bytes.resize(mark_events);
+    c_links.bytes.resize(mark_links);
     if (result->rejected++ == 0) result->first_error = std::move(why);
   };
   if (trace_id.size() != 16 || IsZero(trace_id)) {
@@ -374,11 +401,14 @@ void DecodeSpan(std::string_view bytes, const Context& ctx, columnar::Batch* bat
   if (!parent.empty() && parent.size() != 8) {
     return reject(StrCat("span has an invalid parent span id (", parent.size(), " bytes, must be 8)"));
   }
+  c_attrs.EndString();
+  c_events.EndString();
+  c_links.EndString();
   const bool root = parent.empty() || IsZero(parent);
-  batch->column(kTraceId).AppendString(HexEncode(trace_id));
-  batch->column(kSpanId).AppendString(HexEncode(span_id));
+  AppendIdHex(batch->column(kTraceId), trace_id);
+  AppendIdHex(batch->column(kSpanId), span_id);
   if (parent.empty()) batch->column(kParentSpanId).AppendNull();
-  else batch->column(kParentSpanId).AppendString(HexEncode(parent));
+  else AppendIdHex(batch->column(kParentSpanId), parent);
   batch->column(kSpanName).AppendString(name);
   batch->column(kServiceName).AppendString(ctx.service);
   batch->column(kStartTimeUnixNano).AppendInt(static_cast<int64_t>(start));
@@ -392,11 +422,8 @@ void DecodeSpan(std::string_view bytes, const Context& ctx, columnar::Batch* bat
   batch->column(kIsRoot).AppendBool(root);
   OptionalString(batch->column(kTraceState), state);
   batch->column(kFlags).AppendInt(flags);
-  batch->column(kSpanAttributes).AppendString(attrs_json);
   batch->column(kDroppedAttributesCount).AppendInt(static_cast<int64_t>(dropped_attrs));
-  batch->column(kEvents).AppendString(events_json);
   batch->column(kDroppedEventsCount).AppendInt(static_cast<int64_t>(dropped_events));
-  batch->column(kLinks).AppendString(links_json);
   batch->column(kDroppedLinksCount).AppendInt(static_cast<int64_t>(dropped_links));
   batch->column(kResourceAttributes).AppendString(ctx.resource_attrs);
   batch->column(kResourceDroppedAttributesCount).AppendInt(ctx.resource_dropped);
@@ -413,7 +440,7 @@ void DecodeSpan(std::string_view bytes, const Context& ctx, columnar::Batch* bat
   ++result->accepted;
 }
 
-void DecodeResourceSpans(std::string_view bytes, columnar::Batch* batch, DecodeResult* result) {
+void DecodeResourceSpans(std::string_view bytes, columnar::Batch* batch, DecodeResult* result, Scratch& scratch) {
   // Fields may come in any order: find the resource and schema first.
   std::vector<std::string_view> resources, scopes;
   Context ctx;
@@ -464,7 +491,7 @@ void DecodeResourceSpans(std::string_view bytes, columnar::Batch* batch, DecodeR
     ctx.scope_attrs.clear();
     KeyValuesJson(scope_attrs, ctx.scope_attrs, 4);
     ctx.scope_dropped = static_cast<int64_t>(scope_dropped);
-    for (std::string_view span : spans) DecodeSpan(span, ctx, batch, result);
+    for (std::string_view span : spans) DecodeSpan(span, ctx, batch, result, scratch);
   }
 }
 
@@ -475,10 +502,11 @@ absl::StatusOr<DecodeResult> DecodeTracesProto(std::string_view bytes, columnar:
   columnar::Batch out(&batch->schema());
   // Rough reservation: a span takes a few hundred bytes on the wire.
   out.Reserve(bytes.size() / 256 + 1);
+  Scratch scratch;
   try {
     Fields(bytes, [&](Reader& r, uint32_t f, WireType t) {
       if (f != 1 || t != wire::kLen) return false;
-      DecodeResourceSpans(Bytes(r), &out, &result);
+      DecodeResourceSpans(Bytes(r), &out, &result, scratch);
       return true;
     });
   } catch (const Malformed&) {

@@ -160,18 +160,22 @@ absl::StatusOr<ExportResult> Writer::WriteDecoded(const TenantContext& ctx, Sign
                                                   Decoded decoded) {
   ExportResult result{decoded.accepted, decoded.rejected, decoded.first_error};
   if (decoded.rows() == 0) return result;  // nothing to store
+  RETURN_IF_ERROR(CheckCapacity());
   uint64_t buffered = BufferedBytes();
-  if (buffered > options_.max_buffer_bytes) {
-    // Storage is not keeping up; make clients back off instead of growing.
-    RequestFlush();
-    return absl::UnavailableError(
-        StrCat("write buffers are full (", buffered, " bytes waiting for storage); retry later"));
-  }
   ASSIGN_OR_RETURN(Dataset * ds, GetDataset(ctx));
   SignalStore& store = ds->store(signal);
   RETURN_IF_ERROR(store.Ingest(payload, std::move(decoded)).status());
   if (store.buffered_rows() >= options_.max_buffer_rows || buffered >= options_.max_buffer_bytes / 2) RequestFlush();
   return result;
+}
+
+absl::Status Writer::CheckCapacity() {
+  uint64_t buffered = BufferedBytes();
+  if (buffered <= options_.max_buffer_bytes) return absl::OkStatus();
+  // Storage is not keeping up; make clients back off instead of growing.
+  RequestFlush();
+  return absl::UnavailableError(
+      StrCat("write buffers are full (", buffered, " bytes waiting for storage); retry later"));
 }
 
 void Writer::RequestFlush() {

@@ -96,6 +96,10 @@ class Writer {
   absl::StatusOr<ExportResult> WriteDecoded(const TenantContext& ctx, Signal signal, std::string_view payload,
                                             Decoded decoded);
 
+  // Unavailable (retry later) while the write buffers are full; callers check
+  // before decoding so a refused request costs almost nothing.
+  absl::Status CheckCapacity();
+
   absl::Status FlushAll();
   // Stops the flusher, flushes every buffer and closes the WALs.
   absl::Status Close();
