@@ -139,7 +139,7 @@ absl::Status Wal::Recover(uint64_t min_next_sequence) {
       dropped_tail_bytes_ += dropped;
       RETURN_IF_ERROR(fs_->Truncate(path, scan.valid_end));
     }
-    Segment seg{number, path, scan.first_seq, scan.last_seq, scan.valid_end};
+    Segment seg{number, path, scan.first_seq, scan.last_seq, scan.valid_end, scan.valid_end};
     if (seg.last_seq != 0) last_seq_ = std::max(last_seq_, seg.last_seq);
     else last_seq_ = std::max(last_seq_, seg.first_seq - 1);
     expected_first = (seg.last_seq != 0 ? seg.last_seq : seg.first_seq - 1) + 1;
@@ -166,7 +166,7 @@ absl::Status Wal::OpenNewSegmentLocked() {
   }
   if (active_) RETURN_IF_ERROR(active_->Close());
   active_ = std::shared_ptr<WritableFile>(std::move(file));
-  segments_.push_back(Segment{number, path, last_seq_ + 1, 0, header.size()});
+  segments_.push_back(Segment{number, path, last_seq_ + 1, 0, header.size(), header.size()});
   return absl::OkStatus();
 }
 
@@ -189,10 +189,36 @@ absl::Status Wal::Replay(
   return absl::OkStatus();
 }
 
-absl::StatusOr<uint64_t> Wal::Append(RecordType type, std::string_view payload) {
-  if (failed_) {
-    return absl::UnavailableError(StrCat("WAL ", dir_, " is unavailable after an fsync failure"));
+void Wal::MarkBrokenLocked(const absl::Status& cause) {
+  ++io_errors_;
+  // Every record past the durable point may be gone: its appender must fail.
+  if (last_seq_ > synced_seq_) lost_.emplace_back(synced_seq_.load(), last_seq_);
+  if (lost_.size() > 64) lost_.erase(lost_.begin());
+  if (!broken_) spdlog::error("WAL {}: {}; failing unsynced appends and rolling to a new segment", dir_, cause.ToString());
+  broken_ = true;
+}
+
+bool Wal::LostLocked(uint64_t seq) const {
+  for (const auto& [from, to] : lost_) {
+    if (seq > from && seq <= to) return true;
   }
+  return false;
+}
+
+absl::Status Wal::RepairLocked() {
+  Segment& seg = segments_.back();
+  // Cut off whatever the failed write or fsync left behind the durable bytes.
+  absl::Status cut = fs_->Truncate(seg.path, seg.synced_size);
+  if (!cut.ok()) spdlog::warn("WAL {}: cannot cut {} back to {} bytes: {}", dir_, seg.path, seg.synced_size, cut.ToString());
+  seg.size = seg.synced_size;
+  if (seg.last_seq > synced_seq_) seg.last_seq = synced_seq_ >= seg.first_seq ? synced_seq_.load() : 0;
+  RETURN_IF_ERROR(OpenNewSegmentLocked());
+  broken_ = false;
+  spdlog::info("WAL {}: recovered from an I/O failure; appends resume in a new segment", dir_);
+  return absl::OkStatus();
+}
+
+absl::StatusOr<uint64_t> Wal::Append(RecordType type, std::string_view payload) {
   if (payload.size() > UINT32_MAX - kRecordHeaderSize) {
     return absl::InvalidArgumentError("WAL record too large");
   }
@@ -200,17 +226,17 @@ absl::StatusOr<uint64_t> Wal::Append(RecordType type, std::string_view payload) 
   {
     std::lock_guard lock(mu_);
     if (!active_) return absl::FailedPreconditionError("WAL is closed");
+    if (broken_) {
+      if (absl::Status st = RepairLocked(); !st.ok()) {
+        return absl::UnavailableError(StrCat("WAL is unavailable after an I/O failure: ", st.message()));
+      }
+    }
     seq = last_seq_ + 1;
     std::string rec = EncodeRecord(type, seq, payload);
     Segment& seg = segments_.back();
     absl::Status st = active_->Append(rec);
     if (!st.ok()) {
-      // Cut any partial record so later records are not stranded behind it.
-      absl::Status cut = fs_->Truncate(seg.path, seg.size);
-      if (!cut.ok()) {
-        failed_ = true;
-        spdlog::error("WAL {}: cannot cut a failed append: {}", dir_, cut.ToString());
-      }
+      MarkBrokenLocked(st);
       return absl::UnavailableError(StrCat("WAL append failed: ", st.message()));
     }
     last_seq_ = seq;
@@ -221,12 +247,13 @@ absl::StatusOr<uint64_t> Wal::Append(RecordType type, std::string_view payload) 
       // Make the full segment durable before moving on; the new one starts empty.
       st = active_->Sync();
       if (!st.ok()) {
-        failed_ = true;
+        MarkBrokenLocked(st);
         return absl::UnavailableError(StrCat("WAL fsync failed: ", st.message()));
       }
       synced_seq_ = std::max<uint64_t>(synced_seq_, seq);
+      seg.synced_size = seg.size;
       st = OpenNewSegmentLocked();
-      if (!st.ok()) spdlog::warn("WAL {}: cannot roll segment: {}", dir_, st.ToString());
+      if (!st.ok()) spdlog::warn("WAL {}: cannot roll segment (will retry): {}", dir_, st.ToString());
     }
   }
   RETURN_IF_ERROR(SyncThrough(seq));
@@ -234,27 +261,42 @@ absl::StatusOr<uint64_t> Wal::Append(RecordType type, std::string_view payload) 
 }
 
 absl::Status Wal::SyncThrough(uint64_t seq) {
-  if (synced_seq_ >= seq) return absl::OkStatus();
-  std::lock_guard sync_lock(sync_mu_);
-  if (synced_seq_ >= seq) return absl::OkStatus();  // another thread's fsync covered us
-  if (failed_) return absl::UnavailableError(StrCat("WAL ", dir_, " is unavailable after an fsync failure"));
-  if (options_.group_commit_window.count() > 0) std::this_thread::sleep_for(options_.group_commit_window);
-  std::shared_ptr<WritableFile> file;
-  uint64_t target;
+  auto lost = [&] {
+    return absl::UnavailableError(StrCat("WAL record ", seq, " was lost to a failed write or fsync; retry"));
+  };
   {
     std::lock_guard lock(mu_);
+    if (LostLocked(seq)) return lost();
+  }
+  if (synced_seq_ >= seq) return absl::OkStatus();
+  std::lock_guard sync_lock(sync_mu_);
+  std::shared_ptr<WritableFile> file;
+  uint64_t target, size, segment;
+  {
+    std::lock_guard lock(mu_);
+    if (LostLocked(seq)) return lost();
+    if (synced_seq_ >= seq) return absl::OkStatus();  // another thread's fsync covered us
+    if (options_.group_commit_window.count() > 0) {
+      mu_.unlock();
+      std::this_thread::sleep_for(options_.group_commit_window);
+      mu_.lock();
+    }
     file = active_;
     target = last_seq_;
+    size = segments_.back().size;
+    segment = segments_.back().number;
   }
   absl::Status st = file->Sync();
+  std::lock_guard lock(mu_);
   if (!st.ok()) {
-    // Never retry and trust a failed fsync: the page cache may have dropped
-    // the dirty pages. Refuse further appends; nothing past synced_seq_ was acked.
-    failed_ = true;
-    spdlog::error("WAL {}: fsync failed, refusing appends: {}", dir_, st.ToString());
+    MarkBrokenLocked(st);
     return absl::UnavailableError(StrCat("WAL fsync failed: ", st.message()));
   }
+  if (LostLocked(seq)) return lost();  // a concurrent failure took this record
   synced_seq_ = std::max<uint64_t>(synced_seq_, target);
+  for (auto& seg : segments_) {
+    if (seg.number == segment) seg.synced_size = std::max(seg.synced_size, size);
+  }
   return absl::OkStatus();
 }
 
@@ -281,7 +323,7 @@ absl::Status Wal::TrimThrough(uint64_t seq) {
 absl::Status Wal::Close() {
   std::lock_guard lock(mu_);
   if (!active_) return absl::OkStatus();
-  absl::Status st = failed_ ? absl::OkStatus() : active_->Sync();
+  absl::Status st = broken_ ? absl::OkStatus() : active_->Sync();
   absl::Status close = active_->Close();
   active_.reset();
   return st.ok() ? close : st;
@@ -294,7 +336,8 @@ Stats Wal::GetStats() const {
   for (const auto& seg : segments_) s.bytes += seg.size;
   s.last_sequence = last_seq_;
   s.dropped_tail_bytes = dropped_tail_bytes_;
-  s.failed = failed_;
+  s.failed = broken_;
+  s.io_errors = io_errors_;
   return s;
 }
 

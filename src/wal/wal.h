@@ -12,6 +12,11 @@
 // The CRC covers type, sequence and payload. A torn or corrupt tail is cut off
 // at the last valid record when the log is opened.
 //
+// A failed write or fsync fails the appends it may have lost (never
+// retried-and-trusted: the page cache may have dropped the data) and the next
+// append cuts the segment back to its durable bytes and rolls to a new one,
+// so ingest resumes by itself when the fault clears.
+//
 // Thread-safety: Append() may be called from many threads at once; the other
 // methods must not run concurrently with each other.
 #pragma once
@@ -53,7 +58,8 @@ struct Stats {
   uint64_t bytes = 0;
   uint64_t last_sequence = 0;
   uint64_t dropped_tail_bytes = 0;  // cut off at open (torn or corrupt tail)
-  bool failed = false;              // an fsync failed; appends refused until restart
+  uint64_t io_errors = 0;           // failed writes or fsyncs since open
+  bool failed = false;              // the last I/O failed and the log is not repaired yet
 };
 
 class Wal {
@@ -88,11 +94,19 @@ class Wal {
     uint64_t first_seq;  // sequence of its first record (or the next one, if empty)
     uint64_t last_seq;   // 0 when the segment holds no record
     uint64_t size;
+    uint64_t synced_size;  // bytes known durable
   };
   Wal(FileSystem* fs, std::string dir, Options options);
   absl::Status Recover(uint64_t min_next_sequence);
   absl::Status OpenNewSegmentLocked();
   absl::Status SyncThrough(uint64_t seq);
+  // After a failed write or fsync: everything not yet durable is lost for its
+  // appenders, who get errors. A failed fsync is never retried and trusted.
+  void MarkBrokenLocked(const absl::Status& cause);
+  // Cuts the broken segment back to its durable bytes and starts a new one,
+  // so appends resume by themselves once the fault clears.
+  absl::Status RepairLocked();
+  bool LostLocked(uint64_t seq) const;
 
   FileSystem* const fs_;
   const std::string dir_;
@@ -104,9 +118,13 @@ class Wal {
   uint64_t last_seq_ = 0;
   uint64_t dropped_tail_bytes_ = 0;
 
+  bool broken_ = false;
+  uint64_t io_errors_ = 0;
+  // Sequence ranges (from, to] whose records were lost to failed I/O.
+  std::vector<std::pair<uint64_t, uint64_t>> lost_;
+
   std::mutex sync_mu_;  // one fsync at a time
   std::atomic<uint64_t> synced_seq_{0};
-  std::atomic<bool> failed_{false};
 };
 
 // Encodes one record (header + payload), for tests and tools.

@@ -279,12 +279,17 @@ absl::Status SignalStore::FlushTable(Table& t, engine::Connection& conn, uint64_
   if (st.ok()) st = options_.fs->SyncDir(t.dir + "/data");
   auto size = options_.fs->FileSize(path);
   if (st.ok() && !size.ok()) st = size.status();
-  if (st.ok()) {
-    files.push_back(FileEntry{rel, rows, *size});
-    st = WriteManifest(t, files, cut);  // the commit point
-  }
   if (!st.ok()) {
-    (void)options_.fs->Remove(path);
+    (void)options_.fs->Remove(path);  // never referenced by any manifest
+    return st;
+  }
+  files.push_back(FileEntry{rel, rows, *size});
+  st = WriteManifest(t, files, cut);  // the commit point
+  if (!st.ok()) {
+    // The new manifest may or may not have replaced the old one (a failed
+    // directory fsync after the rename leaves that open), so the file stays:
+    // if no manifest on disk lists it, the next start removes it. The rows
+    // stay buffered and in the WAL; the next flush writes them again.
     return st;
   }
   t.files = std::move(files);

@@ -1,5 +1,9 @@
 #include "writer/writer.h"
 
+#include <cerrno>
+
+#include "common/fault_fs.h"
+
 #include "opentelemetry/proto/collector/trace/v1/trace_service.pb.h"
 
 #include <unistd.h>
@@ -148,54 +152,17 @@ TEST_F(WriterTest, RejectedSpansAreCountedAndNotStored) {
   EXPECT_EQ(Count(*w), 1);
 }
 
-// Passes everything to the real file system, but fails fdatasync on demand.
-class FailingSyncFs : public FileSystem {
- public:
-  bool fail_sync = false;
-  class File : public WritableFile {
-   public:
-    File(std::unique_ptr<WritableFile> f, FailingSyncFs* fs) : f_(std::move(f)), fs_(fs) {}
-    absl::Status Append(std::string_view d) override { return f_->Append(d); }
-    absl::Status Sync() override { return fs_->fail_sync ? absl::UnavailableError("injected EIO") : f_->Sync(); }
-    absl::Status Close() override { return f_->Close(); }
-    uint64_t Size() const override { return f_->Size(); }
-
-   private:
-    std::unique_ptr<WritableFile> f_;
-    FailingSyncFs* fs_;
-  };
-  absl::StatusOr<std::unique_ptr<WritableFile>> OpenAppendable(const std::string& p) override {
-    auto f = real_->OpenAppendable(p);
-    if (!f.ok()) return f.status();
-    return std::unique_ptr<WritableFile>(new File(std::move(*f), this));
-  }
-  absl::StatusOr<std::string> ReadFile(const std::string& p) override { return real_->ReadFile(p); }
-  absl::Status WriteFileAtomic(const std::string& p, std::string_view d) override { return real_->WriteFileAtomic(p, d); }
-  absl::Status Rename(const std::string& a, const std::string& b) override { return real_->Rename(a, b); }
-  absl::Status Remove(const std::string& p) override { return real_->Remove(p); }
-  absl::Status Truncate(const std::string& p, uint64_t n) override { return real_->Truncate(p, n); }
-  absl::Status CreateDirs(const std::string& p) override { return real_->CreateDirs(p); }
-  absl::Status SyncDir(const std::string& p) override { return real_->SyncDir(p); }
-  absl::Status SyncFile(const std::string& p) override { return real_->SyncFile(p); }
-  absl::StatusOr<std::vector<std::string>> ListDir(const std::string& d) override { return real_->ListDir(d); }
-  bool Exists(const std::string& p) override { return real_->Exists(p); }
-  absl::StatusOr<uint64_t> FileSize(const std::string& p) override { return real_->FileSize(p); }
-
- private:
-  FileSystem* real_ = DefaultFileSystem();
-};
-
-TEST_F(WriterTest, FailedFsyncAcknowledgesNothing) {
-  FailingSyncFs faulty;
+TEST_F(WriterTest, FailedFsyncAcknowledgesNothingAndIngestResumes) {
+  FaultFs faulty;
   WriterOptions o;
   o.fs = &faulty;
-  o.wal_dir = (root_ / "wal").string();
-  o.storage_dir = (root_ / "storage").string();
+  o.wal_dir = (root_ / "live/wal").string();
+  o.storage_dir = (root_ / "live/storage").string();
   o.flush_interval = std::chrono::hours(1);
   auto w = Writer::Open(o);
   ASSERT_TRUE(w.ok()) << w.status();
   Write(**w, 1, 2);
-  faulty.fail_sync = true;
+  faulty.Fail(FaultFs::Op::kSync, EIO);
   auto req = MakeRequest(2, 3);
   auto r = (*w)->Write({}, Signal::kTraces, req.SerializeAsString());
   ASSERT_FALSE(r.ok());
@@ -204,9 +171,50 @@ TEST_F(WriterTest, FailedFsyncAcknowledgesNothing) {
   std::string why;
   EXPECT_FALSE((*w)->Healthy(&why));
   EXPECT_NE(why.find("WAL failed"), std::string::npos);
-  faulty.fail_sync = false;
-  // The log does not trust the failed fsync: it keeps refusing until restart.
-  EXPECT_FALSE((*w)->Write({}, Signal::kTraces, req.SerializeAsString()).ok());
+  // The fault was transient: the next export repairs the log and succeeds.
+  Write(**w, 3, 4);
+  EXPECT_TRUE((*w)->Healthy(&why));
+  EXPECT_EQ(Count(**w), 6);
+  // After a crash now, exactly the acknowledged rows come back.
+  fs::copy(root_ / "live", root_ / "crashed", fs::copy_options::recursive);
+  auto recovered = OpenAt(root_ / "crashed");
+  EXPECT_EQ(Count(*recovered), 6);
+}
+
+// Storage faults at every step of a flush: the flush fails, nothing is lost
+// or shown twice, the next flush succeeds, and a restart agrees.
+TEST_F(WriterTest, FlushFaultsLoseAndDuplicateNothing) {
+  for (FaultFs::Op op : {FaultFs::Op::kSyncFile, FaultFs::Op::kSyncDir, FaultFs::Op::kWriteAtomic,
+                         FaultFs::Op::kRemove}) {
+    SCOPED_TRACE(static_cast<int>(op));
+    fs::remove_all(root_);
+    FaultFs faulty;
+    WriterOptions o;
+    o.fs = &faulty;
+    o.wal_dir = (root_ / "wal").string();
+    o.storage_dir = (root_ / "storage").string();
+    o.flush_interval = std::chrono::hours(1);
+    auto w = Writer::Open(o);
+    ASSERT_TRUE(w.ok()) << w.status();
+    Write(**w, 1, 3);
+    ASSERT_TRUE((*w)->FlushAll().ok());
+    Write(**w, 2, 4);
+    faulty.Fail(op, ENOSPC);
+    absl::Status failed = (*w)->FlushAll();
+    // Trimming (unlink) failures do not fail the flush; the rest do.
+    if (op != FaultFs::Op::kRemove) {
+      EXPECT_FALSE(failed.ok());
+    }
+    EXPECT_EQ(Count(**w), 7);
+    ASSERT_TRUE((*w)->FlushAll().ok());
+    EXPECT_EQ(Count(**w), 7);
+    Write(**w, 3, 1);
+    w->reset();
+    auto again = OpenAt(root_);
+    EXPECT_EQ(Count(*again), 8);
+    ASSERT_TRUE(again->FlushAll().ok());
+    EXPECT_EQ(Count(*again), 8);
+  }
 }
 
 TEST_F(WriterTest, TenantsGetSeparateDatasets) {
