@@ -24,6 +24,8 @@ int Run(const Config& config) {
   wopts.storage_dir = config.StorageDir();
   wopts.wal.segment_size = config.wal.segment_size;
   wopts.wal.group_commit_window = config.wal.flush_interval;
+  wopts.wal.fsync = config.wal.fsync == "always";
+  if (!wopts.wal.fsync) spdlog::warn("wal.fsync = \"never\": acknowledged writes can be lost on an OS crash or power loss");
   wopts.flush_interval = config.writer.flush_interval;
   wopts.max_buffer_rows = config.writer.max_buffer_rows;
   wopts.max_buffer_bytes = config.writer.max_buffer_bytes;

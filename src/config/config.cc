@@ -83,6 +83,12 @@ std::vector<Key> BuildKeys() {
       {"wal.dir", [](Config& c, const std::string& v) { return SetString(c.wal.dir, v); }},
       {"wal.segment_size", size([](Config& c) -> uint64_t& { return c.wal.segment_size; })},
       {"wal.flush_interval", duration([](Config& c) -> std::chrono::milliseconds& { return c.wal.flush_interval; })},
+      {"wal.fsync", [](Config& c, const std::string& v) -> absl::Status {
+         if (v != "always" && v != "never") {
+           return absl::InvalidArgumentError(StrCat("expected \"always\" or \"never\", got '", v, "'"));
+         }
+         return SetString(c.wal.fsync, v);
+       }},
       {"storage.dsn", [](Config& c, const std::string& v) -> absl::Status {
          if (!v.empty() && !StartsWith(v, "file://")) {
            return absl::InvalidArgumentError(StrCat("unsupported storage DSN '", v, "' (supported: file://PATH)"));

@@ -40,6 +40,8 @@ struct Config {
     uint64_t segment_size = 64ull << 20;
     // How long an append may wait to share its fsync with other appends.
     std::chrono::milliseconds flush_interval{0};
+    // "always" (fdatasync before every acknowledgement) or "never" (unsafe).
+    std::string fsync = "always";
   } wal;
 
   struct Storage {

@@ -13,13 +13,17 @@ Report Check(writer::Writer* writer, querier::Querier* querier, const std::strin
   // WAL: every table's log must accept appends.
   nlohmann::json wal = {{"status", "ok"}};
   nlohmann::json tables = nlohmann::json::object();
-  uint64_t wal_bytes = 0, wal_segments = 0, dropped = 0;
+  uint64_t wal_bytes = 0, wal_segments = 0, dropped = 0, quarantined = 0, corrupt = 0, io_errors = 0;
+  int64_t oldest_unflushed_ms = 0;
   std::string flush_error;
   auto stats = writer->Stats();
   for (const auto& [name, w] : stats.wals) {
     wal_bytes += w.bytes;
     wal_segments += w.segments;
     dropped += w.dropped_tail_bytes;
+    quarantined += w.quarantined_segments;
+    corrupt += w.corrupt_bytes;
+    io_errors += w.io_errors;
     if (w.failed) {
       wal["status"] = "failed";
       wal["error"] = name + ": an fsync failed; appends are refused until restart";
@@ -32,11 +36,18 @@ Report Check(writer::Writer* writer, querier::Querier* querier, const std::strin
                     {"committed_files", s.committed_files},
                     {"committed_rows", s.committed_rows},
                     {"committed_sequence", s.committed_sequence},
+                    {"oldest_unflushed_ms", s.oldest_unflushed_ms},
                     {"flushes", s.flushes}};
+    oldest_unflushed_ms = std::max(oldest_unflushed_ms, s.oldest_unflushed_ms);
   }
   wal["bytes"] = wal_bytes;
   wal["segments"] = wal_segments;
   wal["dropped_tail_bytes"] = dropped;
+  wal["quarantined_segments"] = quarantined;
+  wal["corrupt_bytes"] = corrupt;
+  wal["io_errors"] = io_errors;
+  wal["oldest_unflushed_ms"] = oldest_unflushed_ms;
+  wal["recovery_ms"] = writer->recovery_ms();
   components["wal"] = wal;
 
   // Storage: the directory must be writable and flushes must be succeeding.

@@ -75,7 +75,7 @@ absl::StatusOr<Scan> ScanSegment(
     if (crc32c::Value(covered) != crc) break;
     auto type = static_cast<RecordType>(data[pos + 8]);
     uint64_t seq = Get<uint64_t>(data.data() + pos + 9);
-    if (seq != expect) break;  // a stale record from a reused file region
+    if (seq < expect) break;  // sequences only grow; gaps are records lost to I/O failures
     if (fn) RETURN_IF_ERROR(fn(seq, type, data.substr(pos + kRecordHeaderSize, len)));
     scan.last_seq = seq;
     ++expect;
@@ -83,6 +83,29 @@ absl::StatusOr<Scan> ScanSegment(
     scan.valid_end = pos;
   }
   return scan;
+}
+
+// Looks past a damaged spot for records that are still whole: candidates
+// must have a plausible header (known type, growing sequence, length within
+// the file) before their CRC is checked. Returns the byte ranges found.
+std::vector<std::pair<size_t, size_t>> Resync(std::string_view data, size_t from, uint64_t after_seq) {
+  std::vector<std::pair<size_t, size_t>> found;
+  size_t pos = from + 1;
+  while (pos + kRecordHeaderSize <= data.size()) {
+    uint32_t len = Get<uint32_t>(data.data() + pos + 4);
+    auto type = static_cast<uint8_t>(data[pos + 8]);
+    uint64_t seq = Get<uint64_t>(data.data() + pos + 9);
+    bool plausible = type == static_cast<uint8_t>(RecordType::kOtlpExport) && seq > after_seq &&
+                     seq < after_seq + (1ull << 32) && pos + kRecordHeaderSize + len <= data.size();
+    if (plausible && crc32c::Value(data.substr(pos + 8, 9 + len)) == crc32c::Unmask(Get<uint32_t>(data.data() + pos))) {
+      found.emplace_back(pos, kRecordHeaderSize + len);
+      after_seq = seq;
+      pos += kRecordHeaderSize + len;
+    } else {
+      ++pos;
+    }
+  }
+  return found;
 }
 
 }  // namespace
@@ -134,10 +157,31 @@ absl::Status Wal::Recover(uint64_t min_next_sequence) {
                    expected_first);
     }
     if (scan.valid_end < data.size()) {
-      uint64_t dropped = data.size() - scan.valid_end;
-      spdlog::warn("WAL {}: cut {} bytes of torn or corrupt tail from {}", dir_, dropped, name);
-      dropped_tail_bytes_ += dropped;
-      RETURN_IF_ERROR(fs_->Truncate(path, scan.valid_end));
+      auto salvaged = Resync(data, scan.valid_end, scan.last_seq);
+      if (salvaged.empty()) {
+        // Nothing whole after the damage: a torn tail from a crash mid-write.
+        uint64_t dropped = data.size() - scan.valid_end;
+        spdlog::warn("WAL {}: cut {} bytes of torn or corrupt tail from {}", dir_, dropped, name);
+        dropped_tail_bytes_ += dropped;
+        RETURN_IF_ERROR(fs_->Truncate(path, scan.valid_end));
+      } else {
+        // Damage in the middle: keep the original aside for inspection and
+        // rewrite the segment with every record that is still whole.
+        std::string qdir = dir_ + "/quarantine";
+        RETURN_IF_ERROR(fs_->CreateDirs(qdir));
+        RETURN_IF_ERROR(fs_->WriteFileAtomic(qdir + "/" + name, data));
+        std::string repaired(data.substr(0, scan.valid_end));
+        for (const auto& [off, len] : salvaged) repaired.append(data.substr(off, len));
+        uint64_t lost = data.size() - repaired.size();
+        RETURN_IF_ERROR(fs_->WriteFileAtomic(path, repaired));
+        spdlog::error("WAL {}: segment {} is corrupt in the middle: {} bytes unreadable, {} later records "
+                      "recovered; original kept in {}",
+                      dir_, name, lost, salvaged.size(), qdir);
+        ++quarantined_segments_;
+        corrupt_bytes_ += lost;
+        data = std::move(repaired);
+        ASSIGN_OR_RETURN(scan, ScanSegment(path, data, nullptr));
+      }
     }
     Segment seg{number, path, scan.first_seq, scan.last_seq, scan.valid_end, scan.valid_end};
     if (seg.last_seq != 0) last_seq_ = std::max(last_seq_, seg.last_seq);
@@ -286,7 +330,7 @@ absl::Status Wal::SyncThrough(uint64_t seq) {
     size = segments_.back().size;
     segment = segments_.back().number;
   }
-  absl::Status st = file->Sync();
+  absl::Status st = options_.fsync ? file->Sync() : absl::OkStatus();
   std::lock_guard lock(mu_);
   if (!st.ok()) {
     MarkBrokenLocked(st);
@@ -337,6 +381,8 @@ Stats Wal::GetStats() const {
   s.last_sequence = last_seq_;
   s.dropped_tail_bytes = dropped_tail_bytes_;
   s.failed = broken_;
+  s.quarantined_segments = quarantined_segments_;
+  s.corrupt_bytes = corrupt_bytes_;
   s.io_errors = io_errors_;
   return s;
 }

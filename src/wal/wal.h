@@ -9,8 +9,10 @@
 // Format (docs/wal-format.md): files NNNNNNNNNNNNNNNNNNNN.wal (20-digit
 // segment number), each a 16-byte header and then records:
 //   masked crc32c (4) | payload length (4) | type (1) | sequence (8) | payload
-// The CRC covers type, sequence and payload. A torn or corrupt tail is cut off
-// at the last valid record when the log is opened.
+// The CRC covers type, sequence and payload. When the log is opened, a torn
+// tail (nothing whole after the damage) is cut off at the last valid record;
+// damage in the middle of a segment moves the original to quarantine/ and
+// keeps every record that is still whole.
 //
 // A failed write or fsync fails the appends it may have lost (never
 // retried-and-trusted: the page cache may have dropped the data) and the next
@@ -51,6 +53,9 @@ struct Options {
   uint64_t segment_size = 64ull << 20;
   // Appends wait up to this long to share one fsync with concurrent appends.
   std::chrono::microseconds group_commit_window{0};
+  // false acknowledges after write() without fdatasync: faster, but an OS
+  // crash or power loss can lose acknowledged records. Never the default.
+  bool fsync = true;
 };
 
 struct Stats {
@@ -59,6 +64,8 @@ struct Stats {
   uint64_t last_sequence = 0;
   uint64_t dropped_tail_bytes = 0;  // cut off at open (torn or corrupt tail)
   uint64_t io_errors = 0;           // failed writes or fsyncs since open
+  uint64_t quarantined_segments = 0;  // corrupt in the middle at open; originals in quarantine/
+  uint64_t corrupt_bytes = 0;         // unreadable bytes in those segments
   bool failed = false;              // the last I/O failed and the log is not repaired yet
 };
 
@@ -117,6 +124,8 @@ class Wal {
   std::shared_ptr<WritableFile> active_;
   uint64_t last_seq_ = 0;
   uint64_t dropped_tail_bytes_ = 0;
+  uint64_t quarantined_segments_ = 0;
+  uint64_t corrupt_bytes_ = 0;
 
   bool broken_ = false;
   uint64_t io_errors_ = 0;

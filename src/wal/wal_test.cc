@@ -37,7 +37,9 @@ class WalTest : public ::testing::Test {
   }
   std::vector<std::string> SegmentFiles() {
     std::vector<std::string> out;
-    for (auto& e : std::filesystem::directory_iterator(dir_)) out.push_back(e.path().string());
+    for (auto& e : std::filesystem::directory_iterator(dir_)) {
+      if (e.is_regular_file()) out.push_back(e.path().string());
+    }
     std::sort(out.begin(), out.end());
     return out;
   }
@@ -111,6 +113,42 @@ TEST_F(WalTest, CorruptByteStopsAtLastValidRecord) {
   auto recs = ReplayAll(*w);
   ASSERT_EQ(recs.size(), 1u);
   EXPECT_EQ(recs[0].second, "alpha");
+}
+
+TEST_F(WalTest, CorruptionInTheMiddleIsQuarantinedAndLaterRecordsKept) {
+  {
+    auto w = OpenWal();
+    ASSERT_TRUE(w->Append(RecordType::kOtlpExport, "alpha").ok());
+    ASSERT_TRUE(w->Append(RecordType::kOtlpExport, "bravo").ok());
+    ASSERT_TRUE(w->Append(RecordType::kOtlpExport, "charlie").ok());
+  }
+  auto files = SegmentFiles();
+  auto original_size = std::filesystem::file_size(files[0]);
+  std::fstream f(files[0], std::ios::in | std::ios::out | std::ios::binary);
+  auto off = kSegmentHeaderSize + EncodeRecord(RecordType::kOtlpExport, 1, "alpha").size() + kRecordHeaderSize + 1;
+  f.seekp(static_cast<std::streamoff>(off));
+  f.put('X');  // inside "bravo"
+  f.close();
+  auto w = OpenWal();
+  auto recs = ReplayAll(*w);
+  ASSERT_EQ(recs.size(), 2u);
+  EXPECT_EQ(recs[0].second, "alpha");
+  EXPECT_EQ(recs[1].second, "charlie");
+  EXPECT_EQ(recs[1].first, 3u);
+  auto stats = w->GetStats();
+  EXPECT_EQ(stats.quarantined_segments, 1u);
+  EXPECT_EQ(stats.corrupt_bytes, EncodeRecord(RecordType::kOtlpExport, 2, "bravo").size());
+  EXPECT_EQ(stats.dropped_tail_bytes, 0u);
+  // The damaged original is kept for inspection.
+  auto kept = std::filesystem::path(dir_) / "quarantine" / std::filesystem::path(files[0]).filename();
+  ASSERT_TRUE(std::filesystem::exists(kept));
+  EXPECT_EQ(std::filesystem::file_size(kept), original_size);
+  // The log keeps working and a second open finds nothing more to repair.
+  EXPECT_EQ(*w->Append(RecordType::kOtlpExport, "delta"), 4u);
+  w.reset();
+  w = OpenWal();
+  EXPECT_EQ(ReplayAll(*w).size(), 3u);
+  EXPECT_EQ(w->GetStats().quarantined_segments, 0u);
 }
 
 TEST_F(WalTest, RotatesAndTrimsWholeSegments) {

@@ -376,13 +376,19 @@ SignalStats SignalStore::Stats() const {
     std::lock_guard lock(stats_mu_);
     s.tables = stats_;
   }
+  auto now = std::chrono::steady_clock::now();
   for (const auto& t : tables_) {
     uint64_t rows = 0;
+    int64_t oldest = 0;
     std::lock_guard lock(t->mu);
     for (const auto& b : t->buffer) {
-      if (b.committed_gen == kUncommitted) rows += b.batch->num_rows();
+      if (b.committed_gen != kUncommitted) continue;
+      rows += b.batch->num_rows();
+      oldest = std::max<int64_t>(oldest, std::chrono::duration_cast<std::chrono::milliseconds>(now - b.arrived).count());
     }
-    s.tables[t->schema->table].buffered_rows = rows;
+    auto& ts = s.tables[t->schema->table];
+    ts.buffered_rows = rows;
+    ts.oldest_unflushed_ms = oldest;
   }
   if (wal_) s.wal = wal_->GetStats();
   return s;

@@ -21,6 +21,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <functional>
@@ -73,6 +74,7 @@ struct TableStats {
   uint64_t committed_rows = 0;
   uint64_t committed_sequence = 0;
   uint64_t flushes = 0;
+  int64_t oldest_unflushed_ms = 0;  // age of the oldest buffered batch
   std::string last_flush_error;
 };
 
@@ -129,6 +131,7 @@ class SignalStore {
     std::shared_ptr<const columnar::Batch> batch;
     uint64_t seq;
     int64_t committed_gen = kUncommitted;  // view generation whose files hold it
+    std::chrono::steady_clock::time_point arrived = std::chrono::steady_clock::now();
   };
   struct Table {
     const columnar::Schema* schema;

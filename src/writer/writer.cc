@@ -120,6 +120,7 @@ absl::StatusOr<std::unique_ptr<Writer>> Writer::Open(WriterOptions options) {
   RETURN_IF_ERROR(options.fs->CreateDirs(options.wal_dir));
   RETURN_IF_ERROR(options.fs->CreateDirs(options.storage_dir));
   auto w = std::unique_ptr<Writer>(new Writer(std::move(options)));
+  auto start = std::chrono::steady_clock::now();
   // Recover every dataset that has a WAL or storage now, not on first use:
   // replayed data must be queryable right after a restart.
   for (const std::string& root : {w->options_.wal_dir, w->options_.storage_dir}) {
@@ -135,6 +136,9 @@ absl::StatusOr<std::unique_ptr<Writer>> Writer::Open(WriterOptions options) {
   }
   // The default dataset always exists, so health and queries see it at once.
   if (auto ds = w->GetDataset(TenantContext{}); !ds.ok()) return ds.status();
+  w->recovery_ms_ =
+      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start).count();
+  spdlog::info("recovery took {} ms", w->recovery_ms_);
   w->flusher_ = std::thread([raw = w.get()] { raw->FlusherLoop(); });
   return w;
 }
@@ -191,10 +195,17 @@ void Writer::FlusherLoop() {
     if (stop_) break;
     flush_requested_ = false;
     lock.unlock();
-    if (auto st = FlushAll(); !st.ok()) spdlog::warn("flush failed (will retry): {}", st.ToString());
+    absl::Status st = FlushAll();
+    if (!st.ok()) spdlog::warn("flush failed (will retry): {}", st.ToString());
     lock.lock();
-    // Still a large backlog (ingest outpaced that flush): go again at once.
-    if (BufferedBytes() >= options_.max_buffer_bytes / 2) flush_requested_ = true;
+    // Still a large backlog (ingest outpaced that flush): go again at once,
+    // unless storage is failing, which gets the normal interval as backoff.
+    if (st.ok() && BufferedBytes() >= options_.max_buffer_bytes / 2) flush_requested_ = true;
+    if (!st.ok()) {
+      // Back off for a whole interval, whatever writers request meanwhile.
+      flusher_cv_.wait_for(lock, options_.flush_interval, [&] { return stop_; });
+      flush_requested_ = false;
+    }
   }
 }
 

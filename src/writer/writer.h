@@ -114,6 +114,8 @@ class Writer {
   // Bytes held in unflushed buffers, across datasets.
   uint64_t BufferedBytes();
   bool Healthy(std::string* why);
+  // How long opening (WAL replay of every dataset) took.
+  int64_t recovery_ms() const { return recovery_ms_; }
 
  private:
   explicit Writer(WriterOptions options);
@@ -121,6 +123,7 @@ class Writer {
   void RequestFlush();
 
   const WriterOptions options_;
+  int64_t recovery_ms_ = 0;
   std::mutex mu_;
   std::map<TenantContext, std::unique_ptr<Dataset>> datasets_;
   bool closed_ = false;

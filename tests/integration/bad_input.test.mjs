@@ -175,21 +175,42 @@ test('remote_write: bombs and garbage', async () => {
   await stillServes();
 });
 
-test('overload: a full write buffer answers retryable errors, not growth', async () => {
+test('storage failing: buffers fill, clients get retryable errors, ingest resumes when it heals', async () => {
   const dir = tempDataDir('overload');
-  const tight = new Server(dir, { SIGNALDB_WRITER__MAX_BUFFER_BYTES: '1', SIGNALDB_WRITER__FLUSH_INTERVAL: '1h' });
+  const tight = new Server(dir, { SIGNALDB_WRITER__MAX_BUFFER_BYTES: '64KiB', SIGNALDB_WRITER__FLUSH_INTERVAL: '100ms' });
   await tight.start();
+  // Break the table's data directory: every flush now fails.
+  const data = path.join(dir, 'storage', 'default', 'default', 'traces', 'data');
+  fs.rmSync(data, { recursive: true, force: true });
+  fs.writeFileSync(data, 'not a directory');
   try {
-    const send = (bytes) => fetch(`http://127.0.0.1:${tight.ports.otlpHttp}/v1/traces`,
-      { method: 'POST', body: bytes, headers: { 'Content-Type': 'application/x-protobuf' } });
-    assert.equal((await send(validTraceBytes())).status, 200);  // the buffer now holds data
-    const res = await send(validTraceBytes());
-    assert.equal(res.status, 503);
-    assert.equal(res.headers.get('retry-after'), '1');
+    const send = () => fetch(`http://127.0.0.1:${tight.ports.otlpHttp}/v1/traces`,
+      { method: 'POST', body: validTraceBytes(), headers: { 'Content-Type': 'application/x-protobuf' } });
+    let refused = null;
+    for (let i = 0; i < 2000 && !refused; i++) {
+      const res = await send();
+      if (res.status === 503) refused = res;
+      else assert.equal(res.status, 200);
+    }
+    assert.ok(refused, 'buffers never filled');
+    assert.equal(refused.headers.get('retry-after'), '1');
+    assert.match(RpcStatus.decode(new Uint8Array(await refused.arrayBuffer())).message, /buffers are full/);
     const client = new grpc.Client(tight.grpcTarget, grpc.credentials.createInsecure());
     const code = await new Promise((resolve) => client.makeUnaryRequest(`/${SERVICES.traces}/Export`, (x) => x,
       (x) => x, validTraceBytes(), (err) => { client.close(); resolve(err ? err.code : 0); }));
     assert.equal(code, grpc.status.UNAVAILABLE);
+    const health = await fetch(`${tight.baseUrl}/health`);
+    assert.equal(health.status, 503);
+    assert.equal((await health.json()).components.storage.status, 'degraded');
+    // Storage heals: flushes drain the buffers and writes are accepted again.
+    fs.rmSync(data);
+    fs.mkdirSync(data);
+    let accepted = false;
+    for (let i = 0; i < 200 && !accepted; i++) {
+      accepted = (await send()).status === 200;
+      if (!accepted) await new Promise((r) => setTimeout(r, 50));
+    }
+    assert.ok(accepted, 'ingest did not resume after storage healed');
     assert.equal((await fetch(`${tight.baseUrl}/health`)).status, 200);
   } finally {
     await tight.stop();
