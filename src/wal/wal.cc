@@ -191,6 +191,7 @@ absl::Status Wal::Recover(uint64_t min_next_sequence) {
   }
   if (min_next_sequence > 0) last_seq_ = std::max(last_seq_, min_next_sequence - 1);
   synced_seq_ = last_seq_;
+  written_seq_ = last_seq_;
   std::lock_guard lock(mu_);
   // Always start a fresh segment: the old tail stays as it was recovered.
   return OpenNewSegmentLocked();
@@ -200,7 +201,7 @@ absl::Status Wal::OpenNewSegmentLocked() {
   uint64_t number = segments_.empty() ? 1 : segments_.back().number + 1;
   std::string path = dir_ + "/" + SegmentName(number);
   ASSIGN_OR_RETURN(auto file, fs_->OpenAppendable(path));
-  std::string header = SegmentHeader(last_seq_ + 1);
+  std::string header = SegmentHeader(written_seq_ + 1);
   absl::Status st = file->Append(header);
   if (st.ok()) st = file->Sync();
   if (st.ok()) st = fs_->SyncDir(dir_);
@@ -210,7 +211,7 @@ absl::Status Wal::OpenNewSegmentLocked() {
   }
   if (active_) RETURN_IF_ERROR(active_->Close());
   active_ = std::shared_ptr<WritableFile>(std::move(file));
-  segments_.push_back(Segment{number, path, last_seq_ + 1, 0, header.size(), header.size()});
+  segments_.push_back(Segment{number, path, written_seq_ + 1, 0, header.size(), header.size()});
   return absl::OkStatus();
 }
 
@@ -238,6 +239,8 @@ void Wal::MarkBrokenLocked(const absl::Status& cause) {
   // Every record past the durable point may be gone: its appender must fail.
   if (last_seq_ > synced_seq_) lost_.emplace_back(synced_seq_.load(), last_seq_);
   if (lost_.size() > 64) lost_.erase(lost_.begin());
+  pending_.clear();
+  written_seq_ = last_seq_;  // lost sequences are never written
   if (!broken_) spdlog::error("WAL {}: {}; failing unsynced appends and rolling to a new segment", dir_, cause.ToString());
   broken_ = true;
 }
@@ -262,93 +265,82 @@ absl::Status Wal::RepairLocked() {
   return absl::OkStatus();
 }
 
+void Wal::CommitPendingLocked(std::unique_lock<std::mutex>& lock) {
+  committing_ = true;
+  if (options_.group_commit_window.count() > 0) {
+    lock.unlock();
+    std::this_thread::sleep_for(options_.group_commit_window);
+    lock.lock();
+  }
+  std::string batch;
+  batch.swap(pending_);
+  const uint64_t target = last_seq_;
+  const uint64_t first = written_seq_ + 1;
+  std::shared_ptr<WritableFile> file = active_;
+  const uint64_t segment = segments_.back().number;
+  lock.unlock();
+  // The write and the fsync run without the lock: appenders keep queueing
+  // records for the next batch meanwhile.
+  absl::Status st = file->Append(batch);
+  if (st.ok() && options_.fsync) st = file->Sync();
+  lock.lock();
+  committing_ = false;
+  if (!st.ok()) {
+    MarkBrokenLocked(st);
+  } else {
+    written_seq_ = target;
+    synced_seq_ = target;
+    for (auto& seg : segments_) {
+      if (seg.number != segment) continue;
+      seg.size += batch.size();
+      seg.synced_size = seg.size;
+      if (seg.last_seq == 0) seg.first_seq = first;
+      seg.last_seq = target;
+    }
+    if (segments_.back().number == segment && segments_.back().size >= options_.segment_size) {
+      absl::Status roll = OpenNewSegmentLocked();
+      if (!roll.ok()) spdlog::warn("WAL {}: cannot roll segment (will retry): {}", dir_, roll.ToString());
+    }
+  }
+  committed_cv_.notify_all();
+}
+
 absl::StatusOr<uint64_t> Wal::Append(RecordType type, std::string_view payload) {
   if (payload.size() > UINT32_MAX - kRecordHeaderSize) {
     return absl::InvalidArgumentError("WAL record too large");
   }
-  uint64_t seq;
-  {
-    std::lock_guard lock(mu_);
-    if (!active_) return absl::FailedPreconditionError("WAL is closed");
-    if (broken_) {
-      if (absl::Status st = RepairLocked(); !st.ok()) {
-        return absl::UnavailableError(StrCat("WAL is unavailable after an I/O failure: ", st.message()));
+  std::unique_lock lock(mu_);
+  if (!active_) return absl::FailedPreconditionError("WAL is closed");
+  if (broken_ && !committing_) {
+    if (absl::Status st = RepairLocked(); !st.ok()) {
+      return absl::UnavailableError(StrCat("WAL is unavailable after an I/O failure: ", st.message()));
+    }
+  }
+  const uint64_t seq = ++last_seq_;
+  pending_ += EncodeRecord(type, seq, payload);
+  while (true) {
+    if (LostLocked(seq)) {
+      return absl::UnavailableError(StrCat("WAL record ", seq, " was lost to a failed write or fsync; retry"));
+    }
+    if (synced_seq_ >= seq) return seq;
+    if (!committing_) {
+      if (broken_) {
+        // A failure took the batch this record was waiting for.
+        return absl::UnavailableError("WAL write failed; retry");
       }
-    }
-    seq = last_seq_ + 1;
-    std::string rec = EncodeRecord(type, seq, payload);
-    Segment& seg = segments_.back();
-    absl::Status st = active_->Append(rec);
-    if (!st.ok()) {
-      MarkBrokenLocked(st);
-      return absl::UnavailableError(StrCat("WAL append failed: ", st.message()));
-    }
-    last_seq_ = seq;
-    seg.size += rec.size();
-    if (seg.last_seq == 0) seg.first_seq = seq;
-    seg.last_seq = seq;
-    if (seg.size >= options_.segment_size) {
-      // Make the full segment durable before moving on; the new one starts empty.
-      st = active_->Sync();
-      if (!st.ok()) {
-        MarkBrokenLocked(st);
-        return absl::UnavailableError(StrCat("WAL fsync failed: ", st.message()));
-      }
-      synced_seq_ = std::max<uint64_t>(synced_seq_, seq);
-      seg.synced_size = seg.size;
-      st = OpenNewSegmentLocked();
-      if (!st.ok()) spdlog::warn("WAL {}: cannot roll segment (will retry): {}", dir_, st.ToString());
+      CommitPendingLocked(lock);
+    } else {
+      committed_cv_.wait(lock);
     }
   }
-  RETURN_IF_ERROR(SyncThrough(seq));
-  return seq;
-}
-
-absl::Status Wal::SyncThrough(uint64_t seq) {
-  auto lost = [&] {
-    return absl::UnavailableError(StrCat("WAL record ", seq, " was lost to a failed write or fsync; retry"));
-  };
-  {
-    std::lock_guard lock(mu_);
-    if (LostLocked(seq)) return lost();
-  }
-  if (synced_seq_ >= seq) return absl::OkStatus();
-  std::lock_guard sync_lock(sync_mu_);
-  std::shared_ptr<WritableFile> file;
-  uint64_t target, size, segment;
-  {
-    std::lock_guard lock(mu_);
-    if (LostLocked(seq)) return lost();
-    if (synced_seq_ >= seq) return absl::OkStatus();  // another thread's fsync covered us
-    if (options_.group_commit_window.count() > 0) {
-      mu_.unlock();
-      std::this_thread::sleep_for(options_.group_commit_window);
-      mu_.lock();
-    }
-    file = active_;
-    target = last_seq_;
-    size = segments_.back().size;
-    segment = segments_.back().number;
-  }
-  absl::Status st = options_.fsync ? file->Sync() : absl::OkStatus();
-  std::lock_guard lock(mu_);
-  if (!st.ok()) {
-    MarkBrokenLocked(st);
-    return absl::UnavailableError(StrCat("WAL fsync failed: ", st.message()));
-  }
-  if (LostLocked(seq)) return lost();  // a concurrent failure took this record
-  synced_seq_ = std::max<uint64_t>(synced_seq_, target);
-  for (auto& seg : segments_) {
-    if (seg.number == segment) seg.synced_size = std::max(seg.synced_size, size);
-  }
-  return absl::OkStatus();
 }
 
 absl::Status Wal::TrimThrough(uint64_t seq) {
   std::lock_guard lock(mu_);
   if (!active_) return absl::OkStatus();
   Segment& active = segments_.back();
-  if (active.last_seq != 0 && active.last_seq <= seq && synced_seq_ >= active.last_seq) {
+  if (active.last_seq != 0 && active.last_seq <= seq && synced_seq_ >= active.last_seq && !committing_ &&
+      pending_.empty()) {
     RETURN_IF_ERROR(OpenNewSegmentLocked());
   }
   bool removed = false;
@@ -365,9 +357,10 @@ absl::Status Wal::TrimThrough(uint64_t seq) {
 }
 
 absl::Status Wal::Close() {
-  std::lock_guard lock(mu_);
+  std::unique_lock lock(mu_);
+  committed_cv_.wait(lock, [&] { return !committing_; });
   if (!active_) return absl::OkStatus();
-  absl::Status st = broken_ ? absl::OkStatus() : active_->Sync();
+  absl::Status st = broken_ || !options_.fsync ? absl::OkStatus() : active_->Sync();
   absl::Status close = active_->Close();
   active_.reset();
   return st.ok() ? close : st;

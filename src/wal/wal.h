@@ -106,7 +106,9 @@ class Wal {
   Wal(FileSystem* fs, std::string dir, Options options);
   absl::Status Recover(uint64_t min_next_sequence);
   absl::Status OpenNewSegmentLocked();
-  absl::Status SyncThrough(uint64_t seq);
+  // Writes and fsyncs everything pending as one batch (the group commit).
+  // Called with `lock` held by the appender that becomes the leader.
+  void CommitPendingLocked(std::unique_lock<std::mutex>& lock);
   // After a failed write or fsync: everything not yet durable is lost for its
   // appenders, who get errors. A failed fsync is never retried and trusted.
   void MarkBrokenLocked(const absl::Status& cause);
@@ -132,7 +134,12 @@ class Wal {
   // Sequence ranges (from, to] whose records were lost to failed I/O.
   std::vector<std::pair<uint64_t, uint64_t>> lost_;
 
-  std::mutex sync_mu_;  // one fsync at a time
+  // Group commit: appenders add encoded records to `pending_` and wait; one
+  // of them at a time (the leader) writes the whole batch and fsyncs it.
+  std::condition_variable committed_cv_;
+  std::string pending_;
+  uint64_t written_seq_ = 0;  // highest sequence written to a segment file
+  bool committing_ = false;   // a leader is writing and syncing
   std::atomic<uint64_t> synced_seq_{0};
 };
 
