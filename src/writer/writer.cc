@@ -190,7 +190,23 @@ void Writer::RequestFlush() {
 
 void Writer::FlusherLoop() {
   std::unique_lock lock(flusher_mu_);
+  auto last_report = std::chrono::steady_clock::now();
   while (!stop_) {
+    if (std::chrono::steady_clock::now() - last_report >= std::chrono::minutes(1)) {
+      // A periodic word on the WAL, so a log that cannot drain is visible in logs too.
+      last_report = std::chrono::steady_clock::now();
+      lock.unlock();
+      auto stats = Stats();
+      uint64_t segments = 0, bytes = 0;
+      int64_t oldest = 0;
+      for (const auto& [name, w] : stats.wals) {
+        segments += w.segments;
+        bytes += w.bytes;
+      }
+      for (const auto& [name, t] : stats.tables) oldest = std::max(oldest, t.oldest_unflushed_ms);
+      spdlog::info("wal: {} segments, {} bytes; oldest unflushed data {} ms old", segments, bytes, oldest);
+      lock.lock();
+    }
     flusher_cv_.wait_for(lock, options_.flush_interval, [&] { return stop_ || flush_requested_; });
     if (stop_) break;
     flush_requested_ = false;
