@@ -16,16 +16,6 @@ namespace {
 namespace mpb = opentelemetry::proto::metrics::v1;
 using columnar::Batch;
 
-void AppendNumber(std::string& out, double v) {
-  if (std::isnan(v)) out += "\"NaN\"";
-  else if (std::isinf(v)) out += v > 0 ? "\"Infinity\"" : "\"-Infinity\"";
-  else {
-    char buf[32];
-    auto r = std::to_chars(buf, buf + sizeof(buf), v);
-    out.append(buf, r.ptr);
-  }
-}
-
 template <typename T>
 void AppendIntegers(std::string& out, const T& values) {
   out += '[';
@@ -42,7 +32,7 @@ void AppendDoubles(std::string& out, const google::protobuf::RepeatedField<doubl
   out += '[';
   for (int i = 0; i < values.size(); ++i) {
     if (i) out += ',';
-    AppendNumber(out, values[i]);
+    AppendJsonDouble(out, values[i]);
   }
   out += ']';
 }
@@ -65,7 +55,7 @@ void AppendExemplars(std::string& out, const google::protobuf::RepeatedPtrField<
     out += "{\"timeUnixNano\":\"" + std::to_string(e.time_unix_nano()) + "\"";
     if (e.value_case() == mpb::Exemplar::kAsDouble) {
       out += ",\"asDouble\":";
-      AppendNumber(out, e.as_double());
+      AppendJsonDouble(out, e.as_double());
     } else if (e.value_case() == mpb::Exemplar::kAsInt) {
       out += ",\"asInt\":\"" + std::to_string(e.as_int()) + "\"";
     }
@@ -248,9 +238,9 @@ DecodeResult DecodeMetrics(const opentelemetry::proto::collector::metrics::v1::E
               for (int i = 0; i < p.quantile_values_size(); ++i) {
                 if (i) buf += ',';
                 buf += "{\"quantile\":";
-                AppendNumber(buf, p.quantile_values(i).quantile());
+                AppendJsonDouble(buf, p.quantile_values(i).quantile());
                 buf += ",\"value\":";
-                AppendNumber(buf, p.quantile_values(i).value());
+                AppendJsonDouble(buf, p.quantile_values(i).value());
                 buf += '}';
               }
               buf += ']';

@@ -25,36 +25,6 @@ void AppendI64(std::string& out, int64_t v) {
   out.append(buf, r.ptr);
 }
 
-void AppendDouble(std::string& out, double v) {
-  if (std::isnan(v)) {
-    out += "\"NaN\"";
-  } else if (std::isinf(v)) {
-    out += v > 0 ? "\"Infinity\"" : "\"-Infinity\"";
-  } else {
-    char buf[32];
-    auto r = std::to_chars(buf, buf + sizeof(buf), v);
-    out.append(buf, r.ptr);
-  }
-}
-
-void AppendIdHex(std::string& out, std::string_view key, const std::string& id, bool& first) {
-  if (id.empty()) return;
-  out += first ? "\"" : ",\"";
-  first = false;
-  out += key;
-  out += "\":\"";
-  out += HexEncode(id);
-  out += '"';
-}
-
-// Appends `"key":` with a leading comma unless it is the first member.
-void Key(std::string& out, std::string_view key, bool& first) {
-  out += first ? "\"" : ",\"";
-  first = false;
-  out += key;
-  out += "\":";
-}
-
 absl::Status Corrupt(std::string_view what) {
   return absl::DataLossError(StrCat("stored OTLP JSON is malformed: ", what));
 }
@@ -148,6 +118,33 @@ absl::StatusOr<std::string> ReadHexId(const Json& j) {
 
 }  // namespace
 
+void AppendJsonDouble(std::string& out, double v) {
+  if (std::isnan(v)) {
+    out += "\"NaN\"";
+  } else if (std::isinf(v)) {
+    out += v > 0 ? "\"Infinity\"" : "\"-Infinity\"";
+  } else {
+    char buf[32];
+    auto r = std::to_chars(buf, buf + sizeof(buf), v);
+    out.append(buf, r.ptr);
+  }
+}
+
+void AppendJsonKey(std::string& out, std::string_view key, bool& first) {
+  out += first ? "\"" : ",\"";
+  first = false;
+  out += key;
+  out += "\":";
+}
+
+void AppendHexMember(std::string& out, std::string_view key, std::string_view id, bool& first) {
+  if (id.empty()) return;
+  AppendJsonKey(out, key, first);
+  out += '"';
+  AppendHex(out, id);
+  out += '"';
+}
+
 void AppendJsonString(std::string& out, std::string_view s) {
   static constexpr char kHex[] = "0123456789abcdef";
   out += '"';
@@ -194,7 +191,7 @@ void AppendAnyValueJson(std::string& out, const pb::AnyValue& v) {
       break;
     case pb::AnyValue::kDoubleValue:
       out += "{\"doubleValue\":";
-      AppendDouble(out, v.double_value());
+      AppendJsonDouble(out, v.double_value());
       out += '}';
       break;
     case pb::AnyValue::kBytesValue:
@@ -249,21 +246,21 @@ void AppendEventsJson(std::string& out, const pb::Events& events) {
     out += '{';
     bool first = true;
     if (e.time_unix_nano() != 0) {
-      Key(out, "timeUnixNano", first);
+      AppendJsonKey(out, "timeUnixNano", first);
       out += '"';
       AppendU64(out, e.time_unix_nano());
       out += '"';
     }
     if (!e.name().empty()) {
-      Key(out, "name", first);
+      AppendJsonKey(out, "name", first);
       AppendJsonString(out, e.name());
     }
     if (e.attributes_size() > 0) {
-      Key(out, "attributes", first);
+      AppendJsonKey(out, "attributes", first);
       AppendKeyValuesJson(out, e.attributes());
     }
     if (e.dropped_attributes_count() != 0) {
-      Key(out, "droppedAttributesCount", first);
+      AppendJsonKey(out, "droppedAttributesCount", first);
       AppendU64(out, e.dropped_attributes_count());
     }
     out += '}';
@@ -279,22 +276,22 @@ void AppendLinksJson(std::string& out, const pb::Links& links) {
     first_link = false;
     out += '{';
     bool first = true;
-    AppendIdHex(out, "traceId", l.trace_id(), first);
-    AppendIdHex(out, "spanId", l.span_id(), first);
+    AppendHexMember(out, "traceId", l.trace_id(), first);
+    AppendHexMember(out, "spanId", l.span_id(), first);
     if (!l.trace_state().empty()) {
-      Key(out, "traceState", first);
+      AppendJsonKey(out, "traceState", first);
       AppendJsonString(out, l.trace_state());
     }
     if (l.attributes_size() > 0) {
-      Key(out, "attributes", first);
+      AppendJsonKey(out, "attributes", first);
       AppendKeyValuesJson(out, l.attributes());
     }
     if (l.dropped_attributes_count() != 0) {
-      Key(out, "droppedAttributesCount", first);
+      AppendJsonKey(out, "droppedAttributesCount", first);
       AppendU64(out, l.dropped_attributes_count());
     }
     if (l.flags() != 0) {
-      Key(out, "flags", first);
+      AppendJsonKey(out, "flags", first);
       AppendU64(out, l.flags());
     }
     out += '}';

@@ -28,6 +28,12 @@ using Links = google::protobuf::RepeatedPtrField<opentelemetry::proto::trace::v1
 
 // Appends the JSON of each form to `out`.
 void AppendJsonString(std::string& out, std::string_view s);
+// A double as a JSON number, or "NaN" / "Infinity" / "-Infinity".
+void AppendJsonDouble(std::string& out, double v);
+// `"key":` inside an object, with a leading comma unless `first`.
+void AppendJsonKey(std::string& out, std::string_view key, bool& first);
+// `"key":"<hex of id>"`; nothing when `id` is empty.
+void AppendHexMember(std::string& out, std::string_view key, std::string_view id, bool& first);
 void AppendAnyValueJson(std::string& out, const pb::AnyValue& v);
 void AppendKeyValuesJson(std::string& out, const pb::KeyValues& kvs);  // [ {...}, ... ]
 void AppendEventsJson(std::string& out, const pb::Events& events);

@@ -102,13 +102,7 @@ void AnyValueJson(std::string_view bytes, std::string& out, int depth) {
       double d;
       std::memcpy(&d, &scalar, 8);
       out += "{\"doubleValue\":";
-      if (std::isnan(d)) out += "\"NaN\"";
-      else if (std::isinf(d)) out += d > 0 ? "\"Infinity\"" : "\"-Infinity\"";
-      else {
-        char buf[32];
-        auto res = std::to_chars(buf, buf + sizeof(buf), d);
-        out.append(buf, res.ptr);
-      }
+      AppendJsonDouble(out, d);
       out += '}';
       break;
     }
@@ -199,23 +193,6 @@ std::string ServiceNameOf(const std::vector<std::string_view>& kvs) {
   return "unknown_service";
 }
 
-void AppendIdField(std::string& out, std::string_view key, std::string_view id, bool& first) {
-  if (id.empty()) return;
-  out += first ? "\"" : ",\"";
-  first = false;
-  out += key;
-  out += "\":\"";
-  out += HexEncode(id);
-  out += '"';
-}
-
-void MemberKey(std::string& out, std::string_view key, bool& first) {
-  out += first ? "\"" : ",\"";
-  first = false;
-  out += key;
-  out += "\":";
-}
-
 void EventJson(std::string_view bytes, std::string& out, int depth) {
   uint64_t time = 0, dropped = 0;
   std::string_view name;
@@ -232,19 +209,19 @@ void EventJson(std::string_view bytes, std::string& out, int depth) {
   out += '{';
   bool first = true;
   if (time != 0) {
-    MemberKey(out, "timeUnixNano", first);
+    AppendJsonKey(out, "timeUnixNano", first);
     out += StrCat("\"", time, "\"");
   }
   if (!name.empty()) {
-    MemberKey(out, "name", first);
+    AppendJsonKey(out, "name", first);
     AppendJsonString(out, name);
   }
   if (!attrs.empty()) {
-    MemberKey(out, "attributes", first);
+    AppendJsonKey(out, "attributes", first);
     KeyValuesJson(attrs, out, depth + 1);
   }
   if (dropped != 0) {
-    MemberKey(out, "droppedAttributesCount", first);
+    AppendJsonKey(out, "droppedAttributesCount", first);
     out += StrCat(dropped);
   }
   out += '}';
@@ -268,22 +245,22 @@ void LinkJson(std::string_view bytes, std::string& out, int depth) {
   });
   out += '{';
   bool first = true;
-  AppendIdField(out, "traceId", trace_id, first);
-  AppendIdField(out, "spanId", span_id, first);
+  AppendHexMember(out, "traceId", trace_id, first);
+  AppendHexMember(out, "spanId", span_id, first);
   if (!state.empty()) {
-    MemberKey(out, "traceState", first);
+    AppendJsonKey(out, "traceState", first);
     AppendJsonString(out, state);
   }
   if (!attrs.empty()) {
-    MemberKey(out, "attributes", first);
+    AppendJsonKey(out, "attributes", first);
     KeyValuesJson(attrs, out, depth + 1);
   }
   if (dropped != 0) {
-    MemberKey(out, "droppedAttributesCount", first);
+    AppendJsonKey(out, "droppedAttributesCount", first);
     out += StrCat(dropped);
   }
   if (flags != 0) {
-    MemberKey(out, "flags", first);
+    AppendJsonKey(out, "flags", first);
     out += StrCat(flags);
   }
   out += '}';

@@ -67,7 +67,8 @@ absl::StatusOr<std::unique_ptr<Dataset>> Dataset::Open(const WriterOptions& opti
   // Flushes run in their own single-threaded instance: a flush then uses at
   // most one core, and ingest and queries keep the rest.
   ASSIGN_OR_RETURN(ds->flush_db_,
-                   engine::Database::Open({.allowed_dir = storage, .temp_dir = storage + "/.tmp", .threads = 1}));
+                   engine::Database::Open({.allowed_dir = storage, .temp_dir = storage + "/.tmp", .threads = 1,
+                                           .memory_limit = "2GB"}));
   RETURN_IF_ERROR(ds->flush_db_->RegisterRowSource(kFlushFunction, &ds->flush_buffers_));
   {
     // attr(attributes_column, key): the value of one attribute as text (NULL
