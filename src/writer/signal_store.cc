@@ -267,6 +267,7 @@ absl::Status SignalStore::FlushTable(Table& t, engine::Connection& conn, uint64_
   }
   std::string rel = StrCat("data/", RandomId(), ".parquet");
   std::string path = t.dir + "/" + rel;
+  const auto started = std::chrono::steady_clock::now();
   auto copied = conn.Query(StrCat("COPY (SELECT ", ColumnList(*t.schema), " FROM ", kFlushFunction, "(",
                                   engine::QuoteLiteral(t.schema->table), ", ", cut, ")", SortKey(*t.schema), ") TO ",
                                   engine::QuoteLiteral(path), " (FORMAT parquet, COMPRESSION zstd)"));
@@ -325,7 +326,9 @@ absl::Status SignalStore::FlushTable(Table& t, engine::Connection& conn, uint64_
   s.committed_sequence = cut;
   ++s.flushes;
   s.last_flush_error.clear();
-  spdlog::debug("{}: flushed {} rows through sequence {} to {}", t.schema->table, rows, cut, rel);
+  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started).count();
+  spdlog::debug("{}: flushed {} rows ({} MB buffered) through sequence {} to {} in {} ms", t.schema->table, rows,
+                bytes >> 20, cut, rel, ms);
   return absl::OkStatus();
 }
 
