@@ -1,6 +1,5 @@
 #include "otlp/logs_decoder.h"
 
-#include <google/protobuf/arena.h>
 
 #include "common/hex.h"
 #include "common/strings.h"
@@ -79,16 +78,6 @@ DecodeResult DecodeLogs(const opentelemetry::proto::collector::logs::v1::ExportL
     }
   }
   return result;
-}
-
-absl::StatusOr<DecodeResult> DecodeLogsProto(std::string_view bytes, columnar::Batch* batch) {
-  google::protobuf::Arena arena;
-  auto* request = google::protobuf::Arena::CreateMessage<
-      opentelemetry::proto::collector::logs::v1::ExportLogsServiceRequest>(&arena);
-  if (bytes.size() > INT32_MAX || !request->ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {
-    return absl::InvalidArgumentError("request is not a valid ExportLogsServiceRequest protobuf");
-  }
-  return DecodeLogs(*request, batch);
 }
 
 }  // namespace signaldb::otlp

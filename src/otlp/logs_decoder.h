@@ -14,8 +14,11 @@
 
 namespace signaldb::otlp {
 
+// The reference decoder over parsed messages.
 DecodeResult DecodeLogs(const opentelemetry::proto::collector::logs::v1::ExportLogsServiceRequest& request,
                         columnar::Batch* batch);
+// The ingest path: straight from the protobuf wire into `batch` (which must
+// be empty), agreeing with DecodeLogs; InvalidArgument for malformed bytes.
 absl::StatusOr<DecodeResult> DecodeLogsProto(std::string_view bytes, columnar::Batch* batch);
 
 }  // namespace signaldb::otlp

@@ -3,6 +3,7 @@
 #include "gtest/gtest.h"
 #include "google/protobuf/util/message_differencer.h"
 #include "otlp/otlp_json.h"
+#include "otlp/test_util.h"
 #include "otlp/trace_decoder.h"
 #include "schema/tables.h"
 
@@ -117,30 +118,6 @@ TEST(TraceDecoderTest, DecodesValidAndRejectsBadIds) {
   EXPECT_FALSE(batch.column(schema::kParentSpanId).IsValid(0));
 
   EXPECT_FALSE(DecodeTracesProto("\xff\xff\xff", &batch).ok());
-}
-
-bool SameBatches(const columnar::Batch& a, const columnar::Batch& b, std::string* diff) {
-  if (a.num_rows() != b.num_rows()) {
-    *diff = "row counts differ";
-    return false;
-  }
-  for (size_t c = 0; c < a.schema().columns.size(); ++c) {
-    const auto& x = a.column(c);
-    const auto& y = b.column(c);
-    for (size_t r = 0; r < a.num_rows(); ++r) {
-      bool same = x.IsValid(r) == y.IsValid(r);
-      if (same && x.IsValid(r)) {
-        if (x.type == columnar::ColumnType::kString) same = x.StringAt(r) == y.StringAt(r);
-        else if (x.type == columnar::ColumnType::kDouble) same = x.doubles[r] == y.doubles[r];
-        else same = x.ints[r] == y.ints[r];
-      }
-      if (!same) {
-        *diff = a.schema().columns[c].name + " row " + std::to_string(r);
-        return false;
-      }
-    }
-  }
-  return true;
 }
 
 // The wire decoder (ingest path) must agree with the message-based reference

@@ -4,6 +4,7 @@
 #include "gtest/gtest.h"
 #include "otlp/logs_decoder.h"
 #include "otlp/metrics_decoder.h"
+#include "otlp/test_util.h"
 #include "schema/tables.h"
 
 namespace signaldb::otlp {
@@ -57,6 +58,70 @@ TEST(LogsDecoderTest, EveryField) {
   // Without an event time, the observed time places the record.
   EXPECT_EQ(Int(batch, "timestamp", 1), 1700000002000000LL);
   EXPECT_FALSE(Valid(batch, "body", 1));
+}
+
+// The wire decoder (ingest path) agrees with the reference decoder, on a
+// request using every field and on every truncation of it.
+TEST(LogsWireDecoderTest, AgreesWithReferenceDecoder) {
+  opentelemetry::proto::collector::logs::v1::ExportLogsServiceRequest req;
+  for (int r = 0; r < 2; ++r) {
+    auto* rl = req.add_resource_logs();
+    rl->set_schema_url("res-schema");
+    auto* svc = rl->mutable_resource()->add_attributes();
+    svc->set_key("service.name");
+    svc->mutable_value()->set_string_value("svc" + std::to_string(r));
+    rl->mutable_resource()->set_dropped_attributes_count(1);
+    auto* sl = rl->add_scope_logs();
+    sl->set_schema_url("scope-schema");
+    sl->mutable_scope()->set_name("logger");
+    sl->mutable_scope()->set_version("2");
+    auto* sa = sl->mutable_scope()->add_attributes();
+    sa->set_key("k");
+    sa->mutable_value()->set_double_value(1.5);
+    for (int i = 0; i < 3; ++i) {
+      auto* rec = sl->add_log_records();
+      rec->set_time_unix_nano(i == 1 ? 0 : 1700000000000000000ULL + i);
+      rec->set_observed_time_unix_nano(1700000000500000000ULL);
+      rec->set_severity_number(static_cast<opentelemetry::proto::logs::v1::SeverityNumber>(9 + i));
+      rec->set_severity_text("INFO \"quoted\"");
+      if (i == 0) rec->mutable_body()->set_string_value("hello\nworld");
+      if (i == 1) {
+        auto* kv = rec->mutable_body()->mutable_kvlist_value()->add_values();
+        kv->set_key("nested");
+        kv->mutable_value()->mutable_array_value()->add_values()->set_bytes_value(std::string("\x00\x01", 2));
+      }
+      auto* a = rec->add_attributes();
+      a->set_key("n");
+      a->mutable_value()->set_int_value(-i);
+      rec->set_dropped_attributes_count(static_cast<uint32_t>(i));
+      rec->set_flags(1);
+      if (i != 2) rec->set_trace_id(std::string(16, static_cast<char>(i + 1)));
+      if (i != 2) rec->set_span_id(std::string(8, static_cast<char>(i + 1)));
+      rec->set_event_name(i == 0 ? "ev" : "");
+    }
+    sl->add_log_records()->set_trace_id("bad");  // rejected by both
+  }
+  std::string bytes = req.SerializeAsString();
+  Batch want(&schema::Logs()), got(&schema::Logs());
+  auto want_r = DecodeLogs(req, &want);
+  auto got_r = DecodeLogsProto(bytes, &got);
+  ASSERT_TRUE(got_r.ok()) << got_r.status();
+  EXPECT_EQ(got_r->accepted, want_r.accepted);
+  EXPECT_EQ(got_r->rejected, want_r.rejected);
+  EXPECT_EQ(got_r->first_error, want_r.first_error);
+  std::string diff;
+  EXPECT_TRUE(SameBatches(want, got, &diff)) << diff;
+  for (size_t cut = 0; cut < bytes.size(); cut += 5) {
+    std::string prefix = bytes.substr(0, cut);
+    opentelemetry::proto::collector::logs::v1::ExportLogsServiceRequest parsed;
+    bool ok = parsed.ParseFromString(prefix);
+    Batch a(&schema::Logs()), b(&schema::Logs());
+    auto wire = DecodeLogsProto(prefix, &b);
+    ASSERT_EQ(wire.ok(), ok) << "cut " << cut;
+    if (!ok) continue;
+    DecodeLogs(parsed, &a);
+    EXPECT_TRUE(SameBatches(a, b, &diff)) << "cut " << cut << ": " << diff;
+  }
 }
 
 TEST(MetricsDecoderTest, EveryKindAndNonFiniteValues) {

@@ -1,0 +1,67 @@
+// Shared pieces of the protobuf-wire decoders (traces, logs): field
+// iteration that throws on malformed input, AnyValue / KeyValue lists straight
+// to our OTLP JSON, and resource / scope context. Internal to otlp.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "columnar/batch.h"
+#include "otlp/wire.h"
+
+namespace signaldb::otlp::wire {
+
+// Deepest message nesting accepted, as libprotobuf's default recursion limit.
+inline constexpr int kMaxDepth = 100;
+
+// Thrown on malformed input inside the decoders; each entry point catches it
+// and answers InvalidArgument. It never leaves the otlp component.
+struct Malformed {};
+[[noreturn]] void Fail();
+
+std::string_view Str(Reader& r);    // a string field: length-checked and UTF-8
+std::string_view Bytes(Reader& r);  // a bytes or message field
+uint64_t Varint(Reader& r);
+uint64_t Fixed64(Reader& r);
+uint32_t Fixed32(Reader& r);
+void Skip(Reader& r, WireType t, uint32_t f);
+
+// Calls fn(reader, field, wire type) for each field of a message; fields fn
+// does not take (returns false) are skipped.
+template <typename Fn>
+void Fields(std::string_view bytes, Fn&& fn) {
+  Reader r(bytes);
+  while (!r.done()) {
+    uint32_t field;
+    WireType type;
+    if (!r.Tag(&field, &type)) Fail();
+    if (!fn(r, field, type)) Skip(r, type, field);
+  }
+}
+
+// Our OTLP JSON (otlp_json.h) of an AnyValue / a KeyValue list, from wire bytes.
+void AnyValueJson(std::string_view bytes, std::string& out, int depth);
+void KeyValuesJson(const std::vector<std::string_view>& kvs, std::string& out, int depth);
+// service.name among resource attributes: the first string-valued one.
+std::string ServiceNameOf(const std::vector<std::string_view>& kvs);
+bool IsZero(std::string_view id);
+void OptionalString(columnar::ColumnData& col, std::string_view v);
+void AppendIdHex(columnar::ColumnData& col, std::string_view id);
+
+// Resource and scope columns, decoded once and copied into each row.
+struct WireContext {
+  std::string service;
+  std::string resource_attrs;
+  int64_t resource_dropped = 0;
+  std::string_view resource_schema;
+  std::string_view scope_name, scope_version, scope_schema;
+  std::string scope_attrs;
+  int64_t scope_dropped = 0;
+  // From every occurrence of the resource / scope message (proto merges them).
+  void SetResource(const std::vector<std::string_view>& resources, std::string_view schema_url);
+  void SetScope(const std::vector<std::string_view>& scopes, std::string_view schema_url);
+};
+
+}  // namespace signaldb::otlp::wire
