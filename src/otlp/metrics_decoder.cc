@@ -1,6 +1,5 @@
 #include "otlp/metrics_decoder.h"
 
-#include <google/protobuf/arena.h>
 
 #include <charconv>
 #include <cmath>
@@ -257,16 +256,6 @@ DecodeResult DecodeMetrics(const opentelemetry::proto::collector::metrics::v1::E
     }
   }
   return result;
-}
-
-absl::StatusOr<DecodeResult> DecodeMetricsProto(std::string_view bytes, std::vector<Batch>* batches) {
-  google::protobuf::Arena arena;
-  auto* request = google::protobuf::Arena::CreateMessage<
-      opentelemetry::proto::collector::metrics::v1::ExportMetricsServiceRequest>(&arena);
-  if (bytes.size() > INT32_MAX || !request->ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {
-    return absl::InvalidArgumentError("request is not a valid ExportMetricsServiceRequest protobuf");
-  }
-  return DecodeMetrics(*request, batches);
 }
 
 }  // namespace signaldb::otlp

@@ -20,9 +20,12 @@ namespace signaldb::otlp {
 
 enum MetricTable { kGauge, kSum, kHistogram, kExponentialHistogram, kSummary, kMetricTableCount };
 
-// `batches` must hold kMetricTableCount batches of the metrics schemas.
+// The reference decoder over parsed messages. `batches` must hold
+// kMetricTableCount batches of the metrics schemas.
 DecodeResult DecodeMetrics(const opentelemetry::proto::collector::metrics::v1::ExportMetricsServiceRequest& request,
                            std::vector<columnar::Batch>* batches);
+// The ingest path: straight from the protobuf wire (empty batches in, rows
+// out), agreeing with DecodeMetrics; InvalidArgument for malformed bytes.
 absl::StatusOr<DecodeResult> DecodeMetricsProto(std::string_view bytes, std::vector<columnar::Batch>* batches);
 
 }  // namespace signaldb::otlp

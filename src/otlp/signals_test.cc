@@ -124,7 +124,7 @@ TEST(LogsWireDecoderTest, AgreesWithReferenceDecoder) {
   }
 }
 
-TEST(MetricsDecoderTest, EveryKindAndNonFiniteValues) {
+opentelemetry::proto::collector::metrics::v1::ExportMetricsServiceRequest RichMetrics() {
   opentelemetry::proto::collector::metrics::v1::ExportMetricsServiceRequest req;
   auto* sm = req.add_resource_metrics()->add_scope_metrics();
   auto* g = sm->add_metrics();
@@ -172,6 +172,45 @@ TEST(MetricsDecoderTest, EveryKindAndNonFiniteValues) {
   qv->set_value(42);
   sm->add_metrics()->mutable_gauge()->add_data_points();  // no name: rejected
 
+  // More fields for the wire decoder comparison.
+  auto* rm = req.mutable_resource_metrics(0);
+  rm->set_schema_url("res-schema");
+  auto* kv = rm->mutable_resource()->add_attributes();
+  kv->set_key("service.name");
+  kv->mutable_value()->set_string_value("meter-svc");
+  sm->mutable_scope()->set_name("meter");
+  sm->mutable_scope()->set_version("3");
+  sm->set_schema_url("scope-schema");
+  g->set_description("temperature");
+  auto* md = g->add_metadata();
+  md->set_key("origin");
+  md->mutable_value()->set_string_value("sensor");
+  ex->set_span_id(std::string(8, '\x0b'));
+  ex->set_time_unix_nano(5);
+  auto* fa = ex->add_filtered_attributes();
+  fa->set_key("f");
+  fa->mutable_value()->set_bool_value(true);
+  auto* ex2 = gp->add_exemplars();
+  ex2->set_as_double(-0.5);
+  hp->set_min(0.25);
+  hp->set_max(HUGE_VAL);
+  hp->set_start_time_unix_nano(1699999999000000000ULL);
+  hp->set_flags(1);
+  auto* hattr = hp->add_attributes();
+  hattr->set_key("route");
+  hattr->mutable_value()->set_string_value("/a");
+  ep->mutable_negative()->set_offset(4);
+  ep->mutable_negative()->add_bucket_counts(7);
+  ep->mutable_negative()->add_bucket_counts(8);
+  ep->set_min(-1);
+  ep->set_count(12);
+  auto* bad_ex = s->mutable_sum()->add_data_points()->add_exemplars();
+  bad_ex->set_trace_id("xyz");  // malformed: that point is rejected
+  return req;
+}
+
+TEST(MetricsDecoderTest, EveryKindAndNonFiniteValues) {
+  auto req = RichMetrics();
   std::vector<Batch> batches;
   for (const auto* sch : {&schema::MetricsGauge(), &schema::MetricsSum(), &schema::MetricsHistogram(),
                           &schema::MetricsExponentialHistogram(), &schema::MetricsSummary()}) {
@@ -179,7 +218,7 @@ TEST(MetricsDecoderTest, EveryKindAndNonFiniteValues) {
   }
   auto r = DecodeMetrics(req, &batches);
   EXPECT_EQ(r.accepted, 6u);
-  EXPECT_EQ(r.rejected, 2u);
+  EXPECT_EQ(r.rejected, 3u);
   for (const auto& b : batches) EXPECT_TRUE(b.Consistent()) << b.schema().table;
   const auto& gauge = batches[kGauge];
   ASSERT_EQ(gauge.num_rows(), 2u);
@@ -187,7 +226,9 @@ TEST(MetricsDecoderTest, EveryKindAndNonFiniteValues) {
   EXPECT_FALSE(Valid(gauge, "value_int"));
   EXPECT_EQ(Int(gauge, "value_int", 1), 9007199254740993LL);
   EXPECT_EQ(Str(gauge, "exemplars"),
-            R"([{"timeUnixNano":"0","asInt":"7","traceId":"0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a"}])");
+            R"([{"timeUnixNano":"5","asInt":"7","traceId":"0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a",)"
+            R"("spanId":"0b0b0b0b0b0b0b0b","filteredAttributes":[{"key":"f","value":{"boolValue":true}}]},)"
+            R"({"timeUnixNano":"0","asDouble":-0.5}])");
   EXPECT_EQ(Str(gauge, "metric_unit"), "Cel");
   const auto& sum = batches[kSum];
   EXPECT_TRUE(std::isinf(Dbl(sum, "value")));
@@ -197,13 +238,54 @@ TEST(MetricsDecoderTest, EveryKindAndNonFiniteValues) {
   ASSERT_EQ(hist.num_rows(), 1u);
   EXPECT_EQ(Str(hist, "bucket_counts"), "[1,2]");
   EXPECT_EQ(Str(hist, "explicit_bounds"), R"(["Infinity"])");
-  EXPECT_FALSE(Valid(hist, "min"));
+  EXPECT_EQ(Dbl(hist, "min"), 0.25);
   const auto& exp = batches[kExponentialHistogram];
   EXPECT_EQ(Int(exp, "scale"), -2);
   EXPECT_EQ(Int(exp, "positive_offset"), -3);
   EXPECT_EQ(Str(exp, "positive_bucket_counts"), "[5]");
-  EXPECT_EQ(Str(exp, "negative_bucket_counts"), "[]");
+  EXPECT_EQ(Str(exp, "negative_bucket_counts"), "[7,8]");
+  EXPECT_EQ(Int(exp, "negative_offset"), 4);
   EXPECT_EQ(Str(batches[kSummary], "quantile_values"), R"([{"quantile":0.99,"value":42}])");
+}
+
+}  // namespace
+}  // namespace signaldb::otlp
+
+namespace signaldb::otlp {
+namespace {
+
+std::vector<Batch> MetricBatches() {
+  std::vector<Batch> batches;
+  for (const auto* sch : {&schema::MetricsGauge(), &schema::MetricsSum(), &schema::MetricsHistogram(),
+                          &schema::MetricsExponentialHistogram(), &schema::MetricsSummary()}) {
+    batches.emplace_back(sch);
+  }
+  return batches;
+}
+
+TEST(MetricsWireDecoderTest, AgreesWithReferenceDecoder) {
+  auto req = RichMetrics();
+  std::string bytes = req.SerializeAsString();
+  auto want = MetricBatches(), got = MetricBatches();
+  auto want_r = DecodeMetrics(req, &want);
+  auto got_r = DecodeMetricsProto(bytes, &got);
+  ASSERT_TRUE(got_r.ok()) << got_r.status();
+  EXPECT_EQ(got_r->accepted, want_r.accepted);
+  EXPECT_EQ(got_r->rejected, want_r.rejected);
+  EXPECT_EQ(got_r->first_error, want_r.first_error);
+  std::string diff;
+  for (size_t i = 0; i < want.size(); ++i) EXPECT_TRUE(SameBatches(want[i], got[i], &diff)) << i << ": " << diff;
+  for (size_t cut = 0; cut < bytes.size(); cut += 3) {
+    std::string prefix = bytes.substr(0, cut);
+    opentelemetry::proto::collector::metrics::v1::ExportMetricsServiceRequest parsed;
+    bool ok = parsed.ParseFromString(prefix);
+    auto a = MetricBatches(), b = MetricBatches();
+    auto wire = DecodeMetricsProto(prefix, &b);
+    ASSERT_EQ(wire.ok(), ok) << "cut " << cut;
+    if (!ok) continue;
+    DecodeMetrics(parsed, &a);
+    for (size_t i = 0; i < a.size(); ++i) EXPECT_TRUE(SameBatches(a[i], b[i], &diff)) << "cut " << cut << ": " << diff;
+  }
 }
 
 }  // namespace

@@ -1,6 +1,7 @@
 // Helpers for the otlp tests.
 #pragma once
 
+#include <cstring>
 #include <string>
 
 #include "columnar/batch.h"
@@ -21,7 +22,9 @@ inline bool SameBatches(const columnar::Batch& a, const columnar::Batch& b, std:
       bool same = x.IsValid(r) == y.IsValid(r);
       if (same && x.IsValid(r)) {
         if (x.type == columnar::ColumnType::kString) same = x.StringAt(r) == y.StringAt(r);
-        else if (x.type == columnar::ColumnType::kDouble) same = x.doubles[r] == y.doubles[r];
+        else if (x.type == columnar::ColumnType::kDouble) {
+          same = std::memcmp(&x.doubles[r], &y.doubles[r], sizeof(double)) == 0;  // NaN too
+        }
         else same = x.ints[r] == y.ints[r];
       }
       if (!same) {
