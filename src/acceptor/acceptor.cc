@@ -32,7 +32,9 @@ absl::StatusOr<std::unique_ptr<Acceptor>> Acceptor::Start(const AcceptorOptions&
 
   a->http_.KeepBodiesCompressed();
   auto& routes = a->http_.routes();
-  routes.set_payload_max_length(options.limits.max_message_bytes);
+  // Bodies up to twice the limit reach the handlers, which answer "too large"
+  // with a google.rpc.Status body; only larger ones get httplib's bare 413.
+  routes.set_payload_max_length(2 * options.limits.max_message_bytes);
   routes.new_task_queue = [n = options.workers] { return new httplib::ThreadPool(static_cast<size_t>(n)); };
   RegisterOtlpHttp(routes, a->ingestor_.get());
   RegisterRemoteWrite(routes, a->ingestor_.get());

@@ -66,10 +66,10 @@ void ReplyError(httplib::Response& res, Encoding enc, const absl::Status& st, in
 }
 
 void MethodNotAllowed(httplib::Server& server, const std::string& path) {
-  auto handler = [](const httplib::Request&, httplib::Response& res) {
-    res.status = 405;
+  auto handler = [](const httplib::Request& req, httplib::Response& res) {
     res.set_header("Allow", "POST");
-    res.set_content("405 method not allowed, supported: [POST]", "text/plain");
+    Encoding enc = MediaType(req) == "application/x-protobuf" ? Encoding::kProtobuf : Encoding::kJson;
+    ReplyStatus(res, enc, 405, absl::StatusCode::kUnimplemented, "405 method not allowed, supported: [POST]");
   };
   server.Get(path, handler);
   server.Put(path, handler);

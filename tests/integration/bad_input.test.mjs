@@ -126,6 +126,8 @@ test('HTTP: status codes and google.rpc.Status bodies in the request encoding', 
     assert.equal(res.status, 415);
     res = await fetch(`http://127.0.0.1:${server.ports.otlpHttp}/v1/${signal}`);
     assert.equal(res.status, 405);
+    assert.equal(res.headers.get('allow'), 'POST');
+    assert.equal((await res.json()).code, 12);
 
     // Bombs: small compressed bodies that inflate past the limit.
     const zeros = Buffer.alloc(8 << 20);
@@ -141,6 +143,7 @@ test('HTTP: status codes and google.rpc.Status bodies in the request encoding', 
     assert.equal(res.status, 400, 'truncated gzip');
     res = await post(signal, Buffer.alloc(2 << 20, 1), proto);
     assert.equal(res.status, 413, 'raw body over the limit');
+    assert.equal(RpcStatus.decode(new Uint8Array(await res.arrayBuffer())).code, 11);
   }
   await stillServes();
 });
