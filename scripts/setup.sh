@@ -13,7 +13,7 @@ debs=(
   libcpp-httplib-dev libsimdjson-dev nlohmann-json3-dev
   libtomlplusplus-dev libcli11-dev libspdlog-dev libfmt-dev libabsl-dev
   libzstd-dev liblz4-dev libsnappy-dev zlib1g-dev libssl-dev libsqlite3-dev
-  libgtest-dev libgmock-dev libbenchmark-dev
+  libgtest-dev libgmock-dev libbenchmark-dev python3-avro
   nodejs npm curl ca-certificates
 )
 

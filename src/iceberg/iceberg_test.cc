@@ -1,0 +1,189 @@
+// Manifests and manifest lists are read back by an independent Avro reader
+// (Debian's python3-avro), which must see every value, every field id and
+// the Iceberg file metadata keys.
+#include <unistd.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+#include "gtest/gtest.h"
+#include "iceberg/avro.h"
+#include "iceberg/manifest.h"
+
+namespace signaldb::iceberg {
+namespace {
+
+namespace fs = std::filesystem;
+using Json = nlohmann::json;
+
+// Reads an Avro file with python3-avro; returns {"meta":{...},"records":[...]}
+// with bytes as hex. Fails the test loudly if the reader is missing.
+Json ReadWithPythonAvro(const std::string& path) {
+  std::string script = R"PY(
+import json, sys
+import avro.datafile, avro.io
+def conv(v):
+    if isinstance(v, bytes): return v.hex()
+    if isinstance(v, dict): return {k: conv(x) for k, x in v.items()}
+    if isinstance(v, list): return [conv(x) for x in v]
+    return v
+with open(sys.argv[1], 'rb') as f:
+    r = avro.datafile.DataFileReader(f, avro.io.DatumReader())
+    meta = {k: v.decode() for k, v in r.meta.items()}
+    recs = [conv(x) for x in r]
+print(json.dumps({"meta": meta, "records": recs}))
+)PY";
+  std::string script_path = path + ".py";
+  std::ofstream(script_path) << script;
+  // -W ignore: python3-avro warns that it reads logicalType "map" as a plain array.
+  std::string cmd = std::string(SIGNALDB_PYTHON3) + " -W ignore " + script_path + " " + path + " 2>&1";
+  FILE* p = ::popen(cmd.c_str(), "r");
+  std::string out;
+  char buf[4096];
+  while (p && fgets(buf, sizeof(buf), p)) out += buf;
+  int rc = p ? ::pclose(p) : -1;
+  EXPECT_EQ(rc, 0) << "python3-avro must be installed (scripts/setup.sh installs it): " << out;
+  Json j = Json::parse(out, nullptr, false);
+  EXPECT_FALSE(j.is_discarded()) << out;
+  return j;
+}
+
+// Every record field in an Avro schema carries a field-id (and arrays an element-id).
+void ExpectFieldIds(const Json& type, const std::string& where) {
+  if (type.is_array()) {
+    for (const auto& t : type) ExpectFieldIds(t, where);
+  } else if (type.is_object() && type.value("type", "") == "record") {
+    for (const auto& f : type["fields"]) {
+      EXPECT_TRUE(f.contains("field-id")) << where << "." << f["name"];
+      ExpectFieldIds(f["type"], where + "." + f["name"].get<std::string>());
+    }
+  } else if (type.is_object() && type.value("type", "") == "array") {
+    bool is_map = type.value("logicalType", "") == "map";
+    if (!is_map) {
+      EXPECT_TRUE(type.contains("element-id")) << where;
+    }
+    ExpectFieldIds(type["items"], where + "[]");
+  }
+}
+
+class IcebergTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() / ("sdb_iceberg_test_" + std::to_string(::getpid()));
+    fs::create_directories(dir_);
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+  std::string Save(const std::string& name, const std::string& bytes) {
+    std::string p = (dir_ / name).string();
+    std::ofstream(p, std::ios::binary) << bytes;
+    return p;
+  }
+  fs::path dir_;
+};
+
+TEST_F(IcebergTest, ManifestReadsBackWithFieldIdsAndMetadata) {
+  ManifestOptions o;
+  o.schema_json = R"({"type":"struct","schema-id":0,"fields":[{"id":1,"name":"timestamp","required":true,"type":"timestamptz"}]})";
+  o.partition_source_id = 1;
+  DataFile f;
+  f.file_path = "file:///data/traces/data/a.parquet";
+  f.partition_hour = 472222;
+  f.record_count = 1000;
+  f.file_size_in_bytes = 123456;
+  f.column_sizes = {{1, 800}, {2, 1200}};
+  f.value_counts = {{1, 1000}};
+  f.null_value_counts = {{1, 0}, {2, 5}};
+  f.lower_bounds = {{1, std::string("\x01\x02", 2)}};
+  f.upper_bounds = {{1, std::string("\xff", 1)}};
+  f.split_offsets = {4, 5000};
+  f.sort_order_id = 1;
+  ManifestEntry added{EntryStatus::kAdded, std::nullopt, std::nullopt, std::nullopt, f};
+  DataFile g;
+  g.file_path = "file:///data/traces/data/b.parquet";
+  g.record_count = 1;
+  g.file_size_in_bytes = 99;
+  ManifestEntry existing{EntryStatus::kExisting, int64_t{42}, int64_t{3}, int64_t{3}, g};
+  auto bytes = WriteManifest({added, existing}, o);
+  ASSERT_TRUE(bytes.ok());
+  Json j = ReadWithPythonAvro(Save("m0.avro", *bytes));
+  ASSERT_TRUE(j.contains("records"));
+  const Json& meta = j["meta"];
+  EXPECT_EQ(meta["format-version"], "2");
+  EXPECT_EQ(meta["content"], "data");
+  EXPECT_EQ(meta["schema-id"], "0");
+  EXPECT_EQ(meta["partition-spec-id"], "0");
+  EXPECT_EQ(meta["avro.codec"], "deflate");
+  EXPECT_EQ(Json::parse(meta["partition-spec"].get<std::string>())[0]["transform"], "hour");
+  EXPECT_EQ(Json::parse(meta["schema"].get<std::string>())["fields"][0]["name"], "timestamp");
+  ExpectFieldIds(Json::parse(meta["avro.schema"].get<std::string>()), "manifest_entry");
+
+  ASSERT_EQ(j["records"].size(), 2u);
+  const Json& r0 = j["records"][0];
+  EXPECT_EQ(r0["status"], 1);
+  EXPECT_TRUE(r0["snapshot_id"].is_null());
+  const Json& df = r0["data_file"];
+  EXPECT_EQ(df["file_path"], "file:///data/traces/data/a.parquet");
+  EXPECT_EQ(df["file_format"], "parquet");
+  EXPECT_EQ(df["partition"]["timestamp_hour"], 472222);
+  EXPECT_EQ(df["record_count"], 1000);
+  EXPECT_EQ(df["file_size_in_bytes"], 123456);
+  EXPECT_EQ(df["column_sizes"], Json::parse(R"([{"key":1,"value":800},{"key":2,"value":1200}])"));
+  EXPECT_EQ(df["null_value_counts"][1]["value"], 5);
+  EXPECT_EQ(df["lower_bounds"][0]["value"], "0102");
+  EXPECT_EQ(df["upper_bounds"][0]["value"], "ff");
+  EXPECT_EQ(df["split_offsets"], Json::parse("[4,5000]"));
+  EXPECT_EQ(df["sort_order_id"], 1);
+  EXPECT_TRUE(df["nan_value_counts"].is_null());
+  const Json& r1 = j["records"][1];
+  EXPECT_EQ(r1["status"], 0);
+  EXPECT_EQ(r1["snapshot_id"], 42);
+  EXPECT_EQ(r1["sequence_number"], 3);
+  EXPECT_TRUE(r1["data_file"]["partition"]["timestamp_hour"].is_null());
+}
+
+TEST_F(IcebergTest, ManifestListReadsBackWithFieldIds) {
+  ManifestFile m;
+  m.manifest_path = "file:///data/traces/metadata/x-m0.avro";
+  m.manifest_length = 4242;
+  m.sequence_number = 7;
+  m.min_sequence_number = 5;
+  m.added_snapshot_id = 99;
+  m.added_files_count = 2;
+  m.added_rows_count = 1001;
+  m.partitions = {PartitionSummary{false, std::nullopt, std::string("\x01\x00\x00\x00", 4),
+                                   std::string("\x02\x00\x00\x00", 4)}};
+  auto bytes = WriteManifestList({m}, 99, std::nullopt, 7);
+  ASSERT_TRUE(bytes.ok());
+  Json j = ReadWithPythonAvro(Save("snap.avro", *bytes));
+  ASSERT_TRUE(j.contains("records"));
+  EXPECT_EQ(j["meta"]["snapshot-id"], "99");
+  EXPECT_EQ(j["meta"]["parent-snapshot-id"], "null");
+  EXPECT_EQ(j["meta"]["sequence-number"], "7");
+  EXPECT_EQ(j["meta"]["format-version"], "2");
+  ExpectFieldIds(Json::parse(j["meta"]["avro.schema"].get<std::string>()), "manifest_file");
+  const Json& r = j["records"][0];
+  EXPECT_EQ(r["manifest_path"], "file:///data/traces/metadata/x-m0.avro");
+  EXPECT_EQ(r["manifest_length"], 4242);
+  EXPECT_EQ(r["sequence_number"], 7);
+  EXPECT_EQ(r["min_sequence_number"], 5);
+  EXPECT_EQ(r["added_files_count"], 2);
+  EXPECT_EQ(r["added_rows_count"], 1001);
+  EXPECT_EQ(r["partitions"][0]["contains_null"], false);
+  EXPECT_EQ(r["partitions"][0]["lower_bound"], "01000000");
+  EXPECT_TRUE(r["partitions"][0]["contains_nan"].is_null());
+}
+
+TEST(AvroEncoderTest, ZigZagVarints) {
+  AvroEncoder e;
+  e.Long(0);
+  e.Long(-1);
+  e.Long(1);
+  e.Long(-64);
+  e.Long(64);
+  EXPECT_EQ(e.buffer(), std::string("\x00\x01\x02\x7f\x80\x01", 6));
+}
+
+}  // namespace
+}  // namespace signaldb::iceberg
