@@ -11,6 +11,8 @@
 #include "gtest/gtest.h"
 #include "iceberg/avro.h"
 #include "iceberg/manifest.h"
+#include "iceberg/metadata.h"
+#include "schema/tables.h"
 
 namespace signaldb::iceberg {
 namespace {
@@ -173,6 +175,57 @@ TEST_F(IcebergTest, ManifestListReadsBackWithFieldIds) {
   EXPECT_EQ(r["partitions"][0]["contains_null"], false);
   EXPECT_EQ(r["partitions"][0]["lower_bound"], "01000000");
   EXPECT_TRUE(r["partitions"][0]["contains_nan"].is_null());
+}
+
+// Every required v2 field is present, ids are consistent, and the metadata
+// reads back to the same JSON.
+TEST(TableMetadataTest, SpecValidAndRoundTrips) {
+  auto m = NewTableMetadata(schema::Traces(), "file:///data/default/default/traces", {"trace_id", "start_time_unix_nano"});
+  ASSERT_TRUE(m.ok()) << m.status();
+  Snapshot snap;
+  snap.snapshot_id = RandomSnapshotId();
+  snap.sequence_number = 1;
+  snap.timestamp_ms = 1700000000000;
+  snap.manifest_list = "file:///data/default/default/traces/metadata/snap-1.avro";
+  snap.summary = {{"operation", "append"}, {"added-records", "10"}};
+  m->snapshots.push_back(snap);
+  m->current_snapshot_id = snap.snapshot_id;
+  m->last_sequence_number = 1;
+  Json j = Json::parse(m->ToJson());
+  for (const char* key : {"format-version", "table-uuid", "location", "last-sequence-number", "last-updated-ms",
+                          "last-column-id", "schemas", "current-schema-id", "partition-specs", "default-spec-id",
+                          "last-partition-id", "sort-orders", "default-sort-order-id"}) {
+    EXPECT_TRUE(j.contains(key)) << key;
+  }
+  EXPECT_EQ(j["format-version"], 2);
+  EXPECT_EQ(j["table-uuid"].get<std::string>().size(), 36u);
+  int max_id = 0;
+  int timestamp_id = 0;
+  for (const auto& f : j["schemas"][0]["fields"]) {
+    max_id = std::max(max_id, f["id"].get<int>());
+    if (f["name"] == "timestamp") {
+      timestamp_id = f["id"];
+      EXPECT_EQ(f["type"], "timestamptz");
+    }
+    EXPECT_NE(f["type"], "timestamp_ns");
+  }
+  EXPECT_EQ(j["last-column-id"], max_id);
+  const Json& field = j["partition-specs"][0]["fields"][0];
+  EXPECT_EQ(field["name"], "timestamp_hour");
+  EXPECT_EQ(field["transform"], "hour");
+  EXPECT_EQ(field["source-id"], timestamp_id);
+  EXPECT_EQ(field["field-id"], 1000);
+  EXPECT_GE(j["last-partition-id"].get<int>(), 1000);
+  EXPECT_EQ(j["default-sort-order-id"], 1);
+  EXPECT_EQ(j["sort-orders"][1]["fields"].size(), 2u);
+  EXPECT_EQ(j["refs"]["main"]["snapshot-id"], snap.snapshot_id);
+  EXPECT_EQ(j["current-snapshot-id"], snap.snapshot_id);
+  auto back = TableMetadata::FromJson(m->ToJson());
+  ASSERT_TRUE(back.ok()) << back.status();
+  EXPECT_EQ(back->ToJson(), m->ToJson());
+  EXPECT_EQ(back->current()->summary.at("added-records"), "10");
+  EXPECT_FALSE(TableMetadata::FromJson(R"({"format-version":1})").ok());
+  EXPECT_FALSE(TableMetadata::FromJson(R"({"format-version":2})").ok());
 }
 
 TEST(AvroEncoderTest, ZigZagVarints) {
