@@ -10,6 +10,7 @@
 
 #include "gtest/gtest.h"
 #include "iceberg/avro.h"
+#include "iceberg/avro_reader.h"
 #include "iceberg/manifest.h"
 #include "iceberg/metadata.h"
 #include "schema/tables.h"
@@ -226,6 +227,59 @@ TEST(TableMetadataTest, SpecValidAndRoundTrips) {
   EXPECT_EQ(back->current()->summary.at("added-records"), "10");
   EXPECT_FALSE(TableMetadata::FromJson(R"({"format-version":1})").ok());
   EXPECT_FALSE(TableMetadata::FromJson(R"({"format-version":2})").ok());
+}
+
+TEST_F(IcebergTest, OurReaderReadsWhatWeWrite) {
+  ManifestOptions o;
+  o.schema_json = "{}";
+  DataFile f;
+  f.file_path = "file:///x.parquet";
+  f.partition_hour = -5;
+  f.record_count = 3;
+  f.file_size_in_bytes = 10;
+  f.value_counts = {{1, 3}, {7, 2}};
+  f.lower_bounds = {{1, std::string("\x00\xff", 2)}};
+  f.split_offsets = {4};
+  ManifestEntry e{EntryStatus::kAdded, int64_t{9}, std::nullopt, int64_t{2}, f};
+  auto bytes = WriteManifest({e, e}, o);
+  ASSERT_TRUE(bytes.ok());
+  auto back = ReadManifest(*bytes);
+  ASSERT_TRUE(back.ok()) << back.status();
+  ASSERT_EQ(back->size(), 2u);
+  const auto& r = (*back)[1];
+  EXPECT_EQ(r.status, EntryStatus::kAdded);
+  EXPECT_EQ(r.snapshot_id, 9);
+  EXPECT_FALSE(r.sequence_number.has_value());
+  EXPECT_EQ(r.file_sequence_number, 2);
+  EXPECT_EQ(r.file.file_path, "file:///x.parquet");
+  EXPECT_EQ(r.file.partition_hour, -5);
+  EXPECT_EQ(r.file.value_counts, f.value_counts);
+  EXPECT_EQ(r.file.lower_bounds, f.lower_bounds);
+  EXPECT_EQ(r.file.split_offsets, f.split_offsets);
+
+  ManifestFile m;
+  m.manifest_path = "file:///m.avro";
+  m.manifest_length = 77;
+  m.added_snapshot_id = 9;
+  m.added_rows_count = 6;
+  m.partitions = {PartitionSummary{true, false, std::nullopt, std::string("\x01\x02\x03\x04", 4)}};
+  auto list = WriteManifestList({m}, 9, int64_t{8}, 3);
+  ASSERT_TRUE(list.ok());
+  auto lback = ReadManifestList(*list);
+  ASSERT_TRUE(lback.ok()) << lback.status();
+  ASSERT_EQ(lback->size(), 1u);
+  EXPECT_EQ((*lback)[0].manifest_path, "file:///m.avro");
+  EXPECT_EQ((*lback)[0].manifest_length, 77);
+  EXPECT_EQ((*lback)[0].added_rows_count, 6);
+  EXPECT_TRUE((*lback)[0].partitions[0].contains_null);
+  EXPECT_EQ((*lback)[0].partitions[0].contains_nan, false);
+  EXPECT_EQ((*lback)[0].partitions[0].upper_bound, std::string("\x01\x02\x03\x04", 4));
+
+  // Damaged files are refused, not misread.
+  for (size_t cut : {size_t{3}, bytes->size() / 2, bytes->size() - 1}) {
+    EXPECT_EQ(ReadManifest(bytes->substr(0, cut)).status().code(), absl::StatusCode::kDataLoss) << cut;
+  }
+  EXPECT_FALSE(ReadAvroFile("not avro").ok());
 }
 
 TEST(AvroEncoderTest, ZigZagVarints) {

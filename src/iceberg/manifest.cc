@@ -2,6 +2,7 @@
 
 #include "common/strings.h"
 #include "iceberg/avro.h"
+#include "iceberg/avro_reader.h"
 
 namespace signaldb::iceberg {
 namespace {
@@ -201,6 +202,103 @@ absl::StatusOr<std::string> WriteManifestList(const std::vector<ManifestFile>& m
     w.EndRecord();
   }
   return w.Finish();
+}
+
+namespace {
+
+using Json = nlohmann::json;
+
+std::optional<int64_t> OptLong(const Json& j, const char* key) {
+  if (!j.contains(key) || j[key].is_null()) return std::nullopt;
+  return j[key].get<int64_t>();
+}
+
+template <typename T>
+std::map<int32_t, T> IntMapOf(const Json& j, const char* key) {
+  std::map<int32_t, T> out;
+  if (!j.contains(key) || j[key].is_null()) return out;
+  for (const auto& kv : j[key]) out[kv.at("key").get<int32_t>()] = kv.at("value").get<T>();
+  return out;
+}
+
+}  // namespace
+
+absl::StatusOr<std::vector<ManifestEntry>> ReadManifest(std::string_view bytes) {
+  auto file = ReadAvroFile(bytes);
+  if (!file.ok()) return file.status();
+  std::vector<ManifestEntry> out;
+  try {
+    for (const Json& r : file->records) {
+      ManifestEntry e;
+      e.status = static_cast<EntryStatus>(r.at("status").get<int32_t>());
+      e.snapshot_id = OptLong(r, "snapshot_id");
+      e.sequence_number = OptLong(r, "sequence_number");
+      e.file_sequence_number = OptLong(r, "file_sequence_number");
+      const Json& f = r.at("data_file");
+      DataFile& d = e.file;
+      d.file_path = f.at("file_path").get<std::string>();
+      d.file_format = f.at("file_format").get<std::string>();
+      const Json& part = f.at("partition");
+      if (!part.empty() && !part.begin()->is_null()) d.partition_hour = part.begin()->get<int32_t>();
+      d.record_count = f.at("record_count").get<int64_t>();
+      d.file_size_in_bytes = f.at("file_size_in_bytes").get<int64_t>();
+      d.column_sizes = IntMapOf<int64_t>(f, "column_sizes");
+      d.value_counts = IntMapOf<int64_t>(f, "value_counts");
+      d.null_value_counts = IntMapOf<int64_t>(f, "null_value_counts");
+      d.nan_value_counts = IntMapOf<int64_t>(f, "nan_value_counts");
+      d.lower_bounds = IntMapOf<std::string>(f, "lower_bounds");
+      d.upper_bounds = IntMapOf<std::string>(f, "upper_bounds");
+      if (f.contains("split_offsets") && !f["split_offsets"].is_null()) {
+        d.split_offsets = f["split_offsets"].get<std::vector<int64_t>>();
+      }
+      if (f.contains("sort_order_id") && !f["sort_order_id"].is_null()) d.sort_order_id = f["sort_order_id"].get<int32_t>();
+      out.push_back(std::move(e));
+    }
+  } catch (const Json::exception& ex) {
+    return absl::DataLossError(StrCat("manifest entry is missing a field: ", ex.what()));
+  }
+  return out;
+}
+
+absl::StatusOr<std::vector<ManifestFile>> ReadManifestList(std::string_view bytes) {
+  auto file = ReadAvroFile(bytes);
+  if (!file.ok()) return file.status();
+  std::vector<ManifestFile> out;
+  auto either = [](const Json& r, const char* spec, const char* java) -> const Json& {
+    return r.contains(spec) ? r.at(spec) : r.at(java);
+  };
+  try {
+    for (const Json& r : file->records) {
+      ManifestFile m;
+      m.manifest_path = r.at("manifest_path").get<std::string>();
+      m.manifest_length = r.at("manifest_length").get<int64_t>();
+      m.partition_spec_id = r.at("partition_spec_id").get<int32_t>();
+      m.content = r.value("content", 0);
+      m.sequence_number = r.value("sequence_number", int64_t{0});
+      m.min_sequence_number = r.value("min_sequence_number", int64_t{0});
+      m.added_snapshot_id = r.at("added_snapshot_id").get<int64_t>();
+      m.added_files_count = either(r, "added_files_count", "added_data_files_count").get<int32_t>();
+      m.existing_files_count = either(r, "existing_files_count", "existing_data_files_count").get<int32_t>();
+      m.deleted_files_count = either(r, "deleted_files_count", "deleted_data_files_count").get<int32_t>();
+      m.added_rows_count = r.at("added_rows_count").get<int64_t>();
+      m.existing_rows_count = r.at("existing_rows_count").get<int64_t>();
+      m.deleted_rows_count = r.at("deleted_rows_count").get<int64_t>();
+      if (r.contains("partitions") && !r["partitions"].is_null()) {
+        for (const Json& p : r["partitions"]) {
+          PartitionSummary ps;
+          ps.contains_null = p.at("contains_null").get<bool>();
+          if (p.contains("contains_nan") && !p["contains_nan"].is_null()) ps.contains_nan = p["contains_nan"].get<bool>();
+          if (p.contains("lower_bound") && !p["lower_bound"].is_null()) ps.lower_bound = p["lower_bound"].get<std::string>();
+          if (p.contains("upper_bound") && !p["upper_bound"].is_null()) ps.upper_bound = p["upper_bound"].get<std::string>();
+          m.partitions.push_back(std::move(ps));
+        }
+      }
+      out.push_back(std::move(m));
+    }
+  } catch (const Json::exception& ex) {
+    return absl::DataLossError(StrCat("manifest list entry is missing a field: ", ex.what()));
+  }
+  return out;
 }
 
 }  // namespace signaldb::iceberg

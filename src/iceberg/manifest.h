@@ -10,6 +10,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -73,6 +74,12 @@ struct ManifestFile {
 };
 
 extern const char* const kManifestFileSchema;
+
+// Read manifests and manifest lists back (ours or another writer's; the
+// Java names of the file-count fields are accepted too). DataLoss when
+// malformed.
+absl::StatusOr<std::vector<ManifestEntry>> ReadManifest(std::string_view bytes);
+absl::StatusOr<std::vector<ManifestFile>> ReadManifestList(std::string_view bytes);
 absl::StatusOr<std::string> WriteManifestList(const std::vector<ManifestFile>& manifests, int64_t snapshot_id,
                                               std::optional<int64_t> parent_snapshot_id, int64_t sequence_number);
 
