@@ -1,0 +1,183 @@
+#include "iceberg/table.h"
+
+#include <chrono>
+
+#include "common/status_macros.h"
+#include "common/strings.h"
+
+namespace signaldb::iceberg {
+namespace {
+
+int64_t NowMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+// The version number in "<dir>/metadata/NNNNN-<uuid>.metadata.json".
+int64_t VersionOf(const std::string& location) {
+  auto slash = location.rfind('/');
+  int64_t v = 0;
+  ParseInt(std::string_view(location).substr(slash + 1, 5), &v);
+  return v;
+}
+
+std::string Int32Bytes(int32_t v) { return std::string(reinterpret_cast<const char*>(&v), 4); }
+
+}  // namespace
+
+std::string IcebergTable::PathOf(const std::string& uri) const {
+  return StartsWith(uri, "file://") ? uri.substr(7) : uri;
+}
+
+absl::StatusOr<std::string> IcebergTable::WriteMetadata(const TableMetadata& m, int64_t version) {
+  char name[32];
+  std::snprintf(name, sizeof(name), "%05lld-", static_cast<long long>(version));
+  std::string path = StrCat(dir_, "/metadata/", name, RandomUuid(), ".metadata.json");
+  RETURN_IF_ERROR(fs_->WriteFileAtomic(path, m.ToJson()));
+  return Uri(path);
+}
+
+absl::StatusOr<TableMetadata> IcebergTable::Load(const std::string& location) {
+  ASSIGN_OR_RETURN(std::string text, fs_->ReadFile(PathOf(location)));
+  return TableMetadata::FromJson(text);
+}
+
+absl::StatusOr<std::unique_ptr<IcebergTable>> IcebergTable::Open(catalog::Catalog* catalog, FileSystem* fs,
+                                                                 std::vector<std::string> ns, std::string name,
+                                                                 std::string dir, const columnar::Schema& schema,
+                                                                 const std::vector<std::string>& sort_columns) {
+  auto t = std::unique_ptr<IcebergTable>(new IcebergTable(catalog, fs, ns, name, dir));
+  RETURN_IF_ERROR(fs->CreateDirs(dir + "/metadata"));
+  RETURN_IF_ERROR(catalog->CreateNamespace(ns));
+  ASSIGN_OR_RETURN(auto existing, catalog->LoadTable(ns, name));
+  if (!existing) {
+    ASSIGN_OR_RETURN(TableMetadata m, NewTableMetadata(schema, t->Uri(dir), sort_columns));
+    ASSIGN_OR_RETURN(std::string location, t->WriteMetadata(m, 0));
+    absl::Status created = catalog->CreateTable(ns, name, location);
+    if (!created.ok() && created.code() != absl::StatusCode::kAlreadyExists) return created;
+    // Another writer may have created it first: take theirs.
+    ASSIGN_OR_RETURN(existing, catalog->LoadTable(ns, name));
+  }
+  if (!existing) return absl::InternalError(StrCat("table ", name, " vanished from the catalog while being created"));
+  t->location_ = *existing;
+  ASSIGN_OR_RETURN(t->metadata_, t->Load(t->location_));
+  return t;
+}
+
+absl::Status IcebergTable::Refresh() {
+  ASSIGN_OR_RETURN(auto location, catalog_->LoadTable(ns_, name_));
+  if (!location) return absl::NotFoundError(StrCat("table ", name_, " is gone from the catalog"));
+  ASSIGN_OR_RETURN(metadata_, Load(*location));
+  location_ = *location;
+  return absl::OkStatus();
+}
+
+absl::Status IcebergTable::Append(const std::vector<DataFile>& files,
+                                  const std::map<std::string, std::string>& summary) {
+  for (int attempt = 0; attempt < 100; ++attempt) {
+    TableMetadata next = metadata_;
+    const Snapshot* parent = metadata_.current();
+    const int64_t seq = metadata_.last_sequence_number + 1;
+    const int64_t snapshot_id = RandomSnapshotId();
+
+    ManifestOptions mo;
+    mo.schema_json = metadata_.schema_json;
+    mo.partition_source_id = metadata_.timestamp_field_id;
+    std::vector<ManifestEntry> entries;
+    int64_t rows = 0, bytes = 0;
+    PartitionSummary summary_part;
+    std::optional<int32_t> low, high;
+    for (const auto& f : files) {
+      entries.push_back(ManifestEntry{EntryStatus::kAdded, snapshot_id, seq, seq, f});
+      rows += f.record_count;
+      bytes += f.file_size_in_bytes;
+      if (!f.partition_hour) {
+        summary_part.contains_null = true;
+        continue;
+      }
+      low = low ? std::min(*low, *f.partition_hour) : *f.partition_hour;
+      high = high ? std::max(*high, *f.partition_hour) : *f.partition_hour;
+    }
+    if (low) summary_part.lower_bound = Int32Bytes(*low);
+    if (high) summary_part.upper_bound = Int32Bytes(*high);
+    ASSIGN_OR_RETURN(std::string manifest_bytes, WriteManifest(entries, mo));
+    std::string manifest_path = StrCat(dir_, "/metadata/", RandomUuid(), "-m0.avro");
+    RETURN_IF_ERROR(fs_->WriteFileAtomic(manifest_path, manifest_bytes));
+
+    std::vector<ManifestFile> manifests;
+    int64_t total_rows = rows, total_files = static_cast<int64_t>(files.size());
+    if (parent != nullptr) {
+      ASSIGN_OR_RETURN(std::string list_bytes, fs_->ReadFile(PathOf(parent->manifest_list)));
+      ASSIGN_OR_RETURN(manifests, ReadManifestList(list_bytes));
+      for (const auto& m : manifests) {
+        total_rows += m.added_rows_count + m.existing_rows_count;
+        total_files += m.added_files_count + m.existing_files_count;
+      }
+    }
+    ManifestFile mf;
+    mf.manifest_path = Uri(manifest_path);
+    mf.manifest_length = static_cast<int64_t>(manifest_bytes.size());
+    mf.sequence_number = seq;
+    mf.min_sequence_number = seq;
+    mf.added_snapshot_id = snapshot_id;
+    mf.added_files_count = static_cast<int32_t>(files.size());
+    mf.added_rows_count = rows;
+    mf.partitions = {summary_part};
+    manifests.insert(manifests.begin(), mf);
+    ASSIGN_OR_RETURN(std::string list_bytes,
+                     WriteManifestList(manifests, snapshot_id,
+                                       parent ? std::optional<int64_t>(parent->snapshot_id) : std::nullopt, seq));
+    std::string list_path = StrCat(dir_, "/metadata/snap-", snapshot_id, "-", RandomUuid(), ".avro");
+    RETURN_IF_ERROR(fs_->WriteFileAtomic(list_path, list_bytes));
+
+    Snapshot snap;
+    snap.snapshot_id = snapshot_id;
+    if (parent) snap.parent_snapshot_id = parent->snapshot_id;
+    snap.sequence_number = seq;
+    snap.timestamp_ms = NowMs();
+    snap.manifest_list = Uri(list_path);
+    snap.summary = summary;
+    snap.summary["operation"] = "append";
+    snap.summary["added-data-files"] = std::to_string(files.size());
+    snap.summary["added-records"] = std::to_string(rows);
+    snap.summary["added-files-size"] = std::to_string(bytes);
+    snap.summary["total-records"] = std::to_string(total_rows);
+    snap.summary["total-data-files"] = std::to_string(total_files);
+    next.snapshots.push_back(snap);
+    next.current_snapshot_id = snapshot_id;
+    next.last_sequence_number = seq;
+    next.last_updated_ms = snap.timestamp_ms;
+    next.metadata_log.emplace_back(location_, metadata_.last_updated_ms);
+    ASSIGN_OR_RETURN(std::string new_location, WriteMetadata(next, VersionOf(location_) + 1));
+
+    absl::Status committed = catalog_->CommitTable(ns_, name_, location_, new_location);
+    if (committed.ok()) {
+      metadata_ = std::move(next);
+      location_ = new_location;
+      return absl::OkStatus();
+    }
+    if (committed.code() != absl::StatusCode::kAborted) return committed;
+    // Someone else committed first: build on their snapshot and try again.
+    // (The files we wrote for this attempt are orphans a cleanup removes.)
+    RETURN_IF_ERROR(Refresh());
+  }
+  return absl::AbortedError(StrCat("could not commit to ", name_, " after 100 attempts"));
+}
+
+absl::StatusOr<std::vector<DataFile>> IcebergTable::Files() {
+  std::vector<DataFile> out;
+  const Snapshot* snap = metadata_.current();
+  if (snap == nullptr) return out;
+  ASSIGN_OR_RETURN(std::string list_bytes, fs_->ReadFile(PathOf(snap->manifest_list)));
+  ASSIGN_OR_RETURN(auto manifests, ReadManifestList(list_bytes));
+  for (const auto& m : manifests) {
+    ASSIGN_OR_RETURN(std::string bytes, fs_->ReadFile(PathOf(m.manifest_path)));
+    ASSIGN_OR_RETURN(auto entries, ReadManifest(bytes));
+    for (auto& e : entries) {
+      if (e.status != EntryStatus::kDeleted) out.push_back(std::move(e.file));
+    }
+  }
+  return out;
+}
+
+}  // namespace signaldb::iceberg

@@ -1,0 +1,63 @@
+// One Iceberg v2 table: metadata, manifests and manifest lists under
+// `<dir>/metadata/`, its pointer in the SQL catalog. Append() adds data files
+// as a new snapshot and commits by compare-and-swap in the catalog, reloading
+// and retrying when another writer committed first, so concurrent writers
+// (threads or processes) both succeed without losing a file.
+//
+// Thread-safety: not thread-safe; use one IcebergTable per writer.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "catalog/catalog.h"
+#include "columnar/batch.h"
+#include "common/fs.h"
+#include "iceberg/manifest.h"
+#include "iceberg/metadata.h"
+
+namespace signaldb::iceberg {
+
+class IcebergTable {
+ public:
+  // Loads the table, creating it (with `schema` and `sort_columns`) when the
+  // catalog does not have it. `dir` is the table's local directory.
+  static absl::StatusOr<std::unique_ptr<IcebergTable>> Open(catalog::Catalog* catalog, FileSystem* fs,
+                                                            std::vector<std::string> ns, std::string name,
+                                                            std::string dir, const columnar::Schema& schema,
+                                                            const std::vector<std::string>& sort_columns);
+
+  // Commits `files` as one append snapshot; `summary` adds summary entries
+  // (e.g. the WAL position the files cover). Retries on commit conflicts.
+  absl::Status Append(const std::vector<DataFile>& files, const std::map<std::string, std::string>& summary);
+
+  // The data files of the current snapshot.
+  absl::StatusOr<std::vector<DataFile>> Files();
+  // Re-reads the current metadata from the catalog.
+  absl::Status Refresh();
+
+  const TableMetadata& metadata() const { return metadata_; }
+  const std::string& metadata_location() const { return location_; }
+
+ private:
+  IcebergTable(catalog::Catalog* catalog, FileSystem* fs, std::vector<std::string> ns, std::string name,
+               std::string dir)
+      : catalog_(catalog), fs_(fs), ns_(std::move(ns)), name_(std::move(name)), dir_(std::move(dir)) {}
+  absl::StatusOr<TableMetadata> Load(const std::string& location);
+  std::string Uri(const std::string& path) const { return "file://" + path; }
+  std::string PathOf(const std::string& uri) const;
+  absl::StatusOr<std::string> WriteMetadata(const TableMetadata& m, int64_t version);
+
+  catalog::Catalog* catalog_;
+  FileSystem* fs_;
+  std::vector<std::string> ns_;
+  std::string name_;
+  std::string dir_;
+  TableMetadata metadata_;
+  std::string location_;  // current metadata file URI
+};
+
+}  // namespace signaldb::iceberg
