@@ -1,10 +1,13 @@
 #include "writer/signal_store.h"
 
 #include <cstring>
+#include <ctime>
 #include <nlohmann/json.hpp>
 #include <random>
+#include <set>
 
 #include "common/hex.h"
+#include "iceberg/stats.h"
 #include "common/status_macros.h"
 #include "common/strings.h"
 #include "spdlog/spdlog.h"
@@ -28,6 +31,26 @@ std::string ColumnList(const columnar::Schema& schema) {
   std::vector<std::string> cols;
   for (const auto& c : schema.columns) cols.push_back(engine::QuoteIdentifier(c.name));
   return Join(cols, ", ");
+}
+
+constexpr const char* kWalSequenceKey = "signaldb.wal-sequence";
+
+// The table's declared sort order (also recorded in its Iceberg metadata).
+std::vector<std::string> SortColumnNames(const columnar::Schema& schema) {
+  if (schema.IndexOf("trace_id") >= 0 && schema.IndexOf("start_time_unix_nano") >= 0) {
+    return {"trace_id", "start_time_unix_nano"};
+  }
+  if (schema.IndexOf("metric_name") >= 0) return {"metric_name", "timestamp"};
+  return {"timestamp"};
+}
+
+// DuckDB's FIELD_IDS option: Iceberg field ids (column index + 1).
+std::string FieldIds(const columnar::Schema& schema) {
+  std::vector<std::string> ids;
+  for (size_t i = 0; i < schema.columns.size(); ++i) {
+    ids.push_back(StrCat(engine::QuoteLiteral(schema.columns[i].name), ": ", i + 1));
+  }
+  return StrCat("{", Join(ids, ", "), "}");
 }
 
 // Parquet row order: by trace for traces (trace lookups), by time otherwise.
@@ -60,7 +83,7 @@ absl::StatusOr<std::unique_ptr<SignalStore>> SignalStore::Open(const SignalStore
     t->dir = options.storage_dir + "/" + schema->table;
     RETURN_IF_ERROR(options.fs->CreateDirs(t->dir + "/data"));
     store->stats_[schema->table] = TableStats{};
-    RETURN_IF_ERROR(store->LoadManifest(*t));
+    RETURN_IF_ERROR(store->LoadTable(*t));
     RETURN_IF_ERROR(store->RemoveOrphans(*t));
     min_committed = std::min(min_committed, t->committed_seq);
     max_committed = std::max(max_committed, t->committed_seq);
@@ -98,20 +121,24 @@ absl::StatusOr<std::unique_ptr<SignalStore>> SignalStore::Open(const SignalStore
   return store;
 }
 
-absl::Status SignalStore::LoadManifest(Table& t) {
-  std::string path = t.dir + "/manifest.json";
-  if (!options_.fs->Exists(path)) return absl::OkStatus();
-  ASSIGN_OR_RETURN(std::string text, options_.fs->ReadFile(path));
-  auto j = nlohmann::json::parse(text, nullptr, false);
-  if (j.is_discarded() || !j.is_object() || j.value("format", 0) != kManifestFormat) {
-    return absl::DataLossError(StrCat("table manifest ", path, " is unreadable"));
-  }
-  t.committed_seq = j.value("committed_sequence", uint64_t{0});
-  for (const auto& f : j.value("files", nlohmann::json::array())) {
-    t.files.push_back(FileEntry{f.value("path", ""), f.value("rows", uint64_t{0}), f.value("bytes", uint64_t{0})});
-    if (!options_.fs->Exists(t.dir + "/" + t.files.back().path)) {
-      return absl::DataLossError(StrCat("table manifest ", path, " lists missing file ", t.files.back().path));
+absl::Status SignalStore::LoadTable(Table& t) {
+  ASSIGN_OR_RETURN(t.iceberg, iceberg::IcebergTable::Open(options_.catalog, options_.fs, options_.ns, t.schema->table,
+                                                          t.dir, *t.schema, SortColumnNames(*t.schema)));
+  if (const iceberg::Snapshot* snap = t.iceberg->metadata().current()) {
+    auto it = snap->summary.find(kWalSequenceKey);
+    uint64_t seq = 0;
+    if (it != snap->summary.end() && !ParseInt(std::string_view(it->second), &seq)) {
+      return absl::DataLossError(StrCat("table ", t.schema->table, " has a malformed ", kWalSequenceKey));
     }
+    t.committed_seq = seq;
+  }
+  ASSIGN_OR_RETURN(auto files, t.iceberg->Files());
+  for (const auto& f : files) {
+    std::string path = StartsWith(f.file_path, "file://") ? f.file_path.substr(7) : f.file_path;
+    if (!options_.fs->Exists(path)) {
+      return absl::DataLossError(StrCat("table ", t.schema->table, " lists missing file ", path));
+    }
+    t.files.push_back(FileEntry{path, static_cast<uint64_t>(f.record_count), static_cast<uint64_t>(f.file_size_in_bytes)});
   }
   std::lock_guard lock(stats_mu_);
   auto& s = stats_[t.schema->table];
@@ -121,27 +148,26 @@ absl::Status SignalStore::LoadManifest(Table& t) {
   return absl::OkStatus();
 }
 
-absl::Status SignalStore::WriteManifest(const Table& t, const std::vector<FileEntry>& files,
-                                        uint64_t committed) const {
-  nlohmann::json j;
-  j["format"] = kManifestFormat;
-  j["table"] = t.schema->table;
-  j["committed_sequence"] = committed;
-  j["files"] = nlohmann::json::array();
-  for (const auto& f : files) j["files"].push_back({{"path", f.path}, {"rows", f.rows}, {"bytes", f.bytes}});
-  return options_.fs->WriteFileAtomic(t.dir + "/manifest.json", j.dump(1));
-}
-
 absl::Status SignalStore::RemoveOrphans(const Table& t) {
-  // Files a crashed flush wrote but never committed.
-  ASSIGN_OR_RETURN(auto names, options_.fs->ListDir(t.dir + "/data"));
+  // Files a crashed or failed flush wrote but never committed: in data/ or
+  // one partition directory below it, and not in the current snapshot.
+  std::set<std::string> live;
+  for (const auto& f : t.files) live.insert(f.path);
+  std::string data = t.dir + "/data";
+  ASSIGN_OR_RETURN(auto names, options_.fs->ListDir(data));
   for (const auto& name : names) {
-    std::string rel = "data/" + name;
-    bool listed = false;
-    for (const auto& f : t.files) listed = listed || f.path == rel;
-    if (!listed) {
-      spdlog::info("removing uncommitted file {}/{}", t.dir, rel);
-      RETURN_IF_ERROR(options_.fs->Remove(t.dir + "/" + rel));
+    std::string path = data + "/" + name;
+    auto inner = options_.fs->ListDir(path);
+    std::vector<std::string> candidates;
+    if (inner.ok()) {
+      for (const auto& n : *inner) candidates.push_back(path + "/" + n);
+    } else {
+      candidates.push_back(path);
+    }
+    for (const auto& c : candidates) {
+      if (live.count(c) || !EndsWith(c, ".parquet")) continue;
+      spdlog::info("removing uncommitted file {}", c);
+      RETURN_IF_ERROR(options_.fs->Remove(c));
     }
   }
   return absl::OkStatus();
@@ -157,7 +183,7 @@ std::string SignalStore::ViewSql(const Table& t, const std::vector<FileEntry>& f
   std::string sql = StrCat("CREATE OR REPLACE VIEW ", engine::QuoteIdentifier(t.schema->table), " AS ");
   if (!files.empty()) {
     std::vector<std::string> paths;
-    for (const auto& f : files) paths.push_back(engine::QuoteLiteral(t.dir + "/" + f.path));
+    for (const auto& f : files) paths.push_back(engine::QuoteLiteral(f.path));
     sql += StrCat("SELECT ", cols, " FROM read_parquet([", Join(paths, ", "), "]) UNION ALL ");
   }
   sql += StrCat("SELECT ", cols, " FROM ", kViewFunction, "(", engine::QuoteLiteral(t.schema->table), ", ", gen, ")");
@@ -255,44 +281,81 @@ void SignalStore::RecordFlushError(const Table& t, const absl::Status& st) {
 
 absl::Status SignalStore::FlushTable(Table& t, engine::Connection& conn, uint64_t cut) {
   if (cut <= t.committed_seq) return absl::OkStatus();
+  std::vector<std::shared_ptr<const columnar::Batch>> batches = FlushSnapshot(t.schema->table, cut);
   uint64_t rows = 0, bytes = 0;
-  for (const auto& b : FlushSnapshot(t.schema->table, cut)) {
+  for (const auto& b : batches) {
     rows += b->num_rows();
     bytes += b->ByteSize();
   }
   if (rows == 0) {
-    // Nothing of this table up to `cut`: no file and no manifest change; its
-    // WAL records hold no rows for it, so trimming them loses nothing.
+    // Nothing of this table up to `cut`: no file and no commit; its WAL
+    // records hold no rows for it, so trimming them loses nothing.
     return absl::OkStatus();
   }
-  std::string rel = StrCat("data/", RandomId(), ".parquet");
-  std::string path = t.dir + "/" + rel;
   const auto started = std::chrono::steady_clock::now();
-  auto copied = conn.Query(StrCat("COPY (SELECT ", ColumnList(*t.schema), " FROM ", kFlushFunction, "(",
-                                  engine::QuoteLiteral(t.schema->table), ", ", cut, ")", SortKey(*t.schema), ") TO ",
-                                  engine::QuoteLiteral(path), " (FORMAT parquet, COMPRESSION zstd)"));
-  if (!copied.ok()) {
-    (void)options_.fs->Remove(path);
-    return copied.status();
+  // One file per hour(timestamp) partition, as the table's spec says.
+  const int ts = t.schema->IndexOf("timestamp");
+  std::set<int32_t> hours;
+  for (const auto& b : batches) {
+    const auto& col = b->column(static_cast<size_t>(ts));
+    for (size_t r = 0; r < col.size(); ++r) hours.insert(iceberg::HourOf(col.ints[r]));
+  }
+  std::vector<iceberg::DataFile> written;
+  std::vector<std::string> paths;
+  auto discard = [&](const absl::Status& st) {
+    for (const auto& p : paths) (void)options_.fs->Remove(p);  // never referenced by any snapshot
+    return st;
+  };
+  for (int32_t hour : hours) {
+    int64_t micros = static_cast<int64_t>(hour) * 3600LL * 1000 * 1000;
+    std::time_t secs = static_cast<std::time_t>(micros / 1000000);
+    std::tm tm{};
+    gmtime_r(&secs, &tm);
+    char part[48];
+    std::strftime(part, sizeof(part), "timestamp_hour=%Y-%m-%d-%H", &tm);
+    std::string dir = StrCat(t.dir, "/data/", part);
+    if (absl::Status st = options_.fs->CreateDirs(dir); !st.ok()) return discard(st);
+    std::string path = StrCat(dir, "/", RandomId(), ".parquet");
+    paths.push_back(path);
+    auto copied = conn.Query(StrCat(
+        "COPY (SELECT ", ColumnList(*t.schema), " FROM ", kFlushFunction, "(", engine::QuoteLiteral(t.schema->table),
+        ", ", cut, ") WHERE CAST(floor(epoch_us(\"timestamp\") / 3600000000) AS BIGINT) = ", hour, SortKey(*t.schema),
+        ") TO ", engine::QuoteLiteral(path), " (FORMAT parquet, COMPRESSION zstd, FIELD_IDS ", FieldIds(*t.schema),
+        ")"));
+    if (!copied.ok()) return discard(copied.status());
+    absl::Status st = options_.fs->SyncFile(path);
+    if (st.ok()) st = options_.fs->SyncDir(dir);
+    auto size = options_.fs->FileSize(path);
+    if (st.ok() && !size.ok()) st = size.status();
+    if (!st.ok()) return discard(st);
+    iceberg::DataFile f;
+    f.file_path = "file://" + path;
+    f.partition_hour = hour;
+    f.file_size_in_bytes = static_cast<int64_t>(*size);
+    f.sort_order_id = 1;
+    iceberg::ComputeStats(
+        batches,
+        [&](size_t b, size_t r) { return iceberg::HourOf(batches[b]->column(static_cast<size_t>(ts)).ints[r]) == hour; },
+        &f);
+    f.record_count = f.value_counts.begin()->second;
+    written.push_back(std::move(f));
+  }
+  if (absl::Status st = options_.fs->SyncDir(t.dir + "/data"); !st.ok()) return discard(st);
+  // The commit point: a new Iceberg snapshot recording the WAL position it
+  // covers, swapped in through the catalog.
+  absl::Status st = t.iceberg->Append(written, {{kWalSequenceKey, std::to_string(cut)}});
+  if (!st.ok()) {
+    // Whether the catalog took the commit is unknown after some failures, so
+    // the files stay; the next start removes them if no snapshot lists them.
+    // The rows stay buffered and in the WAL; the next flush writes them again.
+    return st;
   }
   std::vector<FileEntry> files = t.files;
-  absl::Status st = options_.fs->SyncFile(path);
-  if (st.ok()) st = options_.fs->SyncDir(t.dir + "/data");
-  auto size = options_.fs->FileSize(path);
-  if (st.ok() && !size.ok()) st = size.status();
-  if (!st.ok()) {
-    (void)options_.fs->Remove(path);  // never referenced by any manifest
-    return st;
+  for (const auto& f : written) {
+    files.push_back(FileEntry{f.file_path.substr(7), static_cast<uint64_t>(f.record_count),
+                              static_cast<uint64_t>(f.file_size_in_bytes)});
   }
-  files.push_back(FileEntry{rel, rows, *size});
-  st = WriteManifest(t, files, cut);  // the commit point
-  if (!st.ok()) {
-    // The new manifest may or may not have replaced the old one (a failed
-    // directory fsync after the rename leaves that open), so the file stays:
-    // if no manifest on disk lists it, the next start removes it. The rows
-    // stay buffered and in the WAL; the next flush writes them again.
-    return st;
-  }
+  std::string rel = StrCat(written.size(), " file(s)");
   t.files = std::move(files);
   t.committed_seq = cut;
   {

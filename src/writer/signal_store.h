@@ -34,7 +34,9 @@
 #include "absl/status/statusor.h"
 #include "columnar/batch.h"
 #include "common/fs.h"
+#include "catalog/catalog.h"
 #include "engine/engine.h"
+#include "iceberg/table.h"
 #include "wal/wal.h"
 
 namespace signaldb::writer {
@@ -62,6 +64,8 @@ using PayloadDecoder = std::function<absl::StatusOr<Decoded>(std::string_view pa
 
 struct SignalStoreOptions {
   FileSystem* fs;
+  catalog::Catalog* catalog;          // where the tables' Iceberg metadata is registered
+  std::vector<std::string> ns;        // Iceberg namespace: {tenant, dataset}
   std::string wal_dir;      // this signal's WAL directory
   std::string storage_dir;  // the dataset's storage directory; tables live below it
   wal::Options wal;
@@ -122,7 +126,7 @@ class SignalStore {
 
  private:
   struct FileEntry {
-    std::string path;  // relative to the table directory
+    std::string path;  // absolute local path
     uint64_t rows;
     uint64_t bytes;
   };
@@ -136,15 +140,15 @@ class SignalStore {
   struct Table {
     const columnar::Schema* schema;
     std::string dir;               // <storage_dir>/<table>
-    std::vector<FileEntry> files;  // guarded by flush_mu_
+    std::unique_ptr<iceberg::IcebergTable> iceberg;  // guarded by flush_mu_
+    std::vector<FileEntry> files;  // the current snapshot's files; guarded by flush_mu_
     uint64_t committed_seq = 0;    // guarded by flush_mu_
     mutable std::mutex mu;         // guards buffer and gen
     std::vector<Buffered> buffer;
     int64_t gen = 0;               // generation of the current view
   };
   SignalStore(SignalStoreOptions options, engine::Database* db, engine::Database* flush_db, PayloadDecoder decoder);
-  absl::Status LoadManifest(Table& t);
-  absl::Status WriteManifest(const Table& t, const std::vector<FileEntry>& files, uint64_t committed) const;
+  absl::Status LoadTable(Table& t);
   absl::Status RemoveOrphans(const Table& t);
   std::string ViewSql(const Table& t, const std::vector<FileEntry>& files) const;
   void AppendToBuffer(Table& t, columnar::Batch batch, uint64_t seq);

@@ -57,7 +57,8 @@ std::vector<std::shared_ptr<const columnar::Batch>> Dataset::Buffers::Snapshot(c
   return {};
 }
 
-absl::StatusOr<std::unique_ptr<Dataset>> Dataset::Open(const WriterOptions& options, const TenantContext& ctx) {
+absl::StatusOr<std::unique_ptr<Dataset>> Dataset::Open(const WriterOptions& options, catalog::Catalog* catalog,
+                                                       const TenantContext& ctx) {
   auto ds = std::unique_ptr<Dataset>(new Dataset());
   ds->ctx_ = ctx;
   std::string storage = StrCat(options.storage_dir, "/", ctx.tenant, "/", ctx.dataset);
@@ -83,6 +84,8 @@ absl::StatusOr<std::unique_ptr<Dataset>> Dataset::Open(const WriterOptions& opti
   for (Signal s : {Signal::kTraces, Signal::kLogs, Signal::kMetrics}) {
     SignalStoreOptions so{
         .fs = options.fs,
+        .catalog = catalog,
+        .ns = {ctx.tenant, ctx.dataset},
         .wal_dir = StrCat(options.wal_dir, "/", ctx.tenant, "/", ctx.dataset, "/", SignalName(s)),
         .storage_dir = storage,
         .wal = options.wal,
@@ -121,6 +124,9 @@ absl::StatusOr<std::unique_ptr<Writer>> Writer::Open(WriterOptions options) {
   RETURN_IF_ERROR(options.fs->CreateDirs(options.wal_dir));
   RETURN_IF_ERROR(options.fs->CreateDirs(options.storage_dir));
   auto w = std::unique_ptr<Writer>(new Writer(std::move(options)));
+  std::string catalog_path =
+      w->options_.catalog_path.empty() ? w->options_.storage_dir + "/catalog.db" : w->options_.catalog_path;
+  ASSIGN_OR_RETURN(w->catalog_, catalog::OpenSqliteCatalog(catalog_path));
   auto start = std::chrono::steady_clock::now();
   // Recover every dataset that has a WAL or storage now, not on first use:
   // replayed data must be queryable right after a restart.
@@ -149,7 +155,7 @@ absl::StatusOr<Dataset*> Writer::GetDataset(const TenantContext& ctx) {
   if (closed_) return absl::UnavailableError("writer is shutting down");
   auto it = datasets_.find(ctx);
   if (it != datasets_.end()) return it->second.get();
-  ASSIGN_OR_RETURN(auto ds, Dataset::Open(options_, ctx));
+  ASSIGN_OR_RETURN(auto ds, Dataset::Open(options_, catalog_.get(), ctx));
   Dataset* raw = ds.get();
   datasets_.emplace(ctx, std::move(ds));
   spdlog::info("opened dataset {}/{}", ctx.tenant, ctx.dataset);

@@ -33,6 +33,8 @@ struct WriterOptions {
   wal::Options wal;
   std::chrono::milliseconds flush_interval{5000};
   uint64_t max_buffer_rows = 200000;
+  // The Iceberg SQL catalog (SQLite); empty means <storage_dir>/catalog.db.
+  std::string catalog_path;
   // Unflushed bytes held across datasets; past it writes answer Unavailable
   // (retry later). A flush starts early once half of it is used.
   uint64_t max_buffer_bytes = 1ull << 30;
@@ -46,7 +48,8 @@ absl::StatusOr<Decoded> DecodePayload(Signal signal, std::string_view payload);
 
 class Dataset {
  public:
-  static absl::StatusOr<std::unique_ptr<Dataset>> Open(const WriterOptions& options, const TenantContext& ctx);
+  static absl::StatusOr<std::unique_ptr<Dataset>> Open(const WriterOptions& options, catalog::Catalog* catalog,
+                                                       const TenantContext& ctx);
   engine::Database& db() { return *db_; }
   SignalStore& store(Signal s) { return *stores_[static_cast<int>(s)]; }
   const TenantContext& context() const { return ctx_; }
@@ -123,6 +126,7 @@ class Writer {
   void RequestFlush();
 
   const WriterOptions options_;
+  std::unique_ptr<catalog::Catalog> catalog_;
   int64_t recovery_ms_ = 0;
   std::mutex mu_;
   std::map<TenantContext, std::unique_ptr<Dataset>> datasets_;
