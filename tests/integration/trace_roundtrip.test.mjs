@@ -6,6 +6,8 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
+import path from 'node:path';
+import { execFileSync } from 'node:child_process';
 
 import { SpanKind, SpanStatusCode, context, trace } from '@opentelemetry/api';
 import { resourceFromAttributes } from '@opentelemetry/resources';
@@ -13,7 +15,7 @@ import { InMemorySpanExporter, SimpleSpanProcessor, TracerProvider } from '@open
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-grpc';
 import { JsonTraceSerializer } from '@opentelemetry/otlp-transformer';
 
-import { Server, tempDataDir } from './lib/server.mjs';
+import { Server, repoRoot, tempDataDir } from './lib/server.mjs';
 import { canonicalSpans } from './lib/canonical.mjs';
 import { exportRaw, loadRoot, traceServiceClient } from './lib/proto.mjs';
 
@@ -243,4 +245,24 @@ test('kill -9 loses nothing acknowledged; graceful restart keeps it in Parquet',
   assert.equal(table.buffered_rows, 0);
   await checkAllReadPaths(server.baseUrl, sdk.traceId, sdk.sent, 'after graceful restart');
   assert.deepEqual((await sql(server.baseUrl, 'SELECT count(*) FROM traces')).rows, [['4']]);
+});
+
+test('the Iceberg tables can be read from the catalog alone by an independent reader', async () => {
+  const out = execFileSync('/usr/bin/python3', ['-W', 'ignore', path.join(repoRoot, 'tests/integration/lib/iceberg_read.py'),
+    path.join(dataDir, 'storage', 'catalog.db'), 'default.default'],
+  { encoding: 'utf8' });
+  const tables = JSON.parse(out);
+  for (const t of ['traces', 'logs', 'metrics_gauge', 'metrics_sum', 'metrics_histogram',
+    'metrics_exponential_histogram', 'metrics_summary']) {
+    assert.ok(tables[t], `catalog lists ${t}`);
+  }
+  assert.equal(tables.traces.records, 4);
+  assert.ok(Number(tables.traces.wal_sequence) >= 2);
+  // Every data file exists and carries Iceberg field ids in its Parquet schema.
+  for (const uri of tables.traces.files) {
+    const file = uri.slice('file://'.length);
+    assert.ok(fs.existsSync(file), file);
+    const res = await sql(server.baseUrl, `SELECT name, field_id FROM parquet_schema('${file}') WHERE name IN ('trace_id', 'timestamp')`);
+    assert.deepEqual(res.rows, [['trace_id', '1'], ['timestamp', '31']]);
+  }
 });
