@@ -54,8 +54,19 @@ absl::StatusOr<tpb::TracesData> Querier::FindTrace(const TenantContext& ctx, con
                                                    const TimeRange& range) {
   ASSIGN_OR_RETURN(writer::Dataset * ds, writer_->GetDataset(ctx));
   ASSIGN_OR_RETURN(auto conn, ds->db().Connect());
-  std::string sql = StrCat("SELECT ", kTraceColumns, " FROM traces WHERE trace_id = $1");
-  std::vector<engine::Param> params{HexEncode(trace_id)};
+  const std::string hex = HexEncode(trace_id);
+  // Only files whose trace_id bounds can hold the trace, plus the buffer.
+  auto plan = ds->store(Signal::kTraces).PlanScan("traces", "trace_id", hex);
+  std::string buffer = StrCat(writer::kViewFunction, "('traces', ", plan.generation, ")");
+  std::string from = buffer;
+  if (!plan.files.empty()) {
+    std::vector<std::string> paths;
+    for (const auto& f : plan.files) paths.push_back(engine::QuoteLiteral(f));
+    from = StrCat("(SELECT * FROM read_parquet([", Join(paths, ", "), "]) UNION ALL BY NAME SELECT * FROM ", buffer,
+                  ")");
+  }
+  std::string sql = StrCat("SELECT ", kTraceColumns, " FROM ", from, " WHERE trace_id = $1");
+  std::vector<engine::Param> params{hex};
   if (range.start_unix_nano) {
     params.emplace_back(*range.start_unix_nano);
     sql += StrCat(" AND end_time_unix_nano >= $", params.size());

@@ -162,6 +162,36 @@ TEST_F(QuerierTest, MergesRequestsAndDropsDuplicateSpans) {
   ExpectRoundTrip(req);
 }
 
+// Trace lookups read only the files whose trace_id bounds can hold the trace.
+TEST_F(QuerierTest, TraceLookupPrunesFilesByBounds) {
+  auto req = RichRequest();
+  for (int i = 0; i < 3; ++i) {
+    auto r = req;
+    for (auto& rs : *r.mutable_resource_spans()) {
+      for (auto& ss : *rs.mutable_scope_spans()) {
+        for (auto& span : *ss.mutable_spans()) span.set_trace_id(std::string(16, static_cast<char>(0x10 * (i + 1))));
+      }
+    }
+    ASSERT_TRUE(writer_->Write({}, Signal::kTraces, r.SerializeAsString()).ok());
+    ASSERT_TRUE(writer_->FlushAll().ok());  // one file per trace
+  }
+  auto ds = writer_->GetDataset({});
+  ASSERT_TRUE(ds.ok());
+  std::string hex20;
+  for (int i = 0; i < 16; ++i) hex20 += "20";
+  auto plan = (*ds)->store(Signal::kTraces).PlanScan("traces", "trace_id", hex20);
+  EXPECT_EQ(plan.total_files, 3u);
+  EXPECT_EQ(plan.files.size(), 1u);
+  EXPECT_EQ((*ds)->store(Signal::kTraces).PlanScan("traces", "trace_id", std::string(32, '9')).files.size(), 0u);
+  auto got = querier_->FindTrace({}, std::string(16, '\x20'));
+  ASSERT_TRUE(got.ok()) << got.status();
+  int spans = 0;
+  for (const auto& rs : got->resource_spans()) {
+    for (const auto& ss : rs.scope_spans()) spans += ss.spans_size();
+  }
+  EXPECT_EQ(spans, 3);
+}
+
 TEST_F(QuerierTest, UnknownTraceIsEmptyAndRangeFilters) {
   auto req = RichRequest();
   ASSERT_TRUE(writer_->Write({}, Signal::kTraces, req.SerializeAsString()).ok());

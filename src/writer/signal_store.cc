@@ -138,7 +138,8 @@ absl::Status SignalStore::LoadTable(Table& t) {
     if (!options_.fs->Exists(path)) {
       return absl::DataLossError(StrCat("table ", t.schema->table, " lists missing file ", path));
     }
-    t.files.push_back(FileEntry{path, static_cast<uint64_t>(f.record_count), static_cast<uint64_t>(f.file_size_in_bytes)});
+    t.files.push_back(FileEntry{path, static_cast<uint64_t>(f.record_count), static_cast<uint64_t>(f.file_size_in_bytes),
+                                f.lower_bounds, f.upper_bounds});
   }
   std::lock_guard lock(stats_mu_);
   auto& s = stats_[t.schema->table];
@@ -220,6 +221,29 @@ void SignalStore::AppendToBuffer(Table& t, columnar::Batch batch, uint64_t seq) 
   auto shared = std::make_shared<const columnar::Batch>(std::move(batch));
   std::lock_guard lock(t.mu);
   t.buffer.push_back(Buffered{std::move(shared), seq});
+}
+
+SignalStore::ScanPlan SignalStore::PlanScan(const std::string& table, const std::string& column,
+                                            const std::string& value) const {
+  ScanPlan plan;
+  Table* t = FindTable(table);
+  if (t == nullptr) return plan;
+  const int32_t id = column.empty() ? 0 : t->schema->IndexOf(column) + 1;
+  std::lock_guard plan_lock(plan_mu_);
+  plan.total_files = t->files.size();
+  for (const auto& f : t->files) {
+    if (id > 0) {
+      // String bounds compare as bytes; a file may hold `value` only when
+      // lower <= value <= upper. Files without bounds are always read.
+      auto lo = f.lower.find(id), hi = f.upper.find(id);
+      if (lo != f.lower.end() && value < lo->second) continue;
+      if (hi != f.upper.end() && value > hi->second) continue;
+    }
+    plan.files.push_back(f.path);
+  }
+  std::lock_guard lock(t->mu);
+  plan.generation = t->gen;
+  return plan;
 }
 
 SignalStore::Table* SignalStore::FindTable(const std::string& name) const {
@@ -353,23 +377,27 @@ absl::Status SignalStore::FlushTable(Table& t, engine::Connection& conn, uint64_
   std::vector<FileEntry> files = t.files;
   for (const auto& f : written) {
     files.push_back(FileEntry{f.file_path.substr(7), static_cast<uint64_t>(f.record_count),
-                              static_cast<uint64_t>(f.file_size_in_bytes)});
+                              static_cast<uint64_t>(f.file_size_in_bytes), f.lower_bounds, f.upper_bounds});
   }
   std::string rel = StrCat(written.size(), " file(s)");
-  t.files = std::move(files);
-  t.committed_seq = cut;
   {
-    // The flushed batches now belong to the next generation's files; views of
-    // the current generation keep serving them from memory until replaced.
-    // Batches committed one generation earlier are no longer referenced by
-    // any view and leave memory.
-    std::lock_guard lock(t.mu);
-    int64_t next = t.gen + 1;
-    for (auto& b : t.buffer) {
-      if (b.committed_gen == kUncommitted && b.seq <= cut) b.committed_gen = next;
+    // Files and generation change together for PlanScan.
+    std::lock_guard plan_lock(plan_mu_);
+    t.files = std::move(files);
+    t.committed_seq = cut;
+    {
+      // The flushed batches now belong to the next generation's files; views of
+      // the current generation keep serving them from memory until replaced.
+      // Batches committed one generation earlier are no longer referenced by
+      // any view and leave memory.
+      std::lock_guard lock(t.mu);
+      int64_t next = t.gen + 1;
+      for (auto& b : t.buffer) {
+        if (b.committed_gen == kUncommitted && b.seq <= cut) b.committed_gen = next;
+      }
+      std::erase_if(t.buffer, [&](const Buffered& b) { return b.committed_gen < next; });
+      t.gen = next;
     }
-    std::erase_if(t.buffer, [&](const Buffered& b) { return b.committed_gen < next; });
-    t.gen = next;
   }
   buffered_rows_ -= std::min<uint64_t>(buffered_rows_, rows);
   buffered_bytes_ -= std::min<uint64_t>(buffered_bytes_, bytes);

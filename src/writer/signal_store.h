@@ -116,6 +116,18 @@ class SignalStore {
   // The schema of `table` if this store has it.
   const columnar::Schema* TableSchema(const std::string& table) const;
 
+  // What a query of `table` must read: the committed files that can hold
+  // rows with `column` = `value` (all files when `column` is empty), judged
+  // by the files' Iceberg column bounds, plus the buffer generation that
+  // completes them (pass it to sdb_buffer). Files and generation are taken
+  // together, so the rows are those of one consistent state.
+  struct ScanPlan {
+    std::vector<std::string> files;
+    int64_t generation = 0;
+    size_t total_files = 0;  // before pruning
+  };
+  ScanPlan PlanScan(const std::string& table, const std::string& column = "", const std::string& value = "") const;
+
   // Writes buffered rows to Parquet and commits them. No-op when empty.
   absl::Status Flush();
   absl::Status Close();
@@ -129,6 +141,7 @@ class SignalStore {
     std::string path;  // absolute local path
     uint64_t rows;
     uint64_t bytes;
+    std::map<int32_t, std::string> lower, upper;  // Iceberg bounds by field id
   };
   static constexpr int64_t kUncommitted = INT64_MAX;
   struct Buffered {
@@ -175,6 +188,9 @@ class SignalStore {
   uint64_t last_buffered_seq_ = 0;  // guarded by gate_mu_
 
   std::mutex flush_mu_;        // one flush at a time
+  // Guards each table's (files, gen) pair as PlanScan sees it; a flush
+  // changes both under it.
+  mutable std::mutex plan_mu_;
   uint64_t trimmed_through_ = 0;  // guarded by flush_mu_
   mutable std::mutex stats_mu_;
   std::map<std::string, TableStats> stats_;  // guarded by stats_mu_
