@@ -56,7 +56,11 @@ absl::StatusOr<tpb::TracesData> Querier::FindTrace(const TenantContext& ctx, con
   ASSIGN_OR_RETURN(auto conn, ds->db().Connect());
   const std::string hex = HexEncode(trace_id);
   // Only files whose trace_id bounds can hold the trace, plus the buffer.
-  auto plan = ds->store(Signal::kTraces).PlanScan("traces", "trace_id", hex);
+  using Predicate = writer::SignalStore::Predicate;
+  std::vector<Predicate> predicates{{Predicate::kStringEquals, "trace_id", hex}};
+  if (range.start_unix_nano) predicates.push_back({Predicate::kIntAtLeast, "end_time_unix_nano", "", *range.start_unix_nano});
+  if (range.end_unix_nano) predicates.push_back({Predicate::kIntAtMost, "start_time_unix_nano", "", *range.end_unix_nano});
+  auto plan = ds->store(Signal::kTraces).PlanScan("traces", predicates);
   std::string buffer = StrCat(writer::kViewFunction, "('traces', ", plan.generation, ")");
   std::string from = buffer;
   if (!plan.files.empty()) {

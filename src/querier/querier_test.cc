@@ -179,10 +179,19 @@ TEST_F(QuerierTest, TraceLookupPrunesFilesByBounds) {
   ASSERT_TRUE(ds.ok());
   std::string hex20;
   for (int i = 0; i < 16; ++i) hex20 += "20";
-  auto plan = (*ds)->store(Signal::kTraces).PlanScan("traces", "trace_id", hex20);
+  using Predicate = writer::SignalStore::Predicate;
+  auto& store = (*ds)->store(Signal::kTraces);
+  auto plan = store.PlanScan("traces", {{Predicate::kStringEquals, "trace_id", hex20}});
   EXPECT_EQ(plan.total_files, 3u);
   EXPECT_EQ(plan.files.size(), 1u);
-  EXPECT_EQ((*ds)->store(Signal::kTraces).PlanScan("traces", "trace_id", std::string(32, '9')).files.size(), 0u);
+  EXPECT_EQ(store.PlanScan("traces", {{Predicate::kStringEquals, "trace_id", std::string(32, '9')}}).files.size(), 0u);
+  // Time bounds prune too: every span here starts in 2023.
+  EXPECT_EQ(store.PlanScan("traces", {{Predicate::kIntAtMost, "start_time_unix_nano", "", 1600000000000000000LL}})
+                .files.size(),
+            0u);
+  EXPECT_EQ(store.PlanScan("traces", {{Predicate::kIntAtLeast, "end_time_unix_nano", "", 1600000000000000000LL}})
+                .files.size(),
+            3u);
   auto got = querier_->FindTrace({}, std::string(16, '\x20'));
   ASSERT_TRUE(got.ok()) << got.status();
   int spans = 0;

@@ -223,23 +223,42 @@ void SignalStore::AppendToBuffer(Table& t, columnar::Batch batch, uint64_t seq) 
   t.buffer.push_back(Buffered{std::move(shared), seq});
 }
 
-SignalStore::ScanPlan SignalStore::PlanScan(const std::string& table, const std::string& column,
-                                            const std::string& value) const {
+SignalStore::ScanPlan SignalStore::PlanScan(const std::string& table, const std::vector<Predicate>& predicates) const {
   ScanPlan plan;
   Table* t = FindTable(table);
   if (t == nullptr) return plan;
-  const int32_t id = column.empty() ? 0 : t->schema->IndexOf(column) + 1;
+  std::vector<int32_t> ids;
+  for (const auto& p : predicates) ids.push_back(t->schema->IndexOf(p.column) + 1);
+  auto as_int = [](const std::string& bytes) {
+    int64_t v = 0;
+    std::memcpy(&v, bytes.data(), std::min<size_t>(bytes.size(), 8));
+    return v;
+  };
+  // A file can match unless a bound rules it out; missing bounds never do.
+  auto may_match = [&](const FileEntry& f) {
+    for (size_t i = 0; i < predicates.size(); ++i) {
+      const Predicate& p = predicates[i];
+      if (ids[i] <= 0) continue;
+      auto lo = f.lower.find(ids[i]), hi = f.upper.find(ids[i]);
+      switch (p.kind) {
+        case Predicate::kStringEquals:
+          if (lo != f.lower.end() && p.text < lo->second) return false;
+          if (hi != f.upper.end() && p.text > hi->second) return false;
+          break;
+        case Predicate::kIntAtLeast:
+          if (hi != f.upper.end() && hi->second.size() == 8 && as_int(hi->second) < p.number) return false;
+          break;
+        case Predicate::kIntAtMost:
+          if (lo != f.lower.end() && lo->second.size() == 8 && as_int(lo->second) > p.number) return false;
+          break;
+      }
+    }
+    return true;
+  };
   std::lock_guard plan_lock(plan_mu_);
   plan.total_files = t->files.size();
   for (const auto& f : t->files) {
-    if (id > 0) {
-      // String bounds compare as bytes; a file may hold `value` only when
-      // lower <= value <= upper. Files without bounds are always read.
-      auto lo = f.lower.find(id), hi = f.upper.find(id);
-      if (lo != f.lower.end() && value < lo->second) continue;
-      if (hi != f.upper.end() && value > hi->second) continue;
-    }
-    plan.files.push_back(f.path);
+    if (may_match(f)) plan.files.push_back(f.path);
   }
   std::lock_guard lock(t->mu);
   plan.generation = t->gen;

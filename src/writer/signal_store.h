@@ -117,16 +117,22 @@ class SignalStore {
   const columnar::Schema* TableSchema(const std::string& table) const;
 
   // What a query of `table` must read: the committed files that can hold
-  // rows with `column` = `value` (all files when `column` is empty), judged
-  // by the files' Iceberg column bounds, plus the buffer generation that
-  // completes them (pass it to sdb_buffer). Files and generation are taken
-  // together, so the rows are those of one consistent state.
+  // rows matching every predicate, judged by the files' Iceberg column
+  // bounds, plus the buffer generation that completes them (pass it to
+  // sdb_buffer). Files and generation are taken together, so the rows are
+  // those of one consistent state.
+  struct Predicate {
+    enum Kind { kStringEquals, kIntAtLeast, kIntAtMost } kind;
+    std::string column;
+    std::string text;     // kStringEquals
+    int64_t number = 0;   // kIntAtLeast / kIntAtMost (the column's value >= / <= number)
+  };
   struct ScanPlan {
     std::vector<std::string> files;
     int64_t generation = 0;
     size_t total_files = 0;  // before pruning
   };
-  ScanPlan PlanScan(const std::string& table, const std::string& column = "", const std::string& value = "") const;
+  ScanPlan PlanScan(const std::string& table, const std::vector<Predicate>& predicates = {}) const;
 
   // Writes buffered rows to Parquet and commits them. No-op when empty.
   absl::Status Flush();
