@@ -23,6 +23,13 @@ int64_t VersionOf(const std::string& location) {
 
 std::string Int32Bytes(int32_t v) { return std::string(reinterpret_cast<const char*>(&v), 4); }
 
+// Bounds on what every commit rewrites: past these, manifests are merged into
+// one and the oldest snapshots leave the metadata (their data stays listed by
+// the current snapshot's manifests).
+constexpr size_t kMaxManifests = 32;
+constexpr size_t kMaxSnapshots = 50;
+constexpr size_t kMaxMetadataLog = 50;
+
 }  // namespace
 
 std::string IcebergTable::PathOf(const std::string& uri) const {
@@ -109,6 +116,10 @@ absl::Status IcebergTable::Append(const std::vector<DataFile>& files,
     if (parent != nullptr) {
       ASSIGN_OR_RETURN(std::string list_bytes, fs_->ReadFile(PathOf(parent->manifest_list)));
       ASSIGN_OR_RETURN(manifests, ReadManifestList(list_bytes));
+      if (manifests.size() >= kMaxManifests) {
+        ASSIGN_OR_RETURN(ManifestFile merged, MergeManifests(manifests, snapshot_id, seq, mo));
+        manifests = {merged};
+      }
       for (const auto& m : manifests) {
         total_rows += m.added_rows_count + m.existing_rows_count;
         total_files += m.added_files_count + m.existing_files_count;
@@ -148,6 +159,14 @@ absl::Status IcebergTable::Append(const std::vector<DataFile>& files,
     next.last_sequence_number = seq;
     next.last_updated_ms = snap.timestamp_ms;
     next.metadata_log.emplace_back(location_, metadata_.last_updated_ms);
+    if (next.snapshots.size() > kMaxSnapshots) {
+      next.snapshots.erase(next.snapshots.begin(), next.snapshots.end() - kMaxSnapshots);
+      // The oldest kept snapshot's parent is gone from the metadata.
+      next.snapshots.front().parent_snapshot_id.reset();
+    }
+    if (next.metadata_log.size() > kMaxMetadataLog) {
+      next.metadata_log.erase(next.metadata_log.begin(), next.metadata_log.end() - kMaxMetadataLog);
+    }
     ASSIGN_OR_RETURN(std::string new_location, WriteMetadata(next, VersionOf(location_) + 1));
 
     absl::Status committed = catalog_->CommitTable(ns_, name_, location_, new_location);
@@ -162,6 +181,49 @@ absl::Status IcebergTable::Append(const std::vector<DataFile>& files,
     RETURN_IF_ERROR(Refresh());
   }
   return absl::AbortedError(StrCat("could not commit to ", name_, " after 100 attempts"));
+}
+
+absl::StatusOr<ManifestFile> IcebergTable::MergeManifests(const std::vector<ManifestFile>& manifests,
+                                                          int64_t snapshot_id, int64_t seq, const ManifestOptions& mo) {
+  std::vector<ManifestEntry> entries;
+  ManifestFile merged;
+  merged.min_sequence_number = seq;
+  PartitionSummary part;
+  std::optional<int32_t> low, high;
+  for (const auto& m : manifests) {
+    ASSIGN_OR_RETURN(std::string bytes, fs_->ReadFile(PathOf(m.manifest_path)));
+    ASSIGN_OR_RETURN(auto read, ReadManifest(bytes));
+    for (auto& e : read) {
+      if (e.status == EntryStatus::kDeleted) continue;
+      // Inherited values become explicit: the entry keeps its snapshot and
+      // sequence numbers in its new manifest.
+      if (!e.snapshot_id) e.snapshot_id = m.added_snapshot_id;
+      if (!e.sequence_number) e.sequence_number = m.sequence_number;
+      if (!e.file_sequence_number) e.file_sequence_number = e.sequence_number;
+      e.status = EntryStatus::kExisting;
+      merged.min_sequence_number = std::min(merged.min_sequence_number, *e.sequence_number);
+      ++merged.existing_files_count;
+      merged.existing_rows_count += e.file.record_count;
+      if (e.file.partition_hour) {
+        low = low ? std::min(*low, *e.file.partition_hour) : *e.file.partition_hour;
+        high = high ? std::max(*high, *e.file.partition_hour) : *e.file.partition_hour;
+      } else {
+        part.contains_null = true;
+      }
+      entries.push_back(std::move(e));
+    }
+  }
+  if (low) part.lower_bound = Int32Bytes(*low);
+  if (high) part.upper_bound = Int32Bytes(*high);
+  ASSIGN_OR_RETURN(std::string bytes, WriteManifest(entries, mo));
+  std::string path = StrCat(dir_, "/metadata/", RandomUuid(), "-m1.avro");
+  RETURN_IF_ERROR(fs_->WriteFileAtomic(path, bytes));
+  merged.manifest_path = Uri(path);
+  merged.manifest_length = static_cast<int64_t>(bytes.size());
+  merged.sequence_number = seq;
+  merged.added_snapshot_id = snapshot_id;
+  merged.partitions = {part};
+  return merged;
 }
 
 absl::StatusOr<std::vector<DataFile>> IcebergTable::Files() {

@@ -50,6 +50,10 @@ class IcebergTable {
   std::string Uri(const std::string& path) const { return "file://" + path; }
   std::string PathOf(const std::string& uri) const;
   absl::StatusOr<std::string> WriteMetadata(const TableMetadata& m, int64_t version);
+  // Rewrites every live entry of `manifests` into one manifest (status
+  // EXISTING, sequence numbers explicit), bounding what each commit reads.
+  absl::StatusOr<ManifestFile> MergeManifests(const std::vector<ManifestFile>& manifests, int64_t snapshot_id,
+                                              int64_t seq, const ManifestOptions& mo);
 
   catalog::Catalog* catalog_;
   FileSystem* fs_;

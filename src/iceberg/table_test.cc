@@ -83,6 +83,32 @@ TEST_F(TableTest, AppendsAreSnapshotsVisibleToAFreshReader) {
   EXPECT_EQ(fresh->metadata().current()->summary.at("signaldb.wal-sequence"), "9");
 }
 
+// Long-running writers: manifests are merged and old snapshots leave the
+// metadata, so a commit's cost stays bounded; no file is lost on the way.
+TEST_F(TableTest, ManyAppendsStayBounded) {
+  auto c = Catalog();
+  auto t = Open(c.get());
+  for (int i = 0; i < 120; ++i) ASSERT_TRUE(t->Append({File("f" + std::to_string(i), i % 7, 2)}, {}).ok());
+  auto files = t->Files();
+  ASSERT_TRUE(files.ok()) << files.status();
+  EXPECT_EQ(files->size(), 120u);
+  EXPECT_LE(t->metadata().snapshots.size(), 50u);
+  EXPECT_LE(t->metadata().metadata_log.size(), 50u);
+  EXPECT_EQ(t->metadata().current()->summary.at("total-records"), "240");
+  EXPECT_EQ(t->metadata().current()->summary.at("total-data-files"), "120");
+  std::string list = t->metadata().current()->manifest_list.substr(7);
+  std::ifstream in(list, std::ios::binary);
+  std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  auto manifests = ReadManifestList(bytes);
+  ASSERT_TRUE(manifests.ok());
+  EXPECT_LE(manifests->size(), 33u);
+  // A fresh reader agrees.
+  auto c2 = Catalog();
+  auto again = Open(c2.get())->Files();
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(Paths(*again), Paths(*files));
+}
+
 TEST_F(TableTest, ConcurrentWritersBothSucceedWithoutLosingAFile) {
   Open(Catalog().get());  // create it once
   auto writer = [&](char tag) {
