@@ -1,6 +1,7 @@
 #include "iceberg/table.h"
 
 #include <chrono>
+#include <set>
 
 #include "common/status_macros.h"
 #include "common/strings.h"
@@ -159,13 +160,19 @@ absl::Status IcebergTable::Append(const std::vector<DataFile>& files,
     next.last_sequence_number = seq;
     next.last_updated_ms = snap.timestamp_ms;
     next.metadata_log.emplace_back(location_, metadata_.last_updated_ms);
+    std::vector<Snapshot> expired;
+    std::vector<std::string> dropped_metadata;
     if (next.snapshots.size() > kMaxSnapshots) {
-      next.snapshots.erase(next.snapshots.begin(), next.snapshots.end() - kMaxSnapshots);
+      auto cut = next.snapshots.end() - kMaxSnapshots;
+      expired.assign(next.snapshots.begin(), cut);
+      next.snapshots.erase(next.snapshots.begin(), cut);
       // The oldest kept snapshot's parent is gone from the metadata.
       next.snapshots.front().parent_snapshot_id.reset();
     }
     if (next.metadata_log.size() > kMaxMetadataLog) {
-      next.metadata_log.erase(next.metadata_log.begin(), next.metadata_log.end() - kMaxMetadataLog);
+      auto cut = next.metadata_log.end() - kMaxMetadataLog;
+      for (auto it = next.metadata_log.begin(); it != cut; ++it) dropped_metadata.push_back(it->first);
+      next.metadata_log.erase(next.metadata_log.begin(), cut);
     }
     ASSIGN_OR_RETURN(std::string new_location, WriteMetadata(next, VersionOf(location_) + 1));
 
@@ -173,6 +180,7 @@ absl::Status IcebergTable::Append(const std::vector<DataFile>& files,
     if (committed.ok()) {
       metadata_ = std::move(next);
       location_ = new_location;
+      RemoveExpired(expired, dropped_metadata);
       return absl::OkStatus();
     }
     if (committed.code() != absl::StatusCode::kAborted) return committed;
@@ -224,6 +232,30 @@ absl::StatusOr<ManifestFile> IcebergTable::MergeManifests(const std::vector<Mani
   merged.added_snapshot_id = snapshot_id;
   merged.partitions = {part};
   return merged;
+}
+
+void IcebergTable::RemoveExpired(const std::vector<Snapshot>& expired, const std::vector<std::string>& metadata_files) {
+  // Best effort: a file left behind is only wasted space, never lost data.
+  for (const auto& uri : metadata_files) (void)fs_->Remove(PathOf(uri));
+  if (expired.empty()) return;
+  std::set<std::string> retained;
+  for (const auto& snap : metadata_.snapshots) {
+    auto bytes = fs_->ReadFile(PathOf(snap.manifest_list));
+    if (!bytes.ok()) return;  // cannot tell what is still in use: keep everything
+    auto list = ReadManifestList(*bytes);
+    if (!list.ok()) return;
+    for (const auto& m : *list) retained.insert(m.manifest_path);
+  }
+  for (const auto& snap : expired) {
+    if (auto bytes = fs_->ReadFile(PathOf(snap.manifest_list)); bytes.ok()) {
+      if (auto list = ReadManifestList(*bytes); list.ok()) {
+        for (const auto& m : *list) {
+          if (!retained.count(m.manifest_path)) (void)fs_->Remove(PathOf(m.manifest_path));
+        }
+      }
+    }
+    (void)fs_->Remove(PathOf(snap.manifest_list));
+  }
 }
 
 absl::StatusOr<std::vector<DataFile>> IcebergTable::Files() {

@@ -50,6 +50,10 @@ class IcebergTable {
   std::string Uri(const std::string& path) const { return "file://" + path; }
   std::string PathOf(const std::string& uri) const;
   absl::StatusOr<std::string> WriteMetadata(const TableMetadata& m, int64_t version);
+  // After a commit: deletes metadata files that left the metadata log, and
+  // the manifest lists (and manifests no kept snapshot uses) of snapshots
+  // that left the metadata.
+  void RemoveExpired(const std::vector<Snapshot>& expired, const std::vector<std::string>& metadata_files);
   // Rewrites every live entry of `manifests` into one manifest (status
   // EXISTING, sequence numbers explicit), bounding what each commit reads.
   absl::StatusOr<ManifestFile> MergeManifests(const std::vector<ManifestFile>& manifests, int64_t snapshot_id,
