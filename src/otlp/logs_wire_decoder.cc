@@ -103,35 +103,8 @@ absl::StatusOr<DecodeResult> DecodeLogsProto(std::string_view bytes, columnar::B
   Columns cols(&out);
   std::vector<std::string_view> attrs;
   try {
-    Fields(bytes, [&](Reader& r, uint32_t f, WireType t) {
-      if (f != 1 || t != kLen) return false;
-      std::vector<std::string_view> resources, scopes;
-      std::string_view schema_url;
-      Fields(Bytes(r), [&](Reader& rr, uint32_t rf, WireType rt) {
-        if (rt != kLen) return false;
-        if (rf == 1) resources.push_back(Bytes(rr));
-        else if (rf == 2) scopes.push_back(Bytes(rr));
-        else if (rf == 3) schema_url = Str(rr);
-        else return false;
-        return true;
-      });
-      WireContext ctx;
-      ctx.SetResource(resources, schema_url);
-      for (std::string_view scope_logs : scopes) {
-        std::vector<std::string_view> scope_msgs, records;
-        std::string_view scope_schema;
-        Fields(scope_logs, [&](Reader& sr, uint32_t sf, WireType st) {
-          if (st != kLen) return false;
-          if (sf == 1) scope_msgs.push_back(Bytes(sr));
-          else if (sf == 2) records.push_back(Bytes(sr));
-          else if (sf == 3) scope_schema = Str(sr);
-          else return false;
-          return true;
-        });
-        ctx.SetScope(scope_msgs, scope_schema);
-        for (std::string_view rec : records) DecodeRecord(rec, ctx, cols, &result, attrs);
-      }
-      return true;
+    ForEachItem(bytes, [&](const WireContext& ctx, std::string_view rec) {
+      DecodeRecord(rec, ctx, cols, &result, attrs);
     });
   } catch (const Malformed&) {
     return absl::InvalidArgumentError("request is not a valid ExportLogsServiceRequest protobuf");

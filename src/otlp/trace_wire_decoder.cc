@@ -216,36 +216,6 @@ void DecodeSpan(std::string_view bytes, const Context& ctx, columnar::Batch* bat
   ++result->accepted;
 }
 
-void DecodeResourceSpans(std::string_view bytes, columnar::Batch* batch, DecodeResult* result, Scratch& scratch) {
-  // Fields may come in any order: find the resource and schema first.
-  std::vector<std::string_view> resources, scopes;
-  std::string_view schema_url;
-  Fields(bytes, [&](Reader& r, uint32_t f, WireType t) {
-    if (t != kLen) return false;
-    if (f == 1) resources.push_back(Bytes(r));
-    else if (f == 2) scopes.push_back(Bytes(r));
-    else if (f == 3) schema_url = Str(r);
-    else return false;
-    return true;
-  });
-  Context ctx;
-  ctx.SetResource(resources, schema_url);
-  for (std::string_view scope_spans : scopes) {
-    std::vector<std::string_view> scope_msgs, spans;
-    std::string_view scope_schema;
-    Fields(scope_spans, [&](Reader& r, uint32_t f, WireType t) {
-      if (t != kLen) return false;
-      if (f == 1) scope_msgs.push_back(Bytes(r));
-      else if (f == 2) spans.push_back(Bytes(r));
-      else if (f == 3) scope_schema = Str(r);
-      else return false;
-      return true;
-    });
-    ctx.SetScope(scope_msgs, scope_schema);
-    for (std::string_view span : spans) DecodeSpan(span, ctx, batch, result, scratch);
-  }
-}
-
 }  // namespace
 
 absl::StatusOr<DecodeResult> DecodeTracesProto(std::string_view bytes, columnar::Batch* batch) {
@@ -255,11 +225,7 @@ absl::StatusOr<DecodeResult> DecodeTracesProto(std::string_view bytes, columnar:
   out.Reserve(bytes.size() / 256 + 1);
   Scratch scratch;
   try {
-    Fields(bytes, [&](Reader& r, uint32_t f, WireType t) {
-      if (f != 1 || t != kLen) return false;
-      DecodeResourceSpans(Bytes(r), &out, &result, scratch);
-      return true;
-    });
+    ForEachItem(bytes, [&](const Context& ctx, std::string_view span) { DecodeSpan(span, ctx, &out, &result, scratch); });
   } catch (const Malformed&) {
     return absl::InvalidArgumentError("request is not a valid ExportTraceServiceRequest protobuf");
   }

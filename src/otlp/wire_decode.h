@@ -64,4 +64,40 @@ struct WireContext {
   void SetScope(const std::vector<std::string_view>& scopes, std::string_view schema_url);
 };
 
+// Walks an OTLP Export*ServiceRequest: every request has resource entries
+// (field 1) holding a resource (1), scope entries (2) and a schema URL (3);
+// every scope entry holds a scope (1), items (2) and a schema URL (3). Calls
+// fn(context, item bytes) for each item (span, log record or metric) with
+// the context of its resource and scope. Fields may come in any order.
+template <typename Fn>
+void ForEachItem(std::string_view request, Fn&& fn) {
+  auto split = [](std::string_view msg, std::vector<std::string_view>& first, std::vector<std::string_view>& second,
+                  std::string_view& schema_url) {
+    Fields(msg, [&](Reader& r, uint32_t f, WireType t) {
+      if (t != kLen) return false;
+      if (f == 1) first.push_back(Bytes(r));
+      else if (f == 2) second.push_back(Bytes(r));
+      else if (f == 3) schema_url = Str(r);
+      else return false;
+      return true;
+    });
+  };
+  Fields(request, [&](Reader& r, uint32_t f, WireType t) {
+    if (f != 1 || t != kLen) return false;
+    std::vector<std::string_view> resources, scopes;
+    std::string_view schema_url;
+    split(Bytes(r), resources, scopes, schema_url);
+    WireContext ctx;
+    ctx.SetResource(resources, schema_url);
+    for (std::string_view scope_entry : scopes) {
+      std::vector<std::string_view> scope_msgs, items;
+      std::string_view scope_schema;
+      split(scope_entry, scope_msgs, items, scope_schema);
+      ctx.SetScope(scope_msgs, scope_schema);
+      for (std::string_view item : items) fn(static_cast<const WireContext&>(ctx), item);
+    }
+    return true;
+  });
+}
+
 }  // namespace signaldb::otlp::wire
