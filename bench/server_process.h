@@ -67,7 +67,9 @@ inline ProcSample Sample(pid_t pid) {
 
 class ServerProcess {
  public:
-  ServerProcess(const std::string& binary, const std::string& dir) : dir_(dir) {
+  // `extra_env` adds configuration (SIGNALDB_* variables) to the defaults.
+  ServerProcess(const std::string& binary, const std::string& dir, const std::vector<std::string>& extra_env = {})
+      : dir_(dir) {
     grpc_port_ = FreePort();
     http_port_ = FreePort();
     api_port_ = FreePort();
@@ -82,6 +84,7 @@ class ServerProcess {
         "SIGNALDB_WRITER__MAX_BUFFER_BYTES=256MiB",
         "PATH=/usr/bin:/bin",
     };
+    env.insert(env.end(), extra_env.begin(), extra_env.end());
     std::vector<char*> envp;
     for (auto& e : env) envp.push_back(e.data());
     envp.push_back(nullptr);

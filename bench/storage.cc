@@ -145,48 +145,60 @@ int main(int argc, char** argv) {
   std::string binary = "build/bin/signaldb";
   uint64_t spans = 1'000'000, logs = 500'000, points = 500'000;
   int per_request = 1000, threads = 2;
+  bool keep = false;
+  std::vector<int> levels = {3, 9};
   app.add_option("--signaldb", binary, "signaldb binary")->capture_default_str();
   app.add_option("--spans", spans, "spans to send")->capture_default_str();
   app.add_option("--logs", logs, "log records to send")->capture_default_str();
   app.add_option("--points", points, "metric data points to send")->capture_default_str();
   app.add_option("--per-request", per_request, "items per export request")->capture_default_str();
   app.add_option("--threads", threads, "concurrent clients")->capture_default_str();
+  app.add_option("--levels", levels, "[storage] compression_level values to measure")->delimiter(',');
+  app.add_flag("--keep", keep, "keep the data directory for inspection");
   CLI11_PARSE(app, argc, argv);
-
-  fs::path dir = fs::temp_directory_path() / ("sdb_storage_bench_" + std::to_string(::getpid()));
-  fs::create_directories(dir);
-  Sent sent[3];
-  {
-    bench::ServerProcess server(binary, dir.string());
-    sent[0] = Send(server, Signal::kTraces, spans, per_request, threads,
-                   [](loadgen::Generator& g, int n) { return g.Traces(n); });
-    sent[1] = Send(server, Signal::kLogs, logs, per_request, threads,
-                   [](loadgen::Generator& g, int n) { return g.Logs(n); });
-    sent[2] = Send(server, Signal::kMetrics, points, per_request, threads,
-                   [](loadgen::Generator& g, int n) { return g.Metrics(n); });
-    server.WaitDrained();
-  }  // a clean stop flushes whatever is left
-  Stored stored[3] = {Measure(dir, "traces"), Measure(dir, "logs"), Measure(dir, "metrics_")};
 
   std::printf("storage benchmark: signal-producer default profile, %d items per OTLP/HTTP protobuf request\n",
               per_request);
-  std::printf("%-8s %10s %7s | %12s %12s | %12s %10s %10s | %8s\n", "signal", "items", "files", "otlp B/item",
-              "otlp+zstd", "stored B/it", "vs otlp", "vs zstd", "meta B/it");
-  const char* names[3] = {"spans", "logs", "points"};
-  for (int i = 0; i < 3; ++i) {
-    double n = static_cast<double>(sent[i].items);
-    if (n == 0) continue;
-    double proto = static_cast<double>(sent[i].proto_bytes) / n;
-    double zstd = static_cast<double>(sent[i].zstd_bytes) / n;
-    double data = static_cast<double>(stored[i].data_bytes) / n;
-    std::printf("%-8s %10llu %7llu | %12.1f %12.1f | %12.1f %9.3fx %9.2fx | %8.2f\n", names[i],
-                static_cast<unsigned long long>(sent[i].items), static_cast<unsigned long long>(stored[i].data_files),
-                proto, zstd, data, data / proto, data / zstd, static_cast<double>(stored[i].metadata_bytes) / n);
+  std::printf("%-8s %5s %10s %7s | %12s %12s | %12s %10s %10s | %8s\n", "signal", "zstd", "items", "files",
+              "otlp B/item", "otlp+zstd", "stored B/it", "vs otlp", "vs zstd", "meta B/it");
+  for (int level : levels) {
+    fs::path dir = fs::temp_directory_path() /
+                   ("sdb_storage_bench_" + std::to_string(::getpid()) + "_" + std::to_string(level));
+    fs::create_directories(dir);
+    Sent sent[3];
+    {
+      bench::ServerProcess server(binary, dir.string(),
+                                  {"SIGNALDB_STORAGE__COMPRESSION_LEVEL=" + std::to_string(level)});
+      sent[0] = Send(server, Signal::kTraces, spans, per_request, threads,
+                     [](loadgen::Generator& g, int n) { return g.Traces(n); });
+      sent[1] = Send(server, Signal::kLogs, logs, per_request, threads,
+                     [](loadgen::Generator& g, int n) { return g.Logs(n); });
+      sent[2] = Send(server, Signal::kMetrics, points, per_request, threads,
+                     [](loadgen::Generator& g, int n) { return g.Metrics(n); });
+      server.WaitDrained();
+    }  // a clean stop flushes whatever is left
+    Stored stored[3] = {Measure(dir, "traces"), Measure(dir, "logs"), Measure(dir, "metrics_")};
+    const char* names[3] = {"spans", "logs", "points"};
+    for (int i = 0; i < 3; ++i) {
+      double n = static_cast<double>(sent[i].items);
+      if (n == 0) continue;
+      double proto = static_cast<double>(sent[i].proto_bytes) / n;
+      double zstd = static_cast<double>(sent[i].zstd_bytes) / n;
+      double data = static_cast<double>(stored[i].data_bytes) / n;
+      std::printf("%-8s %5d %10llu %7llu | %12.1f %12.1f | %12.1f %9.3fx %9.2fx | %8.2f\n", names[i], level,
+                  static_cast<unsigned long long>(sent[i].items),
+                  static_cast<unsigned long long>(stored[i].data_files), proto, zstd, data, data / proto, data / zstd,
+                  static_cast<double>(stored[i].metadata_bytes) / n);
+    }
+    if (sent[0].items > 0) {
+      std::printf("zstd level %d: stored bytes per span %.1f (target <= 40)\n", level,
+                  static_cast<double>(stored[0].data_bytes) / static_cast<double>(sent[0].items));
+    }
+    if (keep) {
+      std::printf("data kept in %s\n", dir.c_str());
+    } else {
+      fs::remove_all(dir);
+    }
   }
-  if (sent[0].items > 0) {
-    std::printf("stored bytes per span: %.1f (target <= 40)\n",
-                static_cast<double>(stored[0].data_bytes) / static_cast<double>(sent[0].items));
-  }
-  fs::remove_all(dir);
   return 0;
 }

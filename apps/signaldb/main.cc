@@ -29,6 +29,7 @@ int Run(const Config& config) {
   wopts.flush_interval = config.writer.flush_interval;
   wopts.max_buffer_rows = config.writer.max_buffer_rows;
   wopts.max_buffer_bytes = config.writer.max_buffer_bytes;
+  wopts.compression_level = config.storage.compression_level;
   auto start = std::chrono::steady_clock::now();
   auto writer = writer::Writer::Open(wopts);
   if (!writer.ok()) {

@@ -96,6 +96,14 @@ std::vector<Key> BuildKeys() {
          c.storage.dsn = v;
          return absl::OkStatus();
        }},
+      {"storage.compression_level", [](Config& c, const std::string& v) -> absl::Status {
+         uint64_t n;
+         if (!ParseInt(std::string_view(v), &n) || n < 1 || n > 22) {
+           return absl::InvalidArgumentError(StrCat("expected a zstd level from 1 to 22, got '", v, "'"));
+         }
+         c.storage.compression_level = static_cast<int>(n);
+         return absl::OkStatus();
+       }},
       {"writer.flush_interval", duration([](Config& c) -> std::chrono::milliseconds& { return c.writer.flush_interval; })},
       {"writer.max_buffer_rows", count([](Config& c) -> uint64_t& { return c.writer.max_buffer_rows; })},
       {"writer.max_buffer_bytes", size([](Config& c) -> uint64_t& { return c.writer.max_buffer_bytes; })},

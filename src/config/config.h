@@ -46,6 +46,9 @@ struct Config {
 
   struct Storage {
     std::string dsn;  // empty: file://<data_dir>/storage
+    // zstd level of the Parquet data files (1..22): higher is smaller and
+    // slower to write (see docs/storage-layout.md for measurements).
+    int compression_level = 3;
   } storage;
 
   struct Writer {

@@ -84,6 +84,16 @@ TEST_F(ConfigTest, UnknownKeysAndBadValuesNameTheKey) {
   ASSERT_FALSE(c.ok());
   EXPECT_THAT(c.status().message(), HasSubstr("writer.flush_interval"));
 
+  src.file = Write("f.toml", "[storage]\ncompression_level = 23\n");
+  c = LoadConfig(src);
+  ASSERT_FALSE(c.ok());
+  EXPECT_THAT(c.status().message(), HasSubstr("storage.compression_level"));
+
+  src.file = Write("g.toml", "[storage]\ncompression_level = 9\n");
+  c = LoadConfig(src);
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->storage.compression_level, 9);
+
   src.file = Write("e.toml", "[writer\n");
   c = LoadConfig(src);
   ASSERT_FALSE(c.ok());

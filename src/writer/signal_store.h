@@ -69,6 +69,7 @@ struct SignalStoreOptions {
   std::string wal_dir;      // this signal's WAL directory
   std::string storage_dir;  // the dataset's storage directory; tables live below it
   wal::Options wal;
+  int compression_level = 3;  // zstd level of the Parquet data files
 };
 
 struct TableStats {

@@ -89,6 +89,7 @@ absl::StatusOr<std::unique_ptr<Dataset>> Dataset::Open(const WriterOptions& opti
         .wal_dir = StrCat(options.wal_dir, "/", ctx.tenant, "/", ctx.dataset, "/", SignalName(s)),
         .storage_dir = storage,
         .wal = options.wal,
+        .compression_level = options.compression_level,
     };
     ASSIGN_OR_RETURN(ds->stores_[static_cast<int>(s)],
                      SignalStore::Open(so, TablesOf(s), ds->db_.get(), ds->flush_db_.get(),

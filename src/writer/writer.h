@@ -38,6 +38,8 @@ struct WriterOptions {
   // Unflushed bytes held across datasets; past it writes answer Unavailable
   // (retry later). A flush starts early once half of it is used.
   uint64_t max_buffer_bytes = 1ull << 30;
+  // zstd level of the Parquet data files.
+  int compression_level = 3;
 };
 
 // The tables a signal's rows go to, in the order of Decoded::batches.

@@ -48,8 +48,9 @@ class WriterTest : public ::testing::Test {
     fs::remove_all(root_);
   }
   void TearDown() override { fs::remove_all(root_); }
-  std::unique_ptr<Writer> OpenAt(const fs::path& dir) {
+  std::unique_ptr<Writer> OpenAt(const fs::path& dir, int compression_level = 3) {
     WriterOptions o;
+    o.compression_level = compression_level;
     o.wal_dir = (dir / "wal").string();
     o.storage_dir = (dir / "storage").string();
     o.flush_interval = std::chrono::hours(1);  // flushes only when the test asks
@@ -94,6 +95,29 @@ TEST_F(WriterTest, ReadYourWritesAcrossFlushWithoutDuplicates) {
 // Queries racing ingest and flushes must see every acknowledged row exactly
 // once: never fewer than were acknowledged before the query, never more than
 // were sent by the time it finished.
+uint64_t ParquetBytes(const fs::path& dir) {
+  uint64_t total = 0;
+  for (const auto& f : fs::recursive_directory_iterator(dir)) {
+    if (f.is_regular_file() && f.path().extension() == ".parquet") total += f.file_size();
+  }
+  return total;
+}
+
+TEST_F(WriterTest, CompressionLevelShrinksDataFiles) {
+  uint64_t bytes[2];
+  int levels[2] = {1, 19};
+  for (int i = 0; i < 2; ++i) {
+    fs::path dir = root_ / ("level" + std::to_string(levels[i]));
+    auto w = OpenAt(dir, levels[i]);
+    for (int t = 0; t < 80; ++t) Write(*w, t, 250);
+    ASSERT_TRUE(w->FlushAll().ok());
+    EXPECT_EQ(Count(*w), 20000);
+    bytes[i] = ParquetBytes(dir / "storage");
+  }
+  EXPECT_GT(bytes[0], 0u);
+  EXPECT_LT(bytes[1], bytes[0]) << "level 19 should write smaller files than level 1";
+}
+
 TEST_F(WriterTest, QueriesDuringFlushesSeeEachRowOnce) {
   auto w = OpenAt(root_);
   std::atomic<int64_t> acked{0}, started{0};
