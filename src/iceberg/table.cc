@@ -1,5 +1,6 @@
 #include "iceberg/table.h"
 
+#include <algorithm>
 #include <chrono>
 #include <set>
 
@@ -28,7 +29,6 @@ std::string Int32Bytes(int32_t v) { return std::string(reinterpret_cast<const ch
 // one and the oldest snapshots leave the metadata (their data stays listed by
 // the current snapshot's manifests).
 constexpr size_t kMaxManifests = 32;
-constexpr size_t kMaxSnapshots = 50;
 constexpr size_t kMaxMetadataLog = 50;
 
 }  // namespace
@@ -162,8 +162,16 @@ absl::Status IcebergTable::Append(const std::vector<DataFile>& files,
     next.metadata_log.emplace_back(location_, metadata_.last_updated_ms);
     std::vector<Snapshot> expired;
     std::vector<std::string> dropped_metadata;
-    if (next.snapshots.size() > kMaxSnapshots) {
-      auto cut = next.snapshots.end() - kMaxSnapshots;
+    // Snapshots are in commit order: expire a prefix, by count and by age.
+    size_t keep_from = 0;
+    size_t max_kept = std::max<size_t>(1, expiry_.max_snapshots);
+    if (next.snapshots.size() > max_kept) keep_from = next.snapshots.size() - max_kept;
+    if (expiry_.max_age.count() > 0) {
+      int64_t oldest_ms = snap.timestamp_ms - expiry_.max_age.count();
+      while (keep_from + 1 < next.snapshots.size() && next.snapshots[keep_from].timestamp_ms < oldest_ms) ++keep_from;
+    }
+    if (keep_from > 0) {
+      auto cut = next.snapshots.begin() + static_cast<std::ptrdiff_t>(keep_from);
       expired.assign(next.snapshots.begin(), cut);
       next.snapshots.erase(next.snapshots.begin(), cut);
       // The oldest kept snapshot's parent is gone from the metadata.

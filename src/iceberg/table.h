@@ -7,6 +7,7 @@
 // Thread-safety: not thread-safe; use one IcebergTable per writer.
 #pragma once
 
+#include <chrono>
 #include <map>
 #include <memory>
 #include <string>
@@ -20,6 +21,15 @@
 #include "iceberg/metadata.h"
 
 namespace signaldb::iceberg {
+
+// Which snapshots a commit keeps in the table metadata (older ones are
+// expired: their manifest lists, and manifests no kept snapshot uses, are
+// deleted; data files stay as long as a kept snapshot lists them). The new
+// current snapshot is always kept.
+struct ExpiryPolicy {
+  size_t max_snapshots = 50;
+  std::chrono::milliseconds max_age{0};  // 0: no age limit
+};
 
 class IcebergTable {
  public:
@@ -38,6 +48,8 @@ class IcebergTable {
   absl::StatusOr<std::vector<DataFile>> Files();
   // Re-reads the current metadata from the catalog.
   absl::Status Refresh();
+
+  void set_expiry(ExpiryPolicy policy) { expiry_ = policy; }
 
   const TableMetadata& metadata() const { return metadata_; }
   const std::string& metadata_location() const { return location_; }
@@ -66,6 +78,7 @@ class IcebergTable {
   std::string dir_;
   TableMetadata metadata_;
   std::string location_;  // current metadata file URI
+  ExpiryPolicy expiry_;
 };
 
 }  // namespace signaldb::iceberg

@@ -116,6 +116,34 @@ TEST_F(TableTest, ManyAppendsStayBounded) {
   EXPECT_EQ(Paths(*again), Paths(*files));
 }
 
+// Snapshot expiry by count and by age: old snapshots leave the metadata
+// (their manifest lists are deleted) while every data file stays listed.
+TEST_F(TableTest, ExpiryPolicyLimitsKeptSnapshots) {
+  auto c = Catalog();
+  auto t = Open(c.get());
+  t->set_expiry({.max_snapshots = 3, .max_age = std::chrono::milliseconds(0)});
+  for (int i = 0; i < 10; ++i) ASSERT_TRUE(t->Append({File("f" + std::to_string(i), i, 1)}, {}).ok());
+  EXPECT_EQ(t->metadata().snapshots.size(), 3u);
+  EXPECT_FALSE(t->metadata().snapshots.front().parent_snapshot_id.has_value());
+  size_t lists = 0;
+  for (const auto& e : fs::directory_iterator(dir_ / "traces" / "metadata")) {
+    if (e.path().filename().string().rfind("snap-", 0) == 0) ++lists;
+  }
+  EXPECT_EQ(lists, 3u);
+  auto files = t->Files();
+  ASSERT_TRUE(files.ok()) << files.status();
+  EXPECT_EQ(files->size(), 10u);
+
+  t->set_expiry({.max_snapshots = 50, .max_age = std::chrono::milliseconds(1)});
+  std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  ASSERT_TRUE(t->Append({File("g", 20, 1)}, {}).ok());
+  ASSERT_EQ(t->metadata().snapshots.size(), 1u);  // everything older than 1 ms went
+  EXPECT_EQ(t->metadata().snapshots.front().snapshot_id, t->metadata().current()->snapshot_id);
+  files = t->Files();
+  ASSERT_TRUE(files.ok());
+  EXPECT_EQ(files->size(), 11u);
+}
+
 TEST_F(TableTest, ConcurrentWritersBothSucceedWithoutLosingAFile) {
   Open(Catalog().get());  // create it once
   auto writer = [&](char tag) {
