@@ -30,6 +30,8 @@ int Run(const Config& config) {
   wopts.max_buffer_rows = config.writer.max_buffer_rows;
   wopts.max_buffer_bytes = config.writer.max_buffer_bytes;
   wopts.compression_level = config.storage.compression_level;
+  wopts.expiry.max_snapshots = config.storage.snapshots_kept;
+  wopts.expiry.max_age = config.storage.snapshot_max_age;
   auto start = std::chrono::steady_clock::now();
   auto writer = writer::Writer::Open(wopts);
   if (!writer.ok()) {

@@ -104,6 +104,16 @@ std::vector<Key> BuildKeys() {
          c.storage.compression_level = static_cast<int>(n);
          return absl::OkStatus();
        }},
+      {"storage.snapshots_kept", [](Config& c, const std::string& v) -> absl::Status {
+         uint64_t n;
+         if (!ParseInt(std::string_view(v), &n) || n < 1) {
+           return absl::InvalidArgumentError(StrCat("expected a positive integer, got '", v, "'"));
+         }
+         c.storage.snapshots_kept = n;
+         return absl::OkStatus();
+       }},
+      {"storage.snapshot_max_age",
+       duration([](Config& c) -> std::chrono::milliseconds& { return c.storage.snapshot_max_age; })},
       {"writer.flush_interval", duration([](Config& c) -> std::chrono::milliseconds& { return c.writer.flush_interval; })},
       {"writer.max_buffer_rows", count([](Config& c) -> uint64_t& { return c.writer.max_buffer_rows; })},
       {"writer.max_buffer_bytes", size([](Config& c) -> uint64_t& { return c.writer.max_buffer_bytes; })},

@@ -49,6 +49,10 @@ struct Config {
     // zstd level of the Parquet data files (1..22): higher is smaller and
     // slower to write (see docs/storage-layout.md for measurements).
     int compression_level = 3;
+    // Snapshot expiry: each table keeps at most this many snapshots, and
+    // none older than snapshot_max_age (0: no age limit) except the current.
+    uint64_t snapshots_kept = 50;
+    std::chrono::milliseconds snapshot_max_age{0};
   } storage;
 
   struct Writer {

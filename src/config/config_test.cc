@@ -94,6 +94,17 @@ TEST_F(ConfigTest, UnknownKeysAndBadValuesNameTheKey) {
   ASSERT_TRUE(c.ok()) << c.status();
   EXPECT_EQ(c->storage.compression_level, 9);
 
+  src.file = Write("h.toml", "[storage]\nsnapshots_kept = 0\n");
+  c = LoadConfig(src);
+  ASSERT_FALSE(c.ok());
+  EXPECT_THAT(c.status().message(), HasSubstr("storage.snapshots_kept"));
+
+  src.file = Write("i.toml", "[storage]\nsnapshots_kept = 5\nsnapshot_max_age = \"2h\"\n");
+  c = LoadConfig(src);
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->storage.snapshots_kept, 5u);
+  EXPECT_EQ(c->storage.snapshot_max_age, std::chrono::hours(2));
+
   src.file = Write("e.toml", "[writer\n");
   c = LoadConfig(src);
   ASSERT_FALSE(c.ok());

@@ -124,6 +124,7 @@ absl::StatusOr<std::unique_ptr<SignalStore>> SignalStore::Open(const SignalStore
 absl::Status SignalStore::LoadTable(Table& t) {
   ASSIGN_OR_RETURN(t.iceberg, iceberg::IcebergTable::Open(options_.catalog, options_.fs, options_.ns, t.schema->table,
                                                           t.dir, *t.schema, SortColumnNames(*t.schema)));
+  t.iceberg->set_expiry(options_.expiry);
   if (const iceberg::Snapshot* snap = t.iceberg->metadata().current()) {
     auto it = snap->summary.find(kWalSequenceKey);
     uint64_t seq = 0;

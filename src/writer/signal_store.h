@@ -70,6 +70,7 @@ struct SignalStoreOptions {
   std::string storage_dir;  // the dataset's storage directory; tables live below it
   wal::Options wal;
   int compression_level = 3;  // zstd level of the Parquet data files
+  iceberg::ExpiryPolicy expiry;
 };
 
 struct TableStats {

@@ -90,6 +90,7 @@ absl::StatusOr<std::unique_ptr<Dataset>> Dataset::Open(const WriterOptions& opti
         .storage_dir = storage,
         .wal = options.wal,
         .compression_level = options.compression_level,
+        .expiry = options.expiry,
     };
     ASSIGN_OR_RETURN(ds->stores_[static_cast<int>(s)],
                      SignalStore::Open(so, TablesOf(s), ds->db_.get(), ds->flush_db_.get(),

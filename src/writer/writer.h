@@ -40,6 +40,8 @@ struct WriterOptions {
   uint64_t max_buffer_bytes = 1ull << 30;
   // zstd level of the Parquet data files.
   int compression_level = 3;
+  // Which snapshots each table keeps.
+  iceberg::ExpiryPolicy expiry;
 };
 
 // The tables a signal's rows go to, in the order of Decoded::batches.

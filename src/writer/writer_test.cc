@@ -48,9 +48,10 @@ class WriterTest : public ::testing::Test {
     fs::remove_all(root_);
   }
   void TearDown() override { fs::remove_all(root_); }
-  std::unique_ptr<Writer> OpenAt(const fs::path& dir, int compression_level = 3) {
+  std::unique_ptr<Writer> OpenAt(const fs::path& dir, int compression_level = 3, size_t snapshots_kept = 50) {
     WriterOptions o;
     o.compression_level = compression_level;
+    o.expiry.max_snapshots = snapshots_kept;
     o.wal_dir = (dir / "wal").string();
     o.storage_dir = (dir / "storage").string();
     o.flush_interval = std::chrono::hours(1);  // flushes only when the test asks
@@ -116,6 +117,23 @@ TEST_F(WriterTest, CompressionLevelShrinksDataFiles) {
   }
   EXPECT_GT(bytes[0], 0u);
   EXPECT_LT(bytes[1], bytes[0]) << "level 19 should write smaller files than level 1";
+}
+
+TEST_F(WriterTest, SnapshotsKeptBoundsEachTablesHistory) {
+  auto w = OpenAt(root_, 3, 2);
+  for (int t = 0; t < 5; ++t) {
+    Write(*w, t, 10);
+    ASSERT_TRUE(w->FlushAll().ok());
+  }
+  EXPECT_EQ(Count(*w), 50);  // expiry drops history, never rows
+  size_t lists = 0;
+  for (const auto& e : fs::directory_iterator(root_ / "storage" / "default" / "default" / "traces" / "metadata")) {
+    if (e.path().filename().string().rfind("snap-", 0) == 0) ++lists;
+  }
+  EXPECT_EQ(lists, 2u);
+  w.reset();
+  auto reopened = OpenAt(root_, 3, 2);
+  EXPECT_EQ(Count(*reopened), 50);
 }
 
 TEST_F(WriterTest, QueriesDuringFlushesSeeEachRowOnce) {
