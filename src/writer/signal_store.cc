@@ -364,8 +364,8 @@ absl::Status SignalStore::FlushTable(Table& t, engine::Connection& conn, uint64_
     auto copied = conn.Query(StrCat(
         "COPY (SELECT ", ColumnList(*t.schema), " FROM ", kFlushFunction, "(", engine::QuoteLiteral(t.schema->table),
         ", ", cut, ") WHERE CAST(floor(epoch_us(\"timestamp\") / 3600000000) AS BIGINT) = ", hour, SortKey(*t.schema),
-        ") TO ", engine::QuoteLiteral(path), " (FORMAT parquet, COMPRESSION zstd, COMPRESSION_LEVEL ", options_.compression_level, ", FIELD_IDS ", FieldIds(*t.schema),
-        ")"));
+        ") TO ", engine::QuoteLiteral(path), " (FORMAT parquet, COMPRESSION zstd, COMPRESSION_LEVEL ",
+        options_.compression_level, ", FIELD_IDS ", FieldIds(*t.schema), ")"));
     if (!copied.ok()) return discard(copied.status());
     absl::Status st = options_.fs->SyncFile(path);
     if (st.ok()) st = options_.fs->SyncDir(dir);
