@@ -10,11 +10,8 @@
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
-#include <fstream>
 #include <google/protobuf/arena.h>
-#include <httplib.h>
 #include <mutex>
-#include <sstream>
 #include <thread>
 #include <vector>
 

@@ -168,30 +168,10 @@ TEST(TraceWireDecoderTest, AgreesWithReferenceDecoder) {
   }
   ss->add_spans()->set_trace_id("short");  // rejected by both
   req.add_resource_spans()->add_scope_spans()->add_spans();  // empty ids, no resource
-  std::string bytes = req.SerializeAsString();
-
-  columnar::Batch want(&schema::Traces()), got(&schema::Traces());
-  auto want_r = DecodeTraces(req, &want);
-  auto got_r = DecodeTracesProto(bytes, &got);
-  ASSERT_TRUE(got_r.ok()) << got_r.status();
-  EXPECT_EQ(got_r->accepted, want_r.accepted);
-  EXPECT_EQ(got_r->rejected, want_r.rejected);
-  EXPECT_EQ(got_r->first_error, want_r.first_error);
-  std::string diff;
-  EXPECT_TRUE(SameBatches(want, got, &diff)) << diff;
-
-  for (size_t cut = 0; cut < bytes.size(); cut += 7) {
-    std::string prefix = bytes.substr(0, cut);
-    ExportTraceServiceRequest parsed;
-    bool ok = parsed.ParseFromString(prefix);
-    columnar::Batch a(&schema::Traces()), b(&schema::Traces());
-    auto wire = DecodeTracesProto(prefix, &b);
-    ASSERT_EQ(wire.ok(), ok) << "cut " << cut;
-    if (!ok) continue;
-    auto ref = DecodeTraces(parsed, &a);
-    EXPECT_EQ(wire->accepted, ref.accepted) << cut;
-    EXPECT_TRUE(SameBatches(a, b, &diff)) << "cut " << cut << ": " << diff;
-  }
+  ExpectWireAgreesWithReference(
+      req, [] { return columnar::Batch(&schema::Traces()); },
+      [](const ExportTraceServiceRequest& r, columnar::Batch* out) { return DecodeTraces(r, out); },
+      [](std::string_view b, columnar::Batch* out) { return DecodeTracesProto(b, out); }, 7);
 }
 
 TEST(TraceWireDecoderTest, RejectsWhatLibprotobufRejects) {

@@ -101,27 +101,12 @@ TEST(LogsWireDecoderTest, AgreesWithReferenceDecoder) {
     }
     sl->add_log_records()->set_trace_id("bad");  // rejected by both
   }
-  std::string bytes = req.SerializeAsString();
-  Batch want(&schema::Logs()), got(&schema::Logs());
-  auto want_r = DecodeLogs(req, &want);
-  auto got_r = DecodeLogsProto(bytes, &got);
-  ASSERT_TRUE(got_r.ok()) << got_r.status();
-  EXPECT_EQ(got_r->accepted, want_r.accepted);
-  EXPECT_EQ(got_r->rejected, want_r.rejected);
-  EXPECT_EQ(got_r->first_error, want_r.first_error);
-  std::string diff;
-  EXPECT_TRUE(SameBatches(want, got, &diff)) << diff;
-  for (size_t cut = 0; cut < bytes.size(); cut += 5) {
-    std::string prefix = bytes.substr(0, cut);
-    opentelemetry::proto::collector::logs::v1::ExportLogsServiceRequest parsed;
-    bool ok = parsed.ParseFromString(prefix);
-    Batch a(&schema::Logs()), b(&schema::Logs());
-    auto wire = DecodeLogsProto(prefix, &b);
-    ASSERT_EQ(wire.ok(), ok) << "cut " << cut;
-    if (!ok) continue;
-    DecodeLogs(parsed, &a);
-    EXPECT_TRUE(SameBatches(a, b, &diff)) << "cut " << cut << ": " << diff;
-  }
+  ExpectWireAgreesWithReference(
+      req, [] { return Batch(&schema::Logs()); },
+      [](const opentelemetry::proto::collector::logs::v1::ExportLogsServiceRequest& r, Batch* out) {
+        return DecodeLogs(r, out);
+      },
+      [](std::string_view b, Batch* out) { return DecodeLogsProto(b, out); }, 5);
 }
 
 opentelemetry::proto::collector::metrics::v1::ExportMetricsServiceRequest RichMetrics() {
@@ -264,28 +249,11 @@ std::vector<Batch> MetricBatches() {
 }
 
 TEST(MetricsWireDecoderTest, AgreesWithReferenceDecoder) {
-  auto req = RichMetrics();
-  std::string bytes = req.SerializeAsString();
-  auto want = MetricBatches(), got = MetricBatches();
-  auto want_r = DecodeMetrics(req, &want);
-  auto got_r = DecodeMetricsProto(bytes, &got);
-  ASSERT_TRUE(got_r.ok()) << got_r.status();
-  EXPECT_EQ(got_r->accepted, want_r.accepted);
-  EXPECT_EQ(got_r->rejected, want_r.rejected);
-  EXPECT_EQ(got_r->first_error, want_r.first_error);
-  std::string diff;
-  for (size_t i = 0; i < want.size(); ++i) EXPECT_TRUE(SameBatches(want[i], got[i], &diff)) << i << ": " << diff;
-  for (size_t cut = 0; cut < bytes.size(); cut += 3) {
-    std::string prefix = bytes.substr(0, cut);
-    opentelemetry::proto::collector::metrics::v1::ExportMetricsServiceRequest parsed;
-    bool ok = parsed.ParseFromString(prefix);
-    auto a = MetricBatches(), b = MetricBatches();
-    auto wire = DecodeMetricsProto(prefix, &b);
-    ASSERT_EQ(wire.ok(), ok) << "cut " << cut;
-    if (!ok) continue;
-    DecodeMetrics(parsed, &a);
-    for (size_t i = 0; i < a.size(); ++i) EXPECT_TRUE(SameBatches(a[i], b[i], &diff)) << "cut " << cut << ": " << diff;
-  }
+  ExpectWireAgreesWithReference(
+      RichMetrics(), MetricBatches,
+      [](const opentelemetry::proto::collector::metrics::v1::ExportMetricsServiceRequest& r,
+         std::vector<Batch>* out) { return DecodeMetrics(r, out); },
+      [](std::string_view b, std::vector<Batch>* out) { return DecodeMetricsProto(b, out); }, 3);
 }
 
 }  // namespace

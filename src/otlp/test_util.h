@@ -3,8 +3,10 @@
 
 #include <cstring>
 #include <string>
+#include <vector>
 
 #include "columnar/batch.h"
+#include "gtest/gtest.h"
 
 namespace signaldb::otlp {
 
@@ -34,6 +36,53 @@ inline bool SameBatches(const columnar::Batch& a, const columnar::Batch& b, std:
     }
   }
   return true;
+}
+
+inline bool SameBatches(const std::vector<columnar::Batch>& a, const std::vector<columnar::Batch>& b,
+                        std::string* diff) {
+  if (a.size() != b.size()) {
+    *diff = "batch counts differ";
+    return false;
+  }
+  for (size_t i = 0; i < a.size(); ++i) {
+    if (!SameBatches(a[i], b[i], diff)) {
+      *diff = "batch " + std::to_string(i) + ": " + *diff;
+      return false;
+    }
+  }
+  return true;
+}
+
+// The differential check of a wire decoder against its message-based
+// reference decoder: on `request` both produce the same rows and counts, and
+// on every `step`-th truncation of its bytes the wire decoder fails exactly
+// when libprotobuf does, and otherwise agrees again. `make_out` returns an
+// empty output (a Batch or the metrics tables' batches).
+template <typename Request, typename MakeOut, typename Reference, typename Wire>
+void ExpectWireAgreesWithReference(const Request& request, MakeOut make_out, Reference reference, Wire wire,
+                                   size_t step) {
+  std::string bytes = request.SerializeAsString();
+  auto want = make_out(), got = make_out();
+  auto want_r = reference(request, &want);
+  auto got_r = wire(bytes, &got);
+  ASSERT_TRUE(got_r.ok()) << got_r.status();
+  EXPECT_EQ(got_r->accepted, want_r.accepted);
+  EXPECT_EQ(got_r->rejected, want_r.rejected);
+  EXPECT_EQ(got_r->first_error, want_r.first_error);
+  std::string diff;
+  EXPECT_TRUE(SameBatches(want, got, &diff)) << diff;
+  for (size_t cut = 0; cut < bytes.size(); cut += step) {
+    std::string prefix = bytes.substr(0, cut);
+    Request parsed;
+    bool ok = parsed.ParseFromString(prefix);
+    auto a = make_out(), b = make_out();
+    auto w = wire(prefix, &b);
+    ASSERT_EQ(w.ok(), ok) << "cut " << cut;
+    if (!ok) continue;
+    auto r = reference(parsed, &a);
+    EXPECT_EQ(w->accepted, r.accepted) << "cut " << cut;
+    EXPECT_TRUE(SameBatches(a, b, &diff)) << "cut " << cut << ": " << diff;
+  }
 }
 
 }  // namespace signaldb::otlp
