@@ -82,6 +82,22 @@ absl::Status IcebergTable::Refresh() {
 
 absl::Status IcebergTable::Append(const std::vector<DataFile>& files,
                                   const std::map<std::string, std::string>& summary) {
+  return Commit(files, {}, "append", summary);
+}
+
+absl::Status IcebergTable::Rewrite(const std::vector<std::string>& removed, const std::vector<DataFile>& added,
+                                   const std::string& operation) {
+  if (removed.empty() && added.empty()) return absl::OkStatus();
+  return Commit(added, std::set<std::string>(removed.begin(), removed.end()), operation, {});
+}
+
+absl::StatusOr<std::vector<ManifestEntry>> IcebergTable::ReadEntries(const ManifestFile& m) {
+  ASSIGN_OR_RETURN(std::string bytes, fs_->ReadFile(PathOf(m.manifest_path)));
+  return ReadManifest(bytes);
+}
+
+absl::Status IcebergTable::Commit(const std::vector<DataFile>& files, const std::set<std::string>& removed,
+                                  const std::string& operation, const std::map<std::string, std::string>& summary) {
   for (int attempt = 0; attempt < 100; ++attempt) {
     TableMetadata next = metadata_;
     const Snapshot* parent = metadata_.current();
@@ -108,34 +124,44 @@ absl::Status IcebergTable::Append(const std::vector<DataFile>& files,
     }
     if (low) summary_part.lower_bound = Int32Bytes(*low);
     if (high) summary_part.upper_bound = Int32Bytes(*high);
-    ASSIGN_OR_RETURN(std::string manifest_bytes, WriteManifest(entries, mo));
-    std::string manifest_path = StrCat(dir_, "/metadata/", RandomUuid(), "-m0.avro");
-    RETURN_IF_ERROR(fs_->WriteFileAtomic(manifest_path, manifest_bytes));
 
     std::vector<ManifestFile> manifests;
     int64_t total_rows = rows, total_files = static_cast<int64_t>(files.size());
+    int64_t deleted_files = 0, deleted_rows = 0, deleted_bytes = 0;
     if (parent != nullptr) {
       ASSIGN_OR_RETURN(std::string list_bytes, fs_->ReadFile(PathOf(parent->manifest_list)));
       ASSIGN_OR_RETURN(manifests, ReadManifestList(list_bytes));
-      if (manifests.size() >= kMaxManifests) {
-        ASSIGN_OR_RETURN(ManifestFile merged, MergeManifests(manifests, snapshot_id, seq, mo));
+      if (!removed.empty() || manifests.size() >= kMaxManifests) {
+        // Removing files rewrites the manifests that list them; merging them
+        // all keeps that one pass.
+        ASSIGN_OR_RETURN(ManifestFile merged,
+                         MergeManifests(manifests, snapshot_id, seq, mo, removed, &deleted_bytes));
+        deleted_files = merged.deleted_files_count;
+        deleted_rows = merged.deleted_rows_count;
         manifests = {merged};
       }
       for (const auto& m : manifests) {
         total_rows += m.added_rows_count + m.existing_rows_count;
         total_files += m.added_files_count + m.existing_files_count;
       }
+    } else if (!removed.empty()) {
+      return absl::FailedPreconditionError(StrCat("table ", name_, " has no snapshot to remove files from"));
     }
-    ManifestFile mf;
-    mf.manifest_path = Uri(manifest_path);
-    mf.manifest_length = static_cast<int64_t>(manifest_bytes.size());
-    mf.sequence_number = seq;
-    mf.min_sequence_number = seq;
-    mf.added_snapshot_id = snapshot_id;
-    mf.added_files_count = static_cast<int32_t>(files.size());
-    mf.added_rows_count = rows;
-    mf.partitions = {summary_part};
-    manifests.insert(manifests.begin(), mf);
+    if (!files.empty()) {
+      ASSIGN_OR_RETURN(std::string manifest_bytes, WriteManifest(entries, mo));
+      std::string manifest_path = StrCat(dir_, "/metadata/", RandomUuid(), "-m0.avro");
+      RETURN_IF_ERROR(fs_->WriteFileAtomic(manifest_path, manifest_bytes));
+      ManifestFile mf;
+      mf.manifest_path = Uri(manifest_path);
+      mf.manifest_length = static_cast<int64_t>(manifest_bytes.size());
+      mf.sequence_number = seq;
+      mf.min_sequence_number = seq;
+      mf.added_snapshot_id = snapshot_id;
+      mf.added_files_count = static_cast<int32_t>(files.size());
+      mf.added_rows_count = rows;
+      mf.partitions = {summary_part};
+      manifests.insert(manifests.begin(), mf);
+    }
     ASSIGN_OR_RETURN(std::string list_bytes,
                      WriteManifestList(manifests, snapshot_id,
                                        parent ? std::optional<int64_t>(parent->snapshot_id) : std::nullopt, seq));
@@ -148,11 +174,21 @@ absl::Status IcebergTable::Append(const std::vector<DataFile>& files,
     snap.sequence_number = seq;
     snap.timestamp_ms = NowMs();
     snap.manifest_list = Uri(list_path);
-    snap.summary = summary;
-    snap.summary["operation"] = "append";
+    if (parent) {
+      for (const auto& [k, v] : parent->summary) {
+        if (StartsWith(k, "signaldb.")) snap.summary[k] = v;
+      }
+    }
+    for (const auto& [k, v] : summary) snap.summary[k] = v;
+    snap.summary["operation"] = operation;
     snap.summary["added-data-files"] = std::to_string(files.size());
     snap.summary["added-records"] = std::to_string(rows);
     snap.summary["added-files-size"] = std::to_string(bytes);
+    if (!removed.empty()) {
+      snap.summary["deleted-data-files"] = std::to_string(deleted_files);
+      snap.summary["deleted-records"] = std::to_string(deleted_rows);
+      snap.summary["removed-files-size"] = std::to_string(deleted_bytes);
+    }
     snap.summary["total-records"] = std::to_string(total_rows);
     snap.summary["total-data-files"] = std::to_string(total_files);
     next.snapshots.push_back(snap);
@@ -192,30 +228,51 @@ absl::Status IcebergTable::Append(const std::vector<DataFile>& files,
       return absl::OkStatus();
     }
     if (committed.code() != absl::StatusCode::kAborted) return committed;
-    // Someone else committed first: build on their snapshot and try again.
-    // (The files we wrote for this attempt are orphans a cleanup removes.)
+    // Someone else committed first: build on their snapshot and try again
+    // (re-checking that the files to remove are still there). The files this
+    // attempt wrote are orphans that cleanup removes.
     RETURN_IF_ERROR(Refresh());
   }
   return absl::AbortedError(StrCat("could not commit to ", name_, " after 100 attempts"));
 }
 
 absl::StatusOr<ManifestFile> IcebergTable::MergeManifests(const std::vector<ManifestFile>& manifests,
-                                                          int64_t snapshot_id, int64_t seq, const ManifestOptions& mo) {
+                                                          int64_t snapshot_id, int64_t seq, const ManifestOptions& mo,
+                                                          const std::set<std::string>& removed,
+                                                          int64_t* deleted_bytes) {
   std::vector<ManifestEntry> entries;
   ManifestFile merged;
   merged.min_sequence_number = seq;
   PartitionSummary part;
   std::optional<int32_t> low, high;
+  size_t found = 0;
   for (const auto& m : manifests) {
-    ASSIGN_OR_RETURN(std::string bytes, fs_->ReadFile(PathOf(m.manifest_path)));
-    ASSIGN_OR_RETURN(auto read, ReadManifest(bytes));
+    ASSIGN_OR_RETURN(auto read, ReadEntries(m));
     for (auto& e : read) {
       if (e.status == EntryStatus::kDeleted) continue;
-      // Inherited values become explicit: the entry keeps its snapshot and
-      // sequence numbers in its new manifest.
+      // Inherited values become explicit: the entry keeps its sequence
+      // numbers (and, unless deleted now, its snapshot) in its new manifest.
       if (!e.snapshot_id) e.snapshot_id = m.added_snapshot_id;
       if (!e.sequence_number) e.sequence_number = m.sequence_number;
       if (!e.file_sequence_number) e.file_sequence_number = e.sequence_number;
+      if (removed.count(e.file.file_path)) {
+        // A deleted entry names the snapshot that deleted it.
+        e.status = EntryStatus::kDeleted;
+        e.snapshot_id = snapshot_id;
+        ++found;
+        ++merged.deleted_files_count;
+        merged.deleted_rows_count += e.file.record_count;
+        if (deleted_bytes) *deleted_bytes += e.file.file_size_in_bytes;
+        if (e.file.partition_hour) {
+          low = low ? std::min(*low, *e.file.partition_hour) : *e.file.partition_hour;
+          high = high ? std::max(*high, *e.file.partition_hour) : *e.file.partition_hour;
+        } else {
+          part.contains_null = true;
+        }
+        merged.min_sequence_number = std::min(merged.min_sequence_number, *e.sequence_number);
+        entries.push_back(std::move(e));
+        continue;
+      }
       e.status = EntryStatus::kExisting;
       merged.min_sequence_number = std::min(merged.min_sequence_number, *e.sequence_number);
       ++merged.existing_files_count;
@@ -228,6 +285,10 @@ absl::StatusOr<ManifestFile> IcebergTable::MergeManifests(const std::vector<Mani
       }
       entries.push_back(std::move(e));
     }
+  }
+  if (found != removed.size()) {
+    return absl::FailedPreconditionError(
+        StrCat(removed.size() - found, " file(s) to remove are no longer in table ", name_));
   }
   if (low) part.lower_bound = Int32Bytes(*low);
   if (high) part.upper_bound = Int32Bytes(*high);
@@ -273,10 +334,31 @@ absl::StatusOr<std::vector<DataFile>> IcebergTable::Files() {
   ASSIGN_OR_RETURN(std::string list_bytes, fs_->ReadFile(PathOf(snap->manifest_list)));
   ASSIGN_OR_RETURN(auto manifests, ReadManifestList(list_bytes));
   for (const auto& m : manifests) {
-    ASSIGN_OR_RETURN(std::string bytes, fs_->ReadFile(PathOf(m.manifest_path)));
-    ASSIGN_OR_RETURN(auto entries, ReadManifest(bytes));
+    ASSIGN_OR_RETURN(auto entries, ReadEntries(m));
     for (auto& e : entries) {
       if (e.status != EntryStatus::kDeleted) out.push_back(std::move(e.file));
+    }
+  }
+  return out;
+}
+
+absl::StatusOr<std::set<std::string>> IcebergTable::ReferencedFiles() {
+  std::set<std::string> out{location_};
+  for (const auto& [file, ms] : metadata_.metadata_log) out.insert(file);
+  std::set<std::string> manifests_seen;
+  for (const auto& snap : metadata_.snapshots) {
+    out.insert(snap.manifest_list);
+    ASSIGN_OR_RETURN(std::string list_bytes, fs_->ReadFile(PathOf(snap.manifest_list)));
+    ASSIGN_OR_RETURN(auto manifests, ReadManifestList(list_bytes));
+    for (const auto& m : manifests) {
+      out.insert(m.manifest_path);
+      if (!manifests_seen.insert(m.manifest_path).second) continue;
+      ASSIGN_OR_RETURN(auto entries, ReadEntries(m));
+      // A file deleted by some snapshot is still live in kept snapshots
+      // before it, whose own manifests list it as added or existing.
+      for (const auto& e : entries) {
+        if (e.status != EntryStatus::kDeleted) out.insert(e.file.file_path);
+      }
     }
   }
   return out;

@@ -10,6 +10,7 @@
 #include <chrono>
 #include <map>
 #include <memory>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -44,6 +45,22 @@ class IcebergTable {
   // (e.g. the WAL position the files cover). Retries on commit conflicts.
   absl::Status Append(const std::vector<DataFile>& files, const std::map<std::string, std::string>& summary);
 
+  // Removes the data files at `removed` (URIs, as listed by Files()) and
+  // adds `added`, in one snapshot: "replace" when the rows stay the same
+  // (compaction), "delete" when rows leave the table (retention). Summary
+  // entries under "signaldb." carry over from the parent snapshot, so the WAL
+  // position recovery relies on survives maintenance commits. On a commit
+  // conflict it reloads and retries; FailedPrecondition (nothing committed)
+  // when a removed file is no longer in the table, e.g. because a concurrent
+  // compaction took it.
+  absl::Status Rewrite(const std::vector<std::string>& removed, const std::vector<DataFile>& added,
+                       const std::string& operation);
+
+  // Every file the kept snapshots and the metadata log reference: data files,
+  // manifests, manifest lists and metadata files (URIs). A file of the
+  // table's directories that is not in this set belongs to no live snapshot.
+  absl::StatusOr<std::set<std::string>> ReferencedFiles();
+
   // The data files of the current snapshot.
   absl::StatusOr<std::vector<DataFile>> Files();
   // Re-reads the current metadata from the catalog.
@@ -59,6 +76,10 @@ class IcebergTable {
                std::string dir)
       : catalog_(catalog), fs_(fs), ns_(std::move(ns)), name_(std::move(name)), dir_(std::move(dir)) {}
   absl::StatusOr<TableMetadata> Load(const std::string& location);
+  // One commit: `added` files in a new manifest, `removed` marked deleted.
+  absl::Status Commit(const std::vector<DataFile>& added, const std::set<std::string>& removed,
+                      const std::string& operation, const std::map<std::string, std::string>& summary);
+  absl::StatusOr<std::vector<ManifestEntry>> ReadEntries(const ManifestFile& m);
   std::string Uri(const std::string& path) const { return "file://" + path; }
   std::string PathOf(const std::string& uri) const;
   absl::StatusOr<std::string> WriteMetadata(const TableMetadata& m, int64_t version);
@@ -67,9 +88,13 @@ class IcebergTable {
   // that left the metadata.
   void RemoveExpired(const std::vector<Snapshot>& expired, const std::vector<std::string>& metadata_files);
   // Rewrites every live entry of `manifests` into one manifest (status
-  // EXISTING, sequence numbers explicit), bounding what each commit reads.
+  // EXISTING, sequence numbers explicit), bounding what each commit reads;
+  // entries whose file is in `removed` get status DELETED. NotFound-free:
+  // FailedPrecondition when some file of `removed` is not live.
   absl::StatusOr<ManifestFile> MergeManifests(const std::vector<ManifestFile>& manifests, int64_t snapshot_id,
-                                              int64_t seq, const ManifestOptions& mo);
+                                              int64_t seq, const ManifestOptions& mo,
+                                              const std::set<std::string>& removed = {},
+                                              int64_t* deleted_bytes = nullptr);
 
   catalog::Catalog* catalog_;
   FileSystem* fs_;

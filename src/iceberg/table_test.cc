@@ -162,6 +162,97 @@ TEST_F(TableTest, ConcurrentWritersBothSucceedWithoutLosingAFile) {
   EXPECT_EQ(t->metadata().last_sequence_number, 30);
 }
 
+// Compaction's commit: files replaced in one snapshot, the WAL position of
+// the parent carried over, deleted entries named in the new manifest, and a
+// fresh reader sees exactly the new set.
+TEST_F(TableTest, RewriteReplacesFilesAndKeepsTheWalPosition) {
+  auto c = Catalog();
+  auto t = Open(c.get());
+  ASSERT_TRUE(t->Append({File("a", 5, 4), File("b", 5, 6)}, {{"signaldb.wal-sequence", "12"}}).ok());
+  ASSERT_TRUE(t->Append({File("c", 6, 1)}, {{"signaldb.wal-sequence", "13"}}).ok());
+  ASSERT_TRUE(t->Rewrite({"file:///data/a.parquet", "file:///data/b.parquet"}, {File("ab", 5, 10)}, "replace").ok());
+  const Snapshot* snap = t->metadata().current();
+  EXPECT_EQ(snap->summary.at("operation"), "replace");
+  EXPECT_EQ(snap->summary.at("signaldb.wal-sequence"), "13");
+  EXPECT_EQ(snap->summary.at("deleted-data-files"), "2");
+  EXPECT_EQ(snap->summary.at("deleted-records"), "10");
+  EXPECT_EQ(snap->summary.at("added-records"), "10");
+  EXPECT_EQ(snap->summary.at("total-records"), "11");
+  EXPECT_EQ(snap->summary.at("total-data-files"), "2");
+  auto fresh = Open(c.get());
+  auto files = fresh->Files();
+  ASSERT_TRUE(files.ok()) << files.status();
+  EXPECT_EQ(Paths(*files), (std::vector<std::string>{"file:///data/ab.parquet", "file:///data/c.parquet"}));
+
+  // Retention: a delete snapshot with nothing added.
+  ASSERT_TRUE(t->Rewrite({"file:///data/c.parquet"}, {}, "delete").ok());
+  EXPECT_EQ(t->metadata().current()->summary.at("operation"), "delete");
+  EXPECT_EQ(t->metadata().current()->summary.at("signaldb.wal-sequence"), "13");
+  files = t->Files();
+  ASSERT_TRUE(files.ok());
+  EXPECT_EQ(Paths(*files), (std::vector<std::string>{"file:///data/ab.parquet"}));
+
+  // A file that is not (or no longer) in the table cannot be removed, and
+  // nothing is committed.
+  auto seq = t->metadata().last_sequence_number;
+  absl::Status st = t->Rewrite({"file:///data/a.parquet"}, {File("x", 5, 4)}, "replace");
+  EXPECT_EQ(st.code(), absl::StatusCode::kFailedPrecondition) << st;
+  EXPECT_EQ(t->metadata().last_sequence_number, seq);
+}
+
+// A compaction that loses the race to an append rebuilds on it: the appended
+// file survives; one that loses to another compaction of the same files
+// gives up.
+TEST_F(TableTest, RewriteRebasesOnConcurrentCommits) {
+  auto c = Catalog();
+  auto t1 = Open(c.get());
+  ASSERT_TRUE(t1->Append({File("a", 1, 1), File("b", 1, 1)}, {}).ok());
+  auto t2 = Open(c.get());
+  ASSERT_TRUE(t2->Append({File("new", 1, 1)}, {}).ok());  // t1 has not seen it
+  ASSERT_TRUE(t1->Rewrite({"file:///data/a.parquet", "file:///data/b.parquet"}, {File("ab", 1, 2)}, "replace").ok());
+  auto files = t1->Files();
+  ASSERT_TRUE(files.ok());
+  EXPECT_EQ(Paths(*files), (std::vector<std::string>{"file:///data/ab.parquet", "file:///data/new.parquet"}));
+
+  // t2 still believes a and b are there; its compaction must not resurrect them.
+  absl::Status st = t2->Rewrite({"file:///data/a.parquet", "file:///data/b.parquet"}, {File("ab2", 1, 2)}, "replace");
+  EXPECT_EQ(st.code(), absl::StatusCode::kFailedPrecondition) << st;
+  ASSERT_TRUE(t2->Refresh().ok());
+  files = t2->Files();
+  ASSERT_TRUE(files.ok());
+  EXPECT_EQ(Paths(*files), (std::vector<std::string>{"file:///data/ab.parquet", "file:///data/new.parquet"}));
+}
+
+// What a kept snapshot references is never an orphan: replaced files stay
+// referenced until the snapshots that list them expire.
+TEST_F(TableTest, ReferencedFilesFollowSnapshotExpiry) {
+  auto c = Catalog();
+  auto t = Open(c.get());
+  t->set_expiry({.max_snapshots = 2, .max_age = std::chrono::milliseconds(0)});
+  ASSERT_TRUE(t->Append({File("a", 1, 1), File("b", 1, 1)}, {}).ok());
+  ASSERT_TRUE(t->Rewrite({"file:///data/a.parquet", "file:///data/b.parquet"}, {File("ab", 1, 2)}, "replace").ok());
+  auto refs = t->ReferencedFiles();
+  ASSERT_TRUE(refs.ok()) << refs.status();
+  EXPECT_TRUE(refs->count("file:///data/a.parquet"));  // the first snapshot is kept
+  EXPECT_TRUE(refs->count("file:///data/ab.parquet"));
+  EXPECT_TRUE(refs->count(t->metadata_location()));
+  ASSERT_TRUE(t->Append({File("c", 2, 1)}, {}).ok());  // the first snapshot expires
+  refs = t->ReferencedFiles();
+  ASSERT_TRUE(refs.ok());
+  EXPECT_FALSE(refs->count("file:///data/a.parquet"));
+  EXPECT_FALSE(refs->count("file:///data/b.parquet"));
+  EXPECT_TRUE(refs->count("file:///data/ab.parquet"));
+  EXPECT_TRUE(refs->count("file:///data/c.parquet"));
+  for (const auto& snap : t->metadata().snapshots) EXPECT_TRUE(refs->count(snap.manifest_list));
+  // Every metadata file on disk that is referenced exists, and the rest are
+  // exactly what cleanup may delete.
+  for (const auto& uri : *refs) {
+    if (uri.find("/metadata/") != std::string::npos) {
+      EXPECT_TRUE(fs::exists(uri.substr(7))) << uri;
+    }
+  }
+}
+
 // An independent reader finds every data file from the catalog alone:
 // catalog row -> metadata JSON -> manifest list -> manifests (python3-avro).
 TEST_F(TableTest, IndependentReaderFollowsTheCatalog) {
@@ -169,6 +260,8 @@ TEST_F(TableTest, IndependentReaderFollowsTheCatalog) {
   auto t = Open(c.get());
   ASSERT_TRUE(t->Append({File("x", 1, 1)}, {}).ok());
   ASSERT_TRUE(t->Append({File("y", 2, 1), File("z", 3, 1)}, {}).ok());
+  ASSERT_TRUE(t->Append({File("w", 3, 1)}, {}).ok());
+  ASSERT_TRUE(t->Rewrite({"file:///data/w.parquet"}, {}, "delete").ok());  // a deleted entry
   std::string script = (dir_ / "read.py").string();
   std::ofstream(script) << R"PY(
 import json, sqlite3, sys
