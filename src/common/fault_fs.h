@@ -44,6 +44,9 @@ class FaultFs final : public FileSystem {
   absl::StatusOr<std::vector<std::string>> ListDir(const std::string& dir) override;
   bool Exists(const std::string& path) override { return base_->Exists(path); }
   absl::StatusOr<uint64_t> FileSize(const std::string& path) override { return base_->FileSize(path); }
+  absl::StatusOr<std::chrono::system_clock::time_point> ModifiedTime(const std::string& path) override {
+    return base_->ModifiedTime(path);
+  }
 
   // Decides whether this call of `op` on `path` fails; the error to return.
   absl::Status Check(Op op, const std::string& path, bool* short_write = nullptr);

@@ -6,6 +6,7 @@
 // is used by one thread at a time.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -50,6 +51,8 @@ class FileSystem {
   virtual absl::StatusOr<std::vector<std::string>> ListDir(const std::string& dir) = 0;
   virtual bool Exists(const std::string& path) = 0;
   virtual absl::StatusOr<uint64_t> FileSize(const std::string& path) = 0;
+  // When the file's content last changed.
+  virtual absl::StatusOr<std::chrono::system_clock::time_point> ModifiedTime(const std::string& path) = 0;
 };
 
 // The process-wide POSIX file system. Never null; not owned by the caller.

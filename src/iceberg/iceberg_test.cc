@@ -3,6 +3,7 @@
 // the Iceberg file metadata keys.
 #include <unistd.h>
 
+#include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -13,6 +14,7 @@
 #include "iceberg/avro_reader.h"
 #include "iceberg/manifest.h"
 #include "iceberg/metadata.h"
+#include "iceberg/stats.h"
 #include "schema/tables.h"
 
 namespace signaldb::iceberg {
@@ -290,6 +292,70 @@ TEST(AvroEncoderTest, ZigZagVarints) {
   e.Long(-64);
   e.Long(64);
   EXPECT_EQ(e.buffer(), std::string("\x00\x01\x02\x7f\x80\x01", 6));
+}
+
+}  // namespace
+}  // namespace signaldb::iceberg
+
+namespace signaldb::iceberg {
+namespace {
+
+// A compaction output's statistics merged from its inputs equal those
+// computed from all their rows at once, for every column type, including
+// negative numbers (whose little-endian bytes do not sort as values).
+TEST(StatsTest, MergedStatsEqualStatsOfAllRows) {
+  columnar::Schema schema{"t",
+                          {{"s", columnar::ColumnType::kString, false},
+                           {"i", columnar::ColumnType::kInt64, false},
+                           {"n", columnar::ColumnType::kInt32, false},
+                           {"d", columnar::ColumnType::kDouble, false},
+                           {"b", columnar::ColumnType::kBool, false},
+                           {"ts", columnar::ColumnType::kTimestampMicros, false}}};
+  auto make = [&](std::vector<int64_t> ints, std::vector<double> doubles, std::vector<std::string> strings) {
+    auto b = std::make_shared<columnar::Batch>(&schema);
+    for (size_t r = 0; r < ints.size(); ++r) {
+      if (strings[r].empty()) {
+        b->column(0).AppendNull();
+      } else {
+        b->column(0).AppendString(strings[r]);
+      }
+      b->column(1).AppendInt(ints[r]);
+      b->column(2).AppendInt(ints[r] / 3);
+      b->column(3).AppendDouble(doubles[r]);
+      b->column(4).AppendBool(ints[r] > 0);
+      if (r % 2) {
+        b->column(5).AppendNull();
+      } else {
+        b->column(5).AppendInt(ints[r] * 1000);
+      }
+      b->EndRow();
+    }
+    return std::shared_ptr<const columnar::Batch>(std::move(b));
+  };
+  auto a = make({-300, 5, 70000}, {-1.5, std::nan(""), 2.25}, {"k", "", "a"});
+  auto b = make({-2, 256, 1}, {-10.0, 3.5, 0.0}, {"zz", "b", "aardvark-longer-than-sixteen"});
+  auto all = [](size_t, size_t) { return true; };
+  DataFile fa, fb, want, got;
+  ComputeStats({a}, all, &fa);
+  ComputeStats({b}, all, &fb);
+  ComputeStats({a, b}, all, &want);
+  fa.record_count = 3;
+  fb.record_count = 3;
+  MergeStats(schema, {&fa, &fb}, &got);
+  EXPECT_EQ(got.record_count, 6);
+  EXPECT_EQ(got.value_counts, want.value_counts);
+  EXPECT_EQ(got.null_value_counts, want.null_value_counts);
+  EXPECT_EQ(got.nan_value_counts, want.nan_value_counts);
+  EXPECT_EQ(got.lower_bounds, want.lower_bounds);
+  EXPECT_EQ(got.upper_bounds, want.upper_bounds);
+
+  // An input with values but no bound (e.g. written by another engine
+  // without statistics) makes the merged bound unknown rather than wrong.
+  fb.lower_bounds.erase(2);
+  DataFile partial;
+  MergeStats(schema, {&fa, &fb}, &partial);
+  EXPECT_FALSE(partial.lower_bounds.count(2));
+  EXPECT_TRUE(partial.upper_bounds.count(2));
 }
 
 }  // namespace

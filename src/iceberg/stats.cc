@@ -1,5 +1,6 @@
 #include "iceberg/stats.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <optional>
@@ -124,6 +125,82 @@ void ComputeStats(const std::vector<std::shared_ptr<const columnar::Batch>>& bat
         }
     }
   }
+}
+
+namespace {
+
+// Orders two bounds of a column of `type` by value: <0, 0, >0.
+int CompareBound(columnar::ColumnType type, const std::string& a, const std::string& b) {
+  auto as = [](const std::string& s, auto zero) {
+    decltype(zero) v = zero;
+    std::memcpy(&v, s.data(), std::min(s.size(), sizeof(v)));
+    return v;
+  };
+  switch (type) {
+    case columnar::ColumnType::kString:
+    case columnar::ColumnType::kBool:
+      return a.compare(b);
+    case columnar::ColumnType::kDouble: {
+      double x = as(a, 0.0), y = as(b, 0.0);
+      return x < y ? -1 : (x > y ? 1 : 0);
+    }
+    case columnar::ColumnType::kInt32:
+    case columnar::ColumnType::kDate: {
+      int32_t x = as(a, int32_t{0}), y = as(b, int32_t{0});
+      return x < y ? -1 : (x > y ? 1 : 0);
+    }
+    default: {
+      int64_t x = as(a, int64_t{0}), y = as(b, int64_t{0});
+      return x < y ? -1 : (x > y ? 1 : 0);
+    }
+  }
+}
+
+}  // namespace
+
+void MergeStats(const columnar::Schema& schema, const std::vector<const DataFile*>& inputs, DataFile* file) {
+  for (size_t c = 0; c < schema.columns.size(); ++c) {
+    const int32_t id = static_cast<int32_t>(c + 1);
+    const auto type = schema.columns[c].type;
+    int64_t values = 0, nulls = 0, nans = 0;
+    bool has_nans = false;
+    std::optional<std::string> lower, upper;
+    bool lower_known = true, upper_known = true;
+    for (const DataFile* in : inputs) {
+      auto get = [&](const std::map<int32_t, int64_t>& m) {
+        auto it = m.find(id);
+        return it == m.end() ? int64_t{0} : it->second;
+      };
+      values += get(in->value_counts);
+      nulls += get(in->null_value_counts);
+      if (in->nan_value_counts.count(id)) {
+        has_nans = true;
+        nans += get(in->nan_value_counts);
+      }
+      // A file with ordinary values but no bound leaves the merged side unknown.
+      const bool has_values =
+          !in->value_counts.count(id) || get(in->value_counts) > get(in->null_value_counts) + get(in->nan_value_counts);
+      auto lo = in->lower_bounds.find(id);
+      if (lo == in->lower_bounds.end()) {
+        if (has_values) lower_known = false;
+      } else if (!lower || CompareBound(type, lo->second, *lower) < 0) {
+        lower = lo->second;
+      }
+      auto hi = in->upper_bounds.find(id);
+      if (hi == in->upper_bounds.end()) {
+        if (has_values) upper_known = false;
+      } else if (!upper || CompareBound(type, hi->second, *upper) > 0) {
+        upper = hi->second;
+      }
+    }
+    file->value_counts[id] = values;
+    file->null_value_counts[id] = nulls;
+    if (has_nans) file->nan_value_counts[id] = nans;
+    if (lower && lower_known) file->lower_bounds[id] = *lower;
+    if (upper && upper_known) file->upper_bounds[id] = *upper;
+  }
+  file->record_count = 0;
+  for (const DataFile* in : inputs) file->record_count += in->record_count;
 }
 
 }  // namespace signaldb::iceberg

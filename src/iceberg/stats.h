@@ -19,6 +19,12 @@ namespace signaldb::iceberg {
 void ComputeStats(const std::vector<std::shared_ptr<const columnar::Batch>>& batches,
                   const std::function<bool(size_t, size_t)>& include, DataFile* file);
 
+// The statistics of a file holding exactly the rows of `inputs` (a
+// compaction's output): counts add up, bounds are the extremes of the
+// inputs' bounds, compared as values of the column's type. A side stays
+// unset when some input with values has no bound for it.
+void MergeStats(const columnar::Schema& schema, const std::vector<const DataFile*>& inputs, DataFile* file);
+
 // hour(timestamp) of a microsecond timestamp: hours since the epoch, floored.
 int32_t HourOf(int64_t micros);
 

@@ -6,7 +6,7 @@
 #include <random>
 #include <set>
 
-#include "common/hex.h"
+#include "writer/data_files.h"
 #include "iceberg/stats.h"
 #include "common/status_macros.h"
 #include "common/strings.h"
@@ -14,24 +14,6 @@
 
 namespace signaldb::writer {
 namespace {
-
-constexpr int kManifestFormat = 1;
-
-std::string RandomId() {
-  static thread_local std::mt19937_64 rng(
-      std::random_device{}() ^ static_cast<uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count()));
-  uint64_t a = rng(), b = rng();
-  std::string raw(16, '\0');
-  std::memcpy(raw.data(), &a, 8);
-  std::memcpy(raw.data() + 8, &b, 8);
-  return HexEncode(raw);
-}
-
-std::string ColumnList(const columnar::Schema& schema) {
-  std::vector<std::string> cols;
-  for (const auto& c : schema.columns) cols.push_back(engine::QuoteIdentifier(c.name));
-  return Join(cols, ", ");
-}
 
 constexpr const char* kWalSequenceKey = "signaldb.wal-sequence";
 
@@ -42,25 +24,6 @@ std::vector<std::string> SortColumnNames(const columnar::Schema& schema) {
   }
   if (schema.IndexOf("metric_name") >= 0) return {"metric_name", "timestamp"};
   return {"timestamp"};
-}
-
-// DuckDB's FIELD_IDS option: Iceberg field ids (column index + 1).
-std::string FieldIds(const columnar::Schema& schema) {
-  std::vector<std::string> ids;
-  for (size_t i = 0; i < schema.columns.size(); ++i) {
-    ids.push_back(StrCat(engine::QuoteLiteral(schema.columns[i].name), ": ", i + 1));
-  }
-  return StrCat("{", Join(ids, ", "), "}");
-}
-
-// Parquet row order: by trace for traces (trace lookups), by time otherwise.
-std::string SortKey(const columnar::Schema& schema) {
-  if (schema.IndexOf("trace_id") >= 0 && schema.IndexOf("start_time_unix_nano") >= 0) {
-    return " ORDER BY trace_id, start_time_unix_nano";
-  }
-  if (schema.IndexOf("metric_name") >= 0) return " ORDER BY metric_name, timestamp";
-  if (schema.IndexOf("timestamp") >= 0) return " ORDER BY timestamp";
-  return "";
 }
 
 }  // namespace
@@ -84,7 +47,10 @@ absl::StatusOr<std::unique_ptr<SignalStore>> SignalStore::Open(const SignalStore
     RETURN_IF_ERROR(options.fs->CreateDirs(t->dir + "/data"));
     store->stats_[schema->table] = TableStats{};
     RETURN_IF_ERROR(store->LoadTable(*t));
-    RETURN_IF_ERROR(store->RemoveOrphans(*t));
+    // What a crashed flush or compaction left behind. One writer per table:
+    // nothing of this table is being written while it opens.
+    RETURN_IF_ERROR(store->RemoveUnreferenced(*t, std::chrono::milliseconds(0), std::chrono::system_clock::now())
+                        .status());
     min_committed = std::min(min_committed, t->committed_seq);
     max_committed = std::max(max_committed, t->committed_seq);
     store->tables_.push_back(std::move(t));
@@ -139,39 +105,13 @@ absl::Status SignalStore::LoadTable(Table& t) {
     if (!options_.fs->Exists(path)) {
       return absl::DataLossError(StrCat("table ", t.schema->table, " lists missing file ", path));
     }
-    t.files.push_back(FileEntry{path, static_cast<uint64_t>(f.record_count), static_cast<uint64_t>(f.file_size_in_bytes),
-                                f.lower_bounds, f.upper_bounds});
+    t.files.push_back(FileEntry{path, f});
   }
   std::lock_guard lock(stats_mu_);
   auto& s = stats_[t.schema->table];
   s.committed_files = t.files.size();
-  for (const auto& f : t.files) s.committed_rows += f.rows;
+  for (const auto& f : t.files) s.committed_rows += static_cast<uint64_t>(f.file.record_count);
   s.committed_sequence = t.committed_seq;
-  return absl::OkStatus();
-}
-
-absl::Status SignalStore::RemoveOrphans(const Table& t) {
-  // Files a crashed or failed flush wrote but never committed: in data/ or
-  // one partition directory below it, and not in the current snapshot.
-  std::set<std::string> live;
-  for (const auto& f : t.files) live.insert(f.path);
-  std::string data = t.dir + "/data";
-  ASSIGN_OR_RETURN(auto names, options_.fs->ListDir(data));
-  for (const auto& name : names) {
-    std::string path = data + "/" + name;
-    auto inner = options_.fs->ListDir(path);
-    std::vector<std::string> candidates;
-    if (inner.ok()) {
-      for (const auto& n : *inner) candidates.push_back(path + "/" + n);
-    } else {
-      candidates.push_back(path);
-    }
-    for (const auto& c : candidates) {
-      if (live.count(c) || !EndsWith(c, ".parquet")) continue;
-      spdlog::info("removing uncommitted file {}", c);
-      RETURN_IF_ERROR(options_.fs->Remove(c));
-    }
-  }
   return absl::OkStatus();
 }
 
@@ -240,17 +180,19 @@ SignalStore::ScanPlan SignalStore::PlanScan(const std::string& table, const std:
     for (size_t i = 0; i < predicates.size(); ++i) {
       const Predicate& p = predicates[i];
       if (ids[i] <= 0) continue;
-      auto lo = f.lower.find(ids[i]), hi = f.upper.find(ids[i]);
+      const auto& lower = f.file.lower_bounds;
+      const auto& upper = f.file.upper_bounds;
+      auto lo = lower.find(ids[i]), hi = upper.find(ids[i]);
       switch (p.kind) {
         case Predicate::kStringEquals:
-          if (lo != f.lower.end() && p.text < lo->second) return false;
-          if (hi != f.upper.end() && p.text > hi->second) return false;
+          if (lo != lower.end() && p.text < lo->second) return false;
+          if (hi != upper.end() && p.text > hi->second) return false;
           break;
         case Predicate::kIntAtLeast:
-          if (hi != f.upper.end() && hi->second.size() == 8 && as_int(hi->second) < p.number) return false;
+          if (hi != upper.end() && hi->second.size() == 8 && as_int(hi->second) < p.number) return false;
           break;
         case Predicate::kIntAtMost:
-          if (lo != f.lower.end() && lo->second.size() == 8 && as_int(lo->second) > p.number) return false;
+          if (lo != lower.end() && lo->second.size() == 8 && as_int(lo->second) > p.number) return false;
           break;
       }
     }
@@ -351,21 +293,14 @@ absl::Status SignalStore::FlushTable(Table& t, engine::Connection& conn, uint64_
     return st;
   };
   for (int32_t hour : hours) {
-    int64_t micros = static_cast<int64_t>(hour) * 3600LL * 1000 * 1000;
-    std::time_t secs = static_cast<std::time_t>(micros / 1000000);
-    std::tm tm{};
-    gmtime_r(&secs, &tm);
-    char part[48];
-    std::strftime(part, sizeof(part), "timestamp_hour=%Y-%m-%d-%H", &tm);
-    std::string dir = StrCat(t.dir, "/data/", part);
+    std::string dir = StrCat(t.dir, "/data/", PartitionDirName(hour));
     if (absl::Status st = options_.fs->CreateDirs(dir); !st.ok()) return discard(st);
-    std::string path = StrCat(dir, "/", RandomId(), ".parquet");
+    std::string path = StrCat(dir, "/", NewDataFileName());
     paths.push_back(path);
     auto copied = conn.Query(StrCat(
         "COPY (SELECT ", ColumnList(*t.schema), " FROM ", kFlushFunction, "(", engine::QuoteLiteral(t.schema->table),
         ", ", cut, ") WHERE CAST(floor(epoch_us(\"timestamp\") / 3600000000) AS BIGINT) = ", hour, SortKey(*t.schema),
-        ") TO ", engine::QuoteLiteral(path), " (FORMAT parquet, COMPRESSION zstd, COMPRESSION_LEVEL ",
-        options_.compression_level, ", FIELD_IDS ", FieldIds(*t.schema), ")"));
+        ") TO ", engine::QuoteLiteral(path), " ", ParquetCopyOptions(*t.schema, options_.compression_level)));
     if (!copied.ok()) return discard(copied.status());
     absl::Status st = options_.fs->SyncFile(path);
     if (st.ok()) st = options_.fs->SyncDir(dir);
@@ -396,8 +331,7 @@ absl::Status SignalStore::FlushTable(Table& t, engine::Connection& conn, uint64_
   }
   std::vector<FileEntry> files = t.files;
   for (const auto& f : written) {
-    files.push_back(FileEntry{f.file_path.substr(7), static_cast<uint64_t>(f.record_count),
-                              static_cast<uint64_t>(f.file_size_in_bytes), f.lower_bounds, f.upper_bounds});
+    files.push_back(FileEntry{f.file_path.substr(7), f});
   }
   std::string rel = StrCat(written.size(), " file(s)");
   {

@@ -28,6 +28,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -71,6 +72,28 @@ struct SignalStoreOptions {
   wal::Options wal;
   int compression_level = 3;  // zstd level of the Parquet data files
   iceberg::ExpiryPolicy expiry;
+};
+
+struct MaintenanceOptions {
+  bool compaction = true;
+  // Compaction merges a partition's small files (below 3/4 of this) into
+  // files of about this size.
+  uint64_t target_file_bytes = 128ull << 20;
+  // A partition of the current or previous hour is compacted once it has
+  // this many small files; older partitions once they have two.
+  size_t min_input_files = 4;
+  // Partitions whose hour ended longer ago than this are dropped (0: never).
+  std::chrono::milliseconds retention{0};
+  // Unreferenced files younger than this are left alone.
+  std::chrono::milliseconds orphan_grace{15 * 60 * 1000};
+};
+
+struct MaintenanceReport {
+  uint64_t compacted_files = 0;  // input files replaced
+  uint64_t compacted_outputs = 0;
+  uint64_t expired_files = 0;  // files dropped by retention
+  uint64_t expired_rows = 0;
+  uint64_t orphans_removed = 0;
 };
 
 struct TableStats {
@@ -138,6 +161,12 @@ class SignalStore {
 
   // Writes buffered rows to Parquet and commits them. No-op when empty.
   absl::Status Flush();
+
+  // Background maintenance of every table: drops partitions past retention,
+  // compacts small files, and deletes files no kept snapshot references.
+  // Safe to run while ingest, flushes and queries go on.
+  absl::StatusOr<MaintenanceReport> Maintain(const MaintenanceOptions& options,
+                                             std::chrono::system_clock::time_point now);
   absl::Status Close();
 
   uint64_t buffered_rows() const { return buffered_rows_.load(); }
@@ -146,10 +175,8 @@ class SignalStore {
 
  private:
   struct FileEntry {
-    std::string path;  // absolute local path
-    uint64_t rows;
-    uint64_t bytes;
-    std::map<int32_t, std::string> lower, upper;  // Iceberg bounds by field id
+    std::string path;       // absolute local path
+    iceberg::DataFile file;  // as committed: URI, partition, size, statistics
   };
   static constexpr int64_t kUncommitted = INT64_MAX;
   struct Buffered {
@@ -170,7 +197,18 @@ class SignalStore {
   };
   SignalStore(SignalStoreOptions options, engine::Database* db, engine::Database* flush_db, PayloadDecoder decoder);
   absl::Status LoadTable(Table& t);
-  absl::Status RemoveOrphans(const Table& t);
+  // Deletes files under the table's data/ and metadata/ directories that no
+  // kept snapshot references and that are older than `grace` (files of a
+  // flush or compaction in progress are young). Caller holds flush_mu_.
+  absl::StatusOr<uint64_t> RemoveUnreferenced(Table& t, std::chrono::milliseconds grace,
+                                              std::chrono::system_clock::time_point now);
+  absl::StatusOr<uint64_t> ApplyRetention(Table& t, const MaintenanceOptions& o,
+                                          std::chrono::system_clock::time_point now);
+  absl::StatusOr<uint64_t> CompactTable(Table& t, const MaintenanceOptions& o,
+                                        std::chrono::system_clock::time_point now, MaintenanceReport* report);
+  // Swaps `removed` for `added` in the table's file list and view after a
+  // committed rewrite. Caller holds flush_mu_.
+  absl::Status ReplaceFiles(Table& t, const std::set<std::string>& removed, std::vector<FileEntry> added);
   std::string ViewSql(const Table& t, const std::vector<FileEntry>& files) const;
   void AppendToBuffer(Table& t, columnar::Batch batch, uint64_t seq);
   Table* FindTable(const std::string& name) const;

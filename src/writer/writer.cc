@@ -109,6 +109,26 @@ absl::Status Dataset::Flush() {
   return first;
 }
 
+absl::StatusOr<MaintenanceReport> Dataset::Maintain(const MaintenanceOptions& options,
+                                                    std::chrono::system_clock::time_point now) {
+  MaintenanceReport total;
+  absl::Status first;
+  for (auto& store : stores_) {
+    auto r = store->Maintain(options, now);
+    if (!r.ok()) {
+      if (first.ok()) first = r.status();
+      continue;
+    }
+    total.compacted_files += r->compacted_files;
+    total.compacted_outputs += r->compacted_outputs;
+    total.expired_files += r->expired_files;
+    total.expired_rows += r->expired_rows;
+    total.orphans_removed += r->orphans_removed;
+  }
+  if (!first.ok()) return first;
+  return total;
+}
+
 absl::Status Dataset::Close() {
   absl::Status first = Flush();
   for (auto& store : stores_) {
@@ -149,6 +169,9 @@ absl::StatusOr<std::unique_ptr<Writer>> Writer::Open(WriterOptions options) {
       std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start).count();
   spdlog::info("recovery took {} ms", w->recovery_ms_);
   w->flusher_ = std::thread([raw = w.get()] { raw->FlusherLoop(); });
+  if (w->options_.maintenance_interval.count() > 0) {
+    w->maintainer_ = std::thread([raw = w.get()] { raw->MaintainerLoop(); });
+  }
   return w;
 }
 
@@ -248,6 +271,51 @@ absl::Status Writer::FlushAll() {
   return first;
 }
 
+std::chrono::milliseconds Writer::RetentionFor(const TenantContext& ctx) const {
+  const auto& o = options_.retention_overrides;
+  if (auto it = o.find(StrCat(ctx.tenant, "/", ctx.dataset)); it != o.end()) return it->second;
+  if (auto it = o.find(ctx.tenant); it != o.end()) return it->second;
+  return options_.maintenance.retention;
+}
+
+absl::StatusOr<MaintenanceReport> Writer::MaintainAll(std::chrono::system_clock::time_point now) {
+  std::vector<Dataset*> all;
+  {
+    std::lock_guard lock(mu_);
+    for (auto& [ctx, ds] : datasets_) all.push_back(ds.get());
+  }
+  MaintenanceReport total;
+  absl::Status first;
+  for (Dataset* ds : all) {
+    MaintenanceOptions o = options_.maintenance;
+    o.retention = RetentionFor(ds->context());
+    auto r = ds->Maintain(o, now);
+    if (!r.ok()) {
+      if (first.ok()) first = r.status();
+      continue;
+    }
+    total.compacted_files += r->compacted_files;
+    total.compacted_outputs += r->compacted_outputs;
+    total.expired_files += r->expired_files;
+    total.expired_rows += r->expired_rows;
+    total.orphans_removed += r->orphans_removed;
+  }
+  if (!first.ok()) return first;
+  return total;
+}
+
+void Writer::MaintainerLoop() {
+  std::unique_lock lock(flusher_mu_);
+  while (!stop_) {
+    flusher_cv_.wait_for(lock, options_.maintenance_interval, [&] { return stop_; });
+    if (stop_) break;
+    lock.unlock();
+    auto r = MaintainAll(std::chrono::system_clock::now());
+    if (!r.ok()) spdlog::warn("maintenance failed (will retry): {}", r.status().ToString());
+    lock.lock();
+  }
+}
+
 absl::Status Writer::Close() {
   {
     std::lock_guard lock(flusher_mu_);
@@ -255,6 +323,7 @@ absl::Status Writer::Close() {
     flusher_cv_.notify_all();
   }
   if (flusher_.joinable()) flusher_.join();
+  if (maintainer_.joinable()) maintainer_.join();
   std::map<TenantContext, std::unique_ptr<Dataset>> datasets;
   {
     std::lock_guard lock(mu_);

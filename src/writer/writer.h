@@ -42,6 +42,13 @@ struct WriterOptions {
   int compression_level = 3;
   // Which snapshots each table keeps.
   iceberg::ExpiryPolicy expiry;
+  // Background maintenance of every table (retention, compaction, cleanup
+  // of unreferenced files) runs this often; 0 disables it.
+  std::chrono::milliseconds maintenance_interval{60000};
+  MaintenanceOptions maintenance;
+  // Retention per tenant ("acme") or dataset ("acme/prod"), overriding
+  // maintenance.retention; the dataset's entry wins over its tenant's.
+  std::map<std::string, std::chrono::milliseconds> retention_overrides;
 };
 
 // The tables a signal's rows go to, in the order of Decoded::batches.
@@ -59,6 +66,8 @@ class Dataset {
   const TenantContext& context() const { return ctx_; }
   absl::Status Flush();
   absl::Status Close();
+  absl::StatusOr<MaintenanceReport> Maintain(const MaintenanceOptions& options,
+                                             std::chrono::system_clock::time_point now);
 
  private:
   // Serves the stores' buffered batches to DuckDB (view or flush mode).
@@ -108,6 +117,11 @@ class Writer {
   absl::Status CheckCapacity();
 
   absl::Status FlushAll();
+  // One maintenance pass over every dataset, as the background maintainer
+  // runs it (tests call it with a chosen `now`).
+  absl::StatusOr<MaintenanceReport> MaintainAll(std::chrono::system_clock::time_point now);
+  // The retention that applies to `ctx`.
+  std::chrono::milliseconds RetentionFor(const TenantContext& ctx) const;
   // Stops the flusher, flushes every buffer and closes the WALs.
   absl::Status Close();
 
@@ -127,6 +141,7 @@ class Writer {
  private:
   explicit Writer(WriterOptions options);
   void FlusherLoop();
+  void MaintainerLoop();
   void RequestFlush();
 
   const WriterOptions options_;
@@ -141,6 +156,7 @@ class Writer {
   bool stop_ = false;
   bool flush_requested_ = false;
   std::thread flusher_;
+  std::thread maintainer_;  // waits on flusher_cv_ too, for stop_
 };
 
 }  // namespace signaldb::writer

@@ -1,0 +1,58 @@
+#include "writer/data_files.h"
+
+#include <chrono>
+#include <cstring>
+#include <ctime>
+#include <random>
+#include <vector>
+
+#include "common/hex.h"
+#include "common/strings.h"
+#include "engine/engine.h"
+
+namespace signaldb::writer {
+
+std::string PartitionDirName(int32_t hour) {
+  std::time_t secs = static_cast<std::time_t>(hour) * 3600;
+  std::tm tm{};
+  gmtime_r(&secs, &tm);
+  char part[48];
+  std::strftime(part, sizeof(part), "timestamp_hour=%Y-%m-%d-%H", &tm);
+  return part;
+}
+
+std::string NewDataFileName() {
+  static thread_local std::mt19937_64 rng(
+      std::random_device{}() ^ static_cast<uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count()));
+  uint64_t a = rng(), b = rng();
+  std::string raw(16, '\0');
+  std::memcpy(raw.data(), &a, 8);
+  std::memcpy(raw.data() + 8, &b, 8);
+  return HexEncode(raw) + ".parquet";
+}
+
+std::string ColumnList(const columnar::Schema& schema) {
+  std::vector<std::string> cols;
+  for (const auto& c : schema.columns) cols.push_back(engine::QuoteIdentifier(c.name));
+  return Join(cols, ", ");
+}
+
+std::string SortKey(const columnar::Schema& schema) {
+  if (schema.IndexOf("trace_id") >= 0 && schema.IndexOf("start_time_unix_nano") >= 0) {
+    return " ORDER BY trace_id, start_time_unix_nano";
+  }
+  if (schema.IndexOf("metric_name") >= 0) return " ORDER BY metric_name, timestamp";
+  if (schema.IndexOf("timestamp") >= 0) return " ORDER BY timestamp";
+  return "";
+}
+
+std::string ParquetCopyOptions(const columnar::Schema& schema, int compression_level) {
+  std::vector<std::string> ids;
+  for (size_t i = 0; i < schema.columns.size(); ++i) {
+    ids.push_back(StrCat(engine::QuoteLiteral(schema.columns[i].name), ": ", i + 1));
+  }
+  return StrCat("(FORMAT parquet, COMPRESSION zstd, COMPRESSION_LEVEL ", compression_level, ", FIELD_IDS {",
+                Join(ids, ", "), "})");
+}
+
+}  // namespace signaldb::writer

@@ -1,0 +1,30 @@
+// How the writer lays out and writes Parquet data files, shared by flushes
+// and compaction so both produce the same kind of file: partition directory
+// names, file names, column order, row order and DuckDB COPY options.
+//
+// Thread-safety: stateless functions.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "columnar/batch.h"
+
+namespace signaldb::writer {
+
+// "timestamp_hour=YYYY-MM-DD-HH" for hours since the epoch, as Iceberg's
+// hour transform names partitions.
+std::string PartitionDirName(int32_t hour);
+// A fresh random "<32 hex>.parquet".
+std::string NewDataFileName();
+// The table's columns, quoted, in schema order.
+std::string ColumnList(const columnar::Schema& schema);
+// " ORDER BY ..." giving the Parquet row order: by trace for traces (trace
+// lookups read few row groups), by metric and time for metrics, by time
+// otherwise.
+std::string SortKey(const columnar::Schema& schema);
+// The "(FORMAT parquet, ...)" clause: zstd at `compression_level`, Iceberg
+// field ids (column index + 1).
+std::string ParquetCopyOptions(const columnar::Schema& schema, int compression_level);
+
+}  // namespace signaldb::writer

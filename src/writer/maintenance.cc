@@ -1,0 +1,266 @@
+// Table maintenance for SignalStore: retention, compaction and cleanup of
+// files no snapshot references. See SignalStore::Maintain.
+//
+// Every change to a table is an Iceberg commit first ("delete" for retention,
+// "replace" for compaction) and only then a change of the in-memory file list
+// and the query view, both under flush_mu_, so flushes and maintenance never
+// interleave their commits. Compaction writes its output files without the
+// lock; flushes go on meanwhile. Replaced files are not deleted at once:
+// older kept snapshots (and queries planned before the swap) still use them;
+// they go once no kept snapshot references them and the grace period passed.
+#include <algorithm>
+#include <map>
+
+#include "common/status_macros.h"
+#include "common/strings.h"
+#include "iceberg/stats.h"
+#include "spdlog/spdlog.h"
+#include "writer/data_files.h"
+#include "writer/signal_store.h"
+
+namespace signaldb::writer {
+namespace {
+
+int64_t MicrosOf(std::chrono::system_clock::time_point t) {
+  return std::chrono::duration_cast<std::chrono::microseconds>(t.time_since_epoch()).count();
+}
+
+}  // namespace
+
+absl::StatusOr<MaintenanceReport> SignalStore::Maintain(const MaintenanceOptions& options,
+                                                        std::chrono::system_clock::time_point now) {
+  MaintenanceReport report;
+  absl::Status first;
+  auto note = [&](const Table& t, const absl::Status& st) {
+    if (st.ok()) return;
+    spdlog::warn("{}/{}: maintenance failed: {}", options_.storage_dir, t.schema->table, st.ToString());
+    if (first.ok()) first = st;
+  };
+  for (auto& t : tables_) {
+    if (options.retention.count() > 0) {
+      std::lock_guard lock(flush_mu_);
+      auto dropped = ApplyRetention(*t, options, now);
+      if (dropped.ok()) {
+        report.expired_files += *dropped;
+      } else {
+        note(*t, dropped.status());
+      }
+    }
+    if (options.compaction) {
+      auto compacted = CompactTable(*t, options, now, &report);
+      if (!compacted.ok()) note(*t, compacted.status());
+    }
+    std::lock_guard lock(flush_mu_);
+    auto removed = RemoveUnreferenced(*t, options.orphan_grace, now);
+    if (removed.ok()) {
+      report.orphans_removed += *removed;
+    } else {
+      note(*t, removed.status());
+    }
+  }
+  if (!first.ok()) return first;
+  return report;
+}
+
+absl::Status SignalStore::ReplaceFiles(Table& t, const std::set<std::string>& removed, std::vector<FileEntry> added) {
+  int64_t rows_delta = 0;
+  {
+    std::lock_guard plan_lock(plan_mu_);
+    std::vector<FileEntry> files;
+    files.reserve(t.files.size() + added.size());
+    for (auto& f : t.files) {
+      if (removed.count(f.file.file_path)) {
+        rows_delta -= f.file.record_count;
+      } else {
+        files.push_back(std::move(f));
+      }
+    }
+    for (auto& f : added) {
+      rows_delta += f.file.record_count;
+      files.push_back(std::move(f));
+    }
+    t.files = std::move(files);
+  }
+  {
+    std::lock_guard lock(stats_mu_);
+    auto& s = stats_[t.schema->table];
+    s.committed_files = t.files.size();
+    s.committed_rows = static_cast<uint64_t>(std::max<int64_t>(0, static_cast<int64_t>(s.committed_rows) + rows_delta));
+  }
+  ASSIGN_OR_RETURN(auto conn, db_->Connect());
+  return conn->Execute(ViewSql(t, t.files));
+}
+
+absl::StatusOr<uint64_t> SignalStore::ApplyRetention(Table& t, const MaintenanceOptions& o,
+                                                     std::chrono::system_clock::time_point now) {
+  // A partition goes once all of its hour is older than the cut-off.
+  const int64_t cutoff_us = MicrosOf(now - o.retention);
+  std::vector<std::string> removed;
+  uint64_t rows = 0;
+  for (const auto& f : t.files) {
+    const auto& hour = f.file.partition_hour;
+    if (!hour) continue;
+    if ((static_cast<int64_t>(*hour) + 1) * 3600LL * 1000000 <= cutoff_us) {
+      removed.push_back(f.file.file_path);
+      rows += static_cast<uint64_t>(f.file.record_count);
+    }
+  }
+  if (removed.empty()) return 0;
+  RETURN_IF_ERROR(t.iceberg->Rewrite(removed, {}, "delete"));
+  spdlog::info("{}/{}: retention dropped {} file(s), {} rows", options_.storage_dir, t.schema->table, removed.size(),
+               rows);
+  RETURN_IF_ERROR(ReplaceFiles(t, std::set<std::string>(removed.begin(), removed.end()), {}));
+  return removed.size();
+}
+
+absl::StatusOr<uint64_t> SignalStore::CompactTable(Table& t, const MaintenanceOptions& o,
+                                                   std::chrono::system_clock::time_point now,
+                                                   MaintenanceReport* report) {
+  // Choose groups of small files, partition by partition, from the current
+  // file list (in commit order, so outputs keep roughly the arrival order).
+  std::map<int32_t, std::vector<FileEntry>> small;
+  {
+    std::lock_guard lock(flush_mu_);
+    for (const auto& f : t.files) {
+      if (!f.file.partition_hour) continue;
+      if (static_cast<uint64_t>(f.file.file_size_in_bytes) * 4 >= o.target_file_bytes * 3) continue;
+      small[*f.file.partition_hour].push_back(f);
+    }
+  }
+  const int32_t current_hour = iceberg::HourOf(MicrosOf(now));
+  std::vector<std::pair<int32_t, std::vector<FileEntry>>> groups;
+  for (auto& [hour, files] : small) {
+    const bool hot = hour >= current_hour - 1;
+    if (files.size() < 2 || (hot && files.size() < std::max<size_t>(2, o.min_input_files))) continue;
+    std::vector<FileEntry> group;
+    uint64_t bytes = 0;
+    for (auto& f : files) {
+      group.push_back(std::move(f));
+      bytes += static_cast<uint64_t>(group.back().file.file_size_in_bytes);
+      if (bytes >= o.target_file_bytes) {
+        if (group.size() >= 2) groups.emplace_back(hour, std::move(group));
+        group.clear();
+        bytes = 0;
+      }
+    }
+    if (group.size() >= 2) groups.emplace_back(hour, std::move(group));
+  }
+  if (groups.empty()) return 0;
+
+  // Write the merged files (no lock: flushes continue).
+  std::vector<std::string> inputs, written;
+  std::vector<FileEntry> outputs;
+  auto discard = [&](const absl::Status& st) {
+    for (const auto& p : written) (void)options_.fs->Remove(p);  // never committed
+    return st;
+  };
+  ASSIGN_OR_RETURN(auto conn, AcquireConnection());
+  for (const auto& [hour, group] : groups) {
+    std::string dir = StrCat(t.dir, "/data/", PartitionDirName(hour));
+    std::string path = StrCat(dir, "/", NewDataFileName());
+    std::vector<std::string> paths;
+    std::vector<const iceberg::DataFile*> stats;
+    int64_t expected_rows = 0;
+    for (const auto& f : group) {
+      paths.push_back(engine::QuoteLiteral(f.path));
+      stats.push_back(&f.file);
+      expected_rows += f.file.record_count;
+    }
+    written.push_back(path);
+    auto copied = conn->Query(StrCat("COPY (SELECT ", ColumnList(*t.schema), " FROM read_parquet([", Join(paths, ", "),
+                                     "])", SortKey(*t.schema), ") TO ", engine::QuoteLiteral(path), " ",
+                                     ParquetCopyOptions(*t.schema, options_.compression_level)));
+    if (!copied.ok()) {
+      ReleaseConnection(std::move(conn));
+      return discard(copied.status());
+    }
+    // COPY reports the rows it wrote: they must be exactly the inputs' rows.
+    int64_t copied_rows = -1;
+    if (!copied->rows.empty() && !copied->rows[0].empty()) {
+      if (const auto* n = std::get_if<int64_t>(&copied->rows[0][0])) copied_rows = *n;
+      if (const auto* n = std::get_if<uint64_t>(&copied->rows[0][0])) copied_rows = static_cast<int64_t>(*n);
+    }
+    if (copied_rows != expected_rows) {
+      ReleaseConnection(std::move(conn));
+      return discard(absl::DataLossError(StrCat("compaction of ", group.size(), " files of ", t.schema->table,
+                                                " wrote ", copied_rows, " rows, expected ", expected_rows)));
+    }
+    absl::Status st = options_.fs->SyncFile(path);
+    if (st.ok()) st = options_.fs->SyncDir(dir);
+    auto size = options_.fs->FileSize(path);
+    if (st.ok() && !size.ok()) st = size.status();
+    if (!st.ok()) {
+      ReleaseConnection(std::move(conn));
+      return discard(st);
+    }
+    FileEntry out;
+    out.path = path;
+    out.file.file_path = "file://" + path;
+    out.file.partition_hour = hour;
+    out.file.file_size_in_bytes = static_cast<int64_t>(*size);
+    out.file.sort_order_id = 1;
+    iceberg::MergeStats(*t.schema, stats, &out.file);
+    outputs.push_back(std::move(out));
+    for (const auto& f : group) inputs.push_back(f.file.file_path);
+  }
+  ReleaseConnection(std::move(conn));
+
+  // One replace snapshot for the whole table.
+  std::lock_guard lock(flush_mu_);
+  std::vector<iceberg::DataFile> added;
+  for (const auto& o : outputs) added.push_back(o.file);
+  absl::Status committed = t.iceberg->Rewrite(inputs, added, "replace");
+  if (committed.code() == absl::StatusCode::kFailedPrecondition) {
+    // Some input left the table meanwhile (another process's maintenance):
+    // nothing was committed; the next run chooses again.
+    spdlog::info("{}/{}: compaction skipped: {}", options_.storage_dir, t.schema->table, std::string(committed.message()));
+    (void)discard(absl::OkStatus());
+    return 0;
+  }
+  // Other failures may or may not have committed; the outputs stay for the
+  // orphan cleanup to judge against what the table references.
+  RETURN_IF_ERROR(committed);
+  report->compacted_files += inputs.size();
+  report->compacted_outputs += outputs.size();
+  spdlog::info("{}/{}: compacted {} file(s) into {}", options_.storage_dir, t.schema->table, inputs.size(),
+               outputs.size());
+  RETURN_IF_ERROR(ReplaceFiles(t, std::set<std::string>(inputs.begin(), inputs.end()), std::move(outputs)));
+  return inputs.size();
+}
+
+absl::StatusOr<uint64_t> SignalStore::RemoveUnreferenced(Table& t, std::chrono::milliseconds grace,
+                                                         std::chrono::system_clock::time_point now) {
+  ASSIGN_OR_RETURN(std::set<std::string> referenced, t.iceberg->ReferencedFiles());
+  // data/<partition>/<file>, data/<file>, and metadata/<file>.
+  std::vector<std::string> candidates;
+  for (const char* sub : {"/data", "/metadata"}) {
+    std::string dir = t.dir + sub;
+    if (!options_.fs->Exists(dir)) continue;
+    ASSIGN_OR_RETURN(auto names, options_.fs->ListDir(dir));
+    for (const auto& name : names) {
+      std::string path = dir + "/" + name;
+      auto inner = options_.fs->ListDir(path);
+      if (inner.ok()) {
+        for (const auto& n : *inner) candidates.push_back(path + "/" + n);
+      } else {
+        candidates.push_back(path);
+      }
+    }
+  }
+  uint64_t removed = 0;
+  for (const auto& path : candidates) {
+    if (referenced.count("file://" + path)) continue;
+    // Only what we write: Parquet data, Avro manifests and lists, metadata JSON.
+    if (!EndsWith(path, ".parquet") && !EndsWith(path, ".avro") && !EndsWith(path, ".metadata.json")) continue;
+    if (grace.count() > 0) {
+      auto modified = options_.fs->ModifiedTime(path);
+      if (!modified.ok() || now - *modified < grace) continue;
+    }
+    spdlog::info("removing unreferenced file {}", path);
+    RETURN_IF_ERROR(options_.fs->Remove(path));
+    ++removed;
+  }
+  return removed;
+}
+
+}  // namespace signaldb::writer
