@@ -6,6 +6,7 @@
 #include <random>
 
 #include "common/hex.h"
+#include "common/random.h"
 #include "common/strings.h"
 
 namespace signaldb::iceberg {
@@ -13,11 +14,7 @@ namespace {
 
 using Json = nlohmann::ordered_json;
 
-uint64_t Random64() {
-  static thread_local std::mt19937_64 rng(std::random_device{}() ^
-                                          static_cast<uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count()));
-  return rng();
-}
+uint64_t Random64() { return RandomU64(); }
 
 int64_t NowMs() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())

@@ -3,10 +3,10 @@
 #include <chrono>
 #include <cstring>
 #include <ctime>
-#include <random>
 #include <vector>
 
 #include "common/hex.h"
+#include "common/random.h"
 #include "common/strings.h"
 #include "engine/engine.h"
 
@@ -22,9 +22,7 @@ std::string PartitionDirName(int32_t hour) {
 }
 
 std::string NewDataFileName() {
-  static thread_local std::mt19937_64 rng(
-      std::random_device{}() ^ static_cast<uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count()));
-  uint64_t a = rng(), b = rng();
+  uint64_t a = RandomU64(), b = RandomU64();
   std::string raw(16, '\0');
   std::memcpy(raw.data(), &a, 8);
   std::memcpy(raw.data() + 8, &b, 8);
