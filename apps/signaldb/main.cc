@@ -32,6 +32,12 @@ int Run(const Config& config) {
   wopts.compression_level = config.storage.compression_level;
   wopts.expiry.max_snapshots = config.storage.snapshots_kept;
   wopts.expiry.max_age = config.storage.snapshot_max_age;
+  wopts.maintenance_interval = config.compactor.enabled ? config.compactor.interval : std::chrono::milliseconds(0);
+  wopts.maintenance.target_file_bytes = config.compactor.target_file_size;
+  wopts.maintenance.min_input_files = config.compactor.min_input_files;
+  wopts.maintenance.retention = config.compactor.retention;
+  wopts.maintenance.orphan_grace = config.compactor.orphan_grace;
+  wopts.retention_overrides = config.compactor.retention_overrides;
   auto start = std::chrono::steady_clock::now();
   auto writer = writer::Writer::Open(wopts);
   if (!writer.ok()) {

@@ -117,6 +117,33 @@ std::vector<Key> BuildKeys() {
       {"writer.flush_interval", duration([](Config& c) -> std::chrono::milliseconds& { return c.writer.flush_interval; })},
       {"writer.max_buffer_rows", count([](Config& c) -> uint64_t& { return c.writer.max_buffer_rows; })},
       {"writer.max_buffer_bytes", size([](Config& c) -> uint64_t& { return c.writer.max_buffer_bytes; })},
+      {"compactor.enabled", [](Config& c, const std::string& v) -> absl::Status {
+         if (v != "true" && v != "false") {
+           return absl::InvalidArgumentError(StrCat("expected true or false, got '", v, "'"));
+         }
+         c.compactor.enabled = v == "true";
+         return absl::OkStatus();
+       }},
+      {"compactor.interval", duration([](Config& c) -> std::chrono::milliseconds& { return c.compactor.interval; })},
+      {"compactor.target_file_size", [](Config& c, const std::string& v) -> absl::Status {
+         auto n = ParseSize(v);
+         if (!n.ok()) return n.status();
+         if (*n < (1ull << 20)) return absl::InvalidArgumentError(StrCat("must be at least 1MiB, got '", v, "'"));
+         c.compactor.target_file_size = *n;
+         return absl::OkStatus();
+       }},
+      {"compactor.min_input_files", [](Config& c, const std::string& v) -> absl::Status {
+         uint64_t n;
+         if (!ParseInt(std::string_view(v), &n) || n < 2) {
+           return absl::InvalidArgumentError(StrCat("expected an integer of at least 2, got '", v, "'"));
+         }
+         c.compactor.min_input_files = n;
+         return absl::OkStatus();
+       }},
+      {"compactor.retention.default",
+       duration([](Config& c) -> std::chrono::milliseconds& { return c.compactor.retention; })},
+      {"compactor.orphan_cleanup.grace",
+       duration([](Config& c) -> std::chrono::milliseconds& { return c.compactor.orphan_grace; })},
       {"query.timeout", duration([](Config& c) -> std::chrono::milliseconds& { return c.query.timeout; })},
       {"query.max_rows", count([](Config& c) -> uint64_t& { return c.query.max_rows; })},
       {"log.level", [](Config& c, const std::string& v) -> absl::Status {
@@ -141,9 +168,47 @@ const Key* FindKey(const std::string& name) {
   return nullptr;
 }
 
+// Retention overrides are keyed by tenant and dataset names:
+// compactor.retention.tenants.<tenant> and
+// compactor.retention.datasets.<tenant>.<dataset>.
+bool ApplyRetentionOverride(Config& c, const std::string& name, const std::string& value, absl::Status* st) {
+  constexpr std::string_view kTenants = "compactor.retention.tenants.";
+  constexpr std::string_view kDatasets = "compactor.retention.datasets.";
+  std::string target;
+  if (StartsWith(name, kTenants)) {
+    target = name.substr(kTenants.size());
+    if (target.empty() || target.find('.') != std::string::npos) return false;
+  } else if (StartsWith(name, kDatasets)) {
+    target = name.substr(kDatasets.size());
+    auto dot = target.find('.');
+    if (dot == std::string::npos || dot == 0 || dot + 1 == target.size() ||
+        target.find('.', dot + 1) != std::string::npos) {
+      return false;
+    }
+    target[dot] = '/';
+  } else {
+    return false;
+  }
+  auto d = ParseDuration(value);
+  if (!d.ok()) {
+    *st = d.status();
+  } else {
+    c.compactor.retention_overrides[target] = *d;
+  }
+  return true;
+}
+
 absl::Status Apply(Config& c, const std::string& name, const std::string& value,
                    const std::string& origin) {
   const Key* key = FindKey(name);
+  absl::Status override_status;
+  if (key == nullptr && ApplyRetentionOverride(c, name, value, &override_status)) {
+    if (!override_status.ok()) {
+      return absl::InvalidArgumentError(
+          StrCat(origin, ": invalid value for '", name, "': ", override_status.message()));
+    }
+    return absl::OkStatus();
+  }
   if (key == nullptr) {
     return absl::InvalidArgumentError(StrCat(origin, ": unknown configuration key '", name, "'"));
   }
@@ -216,8 +281,10 @@ absl::StatusOr<std::chrono::milliseconds> ParseDuration(const std::string& text)
     ms = n * 60000;
   } else if (unit == "h") {
     ms = n * 3600000;
+  } else if (unit == "d") {
+    ms = n * 86400000;
   } else {
-    return absl::InvalidArgumentError(StrCat("invalid duration unit in '", text, "' (ms, s, m, h)"));
+    return absl::InvalidArgumentError(StrCat("invalid duration unit in '", text, "' (ms, s, m, h, d)"));
   }
   return std::chrono::milliseconds(static_cast<int64_t>(ms));
 }

@@ -62,6 +62,25 @@ struct Config {
     uint64_t max_buffer_bytes = 1ull << 30;
   } writer;
 
+  // Background table maintenance in the writer: compaction, retention,
+  // cleanup of unreferenced files.
+  struct Compactor {
+    bool enabled = true;
+    std::chrono::milliseconds interval{60000};
+    // Compaction merges a partition's small files into files of about this size.
+    uint64_t target_file_size = 128ull << 20;
+    // Files a partition of the current or previous hour needs before it is
+    // compacted (older partitions: two).
+    uint64_t min_input_files = 4;
+    // Hour partitions older than this are dropped; 0 keeps data forever.
+    std::chrono::milliseconds retention{0};
+    // Per tenant ("acme") and per dataset ("acme/prod") retention, from
+    // [compactor.retention.tenants] and [compactor.retention.datasets.<tenant>].
+    std::map<std::string, std::chrono::milliseconds> retention_overrides;
+    // Files no kept snapshot references are deleted once this old.
+    std::chrono::milliseconds orphan_grace{15 * 60 * 1000};
+  } compactor;
+
   struct Query {
     std::chrono::milliseconds timeout{30000};
     uint64_t max_rows = 100000;

@@ -122,6 +122,44 @@ TEST_F(ConfigTest, UnknownKeysAndBadValuesNameTheKey) {
   EXPECT_THAT(c.status().message(), HasSubstr("'nope'"));
 }
 
+// Compaction and retention settings, with retention overrides per tenant
+// and per dataset from the file and the environment.
+TEST_F(ConfigTest, CompactorAndRetentionOverrides) {
+  ConfigSources src;
+  src.file = Write("c.toml",
+                   "[compactor]\nenabled = false\ninterval = \"30s\"\ntarget_file_size = \"64MiB\"\n"
+                   "min_input_files = 6\n[compactor.retention]\ndefault = \"7d\"\n"
+                   "[compactor.retention.tenants]\nacme = \"30d\"\n"
+                   "[compactor.retention.datasets.acme]\ndebug = \"12h\"\n"
+                   "[compactor.orphan_cleanup]\ngrace = \"1h\"\n");
+  src.env = {{"SIGNALDB_COMPACTOR__RETENTION__TENANTS__BETA", "2d"}};
+  auto c = LoadConfig(src);
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_FALSE(c->compactor.enabled);
+  EXPECT_EQ(c->compactor.interval.count(), 30000);
+  EXPECT_EQ(c->compactor.target_file_size, 64u << 20);
+  EXPECT_EQ(c->compactor.min_input_files, 6u);
+  EXPECT_EQ(c->compactor.retention.count(), 7LL * 86400000);
+  EXPECT_EQ(c->compactor.orphan_grace.count(), 3600000);
+  std::map<std::string, std::chrono::milliseconds> want{{"acme", std::chrono::hours(24 * 30)},
+                                                        {"acme/debug", std::chrono::hours(12)},
+                                                        {"beta", std::chrono::hours(48)}};
+  EXPECT_EQ(c->compactor.retention_overrides, want);
+
+  src.env = {{"SIGNALDB_COMPACTOR__RETENTION__TENANTS__ACME", "soon"}};
+  c = LoadConfig(src);
+  ASSERT_FALSE(c.ok());
+  EXPECT_THAT(c.status().message(), HasSubstr("compactor.retention.tenants.acme"));
+  src.env = {{"SIGNALDB_COMPACTOR__RETENTION__DATASETS__ACME", "1d"}};  // no dataset named
+  c = LoadConfig(src);
+  ASSERT_FALSE(c.ok());
+  EXPECT_THAT(c.status().message(), HasSubstr("unknown configuration key"));
+  src.env = {{"SIGNALDB_COMPACTOR__MIN_INPUT_FILES", "1"}};
+  c = LoadConfig(src);
+  ASSERT_FALSE(c.ok());
+  EXPECT_THAT(c.status().message(), HasSubstr("compactor.min_input_files"));
+}
+
 TEST(ConfigParseTest, DurationsAndSizes) {
   EXPECT_EQ(ParseDuration("250ms")->count(), 250);
   EXPECT_EQ(ParseDuration("5s")->count(), 5000);
