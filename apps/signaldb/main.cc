@@ -32,6 +32,7 @@ int Run(const Config& config) {
   wopts.compression_level = config.storage.compression_level;
   wopts.expiry.max_snapshots = config.storage.snapshots_kept;
   wopts.expiry.max_age = config.storage.snapshot_max_age;
+  wopts.use_trace_index = config.storage.trace_index;
   wopts.maintenance_interval = config.compactor.enabled ? config.compactor.interval : std::chrono::milliseconds(0);
   wopts.maintenance.target_file_bytes = config.compactor.target_file_size;
   wopts.maintenance.min_input_files = config.compactor.min_input_files;

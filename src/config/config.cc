@@ -57,6 +57,15 @@ std::vector<Key> BuildKeys() {
       return absl::OkStatus();
     };
   };
+  auto boolean = [](std::function<bool&(Config&)> get) {
+    return [get](Config& c, const std::string& v) -> absl::Status {
+      if (v != "true" && v != "false") {
+        return absl::InvalidArgumentError(StrCat("expected true or false, got '", v, "'"));
+      }
+      get(c) = v == "true";
+      return absl::OkStatus();
+    };
+  };
   auto duration = [](std::function<std::chrono::milliseconds&(Config&)> get) {
     return [get](Config& c, const std::string& v) -> absl::Status {
       auto d = ParseDuration(v);
@@ -117,13 +126,8 @@ std::vector<Key> BuildKeys() {
       {"writer.flush_interval", duration([](Config& c) -> std::chrono::milliseconds& { return c.writer.flush_interval; })},
       {"writer.max_buffer_rows", count([](Config& c) -> uint64_t& { return c.writer.max_buffer_rows; })},
       {"writer.max_buffer_bytes", size([](Config& c) -> uint64_t& { return c.writer.max_buffer_bytes; })},
-      {"compactor.enabled", [](Config& c, const std::string& v) -> absl::Status {
-         if (v != "true" && v != "false") {
-           return absl::InvalidArgumentError(StrCat("expected true or false, got '", v, "'"));
-         }
-         c.compactor.enabled = v == "true";
-         return absl::OkStatus();
-       }},
+      {"storage.trace_index", boolean([](Config& c) -> bool& { return c.storage.trace_index; })},
+      {"compactor.enabled", boolean([](Config& c) -> bool& { return c.compactor.enabled; })},
       {"compactor.interval", duration([](Config& c) -> std::chrono::milliseconds& { return c.compactor.interval; })},
       {"compactor.target_file_size", [](Config& c, const std::string& v) -> absl::Status {
          auto n = ParseSize(v);

@@ -53,6 +53,10 @@ struct Config {
     // none older than snapshot_max_age (0: no age limit) except the current.
     uint64_t snapshots_kept = 50;
     std::chrono::milliseconds snapshot_max_age{0};
+    // Trace-by-id lookups open only the files whose trace-id filter may hold
+    // the trace; false reads every file the column bounds allow (for
+    // measuring the filters).
+    bool trace_index = true;
   } storage;
 
   struct Writer {

@@ -193,8 +193,28 @@ absl::StatusOr<uint64_t> SignalStore::CompactTable(Table& t, const MaintenanceOp
       ReleaseConnection(std::move(conn));
       return discard(st);
     }
+    std::shared_ptr<const TraceIndex> index;
+    if (t.schema->IndexOf("trace_id") >= 0) {
+      written.push_back(TraceIndexPath(path));
+      auto ids = conn->Query(StrCat("SELECT DISTINCT trace_id FROM read_parquet(", engine::QuoteLiteral(path), ")"));
+      if (!ids.ok()) {
+        ReleaseConnection(std::move(conn));
+        return discard(ids.status());
+      }
+      std::vector<std::string_view> keys;
+      for (const auto& row : ids->rows) {
+        if (const auto* v = std::get_if<std::string>(&row[0])) keys.push_back(*v);
+      }
+      auto built = WriteTraceIndex(t, path, keys);
+      if (!built.ok()) {
+        ReleaseConnection(std::move(conn));
+        return discard(built.status());
+      }
+      index = std::move(*built);
+    }
     FileEntry out;
     out.path = path;
+    out.trace_index = std::move(index);
     out.file.file_path = "file://" + path;
     out.file.partition_hour = hour;
     out.file.file_size_in_bytes = static_cast<int64_t>(*size);
@@ -250,8 +270,13 @@ absl::StatusOr<uint64_t> SignalStore::RemoveUnreferenced(Table& t, std::chrono::
   uint64_t removed = 0;
   for (const auto& path : candidates) {
     if (referenced.count("file://" + path)) continue;
-    // Only what we write: Parquet data, Avro manifests and lists, metadata JSON.
-    if (!EndsWith(path, ".parquet") && !EndsWith(path, ".avro") && !EndsWith(path, ".metadata.json")) continue;
+    if (EndsWith(path, ".tidx")) {
+      // A trace-id filter lives as long as its data file.
+      std::string data = path.substr(0, path.size() - std::string_view(".tidx").size()) + ".parquet";
+      if (referenced.count("file://" + data)) continue;
+    } else if (!EndsWith(path, ".parquet") && !EndsWith(path, ".avro") && !EndsWith(path, ".metadata.json")) {
+      continue;  // only what we write: data, filters, manifests and lists, metadata
+    }
     if (grace.count() > 0) {
       auto modified = options_.fs->ModifiedTime(path);
       if (!modified.ok() || now - *modified < grace) continue;

@@ -105,7 +105,18 @@ absl::Status SignalStore::LoadTable(Table& t) {
     if (!options_.fs->Exists(path)) {
       return absl::DataLossError(StrCat("table ", t.schema->table, " lists missing file ", path));
     }
-    t.files.push_back(FileEntry{path, f});
+    FileEntry entry{path, f, nullptr};
+    if (t.schema->IndexOf("trace_id") >= 0) {
+      // Files without a readable filter are simply always read.
+      if (auto bytes = options_.fs->ReadFile(TraceIndexPath(path)); bytes.ok()) {
+        if (auto index = TraceIndex::Parse(*bytes); index.ok()) {
+          entry.trace_index = std::make_shared<const TraceIndex>(std::move(*index));
+        } else {
+          spdlog::warn("{}: ignoring trace index: {}", path, index.status().ToString());
+        }
+      }
+    }
+    t.files.push_back(std::move(entry));
   }
   std::lock_guard lock(stats_mu_);
   auto& s = stats_[t.schema->table];
@@ -180,6 +191,10 @@ SignalStore::ScanPlan SignalStore::PlanScan(const std::string& table, const std:
     for (size_t i = 0; i < predicates.size(); ++i) {
       const Predicate& p = predicates[i];
       if (ids[i] <= 0) continue;
+      if (p.kind == Predicate::kStringEquals && f.trace_index && options_.use_trace_index &&
+          p.column == "trace_id" && !f.trace_index->MayContain(p.text)) {
+        return false;
+      }
       const auto& lower = f.file.lower_bounds;
       const auto& upper = f.file.upper_bounds;
       auto lo = lower.find(ids[i]), hi = upper.find(ids[i]);
@@ -206,6 +221,15 @@ SignalStore::ScanPlan SignalStore::PlanScan(const std::string& table, const std:
   std::lock_guard lock(t->mu);
   plan.generation = t->gen;
   return plan;
+}
+
+absl::StatusOr<std::shared_ptr<const TraceIndex>> SignalStore::WriteTraceIndex(
+    const Table& t, const std::string& data_path, const std::vector<std::string_view>& ids) {
+  if (t.schema->IndexOf("trace_id") < 0) return nullptr;
+  auto index = std::make_shared<const TraceIndex>(TraceIndex::Build(ids));
+  // Durable before the commit that publishes the data file (WriteFileAtomic syncs).
+  RETURN_IF_ERROR(options_.fs->WriteFileAtomic(TraceIndexPath(data_path), index->Serialize()));
+  return index;
 }
 
 SignalStore::Table* SignalStore::FindTable(const std::string& name) const {
@@ -287,7 +311,9 @@ absl::Status SignalStore::FlushTable(Table& t, engine::Connection& conn, uint64_
     for (size_t r = 0; r < col.size(); ++r) hours.insert(iceberg::HourOf(col.ints[r]));
   }
   std::vector<iceberg::DataFile> written;
+  std::vector<std::shared_ptr<const TraceIndex>> indexes;
   std::vector<std::string> paths;
+  const int tid = t.schema->IndexOf("trace_id");
   auto discard = [&](const absl::Status& st) {
     for (const auto& p : paths) (void)options_.fs->Remove(p);  // never referenced by any snapshot
     return st;
@@ -318,6 +344,20 @@ absl::Status SignalStore::FlushTable(Table& t, engine::Connection& conn, uint64_
         &f);
     f.record_count = f.value_counts.begin()->second;
     written.push_back(std::move(f));
+    std::vector<std::string_view> ids;
+    if (tid >= 0) {
+      for (const auto& b : batches) {
+        const auto& tcol = b->column(static_cast<size_t>(ts));
+        const auto& icol = b->column(static_cast<size_t>(tid));
+        for (size_t r = 0; r < icol.size(); ++r) {
+          if (icol.IsValid(r) && iceberg::HourOf(tcol.ints[r]) == hour) ids.push_back(icol.StringAt(r));
+        }
+      }
+    }
+    if (tid >= 0) paths.push_back(TraceIndexPath(path));  // removed with the data file if the flush fails
+    auto index = WriteTraceIndex(t, path, ids);
+    if (!index.ok()) return discard(index.status());
+    indexes.push_back(std::move(*index));
   }
   if (absl::Status st = options_.fs->SyncDir(t.dir + "/data"); !st.ok()) return discard(st);
   // The commit point: a new Iceberg snapshot recording the WAL position it
@@ -330,8 +370,8 @@ absl::Status SignalStore::FlushTable(Table& t, engine::Connection& conn, uint64_
     return st;
   }
   std::vector<FileEntry> files = t.files;
-  for (const auto& f : written) {
-    files.push_back(FileEntry{f.file_path.substr(7), f});
+  for (size_t i = 0; i < written.size(); ++i) {
+    files.push_back(FileEntry{written[i].file_path.substr(7), written[i], indexes[i]});
   }
   std::string rel = StrCat(written.size(), " file(s)");
   {

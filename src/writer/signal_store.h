@@ -39,6 +39,7 @@
 #include "engine/engine.h"
 #include "iceberg/table.h"
 #include "wal/wal.h"
+#include "writer/trace_index.h"
 
 namespace signaldb::writer {
 
@@ -72,6 +73,9 @@ struct SignalStoreOptions {
   wal::Options wal;
   int compression_level = 3;  // zstd level of the Parquet data files
   iceberg::ExpiryPolicy expiry;
+  // Whether trace lookups consult the files' trace-id filters (they are
+  // always written); off only to measure what they save.
+  bool use_trace_index = true;
 };
 
 struct MaintenanceOptions {
@@ -177,6 +181,9 @@ class SignalStore {
   struct FileEntry {
     std::string path;       // absolute local path
     iceberg::DataFile file;  // as committed: URI, partition, size, statistics
+    // Trace-id filter of a traces file; null when the file has none (the
+    // file is then always read).
+    std::shared_ptr<const TraceIndex> trace_index;
   };
   static constexpr int64_t kUncommitted = INT64_MAX;
   struct Buffered {
@@ -197,6 +204,10 @@ class SignalStore {
   };
   SignalStore(SignalStoreOptions options, engine::Database* db, engine::Database* flush_db, PayloadDecoder decoder);
   absl::Status LoadTable(Table& t);
+  // Writes the trace-id filter of a traces data file beside it, from the
+  // ids given. Returns null for tables without trace ids.
+  absl::StatusOr<std::shared_ptr<const TraceIndex>> WriteTraceIndex(const Table& t, const std::string& data_path,
+                                                                    const std::vector<std::string_view>& ids);
   // Deletes files under the table's data/ and metadata/ directories that no
   // kept snapshot references and that are older than `grace` (files of a
   // flush or compaction in progress are young). Caller holds flush_mu_.

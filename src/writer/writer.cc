@@ -91,6 +91,7 @@ absl::StatusOr<std::unique_ptr<Dataset>> Dataset::Open(const WriterOptions& opti
         .wal = options.wal,
         .compression_level = options.compression_level,
         .expiry = options.expiry,
+        .use_trace_index = options.use_trace_index,
     };
     ASSIGN_OR_RETURN(ds->stores_[static_cast<int>(s)],
                      SignalStore::Open(so, TablesOf(s), ds->db_.get(), ds->flush_db_.get(),

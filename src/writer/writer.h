@@ -42,6 +42,8 @@ struct WriterOptions {
   int compression_level = 3;
   // Which snapshots each table keeps.
   iceberg::ExpiryPolicy expiry;
+  // Whether trace lookups consult the per-file trace-id filters.
+  bool use_trace_index = true;
   // Background maintenance of every table (retention, compaction, cleanup
   // of unreferenced files) runs this often; 0 disables it.
   std::chrono::milliseconds maintenance_interval{60000};

@@ -3,6 +3,7 @@
 #include <cerrno>
 
 #include "common/fault_fs.h"
+#include "common/hex.h"
 
 #include "opentelemetry/proto/collector/trace/v1/trace_service.pb.h"
 
@@ -433,6 +434,83 @@ TEST_F(WriterTest, CompactionRacingIngestLosesNothing) {
   w.reset();
   w = OpenAt(root_, 3, 5);
   EXPECT_EQ(Count(*w), 800);
+}
+
+
+// Trace lookups plan only the files whose trace-id filter may hold the trace,
+// where column bounds cannot help (every file spans the whole id range);
+// filters survive compaction and restarts, and go with their files.
+TEST_F(WriterTest, TraceIndexPrunesFilesBoundsCannot) {
+  auto id = [](int file, int n) {
+    char buf[40];
+    std::snprintf(buf, sizeof(buf), "%02x%014x%016x", (n * 37 + file * 11) % 256, file, n);
+    return std::string(buf);
+  };
+  auto write_file = [&](Writer& w, int file) {
+    ExportTraceServiceRequest req;
+    auto* ss = req.add_resource_spans()->add_scope_spans();
+    for (int n = 0; n < 40; ++n) {
+      auto* s = ss->add_spans();
+      s->set_trace_id(*HexDecode(id(file, n)));
+      s->set_span_id(std::string(7, '\0') + static_cast<char>(n + 1));
+      s->set_name("op");
+      s->set_start_time_unix_nano(1700000000000000000ULL + n);
+      s->set_end_time_unix_nano(1700000000000001000ULL + n);
+    }
+    // Ids from 00.. to ff.. in every file: bounds keep every file.
+    ss->mutable_spans(0)->set_trace_id(*HexDecode("00" + id(file, 0).substr(2)));
+    ss->mutable_spans(1)->set_trace_id(*HexDecode("ff" + id(file, 1).substr(2)));
+    ASSERT_TRUE(w.Write({}, Signal::kTraces, req.SerializeAsString()).ok());
+    ASSERT_TRUE(w.FlushAll().ok());
+  };
+  auto plan = [&](Writer& w, const std::string& trace) {
+    auto ds = w.GetDataset({});
+    return (*ds)->store(Signal::kTraces).PlanScan("traces", {{SignalStore::Predicate::kStringEquals, "trace_id", trace}});
+  };
+  {
+    auto w = OpenAt(root_, 3, 1);
+    for (int f = 0; f < 12; ++f) write_file(*w, f);
+    EXPECT_EQ(plan(*w, id(7, 20)).total_files, 12u);
+    // Each present trace plans its own file (never pruned) plus about 1%
+    // false positives of the other eleven; an absent one plans almost none.
+    size_t planned = 0, absent = 0;
+    for (int f = 0; f < 12; ++f) {
+      for (int n = 2; n < 40; ++n) {
+        size_t k = plan(*w, id(f, n)).files.size();
+        EXPECT_GE(k, 1u) << id(f, n);
+        planned += k;
+      }
+    }
+    for (int n = 0; n < 100; ++n) absent += plan(*w, id(99, n)).files.size();
+    EXPECT_LE(planned, 12u * 38 + 60) << "12 files x 38 lookups would be " << 12 * 12 * 38;
+    EXPECT_LE(absent, 40u) << "of 1200 without filters";
+    EXPECT_EQ(Count(*w, "trace_id = '" + id(7, 20) + "'"), 1);
+    size_t filters = 0;
+    for (const auto& e : fs::recursive_directory_iterator(root_ / "storage")) filters += e.path().extension() == ".tidx";
+    EXPECT_EQ(filters, 12u);
+
+    // Compaction writes a filter for its output; the replaced files' filters
+    // go with them.
+    auto now = std::chrono::system_clock::now();
+    ASSERT_TRUE(w->MaintainAll(now).ok());
+    ASSERT_TRUE(w->MaintainAll(now + std::chrono::hours(1)).ok());
+    EXPECT_EQ(Files(*w), 1u);
+    filters = 0;
+    for (const auto& e : fs::recursive_directory_iterator(root_ / "storage")) filters += e.path().extension() == ".tidx";
+    EXPECT_EQ(filters, 1u);
+    EXPECT_EQ(plan(*w, id(7, 20)).files.size(), 1u);
+  }
+  auto absent_planned = [&](Writer& w) {
+    size_t n = 0;
+    for (int i = 0; i < 100; ++i) n += plan(w, id(99, i)).files.size();
+    return n;
+  };
+  auto w = OpenAt(root_, 3, 1, [](WriterOptions& o) { o.use_trace_index = false; });
+  EXPECT_EQ(absent_planned(*w), 100u);  // without filters: bounds only
+  w.reset();
+  w = OpenAt(root_, 3, 1);
+  EXPECT_LE(absent_planned(*w), 5u);  // the filter, loaded back from its sidecar
+  EXPECT_EQ(Count(*w, "trace_id = '" + id(3, 9) + "'"), 1);
 }
 
 }  // namespace
