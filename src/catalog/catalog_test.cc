@@ -262,6 +262,14 @@ TEST(PostgresCatalogOpenTest, UnreachableServerIsAClearErrorWithoutThePassword) 
   EXPECT_THAT(c.status().message(), Not(HasSubstr("Wr0ngPassw0rd")));
 }
 
+TEST(PostgresCatalogOpenTest, MalformedUriIsInvalidArgumentWithoutThePassword) {
+  auto c = OpenCatalog("postgresql://signaldb:Sup3rSecretPw@[::1/signaldb");
+  ASSERT_FALSE(c.ok());
+  EXPECT_EQ(c.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(c.status().message(), HasSubstr("invalid PostgreSQL catalog URI"));
+  EXPECT_THAT(c.status().message(), Not(HasSubstr("Sup3rSecretPw")));
+}
+
 TEST(CatalogFactoryTest, PathsOpenSqlite) {
   fs::path dir = fs::temp_directory_path() / ("sdb_catalog_factory_" + std::to_string(::getpid()));
   fs::create_directories(dir);

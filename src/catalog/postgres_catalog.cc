@@ -65,6 +65,7 @@ std::string JoinNamespace(const std::vector<std::string>& ns) { return Join(ns, 
 struct Target {
   std::string where;
   std::vector<std::string> secrets;
+  std::string parse_error;  // set when libpq cannot parse the DSN
 };
 
 Target Describe(const std::string& dsn) {
@@ -89,6 +90,8 @@ Target Describe(const std::string& dsn) {
       if (key == "dbname") db = o->val;
     }
     PQconninfoFree(opts);
+  } else {
+    t.parse_error = err != nullptr ? err : "out of memory";
   }
   PQfreemem(err);
   t.where = StrCat(host.empty() ? "localhost" : host, ":", port.empty() ? "5432" : port, db.empty() ? "" : "/", db);
@@ -252,6 +255,10 @@ class PostgresCatalog final : public Catalog {
 absl::StatusOr<std::unique_ptr<Catalog>> OpenPostgresCatalog(const std::string& dsn,
                                                              const std::string& catalog_name) {
   Target target = Describe(dsn);
+  if (!target.parse_error.empty()) {
+    return absl::InvalidArgumentError(
+        StrCat("invalid PostgreSQL catalog URI: ", Redact(target.parse_error, target.secrets)));
+  }
   // Defaults first: a later keyword wins, so the DSN (expanded from dbname)
   // can override them.
   const char* keys[] = {"connect_timeout", "fallback_application_name", "dbname", nullptr};
