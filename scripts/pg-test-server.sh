@@ -81,7 +81,7 @@ cmd_start() {
   password="$(od -An -N12 -tx1 /dev/urandom | tr -d ' \n')"
   (umask 077 && echo "$password" >"$dir/pwfile")
   [ "$(id -u)" -ne 0 ] || chown postgres: "$dir/pwfile"
-  if ! as_owner "$bindir/initdb" -D "$dir/data" -U signaldb --pwfile="$dir/pwfile" -E UTF8 --locale=C \
+  if ! as_owner "$bindir/initdb" -D "$dir/data" -U signaldb --pwfile="$dir/pwfile" -E UTF8 --locale=C --no-sync \
       --auth-local=trust --auth-host=scram-sha-256 >"$dir/initdb.log" 2>&1; then
     cat "$dir/initdb.log" >&2
     die "initdb failed"
