@@ -12,8 +12,8 @@ debs=(
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
   libcpp-httplib-dev libsimdjson-dev nlohmann-json3-dev
   libtomlplusplus-dev libcli11-dev libspdlog-dev libfmt-dev libabsl-dev
-  libzstd-dev liblz4-dev libsnappy-dev zlib1g-dev libssl-dev libsqlite3-dev
-  libgtest-dev libgmock-dev libbenchmark-dev python3-avro
+  libzstd-dev liblz4-dev libsnappy-dev zlib1g-dev libssl-dev libsqlite3-dev libpq-dev
+  libgtest-dev libgmock-dev libbenchmark-dev python3-avro postgresql
   nodejs npm curl ca-certificates
 )
 

@@ -22,6 +22,7 @@ int Run(const Config& config) {
   writer::WriterOptions wopts;
   wopts.wal_dir = config.WalDir();
   wopts.storage_dir = config.StorageDir();
+  wopts.catalog_uri = config.schema.catalog_uri;
   wopts.wal.segment_size = config.wal.segment_size;
   wopts.wal.group_commit_window = config.wal.flush_interval;
   wopts.wal.fsync = config.wal.fsync == "always";

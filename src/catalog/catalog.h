@@ -4,6 +4,10 @@
 // committed since the caller loaded the table; otherwise the caller reloads
 // and retries.
 //
+// Two implementations share the same tables (those of pyiceberg's SqlCatalog
+// and Java's JdbcCatalog): SQLite, a file on local disk, and PostgreSQL, a
+// server several hosts can share.
+//
 // Thread-safety: implementations are thread-safe, and several processes may
 // share one catalog database.
 #pragma once
@@ -37,5 +41,20 @@ class Catalog {
 // Opens (creating if needed) a SQLite catalog database at `path`.
 absl::StatusOr<std::unique_ptr<Catalog>> OpenSqliteCatalog(const std::string& path,
                                                            const std::string& catalog_name = "signaldb");
+
+// Connects to a PostgreSQL catalog. `dsn` is a libpq connection string or
+// URI ("postgresql://user:password@host:5432/db"); the catalog tables are
+// created when missing. Unavailable, naming host and port (never the
+// password), when the server cannot be reached.
+absl::StatusOr<std::unique_ptr<Catalog>> OpenPostgresCatalog(const std::string& dsn,
+                                                             const std::string& catalog_name = "signaldb");
+
+// True for the URIs OpenCatalog hands to PostgreSQL: postgresql://, postgres://.
+bool IsPostgresUri(const std::string& uri_or_path);
+
+// PostgreSQL for a postgresql:// or postgres:// URI, otherwise a SQLite file
+// at that path.
+absl::StatusOr<std::unique_ptr<Catalog>> OpenCatalog(const std::string& uri_or_path,
+                                                     const std::string& catalog_name = "signaldb");
 
 }  // namespace signaldb::catalog

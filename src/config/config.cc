@@ -123,6 +123,15 @@ std::vector<Key> BuildKeys() {
        }},
       {"storage.snapshot_max_age",
        duration([](Config& c) -> std::chrono::milliseconds& { return c.storage.snapshot_max_age; })},
+      {"schema.catalog_uri", [](Config& c, const std::string& v) -> absl::Status {
+         // Only the scheme is echoed back: the rest may hold a password.
+         auto scheme = v.find("://");
+         if (scheme != std::string::npos && !StartsWith(v, "postgresql://") && !StartsWith(v, "postgres://")) {
+           return absl::InvalidArgumentError(StrCat("unsupported catalog URI scheme '", v.substr(0, scheme),
+                                                    "' (supported: postgresql://, postgres://, or a SQLite file path)"));
+         }
+         return SetString(c.schema.catalog_uri, v);
+       }},
       {"writer.flush_interval", duration([](Config& c) -> std::chrono::milliseconds& { return c.writer.flush_interval; })},
       {"writer.max_buffer_rows", count([](Config& c) -> uint64_t& { return c.writer.max_buffer_rows; })},
       {"writer.max_buffer_bytes", size([](Config& c) -> uint64_t& { return c.writer.max_buffer_bytes; })},
@@ -370,6 +379,9 @@ absl::StatusOr<Config> LoadConfig(const ConfigSources& sources) {
   if (!c.wal.dir.empty()) c.wal.dir = std::filesystem::absolute(c.wal.dir).lexically_normal().string();
   if (!c.storage.dsn.empty()) {
     c.storage.dsn = "file://" + std::filesystem::absolute(c.StorageDir()).lexically_normal().string();
+  }
+  if (!c.schema.catalog_uri.empty() && c.schema.catalog_uri.find("://") == std::string::npos) {
+    c.schema.catalog_uri = std::filesystem::absolute(c.schema.catalog_uri).lexically_normal().string();
   }
   return c;
 }

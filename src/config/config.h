@@ -59,6 +59,13 @@ struct Config {
     bool trace_index = true;
   } storage;
 
+  struct Schema {
+    // The Iceberg SQL catalog: empty means SQLite at <storage dir>/catalog.db;
+    // a postgresql:// or postgres:// URI means that PostgreSQL database (one
+    // catalog shared by several processes); anything else is a SQLite path.
+    std::string catalog_uri;
+  } schema;
+
   struct Writer {
     std::chrono::milliseconds flush_interval{5000};
     uint64_t max_buffer_rows = 200000;

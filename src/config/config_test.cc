@@ -160,6 +160,36 @@ TEST_F(ConfigTest, CompactorAndRetentionOverrides) {
   EXPECT_THAT(c.status().message(), HasSubstr("compactor.min_input_files"));
 }
 
+TEST_F(ConfigTest, CatalogUriIsEmptyAPostgresUriOrAPath) {
+  ConfigSources src;
+  src.working_dir = dir_.string();
+  auto c = LoadConfig(src);
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->schema.catalog_uri, "");  // SQLite under the storage dir
+
+  for (const char* uri : {"postgresql://sdb:pw@db.internal:5432/signaldb", "postgres://db/signaldb"}) {
+    src.env = {{"SIGNALDB_SCHEMA__CATALOG_URI", uri}};
+    c = LoadConfig(src);
+    ASSERT_TRUE(c.ok()) << c.status();
+    EXPECT_EQ(c->schema.catalog_uri, uri);
+  }
+
+  // A relative SQLite path becomes absolute, like every other path.
+  src.env = {{"SIGNALDB_SCHEMA__CATALOG_URI", "cat/catalog.db"}};
+  c = LoadConfig(src);
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_TRUE(std::filesystem::path(c->schema.catalog_uri).is_absolute());
+  EXPECT_THAT(c->schema.catalog_uri, ::testing::EndsWith("/cat/catalog.db"));
+
+  // Other schemes are refused, and the error does not repeat the password.
+  src.env = {{"SIGNALDB_SCHEMA__CATALOG_URI", "mysql://sdb:Secr3t@db/signaldb"}};
+  c = LoadConfig(src);
+  ASSERT_FALSE(c.ok());
+  EXPECT_THAT(c.status().message(), HasSubstr("SIGNALDB_SCHEMA__CATALOG_URI"));
+  EXPECT_THAT(c.status().message(), HasSubstr("'mysql'"));
+  EXPECT_THAT(c.status().message(), ::testing::Not(HasSubstr("Secr3t")));
+}
+
 TEST(ConfigParseTest, DurationsAndSizes) {
   EXPECT_EQ(ParseDuration("250ms")->count(), 250);
   EXPECT_EQ(ParseDuration("5s")->count(), 5000);

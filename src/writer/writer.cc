@@ -147,9 +147,9 @@ absl::StatusOr<std::unique_ptr<Writer>> Writer::Open(WriterOptions options) {
   RETURN_IF_ERROR(options.fs->CreateDirs(options.wal_dir));
   RETURN_IF_ERROR(options.fs->CreateDirs(options.storage_dir));
   auto w = std::unique_ptr<Writer>(new Writer(std::move(options)));
-  std::string catalog_path =
-      w->options_.catalog_path.empty() ? w->options_.storage_dir + "/catalog.db" : w->options_.catalog_path;
-  ASSIGN_OR_RETURN(w->catalog_, catalog::OpenSqliteCatalog(catalog_path));
+  std::string catalog_uri =
+      w->options_.catalog_uri.empty() ? w->options_.storage_dir + "/catalog.db" : w->options_.catalog_uri;
+  ASSIGN_OR_RETURN(w->catalog_, catalog::OpenCatalog(catalog_uri));
   auto start = std::chrono::steady_clock::now();
   // Recover every dataset that has a WAL or storage now, not on first use:
   // replayed data must be queryable right after a restart.

@@ -33,8 +33,9 @@ struct WriterOptions {
   wal::Options wal;
   std::chrono::milliseconds flush_interval{5000};
   uint64_t max_buffer_rows = 200000;
-  // The Iceberg SQL catalog (SQLite); empty means <storage_dir>/catalog.db.
-  std::string catalog_path;
+  // The Iceberg SQL catalog: a postgresql:// URI or a SQLite path (see
+  // catalog::OpenCatalog); empty means SQLite at <storage_dir>/catalog.db.
+  std::string catalog_uri;
   // Unflushed bytes held across datasets; past it writes answer Unavailable
   // (retry later). A flush starts early once half of it is used.
   uint64_t max_buffer_bytes = 1ull << 30;
