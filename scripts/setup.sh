@@ -2,7 +2,8 @@
 # Installs everything SignalDB needs to build, run and test on Debian 12:
 # Debian packages (compiler, libraries, test servers) and the pinned npm
 # packages in deps/package.json (DuckDB's library and header, OpenTelemetry
-# SDK exporters used as real clients in tests). Idempotent: re-running it
+# SDK exporters used as real clients in tests, s3rver as the S3 server the
+# object-store tests start). Idempotent: re-running it
 # only installs what is missing.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -13,6 +14,7 @@ debs=(
   libcpp-httplib-dev libsimdjson-dev nlohmann-json3-dev
   libtomlplusplus-dev libcli11-dev libspdlog-dev libfmt-dev libabsl-dev
   libzstd-dev liblz4-dev libsnappy-dev zlib1g-dev libssl-dev libsqlite3-dev libpq-dev
+  libcurl4-openssl-dev libpugixml-dev
   libgtest-dev libgmock-dev libbenchmark-dev python3-avro postgresql
   nodejs npm curl ca-certificates
 )
@@ -40,14 +42,16 @@ fi
 stamp="$root/deps/node_modules/.signaldb-stamp"
 want="$(sha256sum "$root/deps/package.json" | cut -d' ' -f1)"
 if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ] ||
-   [ ! -f "$root/deps/node_modules/@duckdb/node-bindings-linux-x64/libduckdb.so" ]; then
+   [ ! -f "$root/deps/node_modules/@duckdb/node-bindings-linux-x64/libduckdb.so" ] ||
+   [ ! -f "$root/deps/node_modules/s3rver/package.json" ]; then
   echo "setup: installing npm packages into deps/node_modules"
   (cd "$root/deps" && npm install --ignore-scripts --no-package-lock --no-audit --no-fund --loglevel=error)
   echo "$want" >"$stamp"
 fi
 
 for f in "$root/deps/node_modules/@duckdb/node-bindings-linux-x64/libduckdb.so" \
-         "$root/deps/node_modules/duckdb/src/duckdb/src/include/duckdb.h"; do
+         "$root/deps/node_modules/duckdb/src/duckdb/src/include/duckdb.h" \
+         "$root/deps/node_modules/s3rver/package.json"; do
   [ -f "$f" ] || { echo "setup: expected $f after npm install" >&2; exit 1; }
 done
 # Integration tests import the npm packages from next to themselves.

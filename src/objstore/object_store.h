@@ -12,6 +12,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -75,6 +76,13 @@ struct S3Options {
   int max_retries = 5;                         // on 5xx, 429, timeouts and connection errors
   std::chrono::milliseconds initial_backoff{100};  // doubled per retry, with jitter
   std::chrono::milliseconds request_timeout{60000};
+
+  // (request_timeout bounds connecting and any stall of a transfer, i.e. no
+  // bytes for that long, not the whole of a possibly huge download.)
+  int list_page_size = 1000;  // max-keys of each ListObjectsV2 request (1..1000)
+  // Waits between retries; empty: std::this_thread::sleep_for. Tests set it
+  // to observe the backoff without waiting.
+  std::function<void(std::chrono::milliseconds)> sleep_for;
 };
 
 // Opens the store for `uri`: "file:///abs/dir" or a plain absolute path,
