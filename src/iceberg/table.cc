@@ -33,29 +33,37 @@ constexpr size_t kMaxMetadataLog = 50;
 
 }  // namespace
 
-std::string IcebergTable::PathOf(const std::string& uri) const {
-  return StartsWith(uri, "file://") ? uri.substr(7) : uri;
+absl::StatusOr<std::string> IcebergTable::Read(const std::string& uri) {
+  auto key = store_->KeyOf(uri);
+  if (!key) return absl::FailedPreconditionError(StrCat("table ", name_, " references ", uri, " outside its store"));
+  return store_->Get(*key);
+}
+
+void IcebergTable::Remove(const std::string& uri) {
+  // Best effort: a file left behind is only wasted space, never lost data.
+  if (auto key = store_->KeyOf(uri)) (void)store_->Delete(*key);
 }
 
 absl::StatusOr<std::string> IcebergTable::WriteMetadata(const TableMetadata& m, int64_t version) {
   char name[32];
   std::snprintf(name, sizeof(name), "%05lld-", static_cast<long long>(version));
-  std::string path = StrCat(dir_, "/metadata/", name, RandomUuid(), ".metadata.json");
-  RETURN_IF_ERROR(fs_->WriteFileAtomic(path, m.ToJson()));
-  return Uri(path);
+  std::string key = StrCat(dir_, "/metadata/", name, RandomUuid(), ".metadata.json");
+  RETURN_IF_ERROR(store_->Put(key, m.ToJson()));
+  return Uri(key);
 }
 
 absl::StatusOr<TableMetadata> IcebergTable::Load(const std::string& location) {
-  ASSIGN_OR_RETURN(std::string text, fs_->ReadFile(PathOf(location)));
+  ASSIGN_OR_RETURN(std::string text, Read(location));
   return TableMetadata::FromJson(text);
 }
 
-absl::StatusOr<std::unique_ptr<IcebergTable>> IcebergTable::Open(catalog::Catalog* catalog, FileSystem* fs,
+absl::StatusOr<std::unique_ptr<IcebergTable>> IcebergTable::Open(catalog::Catalog* catalog,
+                                                                 objstore::ObjectStore* store,
                                                                  std::vector<std::string> ns, std::string name,
-                                                                 std::string dir, const columnar::Schema& schema,
+                                                                 std::string prefix, const columnar::Schema& schema,
                                                                  const std::vector<std::string>& sort_columns) {
-  auto t = std::unique_ptr<IcebergTable>(new IcebergTable(catalog, fs, ns, name, dir));
-  RETURN_IF_ERROR(fs->CreateDirs(dir + "/metadata"));
+  std::string dir = prefix;
+  auto t = std::unique_ptr<IcebergTable>(new IcebergTable(catalog, store, ns, name, std::move(prefix)));
   RETURN_IF_ERROR(catalog->CreateNamespace(ns));
   ASSIGN_OR_RETURN(auto existing, catalog->LoadTable(ns, name));
   if (!existing) {
@@ -92,7 +100,7 @@ absl::Status IcebergTable::Rewrite(const std::vector<std::string>& removed, cons
 }
 
 absl::StatusOr<std::vector<ManifestEntry>> IcebergTable::ReadEntries(const ManifestFile& m) {
-  ASSIGN_OR_RETURN(std::string bytes, fs_->ReadFile(PathOf(m.manifest_path)));
+  ASSIGN_OR_RETURN(std::string bytes, Read(m.manifest_path));
   return ReadManifest(bytes);
 }
 
@@ -129,7 +137,7 @@ absl::Status IcebergTable::Commit(const std::vector<DataFile>& files, const std:
     int64_t total_rows = rows, total_files = static_cast<int64_t>(files.size());
     int64_t deleted_files = 0, deleted_rows = 0, deleted_bytes = 0;
     if (parent != nullptr) {
-      ASSIGN_OR_RETURN(std::string list_bytes, fs_->ReadFile(PathOf(parent->manifest_list)));
+      ASSIGN_OR_RETURN(std::string list_bytes, Read(parent->manifest_list));
       ASSIGN_OR_RETURN(manifests, ReadManifestList(list_bytes));
       if (!removed.empty() || manifests.size() >= kMaxManifests) {
         // Removing files rewrites the manifests that list them; merging them
@@ -150,7 +158,7 @@ absl::Status IcebergTable::Commit(const std::vector<DataFile>& files, const std:
     if (!files.empty()) {
       ASSIGN_OR_RETURN(std::string manifest_bytes, WriteManifest(entries, mo));
       std::string manifest_path = StrCat(dir_, "/metadata/", RandomUuid(), "-m0.avro");
-      RETURN_IF_ERROR(fs_->WriteFileAtomic(manifest_path, manifest_bytes));
+      RETURN_IF_ERROR(store_->Put(manifest_path, manifest_bytes));
       ManifestFile mf;
       mf.manifest_path = Uri(manifest_path);
       mf.manifest_length = static_cast<int64_t>(manifest_bytes.size());
@@ -166,7 +174,7 @@ absl::Status IcebergTable::Commit(const std::vector<DataFile>& files, const std:
                      WriteManifestList(manifests, snapshot_id,
                                        parent ? std::optional<int64_t>(parent->snapshot_id) : std::nullopt, seq));
     std::string list_path = StrCat(dir_, "/metadata/snap-", snapshot_id, "-", RandomUuid(), ".avro");
-    RETURN_IF_ERROR(fs_->WriteFileAtomic(list_path, list_bytes));
+    RETURN_IF_ERROR(store_->Put(list_path, list_bytes));
 
     Snapshot snap;
     snap.snapshot_id = snapshot_id;
@@ -294,7 +302,7 @@ absl::StatusOr<ManifestFile> IcebergTable::MergeManifests(const std::vector<Mani
   if (high) part.upper_bound = Int32Bytes(*high);
   ASSIGN_OR_RETURN(std::string bytes, WriteManifest(entries, mo));
   std::string path = StrCat(dir_, "/metadata/", RandomUuid(), "-m1.avro");
-  RETURN_IF_ERROR(fs_->WriteFileAtomic(path, bytes));
+  RETURN_IF_ERROR(store_->Put(path, bytes));
   merged.manifest_path = Uri(path);
   merged.manifest_length = static_cast<int64_t>(bytes.size());
   merged.sequence_number = seq;
@@ -304,26 +312,25 @@ absl::StatusOr<ManifestFile> IcebergTable::MergeManifests(const std::vector<Mani
 }
 
 void IcebergTable::RemoveExpired(const std::vector<Snapshot>& expired, const std::vector<std::string>& metadata_files) {
-  // Best effort: a file left behind is only wasted space, never lost data.
-  for (const auto& uri : metadata_files) (void)fs_->Remove(PathOf(uri));
+  for (const auto& uri : metadata_files) Remove(uri);
   if (expired.empty()) return;
   std::set<std::string> retained;
   for (const auto& snap : metadata_.snapshots) {
-    auto bytes = fs_->ReadFile(PathOf(snap.manifest_list));
+    auto bytes = Read(snap.manifest_list);
     if (!bytes.ok()) return;  // cannot tell what is still in use: keep everything
     auto list = ReadManifestList(*bytes);
     if (!list.ok()) return;
     for (const auto& m : *list) retained.insert(m.manifest_path);
   }
   for (const auto& snap : expired) {
-    if (auto bytes = fs_->ReadFile(PathOf(snap.manifest_list)); bytes.ok()) {
+    if (auto bytes = Read(snap.manifest_list); bytes.ok()) {
       if (auto list = ReadManifestList(*bytes); list.ok()) {
         for (const auto& m : *list) {
-          if (!retained.count(m.manifest_path)) (void)fs_->Remove(PathOf(m.manifest_path));
+          if (!retained.count(m.manifest_path)) Remove(m.manifest_path);
         }
       }
     }
-    (void)fs_->Remove(PathOf(snap.manifest_list));
+    Remove(snap.manifest_list);
   }
 }
 
@@ -331,7 +338,7 @@ absl::StatusOr<std::vector<DataFile>> IcebergTable::Files() {
   std::vector<DataFile> out;
   const Snapshot* snap = metadata_.current();
   if (snap == nullptr) return out;
-  ASSIGN_OR_RETURN(std::string list_bytes, fs_->ReadFile(PathOf(snap->manifest_list)));
+  ASSIGN_OR_RETURN(std::string list_bytes, Read(snap->manifest_list));
   ASSIGN_OR_RETURN(auto manifests, ReadManifestList(list_bytes));
   for (const auto& m : manifests) {
     ASSIGN_OR_RETURN(auto entries, ReadEntries(m));
@@ -348,7 +355,7 @@ absl::StatusOr<std::set<std::string>> IcebergTable::ReferencedFiles() {
   std::set<std::string> manifests_seen;
   for (const auto& snap : metadata_.snapshots) {
     out.insert(snap.manifest_list);
-    ASSIGN_OR_RETURN(std::string list_bytes, fs_->ReadFile(PathOf(snap.manifest_list)));
+    ASSIGN_OR_RETURN(std::string list_bytes, Read(snap.manifest_list));
     ASSIGN_OR_RETURN(auto manifests, ReadManifestList(list_bytes));
     for (const auto& m : manifests) {
       out.insert(m.manifest_path);

@@ -1,5 +1,6 @@
 // One Iceberg v2 table: metadata, manifests and manifest lists under
-// `<dir>/metadata/`, its pointer in the SQL catalog. Append() adds data files
+// `<prefix>/metadata/` in an object store (local files, memory or S3), its
+// pointer in the SQL catalog. Append() adds data files
 // as a new snapshot and commits by compare-and-swap in the catalog, reloading
 // and retrying when another writer committed first, so concurrent writers
 // (threads or processes) both succeed without losing a file.
@@ -17,7 +18,7 @@
 #include "absl/status/statusor.h"
 #include "catalog/catalog.h"
 #include "columnar/batch.h"
-#include "common/fs.h"
+#include "objstore/object_store.h"
 #include "iceberg/manifest.h"
 #include "iceberg/metadata.h"
 
@@ -35,10 +36,11 @@ struct ExpiryPolicy {
 class IcebergTable {
  public:
   // Loads the table, creating it (with `schema` and `sort_columns`) when the
-  // catalog does not have it. `dir` is the table's local directory.
-  static absl::StatusOr<std::unique_ptr<IcebergTable>> Open(catalog::Catalog* catalog, FileSystem* fs,
+  // catalog does not have it. `prefix` is the table's key prefix in `store`
+  // (its location is store->Uri(prefix)). `store` is not owned.
+  static absl::StatusOr<std::unique_ptr<IcebergTable>> Open(catalog::Catalog* catalog, objstore::ObjectStore* store,
                                                             std::vector<std::string> ns, std::string name,
-                                                            std::string dir, const columnar::Schema& schema,
+                                                            std::string prefix, const columnar::Schema& schema,
                                                             const std::vector<std::string>& sort_columns);
 
   // Commits `files` as one append snapshot; `summary` adds summary entries
@@ -72,16 +74,18 @@ class IcebergTable {
   const std::string& metadata_location() const { return location_; }
 
  private:
-  IcebergTable(catalog::Catalog* catalog, FileSystem* fs, std::vector<std::string> ns, std::string name,
-               std::string dir)
-      : catalog_(catalog), fs_(fs), ns_(std::move(ns)), name_(std::move(name)), dir_(std::move(dir)) {}
+  IcebergTable(catalog::Catalog* catalog, objstore::ObjectStore* store, std::vector<std::string> ns, std::string name,
+               std::string prefix)
+      : catalog_(catalog), store_(store), ns_(std::move(ns)), name_(std::move(name)), dir_(std::move(prefix)) {}
   absl::StatusOr<TableMetadata> Load(const std::string& location);
+  // The object at an absolute URI of this table's store.
+  absl::StatusOr<std::string> Read(const std::string& uri);
+  void Remove(const std::string& uri);
   // One commit: `added` files in a new manifest, `removed` marked deleted.
   absl::Status Commit(const std::vector<DataFile>& added, const std::set<std::string>& removed,
                       const std::string& operation, const std::map<std::string, std::string>& summary);
   absl::StatusOr<std::vector<ManifestEntry>> ReadEntries(const ManifestFile& m);
-  std::string Uri(const std::string& path) const { return "file://" + path; }
-  std::string PathOf(const std::string& uri) const;
+  std::string Uri(const std::string& key) const { return store_->Uri(key); }
   absl::StatusOr<std::string> WriteMetadata(const TableMetadata& m, int64_t version);
   // After a commit: deletes metadata files that left the metadata log, and
   // the manifest lists (and manifests no kept snapshot uses) of snapshots
@@ -97,10 +101,10 @@ class IcebergTable {
                                               int64_t* deleted_bytes = nullptr);
 
   catalog::Catalog* catalog_;
-  FileSystem* fs_;
+  objstore::ObjectStore* store_;
   std::vector<std::string> ns_;
   std::string name_;
-  std::string dir_;
+  std::string dir_;  // key prefix of the table in store_
   TableMetadata metadata_;
   std::string location_;  // current metadata file URI
   ExpiryPolicy expiry_;

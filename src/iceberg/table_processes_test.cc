@@ -17,6 +17,8 @@
 #include "catalog/catalog.h"
 #include "catalog/pg_test_server.h"
 #include "gtest/gtest.h"
+#include <map>
+
 #include "iceberg/table.h"
 #include "schema/tables.h"
 
@@ -28,9 +30,17 @@ namespace fs = std::filesystem;
 constexpr char kWriterFlag[] = "--append-writer";
 constexpr int kAppendsPerWriter = 15;
 
+// The table's store, rooted at `dir`; lives as long as the process.
+objstore::ObjectStore* StoreAt(const std::string& dir) {
+  static std::map<std::string, std::unique_ptr<objstore::ObjectStore>> stores;
+  auto& s = stores[dir];
+  if (!s) s = std::move(*objstore::Open("file://" + dir));
+  return s.get();
+}
+
 absl::StatusOr<std::unique_ptr<IcebergTable>> OpenTable(catalog::Catalog* c, const std::string& dir) {
-  return IcebergTable::Open(c, DefaultFileSystem(), {"default", "default"}, "traces", dir + "/traces",
-                            schema::Traces(), {"trace_id", "start_time_unix_nano"});
+  return IcebergTable::Open(c, StoreAt(dir), {"default", "default"}, "traces", "traces", schema::Traces(),
+                            {"trace_id", "start_time_unix_nano"});
 }
 
 std::string FilePath(char tag, int i) { return "file:///data/" + std::string(1, tag) + std::to_string(i) + ".parquet"; }
