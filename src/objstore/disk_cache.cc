@@ -225,4 +225,6 @@ DiskCache::Stats DiskCache::stats() const {
   return state_->stats;
 }
 
+uint64_t DiskCache::capacity() const { return state_->capacity; }
+
 }  // namespace signaldb::objstore

@@ -80,6 +80,7 @@ class DiskCache {
 
   Stats stats() const;
   const std::string& dir() const { return dir_; }
+  uint64_t capacity() const;
 
  private:
   DiskCache(std::string dir, std::shared_ptr<CachedFile::State> state)

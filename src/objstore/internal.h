@@ -14,6 +14,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "common/fs.h"
 #include "objstore/object_store.h"
 
 namespace signaldb::objstore {
@@ -24,7 +25,7 @@ namespace signaldb::objstore {
 absl::Status ValidateKey(std::string_view key);
 
 // Root must be an absolute directory path; it is created when missing.
-absl::StatusOr<std::unique_ptr<ObjectStore>> OpenLocalStore(const std::string& root);
+absl::StatusOr<std::unique_ptr<ObjectStore>> OpenLocalStore(const std::string& root, FileSystem* fs);
 absl::StatusOr<std::unique_ptr<ObjectStore>> OpenMemoryStore(const std::string& name);
 // `prefix` has no leading or trailing '/'; it may be empty.
 absl::StatusOr<std::unique_ptr<ObjectStore>> OpenS3Store(const std::string& bucket,

@@ -38,7 +38,7 @@ absl::StatusOr<std::optional<struct stat>> StatObject(const std::string& path) {
 
 class LocalStore final : public ObjectStore {
  public:
-  explicit LocalStore(std::string root) : root_(std::move(root)) {}
+  LocalStore(std::string root, FileSystem* fs) : root_(std::move(root)), fs_(fs) {}
 
   std::string Uri(std::string_view key) const override { return StrCat("file://", Path(key)); }
 
@@ -53,6 +53,12 @@ class LocalStore final : public ObjectStore {
 
   absl::Status Put(std::string_view key, std::string_view data) override {
     RETURN_IF_ERROR(CheckKey(key));
+    if (fs_ != DefaultFileSystem()) {
+      // An injected file system (fault tests) sees every small write.
+      std::string path = Path(key);
+      RETURN_IF_ERROR(fs_->CreateDirs(path.substr(0, path.rfind('/'))));
+      return fs_->WriteFileAtomic(path, data);
+    }
     ASSIGN_OR_RETURN(auto file, AtomicFile::Create(Path(key)));
     RETURN_IF_ERROR(file->Append(data));
     return file->Commit();
@@ -70,7 +76,7 @@ class LocalStore final : public ObjectStore {
     std::string path = Path(key);
     ASSIGN_OR_RETURN(auto st, StatObject(path));
     if (!st) return NotFound(key);
-    absl::StatusOr<std::string> data = DefaultFileSystem()->ReadFile(path);
+    absl::StatusOr<std::string> data = fs_->ReadFile(path);
     if (absl::IsNotFound(data.status())) return NotFound(key);  // deleted meanwhile
     return data;
   }
@@ -92,10 +98,9 @@ class LocalStore final : public ObjectStore {
     std::string path = Path(key);
     ASSIGN_OR_RETURN(auto st, StatObject(path));
     if (!st) return absl::OkStatus();
-    if (::unlink(path.c_str()) != 0 && errno != ENOENT) {
-      return ErrnoStatus(errno, StrCat("unlink ", path));
-    }
-    return absl::OkStatus();
+    absl::Status removed = fs_->Remove(path);
+    if (absl::IsNotFound(removed)) return absl::OkStatus();
+    return removed;
   }
 
   absl::StatusOr<std::optional<ObjectInfo>> Head(std::string_view key) override {
@@ -166,13 +171,14 @@ class LocalStore final : public ObjectStore {
   }
 
   const std::string root_;
+  FileSystem* const fs_;
 };
 
 }  // namespace
 
-absl::StatusOr<std::unique_ptr<ObjectStore>> OpenLocalStore(const std::string& root) {
-  RETURN_IF_ERROR(DefaultFileSystem()->CreateDirs(root));
-  return std::make_unique<LocalStore>(root);
+absl::StatusOr<std::unique_ptr<ObjectStore>> OpenLocalStore(const std::string& root, FileSystem* fs) {
+  RETURN_IF_ERROR(fs->CreateDirs(root));
+  return std::make_unique<LocalStore>(root, fs);
 }
 
 }  // namespace signaldb::objstore

@@ -54,7 +54,7 @@ absl::StatusOr<std::unique_ptr<ObjectStore>> Open(const std::string& uri, const 
   if (!rest.empty() && rest.front() == '/') {
     std::string root = std::filesystem::path(rest).lexically_normal().string();
     while (root.size() > 1 && root.back() == '/') root.pop_back();
-    return OpenLocalStore(root);
+    return OpenLocalStore(root, DefaultFileSystem());
   }
   if (StartsWith(rest, "memory://")) {
     std::string_view name = rest.substr(9);
@@ -79,6 +79,10 @@ absl::StatusOr<std::unique_ptr<ObjectStore>> Open(const std::string& uri, const 
   }
   return absl::InvalidArgumentError(
       StrCat("unsupported object store URI (want file://, memory:// or s3://): ", uri));
+}
+
+absl::StatusOr<std::unique_ptr<ObjectStore>> OpenLocal(const std::string& root, FileSystem* fs) {
+  return OpenLocalStore(root, fs);
 }
 
 }  // namespace signaldb::objstore

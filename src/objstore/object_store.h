@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "common/fs.h"
 
 namespace signaldb::objstore {
 
@@ -89,5 +90,9 @@ struct S3Options {
 // "memory://name" (stores with the same name in one process share objects),
 // "s3://bucket[/prefix]". InvalidArgument for anything else.
 absl::StatusOr<std::unique_ptr<ObjectStore>> Open(const std::string& uri, const S3Options& s3 = {});
+
+// A file:// store rooted at `root` whose small-object writes, reads and
+// deletes go through `fs` (not owned), so fault-injection tests reach them.
+absl::StatusOr<std::unique_ptr<ObjectStore>> OpenLocal(const std::string& root, FileSystem* fs);
 
 }  // namespace signaldb::objstore

@@ -60,7 +60,7 @@ absl::StatusOr<tpb::TracesData> Querier::FindTrace(const TenantContext& ctx, con
   std::vector<Predicate> predicates{{Predicate::kStringEquals, "trace_id", hex}};
   if (range.start_unix_nano) predicates.push_back({Predicate::kIntAtLeast, "end_time_unix_nano", "", *range.start_unix_nano});
   if (range.end_unix_nano) predicates.push_back({Predicate::kIntAtMost, "start_time_unix_nano", "", *range.end_unix_nano});
-  auto plan = ds->store(Signal::kTraces).PlanScan("traces", predicates);
+  ASSIGN_OR_RETURN(auto plan, ds->store(Signal::kTraces).PlanScan("traces", predicates));
   std::string buffer = StrCat(writer::kViewFunction, "('traces', ", plan.generation, ")");
   std::string from = buffer;
   if (!plan.files.empty()) {
@@ -139,6 +139,21 @@ absl::StatusOr<tpb::TracesData> Querier::FindTrace(const TenantContext& ctx, con
 absl::StatusOr<engine::Table> Querier::Sql(const TenantContext& ctx, const std::string& sql) {
   ASSIGN_OR_RETURN(writer::Dataset * ds, writer_->GetDataset(ctx));
   ASSIGN_OR_RETURN(auto conn, ds->db().Connect());
+  // On remote storage the long-lived views hold only unflushed rows: this
+  // query gets views of its own over the data files, fetched into the
+  // dataset's disk cache and pinned until it ends. (Temporary views shadow
+  // the shared ones for this connection only.)
+  std::vector<writer::SignalStore::ScanPlan> plans;
+  for (Signal s : {Signal::kTraces, Signal::kLogs, Signal::kMetrics}) {
+    writer::SignalStore& store = ds->store(s);
+    if (!store.remote()) continue;
+    for (const columnar::Schema* schema : writer::TablesOf(s)) {
+      ASSIGN_OR_RETURN(auto plan, store.PlanScan(schema->table));
+      RETURN_IF_ERROR(conn->Execute(StrCat("CREATE OR REPLACE TEMP VIEW ", engine::QuoteIdentifier(schema->table),
+                                           " AS ", store.PlannedViewSql(schema->table, plan))));
+      plans.push_back(std::move(plan));
+    }
+  }
   return conn->QueryUntrusted(sql, options_.sql_timeout, options_.sql_max_rows);
 }
 

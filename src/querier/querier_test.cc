@@ -8,6 +8,7 @@
 
 #include "google/protobuf/util/message_differencer.h"
 #include "gtest/gtest.h"
+#include "objstore/s3rver_process.h"
 
 namespace signaldb::querier {
 namespace {
@@ -181,17 +182,19 @@ TEST_F(QuerierTest, TraceLookupPrunesFilesByBounds) {
   for (int i = 0; i < 16; ++i) hex20 += "20";
   using Predicate = writer::SignalStore::Predicate;
   auto& store = (*ds)->store(Signal::kTraces);
+  auto planned = [&](std::vector<Predicate> predicates) {
+    auto p = store.PlanScan("traces", predicates);
+    EXPECT_TRUE(p.ok()) << p.status();
+    return p.ok() ? p->files.size() : size_t{999};
+  };
   auto plan = store.PlanScan("traces", {{Predicate::kStringEquals, "trace_id", hex20}});
-  EXPECT_EQ(plan.total_files, 3u);
-  EXPECT_EQ(plan.files.size(), 1u);
-  EXPECT_EQ(store.PlanScan("traces", {{Predicate::kStringEquals, "trace_id", std::string(32, '9')}}).files.size(), 0u);
+  ASSERT_TRUE(plan.ok());
+  EXPECT_EQ(plan->total_files, 3u);
+  EXPECT_EQ(plan->files.size(), 1u);
+  EXPECT_EQ(planned({{Predicate::kStringEquals, "trace_id", std::string(32, '9')}}), 0u);
   // Time bounds prune too: every span here starts in 2023.
-  EXPECT_EQ(store.PlanScan("traces", {{Predicate::kIntAtMost, "start_time_unix_nano", "", 1600000000000000000LL}})
-                .files.size(),
-            0u);
-  EXPECT_EQ(store.PlanScan("traces", {{Predicate::kIntAtLeast, "end_time_unix_nano", "", 1600000000000000000LL}})
-                .files.size(),
-            3u);
+  EXPECT_EQ(planned({{Predicate::kIntAtMost, "start_time_unix_nano", "", 1600000000000000000LL}}), 0u);
+  EXPECT_EQ(planned({{Predicate::kIntAtLeast, "end_time_unix_nano", "", 1600000000000000000LL}}), 3u);
   auto got = querier_->FindTrace({}, std::string(16, '\x20'));
   ASSERT_TRUE(got.ok()) << got.status();
   int spans = 0;
@@ -234,6 +237,96 @@ TEST_F(QuerierTest, SqlSeesUnflushedRowsAndIsLockedDown) {
   EXPECT_EQ(querier_->Sql({}, "SELECT * FROM read_csv('/etc/passwd')").status().code(),
             absl::StatusCode::kPermissionDenied);
   EXPECT_EQ(querier_->Sql({}, "DELETE FROM _buf_traces").status().code(), absl::StatusCode::kInvalidArgument);
+}
+
+}  // namespace
+}  // namespace signaldb::querier
+
+namespace signaldb::querier {
+namespace {
+
+// Tables on remote storage (a real S3-compatible server, and memory): data
+// files are staged, uploaded and read back through the dataset's disk cache,
+// for trace lookups, SQL, compaction and after a restart; nothing of the
+// table is left in local files but cached copies.
+TEST(RemoteStorageTest, TracesRoundTripThroughObjectStores) {
+  auto s3rver = objstore::S3rverProcess::Start({"lake"});
+  ASSERT_TRUE(s3rver.ok()) << s3rver.status();
+  for (std::string uri : {std::string("s3://lake/signaldb"), std::string("memory://querier-test")}) {
+    SCOPED_TRACE(uri);
+    fs::path root = fs::temp_directory_path() / ("sdb_remote_test_" + std::to_string(::getpid()));
+    fs::remove_all(root);
+    writer::WriterOptions o;
+    o.wal_dir = (root / "wal").string();
+    o.storage_dir = (root / "local").string();
+    o.storage_uri = uri;
+    o.catalog_uri = (root / "catalog.db").string();  // survives the local directory
+    o.s3.endpoint = (*s3rver)->endpoint();
+    o.s3.path_style = true;
+    o.s3.access_key_id = objstore::S3rverProcess::kAccessKeyId;
+    o.s3.secret_access_key = objstore::S3rverProcess::kSecretAccessKey;
+    o.flush_interval = std::chrono::hours(1);
+    o.maintenance_interval = std::chrono::milliseconds(0);
+    auto open = [&](uint64_t cache_bytes) {
+      o.cache_bytes = cache_bytes;
+      auto w = writer::Writer::Open(o);
+      EXPECT_TRUE(w.ok()) << w.status();
+      return w.ok() ? std::move(*w) : nullptr;
+    };
+    auto count = [](Querier& q) {
+      auto t = q.Sql({}, "SELECT count(*) FROM traces");
+      EXPECT_TRUE(t.ok()) << t.status();
+      return t.ok() ? std::get<int64_t>(t->rows[0][0]) : -1;
+    };
+    auto spans = [](Querier& q) {
+      auto got = q.FindTrace({}, kTrace);
+      EXPECT_TRUE(got.ok()) << got.status();
+      int n = 0;
+      for (const auto& rs : got->resource_spans()) {
+        for (const auto& ss : rs.scope_spans()) n += ss.spans_size();
+      }
+      return n;
+    };
+    {
+      auto w = open(64 << 20);
+      ASSERT_NE(w, nullptr);
+      Querier q(w.get(), {});
+      auto req = RichRequest();
+      ASSERT_TRUE(w->Write({}, Signal::kTraces, req.SerializeAsString()).ok());
+      ASSERT_TRUE(w->FlushAll().ok());
+      ASSERT_TRUE(w->Write({}, Signal::kTraces, req.SerializeAsString()).ok());
+      ASSERT_TRUE(w->FlushAll().ok());
+      EXPECT_EQ(count(q), 6);  // two copies of three spans, both from remote files
+      EXPECT_EQ(spans(q), 3);  // duplicates merged
+      auto r = w->MaintainAll(std::chrono::system_clock::now());
+      ASSERT_TRUE(r.ok()) << r.status();
+      EXPECT_EQ(r->compacted_files, 2u);
+      EXPECT_EQ(count(q), 6);
+      ASSERT_TRUE(w->Close().ok());
+    }
+    // The only Parquet files on local disk are cached copies.
+    for (const auto& e : fs::recursive_directory_iterator(root / "local")) {
+      if (e.path().extension() == ".parquet") {
+        EXPECT_NE(e.path().string().find("/.cache/"), std::string::npos) << e.path();
+      }
+    }
+    fs::remove_all(root / "local");  // nothing cached or staged any more
+    {
+      auto w = open(64 << 20);
+      ASSERT_NE(w, nullptr);
+      Querier q(w.get(), {});
+      EXPECT_EQ(spans(q), 3);
+      EXPECT_EQ(count(q), 6);
+    }
+    {
+      auto w = open(100);  // a cache too small for the data
+      ASSERT_NE(w, nullptr);
+      Querier q(w.get(), {});
+      auto t = q.Sql({}, "SELECT count(*) FROM traces");
+      EXPECT_EQ(t.status().code(), absl::StatusCode::kResourceExhausted) << t.status();
+    }
+    fs::remove_all(root);
+  }
 }
 
 }  // namespace

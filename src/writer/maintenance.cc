@@ -148,79 +148,22 @@ absl::StatusOr<uint64_t> SignalStore::CompactTable(Table& t, const MaintenanceOp
   if (groups.empty()) return 0;
 
   // Write the merged files (no lock: flushes continue).
-  std::vector<std::string> inputs, written;
+  std::vector<std::string> inputs, keys, locals;
   std::vector<FileEntry> outputs;
   auto discard = [&](const absl::Status& st) {
-    for (const auto& p : written) (void)options_.fs->Remove(p);  // never committed
+    // Never committed.
+    for (const auto& p : locals) (void)options_.fs->Remove(p);
+    for (const auto& k : keys) (void)options_.store->Delete(k);
     return st;
   };
   ASSIGN_OR_RETURN(auto conn, AcquireConnection());
   for (const auto& [hour, group] : groups) {
-    std::string dir = StrCat(t.dir, "/data/", PartitionDirName(hour));
-    std::string path = StrCat(dir, "/", NewDataFileName());
-    std::vector<std::string> paths;
-    std::vector<const iceberg::DataFile*> stats;
-    int64_t expected_rows = 0;
-    for (const auto& f : group) {
-      paths.push_back(engine::QuoteLiteral(f.path));
-      stats.push_back(&f.file);
-      expected_rows += f.file.record_count;
-    }
-    written.push_back(path);
-    auto copied = conn->Query(StrCat("COPY (SELECT ", ColumnList(*t.schema), " FROM read_parquet([", Join(paths, ", "),
-                                     "])", SortKey(*t.schema), ") TO ", engine::QuoteLiteral(path), " ",
-                                     ParquetCopyOptions(*t.schema, options_.compression_level)));
-    if (!copied.ok()) {
+    auto out = CompactGroup(t, *conn, hour, group, &keys, &locals);
+    if (!out.ok()) {
       ReleaseConnection(std::move(conn));
-      return discard(copied.status());
+      return discard(out.status());
     }
-    // COPY reports the rows it wrote: they must be exactly the inputs' rows.
-    int64_t copied_rows = -1;
-    if (!copied->rows.empty() && !copied->rows[0].empty()) {
-      if (const auto* n = std::get_if<int64_t>(&copied->rows[0][0])) copied_rows = *n;
-      if (const auto* n = std::get_if<uint64_t>(&copied->rows[0][0])) copied_rows = static_cast<int64_t>(*n);
-    }
-    if (copied_rows != expected_rows) {
-      ReleaseConnection(std::move(conn));
-      return discard(absl::DataLossError(StrCat("compaction of ", group.size(), " files of ", t.schema->table,
-                                                " wrote ", copied_rows, " rows, expected ", expected_rows)));
-    }
-    absl::Status st = options_.fs->SyncFile(path);
-    if (st.ok()) st = options_.fs->SyncDir(dir);
-    auto size = options_.fs->FileSize(path);
-    if (st.ok() && !size.ok()) st = size.status();
-    if (!st.ok()) {
-      ReleaseConnection(std::move(conn));
-      return discard(st);
-    }
-    std::shared_ptr<const TraceIndex> index;
-    if (t.schema->IndexOf("trace_id") >= 0) {
-      written.push_back(TraceIndexPath(path));
-      auto ids = conn->Query(StrCat("SELECT DISTINCT trace_id FROM read_parquet(", engine::QuoteLiteral(path), ")"));
-      if (!ids.ok()) {
-        ReleaseConnection(std::move(conn));
-        return discard(ids.status());
-      }
-      std::vector<std::string_view> keys;
-      for (const auto& row : ids->rows) {
-        if (const auto* v = std::get_if<std::string>(&row[0])) keys.push_back(*v);
-      }
-      auto built = WriteTraceIndex(t, path, keys);
-      if (!built.ok()) {
-        ReleaseConnection(std::move(conn));
-        return discard(built.status());
-      }
-      index = std::move(*built);
-    }
-    FileEntry out;
-    out.path = path;
-    out.trace_index = std::move(index);
-    out.file.file_path = "file://" + path;
-    out.file.partition_hour = hour;
-    out.file.file_size_in_bytes = static_cast<int64_t>(*size);
-    out.file.sort_order_id = 1;
-    iceberg::MergeStats(*t.schema, stats, &out.file);
-    outputs.push_back(std::move(out));
+    outputs.push_back(std::move(*out));
     for (const auto& f : group) inputs.push_back(f.file.file_path);
   }
   ReleaseConnection(std::move(conn));
@@ -248,41 +191,86 @@ absl::StatusOr<uint64_t> SignalStore::CompactTable(Table& t, const MaintenanceOp
   return inputs.size();
 }
 
+absl::StatusOr<SignalStore::FileEntry> SignalStore::CompactGroup(Table& t, engine::Connection& conn, int32_t hour,
+                                                                 const std::vector<FileEntry>& group,
+                                                                 std::vector<std::string>* keys,
+                                                                 std::vector<std::string>* locals) {
+  ScanPlan inputs;  // local paths of the inputs (cached copies stay pinned)
+  std::vector<const FileEntry*> entries;
+  std::vector<const iceberg::DataFile*> stats;
+  int64_t expected_rows = 0;
+  for (const auto& f : group) {
+    entries.push_back(&f);
+    stats.push_back(&f.file);
+    expected_rows += f.file.record_count;
+  }
+  RETURN_IF_ERROR(Localize(entries, &inputs));
+  std::vector<std::string> paths;
+  for (const auto& p : inputs.files) paths.push_back(engine::QuoteLiteral(p));
+
+  std::string key = StrCat(t.prefix, "/data/", PartitionDirName(hour), "/", NewDataFileName());
+  std::string path = WritePath(key);
+  keys->push_back(key);
+  locals->push_back(path);
+  RETURN_IF_ERROR(options_.fs->CreateDirs(path.substr(0, path.rfind('/'))));
+  ASSIGN_OR_RETURN(auto copied, conn.Query(StrCat("COPY (SELECT ", ColumnList(*t.schema), " FROM read_parquet([",
+                                                  Join(paths, ", "), "])", SortKey(*t.schema), ") TO ",
+                                                  engine::QuoteLiteral(path), " ",
+                                                  ParquetCopyOptions(*t.schema, options_.compression_level))));
+  // COPY reports the rows it wrote: they must be exactly the inputs' rows.
+  int64_t copied_rows = -1;
+  if (!copied.rows.empty() && !copied.rows[0].empty()) {
+    if (const auto* n = std::get_if<int64_t>(&copied.rows[0][0])) copied_rows = *n;
+    if (const auto* n = std::get_if<uint64_t>(&copied.rows[0][0])) copied_rows = static_cast<int64_t>(*n);
+  }
+  if (copied_rows != expected_rows) {
+    return absl::DataLossError(StrCat("compaction of ", group.size(), " files of ", t.schema->table, " wrote ",
+                                      copied_rows, " rows, expected ", expected_rows));
+  }
+  ASSIGN_OR_RETURN(uint64_t size, options_.fs->FileSize(path));
+  std::shared_ptr<const TraceIndex> index;
+  if (t.schema->IndexOf("trace_id") >= 0) {
+    // The filter is built from the output itself, before it leaves staging.
+    keys->push_back(TraceIndexPath(key));
+    ASSIGN_OR_RETURN(auto ids,
+                     conn.Query(StrCat("SELECT DISTINCT trace_id FROM read_parquet(", engine::QuoteLiteral(path), ")")));
+    std::vector<std::string_view> trace_ids;
+    for (const auto& row : ids.rows) {
+      if (const auto* v = std::get_if<std::string>(&row[0])) trace_ids.push_back(*v);
+    }
+    ASSIGN_OR_RETURN(index, WriteTraceIndex(t, key, trace_ids));
+  }
+  RETURN_IF_ERROR(Publish(path, key));
+  FileEntry out;
+  out.path = options_.store->LocalPath(key).value_or("");
+  out.key = key;
+  out.trace_index = std::move(index);
+  out.file.file_path = options_.store->Uri(key);
+  out.file.partition_hour = hour;
+  out.file.file_size_in_bytes = static_cast<int64_t>(size);
+  out.file.sort_order_id = 1;
+  iceberg::MergeStats(*t.schema, stats, &out.file);
+  return out;
+}
+
 absl::StatusOr<uint64_t> SignalStore::RemoveUnreferenced(Table& t, std::chrono::milliseconds grace,
                                                          std::chrono::system_clock::time_point now) {
   ASSIGN_OR_RETURN(std::set<std::string> referenced, t.iceberg->ReferencedFiles());
-  // data/<partition>/<file>, data/<file>, and metadata/<file>.
-  std::vector<std::string> candidates;
-  for (const char* sub : {"/data", "/metadata"}) {
-    std::string dir = t.dir + sub;
-    if (!options_.fs->Exists(dir)) continue;
-    ASSIGN_OR_RETURN(auto names, options_.fs->ListDir(dir));
-    for (const auto& name : names) {
-      std::string path = dir + "/" + name;
-      auto inner = options_.fs->ListDir(path);
-      if (inner.ok()) {
-        for (const auto& n : *inner) candidates.push_back(path + "/" + n);
-      } else {
-        candidates.push_back(path);
-      }
-    }
-  }
+  ASSIGN_OR_RETURN(auto objects, options_.store->List(t.prefix + "/"));
   uint64_t removed = 0;
-  for (const auto& path : candidates) {
-    if (referenced.count("file://" + path)) continue;
-    if (EndsWith(path, ".tidx")) {
+  for (const auto& o : objects) {
+    const std::string& key = o.key;
+    if (referenced.count(options_.store->Uri(key))) continue;
+    if (EndsWith(key, ".tidx")) {
       // A trace-id filter lives as long as its data file.
-      std::string data = path.substr(0, path.size() - std::string_view(".tidx").size()) + ".parquet";
-      if (referenced.count("file://" + data)) continue;
-    } else if (!EndsWith(path, ".parquet") && !EndsWith(path, ".avro") && !EndsWith(path, ".metadata.json")) {
+      std::string data = key.substr(0, key.size() - std::string_view(".tidx").size()) + ".parquet";
+      if (referenced.count(options_.store->Uri(data))) continue;
+    } else if (!EndsWith(key, ".parquet") && !EndsWith(key, ".avro") && !EndsWith(key, ".metadata.json")) {
       continue;  // only what we write: data, filters, manifests and lists, metadata
     }
-    if (grace.count() > 0) {
-      auto modified = options_.fs->ModifiedTime(path);
-      if (!modified.ok() || now - *modified < grace) continue;
-    }
-    spdlog::info("removing unreferenced file {}", path);
-    RETURN_IF_ERROR(options_.fs->Remove(path));
+    if (grace.count() > 0 && now - o.modified < grace) continue;
+    spdlog::info("removing unreferenced file {}", options_.store->Uri(key));
+    RETURN_IF_ERROR(options_.store->Delete(key));
     ++removed;
   }
   return removed;

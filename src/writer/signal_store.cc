@@ -43,8 +43,7 @@ absl::StatusOr<std::unique_ptr<SignalStore>> SignalStore::Open(const SignalStore
   for (const auto* schema : tables) {
     auto t = std::make_unique<Table>();
     t->schema = schema;
-    t->dir = options.storage_dir + "/" + schema->table;
-    RETURN_IF_ERROR(options.fs->CreateDirs(t->dir + "/data"));
+    t->prefix = options.prefix + "/" + schema->table;
     store->stats_[schema->table] = TableStats{};
     RETURN_IF_ERROR(store->LoadTable(*t));
     // What a crashed flush or compaction left behind. One writer per table:
@@ -88,8 +87,9 @@ absl::StatusOr<std::unique_ptr<SignalStore>> SignalStore::Open(const SignalStore
 }
 
 absl::Status SignalStore::LoadTable(Table& t) {
-  ASSIGN_OR_RETURN(t.iceberg, iceberg::IcebergTable::Open(options_.catalog, options_.fs, options_.ns, t.schema->table,
-                                                          t.dir, *t.schema, SortColumnNames(*t.schema)));
+  ASSIGN_OR_RETURN(t.iceberg, iceberg::IcebergTable::Open(options_.catalog, options_.store, options_.ns,
+                                                          t.schema->table, t.prefix, *t.schema,
+                                                          SortColumnNames(*t.schema)));
   t.iceberg->set_expiry(options_.expiry);
   if (const iceberg::Snapshot* snap = t.iceberg->metadata().current()) {
     auto it = snap->summary.find(kWalSequenceKey);
@@ -101,18 +101,23 @@ absl::Status SignalStore::LoadTable(Table& t) {
   }
   ASSIGN_OR_RETURN(auto files, t.iceberg->Files());
   for (const auto& f : files) {
-    std::string path = StartsWith(f.file_path, "file://") ? f.file_path.substr(7) : f.file_path;
-    if (!options_.fs->Exists(path)) {
+    auto key = options_.store->KeyOf(f.file_path);
+    if (!key) {
+      return absl::DataLossError(
+          StrCat("table ", t.schema->table, " lists ", f.file_path, ", which is outside its store ", options_.store->Uri("")));
+    }
+    std::string path = options_.store->LocalPath(*key).value_or("");
+    if (!path.empty() && !options_.fs->Exists(path)) {
       return absl::DataLossError(StrCat("table ", t.schema->table, " lists missing file ", path));
     }
-    FileEntry entry{path, f, nullptr};
+    FileEntry entry{path, *key, f, nullptr};
     if (t.schema->IndexOf("trace_id") >= 0) {
       // Files without a readable filter are simply always read.
-      if (auto bytes = options_.fs->ReadFile(TraceIndexPath(path)); bytes.ok()) {
+      if (auto bytes = options_.store->Get(TraceIndexPath(*key)); bytes.ok()) {
         if (auto index = TraceIndex::Parse(*bytes); index.ok()) {
           entry.trace_index = std::make_shared<const TraceIndex>(std::move(*index));
         } else {
-          spdlog::warn("{}: ignoring trace index: {}", path, index.status().ToString());
+          spdlog::warn("{}: ignoring trace index: {}", f.file_path, index.status().ToString());
         }
       }
     }
@@ -134,7 +139,9 @@ std::string SignalStore::ViewSql(const Table& t, const std::vector<FileEntry>& f
     gen = t.gen;
   }
   std::string sql = StrCat("CREATE OR REPLACE VIEW ", engine::QuoteIdentifier(t.schema->table), " AS ");
-  if (!files.empty()) {
+  // Remote files are not listed: queries plan and fetch them (see
+  // PlanScan), so the long-lived view holds only the buffer.
+  if (!files.empty() && !remote()) {
     std::vector<std::string> paths;
     for (const auto& f : files) paths.push_back(engine::QuoteLiteral(f.path));
     sql += StrCat("SELECT ", cols, " FROM read_parquet([", Join(paths, ", "), "]) UNION ALL ");
@@ -175,7 +182,8 @@ void SignalStore::AppendToBuffer(Table& t, columnar::Batch batch, uint64_t seq) 
   t.buffer.push_back(Buffered{std::move(shared), seq});
 }
 
-SignalStore::ScanPlan SignalStore::PlanScan(const std::string& table, const std::vector<Predicate>& predicates) const {
+absl::StatusOr<SignalStore::ScanPlan> SignalStore::PlanScan(const std::string& table,
+                                                             const std::vector<Predicate>& predicates) const {
   ScanPlan plan;
   Table* t = FindTable(table);
   if (t == nullptr) return plan;
@@ -213,22 +221,84 @@ SignalStore::ScanPlan SignalStore::PlanScan(const std::string& table, const std:
     }
     return true;
   };
-  std::lock_guard plan_lock(plan_mu_);
-  plan.total_files = t->files.size();
-  for (const auto& f : t->files) {
-    if (may_match(f)) plan.files.push_back(f.path);
+  std::vector<FileEntry> chosen;
+  {
+    std::lock_guard plan_lock(plan_mu_);
+    plan.total_files = t->files.size();
+    for (const auto& f : t->files) {
+      if (may_match(f)) chosen.push_back(FileEntry{f.path, f.key, f.file, nullptr});
+    }
+    std::lock_guard lock(t->mu);
+    plan.generation = t->gen;
   }
-  std::lock_guard lock(t->mu);
-  plan.generation = t->gen;
+  // Fetching happens outside the locks; a replaced file stays in the store
+  // for the orphan grace period, so it can still be read.
+  std::vector<const FileEntry*> entries;
+  for (const auto& f : chosen) entries.push_back(&f);
+  RETURN_IF_ERROR(Localize(entries, &plan));
   return plan;
 }
 
+absl::Status SignalStore::Localize(const std::vector<const FileEntry*>& files, ScanPlan* plan) const {
+  uint64_t bytes = 0;
+  for (const FileEntry* f : files) bytes += static_cast<uint64_t>(f->file.file_size_in_bytes);
+  plan->bytes += bytes;
+  if (!remote()) {
+    for (const FileEntry* f : files) plan->files.push_back(f->path);
+    return absl::OkStatus();
+  }
+  if (bytes > options_.cache->capacity()) {
+    return absl::ResourceExhaustedError(
+        StrCat("the query needs ", bytes, " bytes of remote data files, more than the local cache holds (",
+               options_.cache->capacity(), " bytes, storage.cache_size); narrow its time range"));
+  }
+  for (const FileEntry* f : files) {
+    ASSIGN_OR_RETURN(objstore::CachedFile local, options_.cache->Fetch(options_.store, f->key));
+    plan->files.push_back(local.path());
+    plan->pins.push_back(std::move(local));
+  }
+  return absl::OkStatus();
+}
+
+std::string SignalStore::PlannedViewSql(const std::string& table, const ScanPlan& plan) const {
+  Table* t = FindTable(table);
+  if (t == nullptr) return "";
+  std::string cols = ColumnList(*t->schema);
+  std::string sql;
+  if (!plan.files.empty()) {
+    std::vector<std::string> paths;
+    for (const auto& f : plan.files) paths.push_back(engine::QuoteLiteral(f));
+    sql += StrCat("SELECT ", cols, " FROM read_parquet([", Join(paths, ", "), "]) UNION ALL ");
+  }
+  return sql + StrCat("SELECT ", cols, " FROM ", kViewFunction, "(", engine::QuoteLiteral(table), ", ",
+                      plan.generation, ")");
+}
+
+std::string SignalStore::WritePath(const std::string& key) const {
+  if (auto local = options_.store->LocalPath(key)) return *local;
+  return StrCat(options_.storage_dir, "/.staging/", key.substr(key.rfind('/') + 1));
+}
+
+absl::Status SignalStore::Publish(const std::string& local_path, const std::string& key) {
+  if (options_.store->LocalPath(key) == local_path) {
+    // In place: make the file, its partition directory and that directory's
+    // entry durable.
+    std::string dir = local_path.substr(0, local_path.rfind('/'));
+    RETURN_IF_ERROR(options_.fs->SyncFile(local_path));
+    RETURN_IF_ERROR(options_.fs->SyncDir(dir));
+    return options_.fs->SyncDir(dir.substr(0, dir.rfind('/')));
+  }
+  RETURN_IF_ERROR(options_.store->PutFile(key, local_path));
+  (void)options_.fs->Remove(local_path);  // the store holds it now
+  return absl::OkStatus();
+}
+
 absl::StatusOr<std::shared_ptr<const TraceIndex>> SignalStore::WriteTraceIndex(
-    const Table& t, const std::string& data_path, const std::vector<std::string_view>& ids) {
+    const Table& t, const std::string& data_key, const std::vector<std::string_view>& ids) {
   if (t.schema->IndexOf("trace_id") < 0) return nullptr;
   auto index = std::make_shared<const TraceIndex>(TraceIndex::Build(ids));
-  // Durable before the commit that publishes the data file (WriteFileAtomic syncs).
-  RETURN_IF_ERROR(options_.fs->WriteFileAtomic(TraceIndexPath(data_path), index->Serialize()));
+  // Durable before the commit that publishes the data file.
+  RETURN_IF_ERROR(options_.store->Put(TraceIndexPath(data_key), index->Serialize()));
   return index;
 }
 
@@ -312,29 +382,30 @@ absl::Status SignalStore::FlushTable(Table& t, engine::Connection& conn, uint64_
   }
   std::vector<iceberg::DataFile> written;
   std::vector<std::shared_ptr<const TraceIndex>> indexes;
-  std::vector<std::string> paths;
+  std::vector<std::string> keys, locals;
   const int tid = t.schema->IndexOf("trace_id");
   auto discard = [&](const absl::Status& st) {
-    for (const auto& p : paths) (void)options_.fs->Remove(p);  // never referenced by any snapshot
+    // Never referenced by any snapshot.
+    for (const auto& p : locals) (void)options_.fs->Remove(p);
+    for (const auto& k : keys) (void)options_.store->Delete(k);
     return st;
   };
   for (int32_t hour : hours) {
-    std::string dir = StrCat(t.dir, "/data/", PartitionDirName(hour));
-    if (absl::Status st = options_.fs->CreateDirs(dir); !st.ok()) return discard(st);
-    std::string path = StrCat(dir, "/", NewDataFileName());
-    paths.push_back(path);
+    std::string key = StrCat(t.prefix, "/data/", PartitionDirName(hour), "/", NewDataFileName());
+    std::string path = WritePath(key);
+    keys.push_back(key);
+    locals.push_back(path);
+    if (absl::Status st = options_.fs->CreateDirs(path.substr(0, path.rfind('/'))); !st.ok()) return discard(st);
     auto copied = conn.Query(StrCat(
         "COPY (SELECT ", ColumnList(*t.schema), " FROM ", kFlushFunction, "(", engine::QuoteLiteral(t.schema->table),
         ", ", cut, ") WHERE CAST(floor(epoch_us(\"timestamp\") / 3600000000) AS BIGINT) = ", hour, SortKey(*t.schema),
         ") TO ", engine::QuoteLiteral(path), " ", ParquetCopyOptions(*t.schema, options_.compression_level)));
     if (!copied.ok()) return discard(copied.status());
-    absl::Status st = options_.fs->SyncFile(path);
-    if (st.ok()) st = options_.fs->SyncDir(dir);
     auto size = options_.fs->FileSize(path);
-    if (st.ok() && !size.ok()) st = size.status();
-    if (!st.ok()) return discard(st);
+    if (!size.ok()) return discard(size.status());
+    if (absl::Status st = Publish(path, key); !st.ok()) return discard(st);
     iceberg::DataFile f;
-    f.file_path = "file://" + path;
+    f.file_path = options_.store->Uri(key);
     f.partition_hour = hour;
     f.file_size_in_bytes = static_cast<int64_t>(*size);
     f.sort_order_id = 1;
@@ -353,13 +424,12 @@ absl::Status SignalStore::FlushTable(Table& t, engine::Connection& conn, uint64_
           if (icol.IsValid(r) && iceberg::HourOf(tcol.ints[r]) == hour) ids.push_back(icol.StringAt(r));
         }
       }
+      keys.push_back(TraceIndexPath(key));  // removed with the data file if the flush fails
     }
-    if (tid >= 0) paths.push_back(TraceIndexPath(path));  // removed with the data file if the flush fails
-    auto index = WriteTraceIndex(t, path, ids);
+    auto index = WriteTraceIndex(t, key, ids);
     if (!index.ok()) return discard(index.status());
     indexes.push_back(std::move(*index));
   }
-  if (absl::Status st = options_.fs->SyncDir(t.dir + "/data"); !st.ok()) return discard(st);
   // The commit point: a new Iceberg snapshot recording the WAL position it
   // covers, swapped in through the catalog.
   absl::Status st = t.iceberg->Append(written, {{kWalSequenceKey, std::to_string(cut)}});
@@ -371,7 +441,8 @@ absl::Status SignalStore::FlushTable(Table& t, engine::Connection& conn, uint64_
   }
   std::vector<FileEntry> files = t.files;
   for (size_t i = 0; i < written.size(); ++i) {
-    files.push_back(FileEntry{written[i].file_path.substr(7), written[i], indexes[i]});
+    std::string key = *options_.store->KeyOf(written[i].file_path);
+    files.push_back(FileEntry{options_.store->LocalPath(key).value_or(""), key, written[i], indexes[i]});
   }
   std::string rel = StrCat(written.size(), " file(s)");
   {

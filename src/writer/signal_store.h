@@ -38,6 +38,8 @@
 #include "catalog/catalog.h"
 #include "engine/engine.h"
 #include "iceberg/table.h"
+#include "objstore/disk_cache.h"
+#include "objstore/object_store.h"
 #include "wal/wal.h"
 #include "writer/trace_index.h"
 
@@ -69,7 +71,14 @@ struct SignalStoreOptions {
   catalog::Catalog* catalog;          // where the tables' Iceberg metadata is registered
   std::vector<std::string> ns;        // Iceberg namespace: {tenant, dataset}
   std::string wal_dir;      // this signal's WAL directory
-  std::string storage_dir;  // the dataset's storage directory; tables live below it
+  // Where the tables live: data and metadata under "<prefix>/<table>/" in
+  // `store` (not owned). Data files of stores without local paths (S3,
+  // memory) are written to storage_dir first, uploaded, and read back
+  // through `cache` (not owned; required for such stores).
+  objstore::ObjectStore* store = nullptr;
+  std::string prefix;
+  objstore::DiskCache* cache = nullptr;
+  std::string storage_dir;  // the dataset's local directory (staging, DuckDB temp files)
   wal::Options wal;
   int compression_level = 3;  // zstd level of the Parquet data files
   iceberg::ExpiryPolicy expiry;
@@ -157,11 +166,21 @@ class SignalStore {
     int64_t number = 0;   // kIntAtLeast / kIntAtMost (the column's value >= / <= number)
   };
   struct ScanPlan {
-    std::vector<std::string> files;
+    std::vector<std::string> files;  // local paths DuckDB can open
     int64_t generation = 0;
     size_t total_files = 0;  // before pruning
+    uint64_t bytes = 0;      // of the planned files
+    // Cached copies of remote files, kept from eviction while the plan lives.
+    std::vector<objstore::CachedFile> pins;
   };
-  ScanPlan PlanScan(const std::string& table, const std::vector<Predicate>& predicates = {}) const;
+  // Remote files are fetched into the disk cache; ResourceExhausted when
+  // they would not fit in it.
+  absl::StatusOr<ScanPlan> PlanScan(const std::string& table, const std::vector<Predicate>& predicates = {}) const;
+  // The SQL of a query view of `table` over a plan's files and buffer
+  // generation (what CreateViews defines for local stores).
+  std::string PlannedViewSql(const std::string& table, const ScanPlan& plan) const;
+  // Whether data files are read from local paths (file://) or fetched.
+  bool remote() const { return options_.cache != nullptr; }
 
   // Writes buffered rows to Parquet and commits them. No-op when empty.
   absl::Status Flush();
@@ -179,7 +198,8 @@ class SignalStore {
 
  private:
   struct FileEntry {
-    std::string path;       // absolute local path
+    std::string path;       // absolute local path; empty for remote stores
+    std::string key;        // object key in options_.store
     iceberg::DataFile file;  // as committed: URI, partition, size, statistics
     // Trace-id filter of a traces file; null when the file has none (the
     // file is then always read).
@@ -194,7 +214,7 @@ class SignalStore {
   };
   struct Table {
     const columnar::Schema* schema;
-    std::string dir;               // <storage_dir>/<table>
+    std::string prefix;            // <prefix>/<table>: the table's keys in the store
     std::unique_ptr<iceberg::IcebergTable> iceberg;  // guarded by flush_mu_
     std::vector<FileEntry> files;  // the current snapshot's files; guarded by flush_mu_
     uint64_t committed_seq = 0;    // guarded by flush_mu_
@@ -206,8 +226,16 @@ class SignalStore {
   absl::Status LoadTable(Table& t);
   // Writes the trace-id filter of a traces data file beside it, from the
   // ids given. Returns null for tables without trace ids.
-  absl::StatusOr<std::shared_ptr<const TraceIndex>> WriteTraceIndex(const Table& t, const std::string& data_path,
+  absl::StatusOr<std::shared_ptr<const TraceIndex>> WriteTraceIndex(const Table& t, const std::string& data_key,
                                                                     const std::vector<std::string_view>& ids);
+  // Where DuckDB writes the data file `key` before Publish(): its final
+  // path on local stores, a staging path otherwise.
+  std::string WritePath(const std::string& key) const;
+  // Makes a written data file durable at `key` (sync on local stores,
+  // upload and remove the staging copy otherwise).
+  absl::Status Publish(const std::string& local_path, const std::string& key);
+  // Local paths of `files`, fetching remote ones into the cache.
+  absl::Status Localize(const std::vector<const FileEntry*>& files, ScanPlan* plan) const;
   // Deletes files under the table's data/ and metadata/ directories that no
   // kept snapshot references and that are older than `grace` (files of a
   // flush or compaction in progress are young). Caller holds flush_mu_.
@@ -215,6 +243,11 @@ class SignalStore {
                                               std::chrono::system_clock::time_point now);
   absl::StatusOr<uint64_t> ApplyRetention(Table& t, const MaintenanceOptions& o,
                                           std::chrono::system_clock::time_point now);
+  // Merges one group of a partition's files into a new published file.
+  // Records what it wrote in `keys`/`locals` (for cleanup on failure).
+  absl::StatusOr<FileEntry> CompactGroup(Table& t, engine::Connection& conn, int32_t hour,
+                                         const std::vector<FileEntry>& group, std::vector<std::string>* keys,
+                                         std::vector<std::string>* locals);
   absl::StatusOr<uint64_t> CompactTable(Table& t, const MaintenanceOptions& o,
                                         std::chrono::system_clock::time_point now, MaintenanceReport* report);
   // Swaps `removed` for `added` in the table's file list and view after a

@@ -58,11 +58,18 @@ std::vector<std::shared_ptr<const columnar::Batch>> Dataset::Buffers::Snapshot(c
 }
 
 absl::StatusOr<std::unique_ptr<Dataset>> Dataset::Open(const WriterOptions& options, catalog::Catalog* catalog,
-                                                       const TenantContext& ctx) {
+                                                       objstore::ObjectStore* store, const TenantContext& ctx) {
   auto ds = std::unique_ptr<Dataset>(new Dataset());
   ds->ctx_ = ctx;
-  std::string storage = StrCat(options.storage_dir, "/", ctx.tenant, "/", ctx.dataset);
+  const std::string prefix = StrCat(ctx.tenant, "/", ctx.dataset);
+  // The dataset's local directory: its tables on a local store; staging,
+  // cache and temp files otherwise. DuckDB may read nothing outside it.
+  const std::string storage =
+      store->LocalPath(prefix).value_or(StrCat(options.storage_dir, "/", ctx.tenant, "/", ctx.dataset));
   RETURN_IF_ERROR(options.fs->CreateDirs(storage + "/.tmp"));
+  if (!store->LocalPath(prefix)) {
+    ASSIGN_OR_RETURN(ds->cache_, objstore::DiskCache::Open(storage + "/.cache", options.cache_bytes));
+  }
   ASSIGN_OR_RETURN(ds->db_, engine::Database::Open({.allowed_dir = storage, .temp_dir = storage + "/.tmp"}));
   RETURN_IF_ERROR(ds->db_->RegisterRowSource(kViewFunction, &ds->view_buffers_));
   // Flushes run in their own single-threaded instance: a flush then uses at
@@ -87,6 +94,9 @@ absl::StatusOr<std::unique_ptr<Dataset>> Dataset::Open(const WriterOptions& opti
         .catalog = catalog,
         .ns = {ctx.tenant, ctx.dataset},
         .wal_dir = StrCat(options.wal_dir, "/", ctx.tenant, "/", ctx.dataset, "/", SignalName(s)),
+        .store = store,
+        .prefix = prefix,
+        .cache = ds->cache_.get(),
         .storage_dir = storage,
         .wal = options.wal,
         .compression_level = options.compression_level,
@@ -181,11 +191,31 @@ absl::StatusOr<Dataset*> Writer::GetDataset(const TenantContext& ctx) {
   if (closed_) return absl::UnavailableError("writer is shutting down");
   auto it = datasets_.find(ctx);
   if (it != datasets_.end()) return it->second.get();
-  ASSIGN_OR_RETURN(auto ds, Dataset::Open(options_, catalog_.get(), ctx));
+  ASSIGN_OR_RETURN(objstore::ObjectStore * store, StoreFor(ctx));
+  ASSIGN_OR_RETURN(auto ds, Dataset::Open(options_, catalog_.get(), store, ctx));
   Dataset* raw = ds.get();
   datasets_.emplace(ctx, std::move(ds));
   spdlog::info("opened dataset {}/{}", ctx.tenant, ctx.dataset);
   return raw;
+}
+
+absl::StatusOr<objstore::ObjectStore*> Writer::StoreFor(const TenantContext& ctx) {
+  std::string uri = options_.storage_uri.empty() ? "file://" + options_.storage_dir : options_.storage_uri;
+  if (auto it = options_.dataset_storage.find(StrCat(ctx.tenant, "/", ctx.dataset));
+      it != options_.dataset_storage.end()) {
+    uri = it->second;
+  }
+  std::lock_guard lock(stores_mu_);
+  auto& store = stores_[uri];
+  if (!store) {
+    if (StartsWith(uri, "file://")) {
+      // Local stores write through the writer's file system (fault tests).
+      ASSIGN_OR_RETURN(store, objstore::OpenLocal(uri.substr(7), options_.fs));
+    } else {
+      ASSIGN_OR_RETURN(store, objstore::Open(uri, options_.s3));
+    }
+  }
+  return store.get();
 }
 
 absl::StatusOr<ExportResult> Writer::Write(const TenantContext& ctx, Signal signal, std::string_view payload) {

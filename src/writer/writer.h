@@ -36,6 +36,15 @@ struct WriterOptions {
   // The Iceberg SQL catalog: a postgresql:// URI or a SQLite path (see
   // catalog::OpenCatalog); empty means SQLite at <storage_dir>/catalog.db.
   std::string catalog_uri;
+  // Where tables live: "file:///dir", "memory://name" or "s3://bucket/prefix";
+  // empty means file://<storage_dir>. Remote data files are staged and cached
+  // under <storage_dir>/<tenant>/<dataset>/.
+  std::string storage_uri;
+  objstore::S3Options s3;
+  // Per-dataset ("tenant/dataset") overrides of storage_uri.
+  std::map<std::string, std::string> dataset_storage;
+  // Bytes of remote data files each dataset keeps in its local cache.
+  uint64_t cache_bytes = 10ull << 30;
   // Unflushed bytes held across datasets; past it writes answer Unavailable
   // (retry later). A flush starts early once half of it is used.
   uint64_t max_buffer_bytes = 1ull << 30;
@@ -62,8 +71,9 @@ absl::StatusOr<Decoded> DecodePayload(Signal signal, std::string_view payload);
 
 class Dataset {
  public:
+  // `store` (not owned) holds the dataset's tables under "<tenant>/<dataset>/".
   static absl::StatusOr<std::unique_ptr<Dataset>> Open(const WriterOptions& options, catalog::Catalog* catalog,
-                                                       const TenantContext& ctx);
+                                                       objstore::ObjectStore* store, const TenantContext& ctx);
   engine::Database& db() { return *db_; }
   SignalStore& store(Signal s) { return *stores_[static_cast<int>(s)]; }
   const TenantContext& context() const { return ctx_; }
@@ -88,6 +98,7 @@ class Dataset {
   Dataset() : view_buffers_(this, false), flush_buffers_(this, true) {}
   TenantContext ctx_;
   Buffers view_buffers_, flush_buffers_;
+  std::unique_ptr<objstore::DiskCache> cache_;  // remote stores only; outlives the stores
   std::unique_ptr<engine::Database> db_;
   std::unique_ptr<engine::Database> flush_db_;
   std::unique_ptr<SignalStore> stores_[3];  // declared after db_: destroyed first
@@ -147,8 +158,13 @@ class Writer {
   void MaintainerLoop();
   void RequestFlush();
 
+  // The object store of `ctx`'s dataset, opened on first use.
+  absl::StatusOr<objstore::ObjectStore*> StoreFor(const TenantContext& ctx);
+
   const WriterOptions options_;
   std::unique_ptr<catalog::Catalog> catalog_;
+  std::mutex stores_mu_;
+  std::map<std::string, std::unique_ptr<objstore::ObjectStore>> stores_;  // by URI
   int64_t recovery_ms_ = 0;
   std::mutex mu_;
   std::map<TenantContext, std::unique_ptr<Dataset>> datasets_;

@@ -465,7 +465,9 @@ TEST_F(WriterTest, TraceIndexPrunesFilesBoundsCannot) {
   };
   auto plan = [&](Writer& w, const std::string& trace) {
     auto ds = w.GetDataset({});
-    return (*ds)->store(Signal::kTraces).PlanScan("traces", {{SignalStore::Predicate::kStringEquals, "trace_id", trace}});
+    auto p = (*ds)->store(Signal::kTraces).PlanScan("traces", {{SignalStore::Predicate::kStringEquals, "trace_id", trace}});
+    EXPECT_TRUE(p.ok()) << p.status();
+    return std::move(*p);
   };
   {
     auto w = OpenAt(root_, 3, 1);
