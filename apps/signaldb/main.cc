@@ -7,6 +7,7 @@
 #include <iostream>
 
 #include "acceptor/acceptor.h"
+#include "common/strings.h"
 #include "config/config.h"
 #include "querier/querier.h"
 #include "router/router.h"
@@ -23,6 +24,19 @@ int Run(const Config& config) {
   wopts.wal_dir = config.WalDir();
   wopts.storage_dir = config.StorageDir();
   wopts.catalog_uri = config.schema.catalog_uri;
+  if (!StartsWith(config.storage.dsn, "file://")) wopts.storage_uri = config.storage.dsn;
+  wopts.dataset_storage = config.storage.dataset_dsn;
+  for (auto& [dataset, dsn] : wopts.dataset_storage) {
+    if (StartsWith(dsn, "file://")) {
+      dsn = "file://" + std::filesystem::absolute(dsn.substr(7)).lexically_normal().string();
+    }
+  }
+  wopts.cache_bytes = config.storage.cache_size;
+  wopts.s3.endpoint = config.storage.s3.endpoint;
+  wopts.s3.region = config.storage.s3.region;
+  wopts.s3.access_key_id = config.storage.s3.access_key_id;
+  wopts.s3.secret_access_key = config.storage.s3.secret_access_key;
+  wopts.s3.path_style = config.storage.s3.path_style;
   wopts.wal.segment_size = config.wal.segment_size;
   wopts.wal.group_commit_window = config.wal.flush_interval;
   wopts.wal.fsync = config.wal.fsync == "always";

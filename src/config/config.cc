@@ -14,6 +14,17 @@ extern char** environ;
 namespace signaldb {
 namespace {
 
+// file:///abs/dir, s3://bucket[/prefix] or memory://name (or empty).
+absl::Status ValidateStorageDsn(const std::string& v) {
+  if (v.empty()) return absl::OkStatus();
+  auto rest = [&](std::string_view scheme) { return std::string_view(v).substr(scheme.size()); };
+  if (StartsWith(v, "file://") && !rest("file://").empty()) return absl::OkStatus();
+  if (StartsWith(v, "s3://") && !rest("s3://").empty() && rest("s3://")[0] != '/') return absl::OkStatus();
+  if (StartsWith(v, "memory://") && !rest("memory://").empty()) return absl::OkStatus();
+  return absl::InvalidArgumentError(
+      StrCat("unsupported storage DSN '", v, "' (supported: file://PATH, s3://BUCKET[/PREFIX], memory://NAME)"));
+}
+
 bool ParseDouble(std::string_view s, double* out) {
   auto r = std::from_chars(s.data(), s.data() + s.size(), *out);
   return r.ec == std::errc() && r.ptr == s.data() + s.size();
@@ -99,12 +110,18 @@ std::vector<Key> BuildKeys() {
          return SetString(c.wal.fsync, v);
        }},
       {"storage.dsn", [](Config& c, const std::string& v) -> absl::Status {
-         if (!v.empty() && !StartsWith(v, "file://")) {
-           return absl::InvalidArgumentError(StrCat("unsupported storage DSN '", v, "' (supported: file://PATH)"));
-         }
+         RETURN_IF_ERROR(ValidateStorageDsn(v));
          c.storage.dsn = v;
          return absl::OkStatus();
        }},
+      {"storage.cache_size", size([](Config& c) -> uint64_t& { return c.storage.cache_size; })},
+      {"storage.s3.endpoint", [](Config& c, const std::string& v) { return SetString(c.storage.s3.endpoint, v); }},
+      {"storage.s3.region", [](Config& c, const std::string& v) { return SetString(c.storage.s3.region, v); }},
+      {"storage.s3.access_key_id",
+       [](Config& c, const std::string& v) { return SetString(c.storage.s3.access_key_id, v); }},
+      {"storage.s3.secret_access_key",
+       [](Config& c, const std::string& v) { return SetString(c.storage.s3.secret_access_key, v); }},
+      {"storage.s3.path_style", boolean([](Config& c) -> bool& { return c.storage.s3.path_style; })},
       {"storage.compression_level", [](Config& c, const std::string& v) -> absl::Status {
          uint64_t n;
          if (!ParseInt(std::string_view(v), &n) || n < 1 || n > 22) {
@@ -181,12 +198,25 @@ const Key* FindKey(const std::string& name) {
   return nullptr;
 }
 
-// Retention overrides are keyed by tenant and dataset names:
-// compactor.retention.tenants.<tenant> and
-// compactor.retention.datasets.<tenant>.<dataset>.
-bool ApplyRetentionOverride(Config& c, const std::string& name, const std::string& value, absl::Status* st) {
+// Keys named by tenant and dataset: compactor.retention.tenants.<tenant>,
+// compactor.retention.datasets.<tenant>.<dataset> and
+// storage.datasets.<tenant>.<dataset>. False when `name` is none of them.
+bool ApplyNamedOverride(Config& c, const std::string& name, const std::string& value, absl::Status* st) {
   constexpr std::string_view kTenants = "compactor.retention.tenants.";
   constexpr std::string_view kDatasets = "compactor.retention.datasets.";
+  constexpr std::string_view kStorage = "storage.datasets.";
+  if (StartsWith(name, kStorage)) {
+    std::string target = name.substr(kStorage.size());
+    auto dot = target.find('.');
+    if (dot == std::string::npos || dot == 0 || dot + 1 == target.size() ||
+        target.find('.', dot + 1) != std::string::npos) {
+      return false;
+    }
+    target[dot] = '/';
+    *st = ValidateStorageDsn(value);
+    if (st->ok()) c.storage.dataset_dsn[target] = value;
+    return true;
+  }
   std::string target;
   if (StartsWith(name, kTenants)) {
     target = name.substr(kTenants.size());
@@ -215,7 +245,7 @@ absl::Status Apply(Config& c, const std::string& name, const std::string& value,
                    const std::string& origin) {
   const Key* key = FindKey(name);
   absl::Status override_status;
-  if (key == nullptr && ApplyRetentionOverride(c, name, value, &override_status)) {
+  if (key == nullptr && ApplyNamedOverride(c, name, value, &override_status)) {
     if (!override_status.ok()) {
       return absl::InvalidArgumentError(
           StrCat(origin, ": invalid value for '", name, "': ", override_status.message()));
@@ -325,7 +355,7 @@ std::string Config::WalDir() const {
 }
 
 std::string Config::StorageDir() const {
-  if (storage.dsn.empty()) return (std::filesystem::path(data_dir) / "storage").string();
+  if (!StartsWith(storage.dsn, "file://")) return (std::filesystem::path(data_dir) / "storage").string();
   return storage.dsn.substr(7);
 }
 
@@ -377,7 +407,7 @@ absl::StatusOr<Config> LoadConfig(const ConfigSources& sources) {
   // All paths become absolute so later chdir or relative DSNs cannot move state.
   c.data_dir = std::filesystem::absolute(c.data_dir).lexically_normal().string();
   if (!c.wal.dir.empty()) c.wal.dir = std::filesystem::absolute(c.wal.dir).lexically_normal().string();
-  if (!c.storage.dsn.empty()) {
+  if (StartsWith(c.storage.dsn, "file://")) {
     c.storage.dsn = "file://" + std::filesystem::absolute(c.StorageDir()).lexically_normal().string();
   }
   if (!c.schema.catalog_uri.empty() && c.schema.catalog_uri.find("://") == std::string::npos) {

@@ -45,7 +45,20 @@ struct Config {
   } wal;
 
   struct Storage {
-    std::string dsn;  // empty: file://<data_dir>/storage
+    // Where tables live: file:///dir, s3://bucket/prefix or memory://name;
+    // empty: file://<data_dir>/storage.
+    std::string dsn;
+    // Per-dataset ("tenant/dataset") storage, from [storage.datasets.<tenant>].
+    std::map<std::string, std::string> dataset_dsn;
+    // Local disk cache of remote data files, per dataset.
+    uint64_t cache_size = 10ull << 30;
+    struct S3 {
+      std::string endpoint;  // empty: AWS_ENDPOINT_URL, else https://s3.<region>.amazonaws.com
+      std::string region;    // empty: AWS_REGION / AWS_DEFAULT_REGION, else us-east-1
+      std::string access_key_id;      // empty: AWS_ACCESS_KEY_ID
+      std::string secret_access_key;  // empty: AWS_SECRET_ACCESS_KEY
+      bool path_style = false;        // http://host/bucket/key (MinIO and most S3-compatible servers)
+    } s3;
     // zstd level of the Parquet data files (1..22): higher is smaller and
     // slower to write (see docs/storage-layout.md for measurements).
     int compression_level = 3;
@@ -103,7 +116,8 @@ struct Config {
 
   // Derived locations (absolute), valid after Load().
   std::string WalDir() const;
-  // Local directory of a file:// storage DSN.
+  // The local storage directory: a file:// DSN's path, else
+  // <data_dir>/storage (staging and cache of remote stores, default catalog).
   std::string StorageDir() const;
 };
 

@@ -190,6 +190,36 @@ TEST_F(ConfigTest, CatalogUriIsEmptyAPostgresUriOrAPath) {
   EXPECT_THAT(c.status().message(), ::testing::Not(HasSubstr("Secr3t")));
 }
 
+TEST_F(ConfigTest, RemoteStorageAndPerDatasetOverrides) {
+  ConfigSources src;
+  src.file = Write("s.toml",
+                   "[storage]\ndsn = \"s3://lake/signaldb\"\ncache_size = \"2GiB\"\n"
+                   "[storage.s3]\nendpoint = \"http://127.0.0.1:9000\"\npath_style = true\n"
+                   "[storage.datasets.acme]\narchive = \"memory://acme\"\n");
+  src.env = {{"SIGNALDB_STORAGE__S3__REGION", "eu-west-1"}};
+  auto c = LoadConfig(src);
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->storage.dsn, "s3://lake/signaldb");
+  EXPECT_EQ(c->StorageDir(), c->data_dir + "/storage");  // local staging and cache
+  EXPECT_EQ(c->storage.cache_size, 2ull << 30);
+  EXPECT_EQ(c->storage.s3.endpoint, "http://127.0.0.1:9000");
+  EXPECT_EQ(c->storage.s3.region, "eu-west-1");
+  EXPECT_TRUE(c->storage.s3.path_style);
+  EXPECT_EQ(c->storage.dataset_dsn, (std::map<std::string, std::string>{{"acme/archive", "memory://acme"}}));
+  for (const char* bad : {"s3://", "ftp://x", "memory://", "/plain/path"}) {
+    src.env = {{"SIGNALDB_STORAGE__DSN", bad}};
+    c = LoadConfig(src);
+    EXPECT_FALSE(c.ok()) << bad;
+    if (!c.ok()) {
+      EXPECT_THAT(c.status().message(), HasSubstr("storage.dsn"));
+    }
+  }
+  src.env = {{"SIGNALDB_STORAGE__DATASETS__ACME__ARCHIVE", "gopher://x"}};
+  c = LoadConfig(src);
+  ASSERT_FALSE(c.ok());
+  EXPECT_THAT(c.status().message(), HasSubstr("storage.datasets.acme.archive"));
+}
+
 TEST(ConfigParseTest, DurationsAndSizes) {
   EXPECT_EQ(ParseDuration("250ms")->count(), 250);
   EXPECT_EQ(ParseDuration("5s")->count(), 5000);
