@@ -203,6 +203,14 @@ absl::StatusOr<SignalStore::ScanPlan> SignalStore::PlanScan(const std::string& t
           p.column == "trace_id" && !f.trace_index->MayContain(p.text)) {
         return false;
       }
+      // The partition: every row's `timestamp` (the start, in microseconds)
+      // lies in the file's hour, statistics or not.
+      if (f.file.partition_hour && (p.column == "timestamp" || p.column == "start_time_unix_nano")) {
+        const int64_t per_us = p.column == "timestamp" ? 1 : 1000;
+        const int64_t hour_start = static_cast<int64_t>(*f.file.partition_hour) * 3600LL * 1000000;
+        if (p.kind == Predicate::kIntAtMost && hour_start > p.number / per_us) return false;
+        if (p.kind == Predicate::kIntAtLeast && hour_start + 3600LL * 1000000 <= p.number / per_us) return false;
+      }
       const auto& lower = f.file.lower_bounds;
       const auto& upper = f.file.upper_bounds;
       auto lo = lower.find(ids[i]), hi = upper.find(ids[i]);
