@@ -53,6 +53,7 @@ int Run(const Config& config) {
   wopts.maintenance.min_input_files = config.compactor.min_input_files;
   wopts.maintenance.retention = config.compactor.retention;
   wopts.maintenance.orphan_grace = config.compactor.orphan_grace;
+  wopts.maintenance.compression_level = config.compactor.compression_level;
   wopts.retention_overrides = config.compactor.retention_overrides;
   auto start = std::chrono::steady_clock::now();
   auto writer = writer::Writer::Open(wopts);

@@ -170,6 +170,14 @@ std::vector<Key> BuildKeys() {
          c.compactor.min_input_files = n;
          return absl::OkStatus();
        }},
+      {"compactor.compression_level", [](Config& c, const std::string& v) -> absl::Status {
+         uint64_t n;
+         if (!ParseInt(std::string_view(v), &n) || n > 22) {
+           return absl::InvalidArgumentError(StrCat("expected 0 (the flush level) or a zstd level up to 22, got '", v, "'"));
+         }
+         c.compactor.compression_level = static_cast<int>(n);
+         return absl::OkStatus();
+       }},
       {"compactor.retention.default",
        duration([](Config& c) -> std::chrono::milliseconds& { return c.compactor.retention; })},
       {"compactor.orphan_cleanup.grace",

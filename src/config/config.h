@@ -103,6 +103,8 @@ struct Config {
     std::map<std::string, std::chrono::milliseconds> retention_overrides;
     // Files no kept snapshot references are deleted once this old.
     std::chrono::milliseconds orphan_grace{15 * 60 * 1000};
+    // zstd level of compacted files; 0: storage.compression_level.
+    int compression_level = 0;
   } compactor;
 
   struct Query {

@@ -158,7 +158,9 @@ absl::StatusOr<uint64_t> SignalStore::CompactTable(Table& t, const MaintenanceOp
   };
   ASSIGN_OR_RETURN(auto conn, AcquireConnection());
   for (const auto& [hour, group] : groups) {
-    auto out = CompactGroup(t, *conn, hour, group, &keys, &locals);
+    // Compaction is off the ingest path: it may spend more CPU per byte.
+    const int level = o.compression_level > 0 ? o.compression_level : options_.compression_level;
+    auto out = CompactGroup(t, *conn, hour, group, level, &keys, &locals);
     if (!out.ok()) {
       ReleaseConnection(std::move(conn));
       return discard(out.status());
@@ -192,7 +194,7 @@ absl::StatusOr<uint64_t> SignalStore::CompactTable(Table& t, const MaintenanceOp
 }
 
 absl::StatusOr<SignalStore::FileEntry> SignalStore::CompactGroup(Table& t, engine::Connection& conn, int32_t hour,
-                                                                 const std::vector<FileEntry>& group,
+                                                                 const std::vector<FileEntry>& group, int level,
                                                                  std::vector<std::string>* keys,
                                                                  std::vector<std::string>* locals) {
   ScanPlan inputs;  // local paths of the inputs (cached copies stay pinned)
@@ -216,7 +218,7 @@ absl::StatusOr<SignalStore::FileEntry> SignalStore::CompactGroup(Table& t, engin
   ASSIGN_OR_RETURN(auto copied, conn.Query(StrCat("COPY (SELECT ", ColumnList(*t.schema), " FROM read_parquet([",
                                                   Join(paths, ", "), "])", SortKey(*t.schema), ") TO ",
                                                   engine::QuoteLiteral(path), " ",
-                                                  ParquetCopyOptions(*t.schema, options_.compression_level))));
+                                                  ParquetCopyOptions(*t.schema, level))));
   // COPY reports the rows it wrote: they must be exactly the inputs' rows.
   int64_t copied_rows = -1;
   if (!copied.rows.empty() && !copied.rows[0].empty()) {

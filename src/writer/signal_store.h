@@ -99,6 +99,8 @@ struct MaintenanceOptions {
   std::chrono::milliseconds retention{0};
   // Unreferenced files younger than this are left alone.
   std::chrono::milliseconds orphan_grace{15 * 60 * 1000};
+  // zstd level of compacted files; 0: the flush level.
+  int compression_level = 0;
 };
 
 struct MaintenanceReport {
@@ -246,8 +248,8 @@ class SignalStore {
   // Merges one group of a partition's files into a new published file.
   // Records what it wrote in `keys`/`locals` (for cleanup on failure).
   absl::StatusOr<FileEntry> CompactGroup(Table& t, engine::Connection& conn, int32_t hour,
-                                         const std::vector<FileEntry>& group, std::vector<std::string>* keys,
-                                         std::vector<std::string>* locals);
+                                         const std::vector<FileEntry>& group, int level,
+                                         std::vector<std::string>* keys, std::vector<std::string>* locals);
   absl::StatusOr<uint64_t> CompactTable(Table& t, const MaintenanceOptions& o,
                                         std::chrono::system_clock::time_point now, MaintenanceReport* report);
   // Swaps `removed` for `added` in the table's file list and view after a

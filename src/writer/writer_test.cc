@@ -349,6 +349,29 @@ TEST_F(WriterTest, CompactionMergesSmallFilesWithoutChangingRows) {
   EXPECT_EQ(Digest(*w), before);  // nothing lost, nothing replayed twice
 }
 
+// Compaction writes at its own zstd level when one is set.
+TEST_F(WriterTest, CompactionLevelAppliesToCompactedFiles) {
+  uint64_t bytes[2];
+  int levels[2] = {1, 19};
+  for (int i = 0; i < 2; ++i) {
+    fs::path dir = root_ / ("level" + std::to_string(levels[i]));
+    auto w = OpenAt(dir, /*compression_level=*/1, 1, [&](WriterOptions& o) {
+      o.maintenance.compression_level = levels[i];
+    });
+    for (int t = 0; t < 4; ++t) {
+      for (int k = 0; k < 20; ++k) Write(*w, t * 20 + k, 250);
+      ASSERT_TRUE(w->FlushAll().ok());
+    }
+    auto now = std::chrono::system_clock::now();
+    ASSERT_TRUE(w->MaintainAll(now).ok());
+    ASSERT_TRUE(w->MaintainAll(now + std::chrono::hours(1)).ok());  // old inputs go
+    EXPECT_EQ(Files(*w), 1u);
+    EXPECT_EQ(Count(*w), 20000);
+    bytes[i] = ParquetBytes(dir / "storage");
+  }
+  EXPECT_LT(bytes[1], bytes[0]) << "compaction at level 19 should write a smaller file than at level 1";
+}
+
 // A crash right after a compaction: the replace snapshot is the table's
 // latest commit, so recovery must take the WAL position from it.
 TEST_F(WriterTest, CrashAfterCompactionReplaysExactlyOnce) {
