@@ -39,12 +39,7 @@ absl::StatusOr<MaintenanceReport> SignalStore::Maintain(const MaintenanceOptions
   for (auto& t : tables_) {
     if (options.retention.count() > 0) {
       std::lock_guard lock(flush_mu_);
-      auto dropped = ApplyRetention(*t, options, now);
-      if (dropped.ok()) {
-        report.expired_files += *dropped;
-      } else {
-        note(*t, dropped.status());
-      }
+      note(*t, ApplyRetention(*t, options, now, &report));
     }
     if (options.compaction) {
       auto compacted = CompactTable(*t, options, now, &report);
@@ -91,8 +86,8 @@ absl::Status SignalStore::ReplaceFiles(Table& t, const std::set<std::string>& re
   return conn->Execute(ViewSql(t, t.files));
 }
 
-absl::StatusOr<uint64_t> SignalStore::ApplyRetention(Table& t, const MaintenanceOptions& o,
-                                                     std::chrono::system_clock::time_point now) {
+absl::Status SignalStore::ApplyRetention(Table& t, const MaintenanceOptions& o,
+                                         std::chrono::system_clock::time_point now, MaintenanceReport* report) {
   // A partition goes once all of its hour is older than the cut-off.
   const int64_t cutoff_us = MicrosOf(now - o.retention);
   std::vector<std::string> removed;
@@ -105,12 +100,13 @@ absl::StatusOr<uint64_t> SignalStore::ApplyRetention(Table& t, const Maintenance
       rows += static_cast<uint64_t>(f.file.record_count);
     }
   }
-  if (removed.empty()) return 0;
+  if (removed.empty()) return absl::OkStatus();
   RETURN_IF_ERROR(t.iceberg->Rewrite(removed, {}, "delete"));
+  report->expired_files += removed.size();
+  report->expired_rows += rows;
   spdlog::info("{}/{}: retention dropped {} file(s), {} rows", options_.storage_dir, t.schema->table, removed.size(),
                rows);
-  RETURN_IF_ERROR(ReplaceFiles(t, std::set<std::string>(removed.begin(), removed.end()), {}));
-  return removed.size();
+  return ReplaceFiles(t, std::set<std::string>(removed.begin(), removed.end()), {});
 }
 
 absl::StatusOr<uint64_t> SignalStore::CompactTable(Table& t, const MaintenanceOptions& o,

@@ -109,6 +109,14 @@ struct MaintenanceReport {
   uint64_t expired_files = 0;  // files dropped by retention
   uint64_t expired_rows = 0;
   uint64_t orphans_removed = 0;
+  MaintenanceReport& operator+=(const MaintenanceReport& o) {
+    compacted_files += o.compacted_files;
+    compacted_outputs += o.compacted_outputs;
+    expired_files += o.expired_files;
+    expired_rows += o.expired_rows;
+    orphans_removed += o.orphans_removed;
+    return *this;
+  }
 };
 
 struct TableStats {
@@ -243,8 +251,8 @@ class SignalStore {
   // flush or compaction in progress are young). Caller holds flush_mu_.
   absl::StatusOr<uint64_t> RemoveUnreferenced(Table& t, std::chrono::milliseconds grace,
                                               std::chrono::system_clock::time_point now);
-  absl::StatusOr<uint64_t> ApplyRetention(Table& t, const MaintenanceOptions& o,
-                                          std::chrono::system_clock::time_point now);
+  absl::Status ApplyRetention(Table& t, const MaintenanceOptions& o, std::chrono::system_clock::time_point now,
+                              MaintenanceReport* report);
   // Merges one group of a partition's files into a new published file.
   // Records what it wrote in `keys`/`locals` (for cleanup on failure).
   absl::StatusOr<FileEntry> CompactGroup(Table& t, engine::Connection& conn, int32_t hour,

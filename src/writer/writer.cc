@@ -130,11 +130,7 @@ absl::StatusOr<MaintenanceReport> Dataset::Maintain(const MaintenanceOptions& op
       if (first.ok()) first = r.status();
       continue;
     }
-    total.compacted_files += r->compacted_files;
-    total.compacted_outputs += r->compacted_outputs;
-    total.expired_files += r->expired_files;
-    total.expired_rows += r->expired_rows;
-    total.orphans_removed += r->orphans_removed;
+    total += *r;
   }
   if (!first.ok()) return first;
   return total;
@@ -325,11 +321,7 @@ absl::StatusOr<MaintenanceReport> Writer::MaintainAll(std::chrono::system_clock:
       if (first.ok()) first = r.status();
       continue;
     }
-    total.compacted_files += r->compacted_files;
-    total.compacted_outputs += r->compacted_outputs;
-    total.expired_files += r->expired_files;
-    total.expired_rows += r->expired_rows;
-    total.orphans_removed += r->orphans_removed;
+    total += *r;
   }
   if (!first.ok()) return first;
   return total;

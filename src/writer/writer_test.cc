@@ -415,6 +415,7 @@ TEST_F(WriterTest, RetentionDropsExpiredPartitions) {
   auto r = w->MaintainAll(now);
   ASSERT_TRUE(r.ok()) << r.status();
   EXPECT_EQ(r->expired_files, 1u);
+  EXPECT_EQ(r->expired_rows, 10u);
   EXPECT_EQ(Count(*w), 7);
   EXPECT_EQ(Count(*w, "trace_id = '00000000000000000000000000000003'"), 7);
   ASSERT_TRUE(w->Close().ok());
