@@ -35,7 +35,12 @@ struct ExpiryPolicy {
 class IcebergTable {
  public:
   // Loads the table, creating it (with `schema` and `sort_columns`) when the
-  // catalog does not have it. `dir` is the table's local directory.
+  // catalog does not have it. `dir` is the table's local directory. When the
+  // table exists but its current schema lacks columns of `schema` (or names
+  // them differently), a metadata-only commit adds a schema that has them and
+  // makes it current (iceberg/schema_evolution.h), with the same
+  // compare-and-swap and retry as data commits. FailedPrecondition when
+  // `schema` cannot write to the table.
   static absl::StatusOr<std::unique_ptr<IcebergTable>> Open(catalog::Catalog* catalog, FileSystem* fs,
                                                             std::vector<std::string> ns, std::string name,
                                                             std::string dir, const columnar::Schema& schema,
@@ -76,6 +81,8 @@ class IcebergTable {
                std::string dir)
       : catalog_(catalog), fs_(fs), ns_(std::move(ns)), name_(std::move(name)), dir_(std::move(dir)) {}
   absl::StatusOr<TableMetadata> Load(const std::string& location);
+  // Commits the schema change `schema` needs, if any (see Open).
+  absl::Status CommitSchema(const columnar::Schema& schema);
   // One commit: `added` files in a new manifest, `removed` marked deleted.
   absl::Status Commit(const std::vector<DataFile>& added, const std::set<std::string>& removed,
                       const std::string& operation, const std::map<std::string, std::string>& summary);
