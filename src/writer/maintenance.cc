@@ -162,13 +162,14 @@ absl::StatusOr<uint64_t> SignalStore::CompactTable(Table& t, const MaintenanceOp
     std::vector<const iceberg::DataFile*> stats;
     int64_t expected_rows = 0;
     for (const auto& f : group) {
-      paths.push_back(engine::QuoteLiteral(f.path));
+      paths.push_back(f.path);
       stats.push_back(&f.file);
       expected_rows += f.file.record_count;
     }
     written.push_back(path);
-    auto copied = conn->Query(StrCat("COPY (SELECT ", ColumnList(*t.schema), " FROM read_parquet([", Join(paths, ", "),
-                                     "])", SortKey(*t.schema), ") TO ", engine::QuoteLiteral(path), " ",
+    // By field id: inputs written before a column was added read it as NULL.
+    auto copied = conn->Query(StrCat("COPY (SELECT ", ColumnList(*t.schema), " FROM ", ReadParquetById(*t.schema, paths),
+                                     SortKey(*t.schema), ") TO ", engine::QuoteLiteral(path), " ",
                                      ParquetCopyOptions(*t.schema, options_.compression_level)));
     if (!copied.ok()) {
       ReleaseConnection(std::move(conn));

@@ -136,8 +136,8 @@ std::string SignalStore::ViewSql(const Table& t, const std::vector<FileEntry>& f
   std::string sql = StrCat("CREATE OR REPLACE VIEW ", engine::QuoteIdentifier(t.schema->table), " AS ");
   if (!files.empty()) {
     std::vector<std::string> paths;
-    for (const auto& f : files) paths.push_back(engine::QuoteLiteral(f.path));
-    sql += StrCat("SELECT ", cols, " FROM read_parquet([", Join(paths, ", "), "]) UNION ALL ");
+    for (const auto& f : files) paths.push_back(f.path);
+    sql += StrCat("SELECT ", cols, " FROM ", ReadParquetById(*t.schema, paths), " UNION ALL ");
   }
   sql += StrCat("SELECT ", cols, " FROM ", kViewFunction, "(", engine::QuoteLiteral(t.schema->table), ", ", gen, ")");
   return sql;
@@ -180,7 +180,10 @@ SignalStore::ScanPlan SignalStore::PlanScan(const std::string& table, const std:
   Table* t = FindTable(table);
   if (t == nullptr) return plan;
   std::vector<int32_t> ids;
-  for (const auto& p : predicates) ids.push_back(t->schema->IndexOf(p.column) + 1);
+  for (const auto& p : predicates) {
+    const int i = t->schema->IndexOf(p.column);
+    ids.push_back(i < 0 ? 0 : t->schema->columns[static_cast<size_t>(i)].field_id);
+  }
   auto as_int = [](const std::string& bytes) {
     int64_t v = 0;
     std::memcpy(&v, bytes.data(), std::min<size_t>(bytes.size(), 8));
