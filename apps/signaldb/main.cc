@@ -11,6 +11,7 @@
 #include "config/config.h"
 #include "querier/querier.h"
 #include "router/router.h"
+#include "schema/tables.h"
 #include "spdlog/sinks/stdout_color_sinks.h"
 #include "spdlog/spdlog.h"
 #include "writer/writer.h"
@@ -127,6 +128,12 @@ int main(int argc, char** argv) {
   app.add_option("-c,--config", config_file, "TOML configuration file (default: ./signaldb.toml if present)");
   app.set_version_flag("--version", SIGNALDB_VERSION);
   CLI11_PARSE(app, argc, argv);
+
+  // The table schemas compiled in (schemas.toml) are checked before anything uses them.
+  if (absl::Status st = signaldb::schema::CheckCompiledSchemas(); !st.ok()) {
+    std::cerr << "signaldb: " << st.message() << "\n";
+    return 2;
+  }
 
   auto logger = spdlog::stderr_color_mt("signaldb");
   spdlog::set_default_logger(logger);

@@ -30,6 +30,9 @@ struct ColumnSpec {
   std::string name;
   ColumnType type;
   bool required;  // never null
+  // Iceberg field id: stable across renames, never reused (schemas.toml).
+  // Parquet files, statistics and table schemas key columns by it.
+  int32_t field_id = 0;
 };
 
 struct Schema {

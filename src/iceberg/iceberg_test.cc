@@ -305,12 +305,12 @@ namespace {
 // negative numbers (whose little-endian bytes do not sort as values).
 TEST(StatsTest, MergedStatsEqualStatsOfAllRows) {
   columnar::Schema schema{"t",
-                          {{"s", columnar::ColumnType::kString, false},
-                           {"i", columnar::ColumnType::kInt64, false},
-                           {"n", columnar::ColumnType::kInt32, false},
-                           {"d", columnar::ColumnType::kDouble, false},
-                           {"b", columnar::ColumnType::kBool, false},
-                           {"ts", columnar::ColumnType::kTimestampMicros, false}}};
+                          {{"s", columnar::ColumnType::kString, false, 1},
+                           {"i", columnar::ColumnType::kInt64, false, 2},
+                           {"n", columnar::ColumnType::kInt32, false, 3},
+                           {"d", columnar::ColumnType::kDouble, false, 4},
+                           {"b", columnar::ColumnType::kBool, false, 5},
+                           {"ts", columnar::ColumnType::kTimestampMicros, false, 6}}};
   auto make = [&](std::vector<int64_t> ints, std::vector<double> doubles, std::vector<std::string> strings) {
     auto b = std::make_shared<columnar::Batch>(&schema);
     for (size_t r = 0; r < ints.size(); ++r) {

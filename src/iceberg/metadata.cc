@@ -4,6 +4,7 @@
 #include <cstring>
 #include <nlohmann/json.hpp>
 #include <random>
+#include <set>
 
 #include "common/hex.h"
 #include "common/random.h"
@@ -36,15 +37,46 @@ const char* IcebergType(columnar::ColumnType type) {
   return "string";
 }
 
-std::string SchemaJson(const columnar::Schema& schema) {
-  Json j = {{"type", "struct"}, {"schema-id", 0}, {"identifier-field-ids", Json::array()}, {"fields", Json::array()}};
-  for (size_t i = 0; i < schema.columns.size(); ++i) {
-    const auto& c = schema.columns[i];
-    j["fields"].push_back({{"id", static_cast<int>(i + 1)}, {"name", c.name}, {"required", c.required},
-                           {"type", IcebergType(c.type)}});
+TableSchema SchemaOf(const columnar::Schema& schema, int32_t schema_id) {
+  TableSchema s;
+  s.schema_id = schema_id;
+  for (const auto& c : schema.columns) s.fields.push_back({c.field_id, c.name, c.required, IcebergType(c.type)});
+  return s;
+}
+
+const SchemaField* TableSchema::Find(int32_t id) const {
+  for (const auto& f : fields) {
+    if (f.id == id) return &f;
+  }
+  return nullptr;
+}
+
+std::string TableSchema::ToJson() const {
+  Json j = {{"type", "struct"},
+            {"schema-id", schema_id},
+            {"identifier-field-ids", Json::array()},
+            {"fields", Json::array()}};
+  for (const auto& f : fields) {
+    Json type = StartsWith(f.type, "{") ? Json::parse(f.type, nullptr, false) : Json(f.type);
+    j["fields"].push_back({{"id", f.id}, {"name", f.name}, {"required", f.required}, {"type", type}});
   }
   return j.dump();
 }
+
+namespace {
+
+TableSchema SchemaFromJson(const Json& j) {
+  TableSchema s;
+  s.schema_id = j.value("schema-id", 0);
+  for (const auto& f : j.at("fields")) {
+    const Json& type = f.at("type");
+    s.fields.push_back({f.at("id").get<int32_t>(), f.at("name").get<std::string>(), f.at("required").get<bool>(),
+                        type.is_string() ? type.get<std::string>() : type.dump()});
+  }
+  return s;
+}
+
+}  // namespace
 
 int64_t RandomSnapshotId() { return static_cast<int64_t>(Random64() & 0x7fffffffffffffffULL) | 1; }
 
@@ -57,6 +89,13 @@ std::string RandomUuid() {
   raw[8] = static_cast<char>((raw[8] & 0x3f) | 0x80);  // variant 10
   std::string h = HexEncode(raw);
   return StrCat(h.substr(0, 8), "-", h.substr(8, 4), "-", h.substr(12, 4), "-", h.substr(16, 4), "-", h.substr(20));
+}
+
+const TableSchema* TableMetadata::current_schema() const {
+  for (const auto& s : schemas) {
+    if (s.schema_id == current_schema_id) return &s;
+  }
+  return nullptr;
 }
 
 const Snapshot* TableMetadata::current() const {
@@ -73,15 +112,23 @@ absl::StatusOr<TableMetadata> NewTableMetadata(const columnar::Schema& schema, s
   m.table_uuid = RandomUuid();
   m.location = std::move(location);
   m.last_updated_ms = NowMs();
-  m.last_column_id = static_cast<int32_t>(schema.columns.size());
-  m.schema_json = SchemaJson(schema);
+  std::set<int32_t> ids;
+  for (const auto& c : schema.columns) {
+    if (c.field_id <= 0 || !ids.insert(c.field_id).second) {
+      return absl::InvalidArgumentError(StrCat("table ", schema.table, ": column ", c.name,
+                                               " has a missing or duplicate field id ", c.field_id));
+    }
+  }
+  m.last_column_id = *ids.rbegin();
+  m.schemas = {SchemaOf(schema, 0)};
+  m.current_schema_id = 0;
   int ts = schema.IndexOf("timestamp");
   if (ts < 0) return absl::InvalidArgumentError(StrCat("table ", schema.table, " has no timestamp column"));
-  m.timestamp_field_id = ts + 1;
+  m.timestamp_field_id = schema.columns[static_cast<size_t>(ts)].field_id;
   for (const auto& name : sort_columns) {
     int i = schema.IndexOf(name);
     if (i < 0) return absl::InvalidArgumentError(StrCat("sort column ", name, " is not in ", schema.table));
-    m.sort_fields.emplace_back(i + 1, false);
+    m.sort_fields.emplace_back(schema.columns[static_cast<size_t>(i)].field_id, false);
   }
   m.properties["write.format.default"] = "parquet";
   m.properties["write.parquet.compression-codec"] = "zstd";
@@ -96,8 +143,9 @@ std::string TableMetadata::ToJson() const {
   j["last-sequence-number"] = last_sequence_number;
   j["last-updated-ms"] = last_updated_ms;
   j["last-column-id"] = last_column_id;
-  j["schemas"] = Json::array({Json::parse(schema_json)});
-  j["current-schema-id"] = 0;
+  j["schemas"] = Json::array();
+  for (const auto& s : schemas) j["schemas"].push_back(Json::parse(s.ToJson()));
+  j["current-schema-id"] = current_schema_id;
   j["partition-specs"] = Json::array({{{"spec-id", 0},
                                        {"fields", Json::array({{{"name", "timestamp_hour"},
                                                                 {"transform", "hour"},
@@ -145,7 +193,12 @@ absl::StatusOr<TableMetadata> TableMetadata::FromJson(const std::string& text) {
     m.last_sequence_number = j.at("last-sequence-number").get<int64_t>();
     m.last_updated_ms = j.at("last-updated-ms").get<int64_t>();
     m.last_column_id = j.at("last-column-id").get<int32_t>();
-    m.schema_json = j.at("schemas").at(0).dump();
+    for (const auto& s : j.at("schemas")) m.schemas.push_back(SchemaFromJson(s));
+    m.current_schema_id = j.at("current-schema-id").get<int32_t>();
+    if (m.current_schema() == nullptr) {
+      return absl::DataLossError(StrCat("table metadata names current schema ", m.current_schema_id,
+                                        ", which is not in its schemas"));
+    }
     m.timestamp_field_id = j.at("partition-specs").at(0).at("fields").at(0).at("source-id").get<int32_t>();
     for (const auto& order : j.at("sort-orders")) {
       if (order.at("order-id").get<int>() != j.at("default-sort-order-id").get<int>()) continue;

@@ -1,5 +1,6 @@
-// Iceberg v2 table metadata (spec "Table Metadata Fields"): the schema built
-// from our table definitions with stable field ids, the `hour(timestamp)`
+// Iceberg v2 table metadata (spec "Table Metadata Fields"): every schema the
+// table had (field ids from schemas.toml, stable across renames; see
+// iceberg/schema_evolution.h for how a table gains columns), the `hour(timestamp)`
 // partition spec named `timestamp_hour`, a declared sort order, snapshots
 // with summaries, refs and logs; written and read as JSON.
 //
@@ -27,13 +28,34 @@ struct Snapshot {
   int32_t schema_id = 0;
 };
 
+// One field of an Iceberg schema. Our tables only hold primitive types;
+// another writer's nested type is kept as its JSON text.
+struct SchemaField {
+  int32_t id = 0;
+  std::string name;
+  bool required = false;
+  std::string type;  // Iceberg primitive type name, or the JSON of a nested type
+
+  bool operator==(const SchemaField&) const = default;
+};
+
+struct TableSchema {
+  int32_t schema_id = 0;
+  std::vector<SchemaField> fields;
+
+  const SchemaField* Find(int32_t id) const;
+  // The schema object of the metadata's "schemas" list (and of manifests).
+  std::string ToJson() const;
+};
+
 struct TableMetadata {
   std::string table_uuid;
   std::string location;
   int64_t last_sequence_number = 0;
   int64_t last_updated_ms = 0;
   int32_t last_column_id = 0;
-  std::string schema_json;  // the current schema (schema-id 0), Iceberg JSON
+  std::vector<TableSchema> schemas;  // every schema the table had, oldest first
+  int32_t current_schema_id = 0;
   int32_t timestamp_field_id = 0;
   std::vector<std::pair<int32_t, bool>> sort_fields;  // (source id, descending)
   std::optional<int64_t> current_snapshot_id;
@@ -42,14 +64,16 @@ struct TableMetadata {
   std::map<std::string, std::string> properties;
 
   const Snapshot* current() const;
+  // The schema `current_schema_id` names (never null in valid metadata).
+  const TableSchema* current_schema() const;
   std::string ToJson() const;
   static absl::StatusOr<TableMetadata> FromJson(const std::string& json);
 };
 
 // Iceberg type name of a column type.
 const char* IcebergType(columnar::ColumnType type);
-// The Iceberg schema JSON of `schema`: field ids 1..n in column order.
-std::string SchemaJson(const columnar::Schema& schema);
+// The Iceberg schema of `schema` (its columns' field ids, in column order).
+TableSchema SchemaOf(const columnar::Schema& schema, int32_t schema_id);
 
 // A new table: schema from `schema`, partitioned by hour(timestamp), sorted
 // by `sort_columns` (names), no snapshot yet.

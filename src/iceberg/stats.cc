@@ -39,7 +39,7 @@ void ComputeStats(const std::vector<std::shared_ptr<const columnar::Batch>>& bat
   if (batches.empty()) return;
   const auto& schema = batches[0]->schema();
   for (size_t c = 0; c < schema.columns.size(); ++c) {
-    const int32_t id = static_cast<int32_t>(c + 1);
+    const int32_t id = schema.columns[c].field_id;
     const auto type = schema.columns[c].type;
     int64_t values = 0, nulls = 0, nans = 0;
     std::optional<int64_t> imin, imax;
@@ -160,13 +160,20 @@ int CompareBound(columnar::ColumnType type, const std::string& a, const std::str
 
 void MergeStats(const columnar::Schema& schema, const std::vector<const DataFile*>& inputs, DataFile* file) {
   for (size_t c = 0; c < schema.columns.size(); ++c) {
-    const int32_t id = static_cast<int32_t>(c + 1);
+    const int32_t id = schema.columns[c].field_id;
     const auto type = schema.columns[c].type;
     int64_t values = 0, nulls = 0, nans = 0;
     bool has_nans = false;
     std::optional<std::string> lower, upper;
     bool lower_known = true, upper_known = true;
     for (const DataFile* in : inputs) {
+      if (!in->value_counts.empty() && !in->value_counts.count(id)) {
+        // Counted every column but this one: the file predates the column
+        // (schema evolution), so all its rows read as null here.
+        values += in->record_count;
+        nulls += in->record_count;
+        continue;
+      }
       auto get = [&](const std::map<int32_t, int64_t>& m) {
         auto it = m.find(id);
         return it == m.end() ? int64_t{0} : it->second;

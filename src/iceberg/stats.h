@@ -15,14 +15,16 @@
 namespace signaldb::iceberg {
 
 // Fills the statistics of `file` from the rows of `batches` for which
-// `include(batch index, row)` is true. Field ids are column index + 1.
+// `include(batch index, row)` is true, keyed by the columns' field ids.
 void ComputeStats(const std::vector<std::shared_ptr<const columnar::Batch>>& batches,
                   const std::function<bool(size_t, size_t)>& include, DataFile* file);
 
 // The statistics of a file holding exactly the rows of `inputs` (a
 // compaction's output): counts add up, bounds are the extremes of the
 // inputs' bounds, compared as values of the column's type. A side stays
-// unset when some input with values has no bound for it.
+// unset when some input with values has no bound for it. An input with
+// counts for other columns but none for a column predates that column: its
+// rows count as nulls there.
 void MergeStats(const columnar::Schema& schema, const std::vector<const DataFile*>& inputs, DataFile* file);
 
 // hour(timestamp) of a microsecond timestamp: hours since the epoch, floored.

@@ -6,6 +6,7 @@
 
 #include "common/status_macros.h"
 #include "common/strings.h"
+#include "iceberg/schema_evolution.h"
 
 namespace signaldb::iceberg {
 namespace {
@@ -77,7 +78,38 @@ absl::StatusOr<std::unique_ptr<IcebergTable>> IcebergTable::Open(catalog::Catalo
   if (!existing) return absl::InternalError(StrCat("table ", name, " vanished from the catalog while being created"));
   t->location_ = *existing;
   ASSIGN_OR_RETURN(t->metadata_, t->Load(t->location_));
+  RETURN_IF_ERROR(t->CommitSchema(schema));
   return t;
+}
+
+absl::Status IcebergTable::CommitSchema(const columnar::Schema& schema) {
+  for (int attempt = 0; attempt < 100; ++attempt) {
+    TableMetadata next = metadata_;
+    ASSIGN_OR_RETURN(bool changed, EvolveSchema(schema, &next));
+    if (!changed) return absl::OkStatus();
+    next.last_updated_ms = NowMs();
+    next.metadata_log.emplace_back(location_, metadata_.last_updated_ms);
+    std::vector<std::string> dropped_metadata;
+    if (next.metadata_log.size() > kMaxMetadataLog) {
+      auto cut = next.metadata_log.end() - kMaxMetadataLog;
+      for (auto it = next.metadata_log.begin(); it != cut; ++it) dropped_metadata.push_back(it->first);
+      next.metadata_log.erase(next.metadata_log.begin(), cut);
+    }
+    ASSIGN_OR_RETURN(std::string new_location, WriteMetadata(next, VersionOf(location_) + 1));
+    absl::Status committed = catalog_->CommitTable(ns_, name_, location_, new_location);
+    if (committed.ok()) {
+      metadata_ = std::move(next);
+      location_ = new_location;
+      RemoveExpired({}, dropped_metadata);
+      return absl::OkStatus();
+    }
+    if (committed.code() != absl::StatusCode::kAborted) return committed;
+    // Another writer committed first (perhaps this very change): never
+    // published, so the file goes; evolve what they committed instead.
+    Remove(new_location);
+    RETURN_IF_ERROR(Refresh());
+  }
+  return absl::AbortedError(StrCat("could not commit the schema of ", name_, " after 100 attempts"));
 }
 
 absl::Status IcebergTable::Refresh() {
@@ -113,7 +145,9 @@ absl::Status IcebergTable::Commit(const std::vector<DataFile>& files, const std:
     const int64_t snapshot_id = RandomSnapshotId();
 
     ManifestOptions mo;
-    mo.schema_json = metadata_.schema_json;
+    // Manifests carry the schema in force when they are written.
+    mo.schema_json = metadata_.current_schema()->ToJson();
+    mo.schema_id = metadata_.current_schema_id;
     mo.partition_source_id = metadata_.timestamp_field_id;
     std::vector<ManifestEntry> entries;
     int64_t rows = 0, bytes = 0;
@@ -182,6 +216,7 @@ absl::Status IcebergTable::Commit(const std::vector<DataFile>& files, const std:
     snap.sequence_number = seq;
     snap.timestamp_ms = NowMs();
     snap.manifest_list = Uri(list_path);
+    snap.schema_id = metadata_.current_schema_id;
     if (parent) {
       for (const auto& [k, v] : parent->summary) {
         if (StartsWith(k, "signaldb.")) snap.summary[k] = v;

@@ -37,7 +37,12 @@ class IcebergTable {
  public:
   // Loads the table, creating it (with `schema` and `sort_columns`) when the
   // catalog does not have it. `prefix` is the table's key prefix in `store`
-  // (its location is store->Uri(prefix)). `store` is not owned.
+  // (its location is store->Uri(prefix)). `store` is not owned. When the
+  // table exists but its current schema lacks columns of `schema` (or names
+  // them differently), a metadata-only commit adds a schema that has them and
+  // makes it current (iceberg/schema_evolution.h), with the same
+  // compare-and-swap and retry as data commits. FailedPrecondition when
+  // `schema` cannot write to the table.
   static absl::StatusOr<std::unique_ptr<IcebergTable>> Open(catalog::Catalog* catalog, objstore::ObjectStore* store,
                                                             std::vector<std::string> ns, std::string name,
                                                             std::string prefix, const columnar::Schema& schema,
@@ -81,6 +86,8 @@ class IcebergTable {
   // The object at an absolute URI of this table's store.
   absl::StatusOr<std::string> Read(const std::string& uri);
   void Remove(const std::string& uri);
+  // Commits the schema change `schema` needs, if any (see Open).
+  absl::Status CommitSchema(const columnar::Schema& schema);
   // One commit: `added` files in a new manifest, `removed` marked deleted.
   absl::Status Commit(const std::vector<DataFile>& added, const std::set<std::string>& removed,
                       const std::string& operation, const std::map<std::string, std::string>& summary);

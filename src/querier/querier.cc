@@ -9,6 +9,7 @@
 #include "common/strings.h"
 #include "otlp/otlp_json.h"
 #include "schema/tables.h"
+#include "writer/data_files.h"
 
 namespace signaldb::querier {
 namespace {
@@ -64,10 +65,9 @@ absl::StatusOr<tpb::TracesData> Querier::FindTrace(const TenantContext& ctx, con
   std::string buffer = StrCat(writer::kViewFunction, "('traces', ", plan.generation, ")");
   std::string from = buffer;
   if (!plan.files.empty()) {
-    std::vector<std::string> paths;
-    for (const auto& f : plan.files) paths.push_back(engine::QuoteLiteral(f));
-    from = StrCat("(SELECT * FROM read_parquet([", Join(paths, ", "), "]) UNION ALL BY NAME SELECT * FROM ", buffer,
-                  ")");
+    // Files are read by field id, as the view reads them.
+    from = StrCat("(SELECT * FROM ", writer::ReadParquetById(schema::Traces(), plan.files),
+                  " UNION ALL BY NAME SELECT * FROM ", buffer, ")");
   }
   std::string sql = StrCat("SELECT ", kTraceColumns, " FROM ", from, " WHERE trace_id = $1");
   std::vector<engine::Param> params{hex};

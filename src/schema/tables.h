@@ -1,5 +1,7 @@
-// Table schemas. Column order is fixed: decoders fill columns by the indexes
-// below, and Parquet files are written in this order.
+// Table schemas: the current version of each table in schemas.toml (compiled
+// into the binary, see schema/registry.h). Column order is fixed: decoders
+// fill columns by the indexes below, and Parquet files are written in this
+// order; schema_test checks the indexes against the resolved schemas.
 //
 // Types are Iceberg-legal (no unsigned integers, no nanosecond timestamps):
 // nanosecond times are BIGINT columns; `timestamp` is a microsecond
@@ -8,7 +10,9 @@
 // kind round-trips losslessly.
 #pragma once
 
+#include "absl/status/status.h"
 #include "columnar/batch.h"
+#include "schema/registry.h"
 
 namespace signaldb::schema {
 
@@ -50,6 +54,14 @@ enum TraceColumn : int {
   kTraceColumnCount,
 };
 
+// The compiled schemas.toml, parsed and validated on first use. Call
+// CheckCompiledSchemas() at startup: it reports a broken file (or a missing
+// table) as an error. Past that check, the accessors below cannot fail; if
+// it was skipped and the file is broken they abort with the same message.
+absl::Status CheckCompiledSchemas();
+const SchemaSet& CompiledSchemas();
+
+// Thread-safe; each returns the same object for the life of the process.
 const columnar::Schema& Traces();
 const columnar::Schema& Logs();
 const columnar::Schema& MetricsGauge();

@@ -44,11 +44,19 @@ std::string SortKey(const columnar::Schema& schema) {
   return "";
 }
 
+std::string ReadParquetById(const columnar::Schema& schema, const std::vector<std::string>& paths) {
+  std::vector<std::string> quoted, fields;
+  for (const auto& p : paths) quoted.push_back(engine::QuoteLiteral(p));
+  for (const auto& c : schema.columns) {
+    fields.push_back(StrCat(c.field_id, ": {name: ", engine::QuoteLiteral(c.name), ", type: ",
+                            engine::QuoteLiteral(columnar::SqlType(c.type)), ", default_value: NULL}"));
+  }
+  return StrCat("read_parquet([", Join(quoted, ", "), "], schema = MAP {", Join(fields, ", "), "})");
+}
+
 std::string ParquetCopyOptions(const columnar::Schema& schema, int compression_level) {
   std::vector<std::string> ids;
-  for (size_t i = 0; i < schema.columns.size(); ++i) {
-    ids.push_back(StrCat(engine::QuoteLiteral(schema.columns[i].name), ": ", i + 1));
-  }
+  for (const auto& c : schema.columns) ids.push_back(StrCat(engine::QuoteLiteral(c.name), ": ", c.field_id));
   return StrCat("(FORMAT parquet, COMPRESSION zstd, COMPRESSION_LEVEL ", compression_level, ", FIELD_IDS {",
                 Join(ids, ", "), "})");
 }

@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "columnar/batch.h"
 
@@ -23,8 +24,15 @@ std::string ColumnList(const columnar::Schema& schema);
 // lookups read few row groups), by metric and time for metrics, by time
 // otherwise.
 std::string SortKey(const columnar::Schema& schema);
-// The "(FORMAT parquet, ...)" clause: zstd at `compression_level`, Iceberg
-// field ids (column index + 1).
+// `read_parquet([<paths>], schema = MAP {...})`: reads the files' columns by
+// Iceberg field id, named and typed as `schema` says. A file written before
+// a column was added reads NULL for it; a file written before a rename finds
+// the column under its old name. (By name, DuckDB would refuse files that
+// differ and could not follow a rename.) `paths` are local, unquoted; at
+// least one.
+std::string ReadParquetById(const columnar::Schema& schema, const std::vector<std::string>& paths);
+// The "(FORMAT parquet, ...)" clause: zstd at `compression_level`, the
+// columns' Iceberg field ids.
 std::string ParquetCopyOptions(const columnar::Schema& schema, int compression_level);
 
 }  // namespace signaldb::writer

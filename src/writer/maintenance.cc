@@ -203,17 +203,16 @@ absl::StatusOr<SignalStore::FileEntry> SignalStore::CompactGroup(Table& t, engin
     expected_rows += f.file.record_count;
   }
   RETURN_IF_ERROR(Localize(entries, &inputs));
-  std::vector<std::string> paths;
-  for (const auto& p : inputs.files) paths.push_back(engine::QuoteLiteral(p));
 
   std::string key = StrCat(t.prefix, "/data/", PartitionDirName(hour), "/", NewDataFileName());
   std::string path = WritePath(key);
   keys->push_back(key);
   locals->push_back(path);
   RETURN_IF_ERROR(options_.fs->CreateDirs(path.substr(0, path.rfind('/'))));
-  ASSIGN_OR_RETURN(auto copied, conn.Query(StrCat("COPY (SELECT ", ColumnList(*t.schema), " FROM read_parquet([",
-                                                  Join(paths, ", "), "])", SortKey(*t.schema), ") TO ",
-                                                  engine::QuoteLiteral(path), " ",
+  // By field id: inputs written before a column was added read it as NULL.
+  ASSIGN_OR_RETURN(auto copied, conn.Query(StrCat("COPY (SELECT ", ColumnList(*t.schema), " FROM ",
+                                                  ReadParquetById(*t.schema, inputs.files), SortKey(*t.schema),
+                                                  ") TO ", engine::QuoteLiteral(path), " ",
                                                   ParquetCopyOptions(*t.schema, level))));
   // COPY reports the rows it wrote: they must be exactly the inputs' rows.
   int64_t copied_rows = -1;

@@ -143,8 +143,8 @@ std::string SignalStore::ViewSql(const Table& t, const std::vector<FileEntry>& f
   // PlanScan), so the long-lived view holds only the buffer.
   if (!files.empty() && !remote()) {
     std::vector<std::string> paths;
-    for (const auto& f : files) paths.push_back(engine::QuoteLiteral(f.path));
-    sql += StrCat("SELECT ", cols, " FROM read_parquet([", Join(paths, ", "), "]) UNION ALL ");
+    for (const auto& f : files) paths.push_back(f.path);
+    sql += StrCat("SELECT ", cols, " FROM ", ReadParquetById(*t.schema, paths), " UNION ALL ");
   }
   sql += StrCat("SELECT ", cols, " FROM ", kViewFunction, "(", engine::QuoteLiteral(t.schema->table), ", ", gen, ")");
   return sql;
@@ -188,7 +188,10 @@ absl::StatusOr<SignalStore::ScanPlan> SignalStore::PlanScan(const std::string& t
   Table* t = FindTable(table);
   if (t == nullptr) return plan;
   std::vector<int32_t> ids;
-  for (const auto& p : predicates) ids.push_back(t->schema->IndexOf(p.column) + 1);
+  for (const auto& p : predicates) {
+    const int i = t->schema->IndexOf(p.column);
+    ids.push_back(i < 0 ? 0 : t->schema->columns[static_cast<size_t>(i)].field_id);
+  }
   auto as_int = [](const std::string& bytes) {
     int64_t v = 0;
     std::memcpy(&v, bytes.data(), std::min<size_t>(bytes.size(), 8));
@@ -274,9 +277,7 @@ std::string SignalStore::PlannedViewSql(const std::string& table, const ScanPlan
   std::string cols = ColumnList(*t->schema);
   std::string sql;
   if (!plan.files.empty()) {
-    std::vector<std::string> paths;
-    for (const auto& f : plan.files) paths.push_back(engine::QuoteLiteral(f));
-    sql += StrCat("SELECT ", cols, " FROM read_parquet([", Join(paths, ", "), "]) UNION ALL ");
+    sql += StrCat("SELECT ", cols, " FROM ", ReadParquetById(*t->schema, plan.files), " UNION ALL ");
   }
   return sql + StrCat("SELECT ", cols, " FROM ", kViewFunction, "(", engine::QuoteLiteral(table), ", ",
                       plan.generation, ")");
