@@ -465,6 +465,9 @@ ModeResult RunMode(const std::string& binary, const fs::path& dir, bool use_inde
 
 int main(int argc, char** argv) {
   CLI::App app{"SignalDB trace-by-id lookup benchmark"};
+  // A flag given twice takes its last value, so arguments after the defaults
+  // of scripts/bench.sh override them.
+  app.option_defaults()->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
   std::string binary = "build/bin/signaldb", dir_flag, reuse;
   LoadOptions lo{.spans = 100'000'000,
                  .spans_per_file = 250'000,
