@@ -132,6 +132,8 @@ class ServerProcess {
       std::this_thread::sleep_for(std::chrono::milliseconds(100));
     }
   }
+  // The router's port: Tempo API (/tempo/...), SQL API and /health.
+  int api_port() const { return api_port_; }
   std::string target(loadgen::Transport t) const {
     return "127.0.0.1:" + std::to_string(t == loadgen::Transport::kGrpc ? grpc_port_ : http_port_);
   }
