@@ -35,8 +35,12 @@ std::string ColumnList(const columnar::Schema& schema) {
   return Join(cols, ", ");
 }
 
+bool SortedByTrace(const columnar::Schema& schema) {
+  return schema.IndexOf("trace_id") >= 0 && schema.IndexOf("start_time_unix_nano") >= 0;
+}
+
 std::string SortKey(const columnar::Schema& schema) {
-  if (schema.IndexOf("trace_id") >= 0 && schema.IndexOf("start_time_unix_nano") >= 0) {
+  if (SortedByTrace(schema)) {
     return " ORDER BY trace_id, start_time_unix_nano";
   }
   if (schema.IndexOf("metric_name") >= 0) return " ORDER BY metric_name, timestamp";
@@ -57,8 +61,13 @@ std::string ReadParquetById(const columnar::Schema& schema, const std::vector<st
 std::string ParquetCopyOptions(const columnar::Schema& schema, int compression_level) {
   std::vector<std::string> ids;
   for (const auto& c : schema.columns) ids.push_back(StrCat(engine::QuoteLiteral(c.name), ": ", c.field_id));
-  return StrCat("(FORMAT parquet, COMPRESSION zstd, COMPRESSION_LEVEL ", compression_level, ", FIELD_IDS {",
-                Join(ids, ", "), "})");
+  // Trace files are sorted by trace id, so a lookup reads the one row group
+  // whose trace_id range holds the trace: small groups make that read small
+  // (measured: 65 ms -> 14 ms per lookup in a 1 M-span file, same bytes on
+  // disk; docs/trace-index.md).
+  std::string row_groups = SortedByTrace(schema) ? StrCat(", ROW_GROUP_SIZE ", kTraceRowGroupRows) : "";
+  return StrCat("(FORMAT parquet, COMPRESSION zstd, COMPRESSION_LEVEL ", compression_level, row_groups,
+                ", FIELD_IDS {", Join(ids, ", "), "})");
 }
 
 }  // namespace signaldb::writer

@@ -31,6 +31,11 @@ std::string SortKey(const columnar::Schema& schema);
 // differ and could not follow a rename.) `paths` are local, unquoted; at
 // least one.
 std::string ReadParquetById(const columnar::Schema& schema, const std::vector<std::string>& paths);
+// Whether the table's files are sorted by trace (spans).
+bool SortedByTrace(const columnar::Schema& schema);
+// Rows per Parquet row group in files sorted by trace.
+inline constexpr int kTraceRowGroupRows = 16384;
+
 // The "(FORMAT parquet, ...)" clause: zstd at `compression_level`, the
 // columns' Iceberg field ids.
 std::string ParquetCopyOptions(const columnar::Schema& schema, int compression_level);

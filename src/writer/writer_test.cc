@@ -4,6 +4,7 @@
 
 #include "common/fault_fs.h"
 #include "common/hex.h"
+#include "writer/data_files.h"
 
 #include "opentelemetry/proto/collector/trace/v1/trace_service.pb.h"
 
@@ -370,6 +371,26 @@ TEST_F(WriterTest, CompactionLevelAppliesToCompactedFiles) {
     bytes[i] = ParquetBytes(dir / "storage");
   }
   EXPECT_LT(bytes[1], bytes[0]) << "compaction at level 19 should write a smaller file than at level 1";
+}
+
+// Traces files use small row groups, so a lookup by trace id (files are
+// sorted by it) reads one small group.
+TEST_F(WriterTest, TraceFilesHaveSmallRowGroups) {
+  auto w = OpenAt(root_);
+  for (int t = 0; t < 200; ++t) Write(*w, t, 250);  // 50,000 spans
+  ASSERT_TRUE(w->FlushAll().ok());
+  ASSERT_EQ(Files(*w), 1u);
+  std::string file;
+  for (const auto& e : fs::recursive_directory_iterator(root_ / "storage")) {
+    if (e.path().extension() == ".parquet") file = e.path().string();
+  }
+  auto ds = w->GetDataset({});
+  auto conn = (*ds)->db().Connect();
+  auto t = (*conn)->Query("SELECT count(DISTINCT row_group_id), max(row_group_num_rows) FROM parquet_metadata('" +
+                          file + "')");
+  ASSERT_TRUE(t.ok()) << t.status();
+  EXPECT_EQ(std::get<int64_t>(t->rows[0][0]), 4);  // 50,000 / 16,384, rounded up
+  EXPECT_EQ(std::get<int64_t>(t->rows[0][1]), kTraceRowGroupRows);
 }
 
 // A crash right after a compaction: the replace snapshot is the table's
