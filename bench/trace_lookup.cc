@@ -355,8 +355,12 @@ Planned PlanLookups(const fs::path& dir, bool use_index, const std::vector<std::
     auto plan = (*ds)
                     ->store(Signal::kTraces)
                     .PlanScan("traces", {{Predicate::kStringEquals, "trace_id", hex}});
-    p.files.push_back(plan.files.size());
-    p.total_files = plan.total_files;
+    if (!plan.ok()) {
+      std::fprintf(stderr, "cannot plan a lookup: %s\n", plan.status().ToString().c_str());
+      std::exit(1);
+    }
+    p.files.push_back(plan->files.size());
+    p.total_files = plan->total_files;
   }
   for (const auto& [name, t] : (*w)->Stats().tables) {
     if (name == "default/default/traces") p.rows = t.committed_rows;
