@@ -10,8 +10,8 @@ namespace signaldb::writer {
 namespace {
 
 constexpr std::string_view kMagic = "SDBTIDX1";
-constexpr uint32_t kNumHashes = 7;   // with 10 bits per key: about 0.8% false positives
-constexpr uint64_t kBitsPerKey = 10;
+constexpr uint32_t kNumHashes = 11;  // with 16 bits per key: about 0.05% false positives
+constexpr uint64_t kBitsPerKey = 16;
 constexpr size_t kHeaderSize = 8 + 4 + 4 + 8 + 8;
 
 uint64_t Mix(uint64_t x) {

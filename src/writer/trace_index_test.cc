@@ -31,14 +31,14 @@ TEST(TraceIndexTest, NeverMissesAndRarelyFalselyMatches) {
   int false_hits = 0;
   auto others = RandomIds(100000, 2);
   for (const auto& id : others) false_hits += index.MayContain(id);
-  EXPECT_LT(false_hits, 2000) << "false-positive rate above 2%";
+  EXPECT_LT(false_hits, 300) << "false-positive rate above 0.3% (designed for 0.05%)";
   // Sequential ids (some tracers use counters) spread as well.
   std::vector<std::string> seq;
   for (int i = 0; i < 5000; ++i) seq.push_back(std::string(24, '0') + std::to_string(10000000 + i));
   TraceIndex s = TraceIndex::Build(std::vector<std::string_view>(seq.begin(), seq.end()));
   int seq_false = 0;
   for (int i = 5000; i < 55000; ++i) seq_false += s.MayContain(std::string(24, '0') + std::to_string(10000000 + i));
-  EXPECT_LT(seq_false, 1000);
+  EXPECT_LT(seq_false, 150);
 }
 
 TEST(TraceIndexTest, SerializesAndRejectsDamage) {
