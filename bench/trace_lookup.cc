@@ -16,6 +16,8 @@
 // for sampled ids (each answer must be 200 with every span of the trace) and
 // for random absent ids (each answer must be 404). Files read per lookup are
 // the server's scan plan, computed in-process on the same files.
+#include <unistd.h>
+
 #include <CLI/CLI.hpp>
 #include <algorithm>
 #include <atomic>
@@ -534,6 +536,14 @@ int main(int argc, char** argv) {
         Grouped(lo.spans_per_file).c_str(), dir.c_str());
     std::fflush(stdout);
     sample = Load(dir, lo);
+  }
+  // Loading leaves gigabytes of dirty pages; lookups timed while the kernel
+  // writes them back would measure the disk's write queue, not lookups.
+  {
+    auto synced = std::chrono::steady_clock::now();
+    ::sync();
+    std::printf("sync after load: %.1f s\n",
+                std::chrono::duration<double>(std::chrono::steady_clock::now() - synced).count());
   }
 
   // The ids to look up: sampled ids in a shuffled order (cycling when more
