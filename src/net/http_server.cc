@@ -1,5 +1,7 @@
 #include "net/http_server.h"
 
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/socket.h>
 
 #include "common/strings.h"
@@ -49,6 +51,10 @@ HttpServer::HttpServer() {
   server_.set_socket_options([](socket_t sock) {
     int yes = 1;
     setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof(yes));
+    // Accepted connections inherit it: without it, a response written in two
+    // parts waits for the client's delayed ACK on keep-alive connections
+    // (40 ms on Linux; measured on trace-by-id, 60 ms -> 20 ms p50).
+    setsockopt(sock, IPPROTO_TCP, TCP_NODELAY, &yes, sizeof(yes));
   });
   server_.set_payload_max_length(64ull << 20);
 }
