@@ -88,28 +88,34 @@ absl::Status IcebergTable::CommitSchema(const columnar::Schema& schema) {
     ASSIGN_OR_RETURN(bool changed, EvolveSchema(schema, &next));
     if (!changed) return absl::OkStatus();
     next.last_updated_ms = NowMs();
-    next.metadata_log.emplace_back(location_, metadata_.last_updated_ms);
-    std::vector<std::string> dropped_metadata;
-    if (next.metadata_log.size() > kMaxMetadataLog) {
-      auto cut = next.metadata_log.end() - kMaxMetadataLog;
-      for (auto it = next.metadata_log.begin(); it != cut; ++it) dropped_metadata.push_back(it->first);
-      next.metadata_log.erase(next.metadata_log.begin(), cut);
-    }
-    ASSIGN_OR_RETURN(std::string new_location, WriteMetadata(next, VersionOf(location_) + 1));
-    absl::Status committed = catalog_->CommitTable(ns_, name_, location_, new_location);
-    if (committed.ok()) {
-      metadata_ = std::move(next);
-      location_ = new_location;
-      RemoveExpired({}, dropped_metadata);
-      return absl::OkStatus();
-    }
-    if (committed.code() != absl::StatusCode::kAborted) return committed;
-    // Another writer committed first (perhaps this very change): never
-    // published, so the file goes; evolve what they committed instead.
-    Remove(new_location);
+    ASSIGN_OR_RETURN(bool committed, Swap(std::move(next), {}));
+    if (committed) return absl::OkStatus();
+    // Another writer committed first (perhaps this very change): evolve what
+    // they committed instead.
     RETURN_IF_ERROR(Refresh());
   }
   return absl::AbortedError(StrCat("could not commit the schema of ", name_, " after 100 attempts"));
+}
+
+absl::StatusOr<bool> IcebergTable::Swap(TableMetadata next, const std::vector<Snapshot>& expired) {
+  next.metadata_log.emplace_back(location_, metadata_.last_updated_ms);
+  std::vector<std::string> dropped_metadata;
+  if (next.metadata_log.size() > kMaxMetadataLog) {
+    auto cut = next.metadata_log.end() - kMaxMetadataLog;
+    for (auto it = next.metadata_log.begin(); it != cut; ++it) dropped_metadata.push_back(it->first);
+    next.metadata_log.erase(next.metadata_log.begin(), cut);
+  }
+  ASSIGN_OR_RETURN(std::string new_location, WriteMetadata(next, VersionOf(location_) + 1));
+  absl::Status committed = catalog_->CommitTable(ns_, name_, location_, new_location);
+  if (committed.ok()) {
+    metadata_ = std::move(next);
+    location_ = new_location;
+    RemoveExpired(expired, dropped_metadata);
+    return true;
+  }
+  if (committed.code() != absl::StatusCode::kAborted) return committed;
+  Remove(new_location);  // never published
+  return false;
 }
 
 absl::Status IcebergTable::Refresh() {
@@ -238,9 +244,7 @@ absl::Status IcebergTable::Commit(const std::vector<DataFile>& files, const std:
     next.current_snapshot_id = snapshot_id;
     next.last_sequence_number = seq;
     next.last_updated_ms = snap.timestamp_ms;
-    next.metadata_log.emplace_back(location_, metadata_.last_updated_ms);
     std::vector<Snapshot> expired;
-    std::vector<std::string> dropped_metadata;
     // Snapshots are in commit order: expire a prefix, by count and by age.
     size_t keep_from = 0;
     size_t max_kept = std::max<size_t>(1, expiry_.max_snapshots);
@@ -256,24 +260,11 @@ absl::Status IcebergTable::Commit(const std::vector<DataFile>& files, const std:
       // The oldest kept snapshot's parent is gone from the metadata.
       next.snapshots.front().parent_snapshot_id.reset();
     }
-    if (next.metadata_log.size() > kMaxMetadataLog) {
-      auto cut = next.metadata_log.end() - kMaxMetadataLog;
-      for (auto it = next.metadata_log.begin(); it != cut; ++it) dropped_metadata.push_back(it->first);
-      next.metadata_log.erase(next.metadata_log.begin(), cut);
-    }
-    ASSIGN_OR_RETURN(std::string new_location, WriteMetadata(next, VersionOf(location_) + 1));
-
-    absl::Status committed = catalog_->CommitTable(ns_, name_, location_, new_location);
-    if (committed.ok()) {
-      metadata_ = std::move(next);
-      location_ = new_location;
-      RemoveExpired(expired, dropped_metadata);
-      return absl::OkStatus();
-    }
-    if (committed.code() != absl::StatusCode::kAborted) return committed;
+    ASSIGN_OR_RETURN(bool committed, Swap(std::move(next), expired));
+    if (committed) return absl::OkStatus();
     // Someone else committed first: build on their snapshot and try again
-    // (re-checking that the files to remove are still there). The files this
-    // attempt wrote are orphans that cleanup removes.
+    // (re-checking that the files to remove are still there). The manifests
+    // this attempt wrote are orphans that cleanup removes.
     RETURN_IF_ERROR(Refresh());
   }
   return absl::AbortedError(StrCat("could not commit to ", name_, " after 100 attempts"));

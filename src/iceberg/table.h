@@ -94,6 +94,11 @@ class IcebergTable {
   absl::StatusOr<std::vector<ManifestEntry>> ReadEntries(const ManifestFile& m);
   std::string Uri(const std::string& key) const { return store_->Uri(key); }
   absl::StatusOr<std::string> WriteMetadata(const TableMetadata& m, int64_t version);
+  // The commit point: logs the current metadata file in `next`, writes
+  // `next` and swaps it in through the catalog. False (and nothing changed)
+  // when another writer committed first; on success the expired snapshots'
+  // files and metadata that left the log are deleted.
+  absl::StatusOr<bool> Swap(TableMetadata next, const std::vector<Snapshot>& expired);
   // After a commit: deletes metadata files that left the metadata log, and
   // the manifest lists (and manifests no kept snapshot uses) of snapshots
   // that left the metadata.
