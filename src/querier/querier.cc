@@ -143,11 +143,15 @@ absl::StatusOr<engine::Table> Querier::Sql(const TenantContext& ctx, const std::
   // query gets views of its own over the data files, fetched into the
   // dataset's disk cache and pinned until it ends. (Temporary views shadow
   // the shared ones for this connection only.)
+  // Only tables the text names are fetched (a longer name containing a
+  // shorter one, like metrics_summary and metrics_sum, costs one extra plan).
   std::vector<writer::SignalStore::ScanPlan> plans;
+  const std::string lowered = ToLower(sql);
   for (Signal s : {Signal::kTraces, Signal::kLogs, Signal::kMetrics}) {
     writer::SignalStore& store = ds->store(s);
     if (!store.remote()) continue;
     for (const columnar::Schema* schema : writer::TablesOf(s)) {
+      if (lowered.find(schema->table) == std::string::npos) continue;
       ASSIGN_OR_RETURN(auto plan, store.PlanScan(schema->table));
       RETURN_IF_ERROR(conn->Execute(StrCat("CREATE OR REPLACE TEMP VIEW ", engine::QuoteIdentifier(schema->table),
                                            " AS ", store.PlannedViewSql(schema->table, plan))));
