@@ -252,9 +252,15 @@ absl::StatusOr<SignalStore::FileEntry> SignalStore::CompactGroup(Table& t, engin
 
 absl::StatusOr<uint64_t> SignalStore::RemoveUnreferenced(Table& t, std::chrono::milliseconds grace,
                                                          std::chrono::system_clock::time_point now) {
+  // Nothing can have become unreferenced since the last pass unless the
+  // table committed since, or files were left young then: skip the listing
+  // and the manifest reads.
+  const std::string location = t.iceberg->metadata_location();
+  if (location == t.cleaned_location && !t.cleanup_pending) return 0;
   ASSIGN_OR_RETURN(std::set<std::string> referenced, t.iceberg->ReferencedFiles());
   ASSIGN_OR_RETURN(auto objects, options_.store->List(t.prefix + "/"));
   uint64_t removed = 0;
+  bool pending = false;
   for (const auto& o : objects) {
     const std::string& key = o.key;
     if (referenced.count(options_.store->Uri(key))) continue;
@@ -265,11 +271,16 @@ absl::StatusOr<uint64_t> SignalStore::RemoveUnreferenced(Table& t, std::chrono::
     } else if (!EndsWith(key, ".parquet") && !EndsWith(key, ".avro") && !EndsWith(key, ".metadata.json")) {
       continue;  // only what we write: data, filters, manifests and lists, metadata
     }
-    if (grace.count() > 0 && now - o.modified < grace) continue;
+    if (grace.count() > 0 && now - o.modified < grace) {
+      pending = true;
+      continue;
+    }
     spdlog::info("removing unreferenced file {}", options_.store->Uri(key));
     RETURN_IF_ERROR(options_.store->Delete(key));
     ++removed;
   }
+  t.cleaned_location = location;
+  t.cleanup_pending = pending;
   return removed;
 }
 

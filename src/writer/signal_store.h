@@ -228,6 +228,10 @@ class SignalStore {
     std::unique_ptr<iceberg::IcebergTable> iceberg;  // guarded by flush_mu_
     std::vector<FileEntry> files;  // the current snapshot's files; guarded by flush_mu_
     uint64_t committed_seq = 0;    // guarded by flush_mu_
+    // The metadata location the last cleanup saw, and whether it left
+    // unreferenced files for a later pass (too young); guarded by flush_mu_.
+    std::string cleaned_location;
+    bool cleanup_pending = false;
     mutable std::mutex mu;         // guards buffer and gen
     std::vector<Buffered> buffer;
     int64_t gen = 0;               // generation of the current view
