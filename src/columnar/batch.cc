@@ -13,8 +13,42 @@ const char* SqlType(ColumnType type) {
     case ColumnType::kBool: return "BOOLEAN";
     case ColumnType::kTimestampMicros: return "TIMESTAMPTZ";
     case ColumnType::kDate: return "DATE";
+    case ColumnType::kMapString: return "MAP(VARCHAR, VARCHAR)";
+    case ColumnType::kMapInt64: return "MAP(VARCHAR, BIGINT)";
+    case ColumnType::kMapDouble: return "MAP(VARCHAR, DOUBLE)";
+    case ColumnType::kMapBool: return "MAP(VARCHAR, BOOLEAN)";
   }
   return "VARCHAR";
+}
+
+bool IsMap(ColumnType type) {
+  return type == ColumnType::kMapString || type == ColumnType::kMapInt64 || type == ColumnType::kMapDouble ||
+         type == ColumnType::kMapBool;
+}
+
+ColumnType MapValueType(ColumnType type) {
+  switch (type) {
+    case ColumnType::kMapInt64: return ColumnType::kInt64;
+    case ColumnType::kMapDouble: return ColumnType::kDouble;
+    case ColumnType::kMapBool: return ColumnType::kBool;
+    default: return ColumnType::kString;
+  }
+}
+
+ColumnData ColumnData::Of(ColumnType type) {
+  ColumnData c{.type = type};
+  if (IsMap(type)) {
+    c.children.push_back(ColumnData{.type = ColumnType::kString});
+    c.children.push_back(ColumnData{.type = MapValueType(type)});
+  }
+  return c;
+}
+
+size_t ColumnData::ByteSize() const {
+  size_t n = ints.size() * 8 + doubles.size() * 8 + offsets.size() * 4 + bytes.size() + valid.size();
+  if (!children.empty()) n += entry_offsets.size() * 4;
+  for (const auto& child : children) n += child.ByteSize();
+  return n;
 }
 
 int Schema::IndexOf(std::string_view name) const {
@@ -26,6 +60,10 @@ int Schema::IndexOf(std::string_view name) const {
 
 void ColumnData::AppendNull() {
   valid.push_back(0);
+  if (IsMap(type)) {
+    entry_offsets.push_back(entry_offsets.back());
+    return;
+  }
   switch (type) {
     case ColumnType::kString: offsets.push_back(static_cast<uint32_t>(bytes.size())); break;
     case ColumnType::kDouble: doubles.push_back(0); break;
@@ -51,14 +89,12 @@ void ColumnData::AppendDouble(double v) {
 
 Batch::Batch(const Schema* schema) : schema_(schema) {
   columns_.reserve(schema->columns.size());
-  for (const auto& spec : schema->columns) columns_.push_back(ColumnData{.type = spec.type});
+  for (const auto& spec : schema->columns) columns_.push_back(ColumnData::Of(spec.type));
 }
 
 size_t Batch::ByteSize() const {
   size_t n = 0;
-  for (const auto& c : columns_) {
-    n += c.ints.size() * 8 + c.doubles.size() * 8 + c.offsets.size() * 4 + c.bytes.size() + c.valid.size();
-  }
+  for (const auto& c : columns_) n += c.ByteSize();
   return n;
 }
 
@@ -73,6 +109,12 @@ void Batch::Reserve(size_t rows, size_t string_bytes) {
         break;
       case ColumnType::kDouble:
         c.doubles.reserve(n);
+        break;
+      case ColumnType::kMapString:
+      case ColumnType::kMapInt64:
+      case ColumnType::kMapDouble:
+      case ColumnType::kMapBool:
+        c.entry_offsets.reserve(n + 1);
         break;
       default:
         c.ints.reserve(n);

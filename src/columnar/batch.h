@@ -21,7 +21,16 @@ enum class ColumnType {
   kBool,
   kTimestampMicros,  // microseconds since the epoch, UTC (Iceberg timestamptz)
   kDate,             // days since the epoch
+  // Maps from string keys to values of one type (DuckDB MAP, Iceberg map).
+  kMapString,
+  kMapInt64,
+  kMapDouble,
+  kMapBool,
 };
+
+bool IsMap(ColumnType type);
+// The value type of a map type (kString, kInt64, kDouble or kBool).
+ColumnType MapValueType(ColumnType type);
 
 // SQL type name used for a column type in DuckDB DDL.
 const char* SqlType(ColumnType type);
@@ -33,6 +42,9 @@ struct ColumnSpec {
   // Iceberg field id: stable across renames, never reused (schemas.toml).
   // Parquet files, statistics and table schemas key columns by it.
   int32_t field_id = 0;
+  // Maps only: the Iceberg field ids of the key and of the value.
+  int32_t key_id = 0;
+  int32_t value_id = 0;
 };
 
 struct Schema {
@@ -43,9 +55,14 @@ struct Schema {
 };
 
 // One column's buffers. Integers of every width, bools, timestamps and dates
-// share `ints`; doubles use `doubles`; strings use `offsets` + `bytes`.
+// share `ints`; doubles use `doubles`; strings use `offsets` + `bytes`. A map
+// row holds entries [entry_offsets[row], entry_offsets[row + 1]) of
+// children[0] (the keys, strings) and children[1] (the values); neither has
+// nulls. A null map row has no entries.
 struct ColumnData {
   ColumnType type;
+  std::vector<uint32_t> entry_offsets{0};
+  std::vector<ColumnData> children;
   std::vector<int64_t> ints;
   std::vector<double> doubles;
   std::vector<uint32_t> offsets{0};
@@ -69,6 +86,20 @@ struct ColumnData {
   void AppendInt(int64_t v);
   void AppendDouble(double v);
   void AppendBool(bool v) { AppendInt(v ? 1 : 0); }
+  // Maps: append the row's entries to MapKeys() and MapValues() (the same
+  // number to each), then EndMap() ends the row.
+  ColumnData& MapKeys() { return children[0]; }
+  ColumnData& MapValues() { return children[1]; }
+  const ColumnData& MapKeys() const { return children[0]; }
+  const ColumnData& MapValues() const { return children[1]; }
+  void EndMap() {
+    valid.push_back(1);
+    entry_offsets.push_back(static_cast<uint32_t>(children[0].size()));
+  }
+  // A column of `type` with its map children, if any.
+  static ColumnData Of(ColumnType type);
+  // Bytes held by the buffers.
+  size_t ByteSize() const;
 };
 
 class Batch {

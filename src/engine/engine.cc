@@ -487,7 +487,7 @@ Appender::~Appender() = default;
 absl::Status Appender::AppendBatch(const columnar::Batch& batch, int64_t trailing) {
   const auto& specs = batch.schema().columns;
   std::vector<duckdb_logical_type> types;
-  for (const auto& spec : specs) types.push_back(duckdb_create_logical_type(DuckTypeOf(spec.type)));
+  for (const auto& spec : specs) types.push_back(LogicalTypeOf(spec.type));
   types.push_back(duckdb_create_logical_type(DUCKDB_TYPE_BIGINT));
   duckdb_data_chunk chunk = duckdb_create_data_chunk(types.data(), types.size());
   for (auto& t : types) duckdb_destroy_logical_type(&t);

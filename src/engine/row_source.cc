@@ -44,7 +44,7 @@ void Bind(duckdb_bind_info info) {
     return;
   }
   for (const auto& spec : schema->columns) {
-    duckdb_logical_type t = duckdb_create_logical_type(DuckTypeOf(spec.type));
+    duckdb_logical_type t = LogicalTypeOf(spec.type);
     duckdb_bind_add_result_column(info, spec.name.c_str(), t);
     duckdb_destroy_logical_type(&t);
   }

@@ -1,8 +1,9 @@
 #include "engine/vectors.h"
 
 namespace signaldb::engine {
+namespace {
 
-duckdb_type DuckTypeOf(columnar::ColumnType t) {
+duckdb_type PrimitiveOf(columnar::ColumnType t) {
   switch (t) {
     case columnar::ColumnType::kString: return DUCKDB_TYPE_VARCHAR;
     case columnar::ColumnType::kInt32: return DUCKDB_TYPE_INTEGER;
@@ -11,12 +12,49 @@ duckdb_type DuckTypeOf(columnar::ColumnType t) {
     case columnar::ColumnType::kBool: return DUCKDB_TYPE_BOOLEAN;
     case columnar::ColumnType::kTimestampMicros: return DUCKDB_TYPE_TIMESTAMP_TZ;
     case columnar::ColumnType::kDate: return DUCKDB_TYPE_DATE;
+    default: return DUCKDB_TYPE_VARCHAR;
   }
-  return DUCKDB_TYPE_VARCHAR;
 }
 
-// Copies rows [begin, begin + n) of `col` into `vec`.
+// A map column: the list entries of the rows, then the keys and values of
+// all their entries into the list's struct child in one go.
+void FillMapVector(duckdb_vector vec, const columnar::ColumnData& col, size_t begin, size_t n) {
+  auto* entries = static_cast<duckdb_list_entry*>(duckdb_vector_get_data(vec));
+  const uint32_t first = col.entry_offsets[begin];
+  const size_t total = col.entry_offsets[begin + n] - first;
+  uint64_t* validity = nullptr;
+  for (size_t i = 0; i < n; ++i) {
+    entries[i].offset = col.entry_offsets[begin + i] - first;
+    entries[i].length = col.entry_offsets[begin + i + 1] - col.entry_offsets[begin + i];
+    if (!col.IsValid(begin + i)) {
+      if (validity == nullptr) {
+        duckdb_vector_ensure_validity_writable(vec);
+        validity = duckdb_vector_get_validity(vec);
+      }
+      duckdb_validity_set_row_invalid(validity, i);
+    }
+  }
+  duckdb_list_vector_reserve(vec, total);
+  duckdb_list_vector_set_size(vec, total);
+  duckdb_vector entry = duckdb_list_vector_get_child(vec);
+  FillVector(duckdb_struct_vector_get_child(entry, 0), col.MapKeys(), first, total);
+  FillVector(duckdb_struct_vector_get_child(entry, 1), col.MapValues(), first, total);
+}
+
+}  // namespace
+
+duckdb_logical_type LogicalTypeOf(columnar::ColumnType t) {
+  if (!columnar::IsMap(t)) return duckdb_create_logical_type(PrimitiveOf(t));
+  duckdb_logical_type key = duckdb_create_logical_type(DUCKDB_TYPE_VARCHAR);
+  duckdb_logical_type value = duckdb_create_logical_type(PrimitiveOf(columnar::MapValueType(t)));
+  duckdb_logical_type map = duckdb_create_map_type(key, value);
+  duckdb_destroy_logical_type(&key);
+  duckdb_destroy_logical_type(&value);
+  return map;
+}
+
 void FillVector(duckdb_vector vec, const columnar::ColumnData& col, size_t begin, size_t n) {
+  if (columnar::IsMap(col.type)) return FillMapVector(vec, col, begin, n);
   void* data = duckdb_vector_get_data(vec);
   bool has_nulls = false;
   for (size_t i = 0; i < n; ++i) has_nulls = has_nulls || !col.IsValid(begin + i);
@@ -50,6 +88,8 @@ void FillVector(duckdb_vector vec, const columnar::ColumnData& col, size_t begin
         break;
       case columnar::ColumnType::kBool:
         static_cast<bool*>(data)[i] = col.ints[row] != 0;
+        break;
+      default:
         break;
     }
   }

@@ -9,7 +9,8 @@
 
 namespace signaldb::engine {
 
-duckdb_type DuckTypeOf(columnar::ColumnType t);
+// The DuckDB type of a column type; the caller destroys it.
+duckdb_logical_type LogicalTypeOf(columnar::ColumnType t);
 // Copies rows [begin, begin + n) of `col` into `vec` (positions 0..n-1).
 void FillVector(duckdb_vector vec, const columnar::ColumnData& col, size_t begin, size_t n);
 

@@ -204,8 +204,21 @@ TEST(TableMetadataTest, SpecValidAndRoundTrips) {
   EXPECT_EQ(j["table-uuid"].get<std::string>().size(), 36u);
   int max_id = 0;
   int timestamp_id = 0;
+  std::set<int> ids;
   for (const auto& f : j["schemas"][0]["fields"]) {
     max_id = std::max(max_id, f["id"].get<int>());
+    EXPECT_TRUE(ids.insert(f["id"].get<int>()).second) << f["id"];
+    if (f["type"].is_object()) {
+      // A map: the spec's nested form, its key and value ids unique too.
+      const Json& t = f["type"];
+      EXPECT_EQ(t["type"], "map");
+      EXPECT_EQ(t["key"], "string");
+      EXPECT_TRUE(t.contains("value") && t.contains("value-required"));
+      for (const char* id : {"key-id", "value-id"}) {
+        EXPECT_TRUE(ids.insert(t[id].get<int>()).second) << id;
+        max_id = std::max(max_id, t[id].get<int>());
+      }
+    }
     if (f["name"] == "timestamp") {
       timestamp_id = f["id"];
       EXPECT_EQ(f["type"], "timestamptz");

@@ -1,5 +1,6 @@
 #include "iceberg/metadata.h"
 
+#include <algorithm>
 #include <chrono>
 #include <cstring>
 #include <nlohmann/json.hpp>
@@ -24,7 +25,9 @@ int64_t NowMs() {
 
 }  // namespace
 
-const char* IcebergType(columnar::ColumnType type) {
+namespace {
+
+const char* PrimitiveType(columnar::ColumnType type) {
   switch (type) {
     case columnar::ColumnType::kString: return "string";
     case columnar::ColumnType::kInt32: return "int";
@@ -33,14 +36,33 @@ const char* IcebergType(columnar::ColumnType type) {
     case columnar::ColumnType::kBool: return "boolean";
     case columnar::ColumnType::kTimestampMicros: return "timestamptz";
     case columnar::ColumnType::kDate: return "date";
+    default: return "string";
   }
-  return "string";
+}
+
+}  // namespace
+
+std::string IcebergType(const columnar::ColumnSpec& column) {
+  if (!columnar::IsMap(column.type)) return PrimitiveType(column.type);
+  // Nested types are kept as their JSON text (dumped with sorted keys, as a
+  // parsed table schema is), so the two compare equal.
+  Json map = {{"type", "map"},
+              {"key-id", column.key_id},
+              {"key", "string"},
+              {"value-id", column.value_id},
+              {"value", PrimitiveType(columnar::MapValueType(column.type))},
+              {"value-required", false}};
+  return map.dump();
+}
+
+int32_t MaxFieldId(const columnar::ColumnSpec& column) {
+  return std::max({column.field_id, column.key_id, column.value_id});
 }
 
 TableSchema SchemaOf(const columnar::Schema& schema, int32_t schema_id) {
   TableSchema s;
   s.schema_id = schema_id;
-  for (const auto& c : schema.columns) s.fields.push_back({c.field_id, c.name, c.required, IcebergType(c.type)});
+  for (const auto& c : schema.columns) s.fields.push_back({c.field_id, c.name, c.required, IcebergType(c)});
   return s;
 }
 
@@ -117,6 +139,11 @@ absl::StatusOr<TableMetadata> NewTableMetadata(const columnar::Schema& schema, s
     if (c.field_id <= 0 || !ids.insert(c.field_id).second) {
       return absl::InvalidArgumentError(StrCat("table ", schema.table, ": column ", c.name,
                                                " has a missing or duplicate field id ", c.field_id));
+    }
+    if (columnar::IsMap(c.type) && (c.key_id <= 0 || c.value_id <= 0 || !ids.insert(c.key_id).second ||
+                                    !ids.insert(c.value_id).second)) {
+      return absl::InvalidArgumentError(StrCat("table ", schema.table, ": map column ", c.name,
+                                               " has a missing or duplicate key or value id"));
     }
   }
   m.last_column_id = *ids.rbegin();

@@ -71,7 +71,9 @@ struct TableMetadata {
 };
 
 // Iceberg type name of a column type.
-const char* IcebergType(columnar::ColumnType type);
+std::string IcebergType(const columnar::ColumnSpec& column);
+// The largest field id a column uses (its own, or its map key or value id).
+int32_t MaxFieldId(const columnar::ColumnSpec& column);
 // The Iceberg schema of `schema` (its columns' field ids, in column order).
 TableSchema SchemaOf(const columnar::Schema& schema, int32_t schema_id);
 

@@ -29,19 +29,20 @@ absl::StatusOr<bool> EvolveSchema(const columnar::Schema& schema, TableMetadata*
     ids.insert(c.field_id);
     const SchemaField* known = current->Find(c.field_id);
     if (known == nullptr) {
-      if (c.field_id <= metadata->last_column_id) {
+      if (std::min({c.field_id, c.key_id > 0 ? c.key_id : c.field_id, c.value_id > 0 ? c.value_id : c.field_id}) <=
+          metadata->last_column_id) {
         return refuse(StrCat("new column ", c.name, " has field id ", c.field_id,
                              ", not above the table's last-column-id ", metadata->last_column_id,
                              "; field ids are never reused"));
       }
       // Files written before it lack the column: it cannot be required.
-      next.fields.push_back({c.field_id, c.name, false, IcebergType(c.type)});
-      last_column_id = std::max(last_column_id, c.field_id);
+      next.fields.push_back({c.field_id, c.name, false, IcebergType(c)});
+      last_column_id = std::max(last_column_id, MaxFieldId(c));
       continue;
     }
-    if (known->type != IcebergType(c.type)) {
+    if (known->type != IcebergType(c)) {
       return refuse(StrCat("column ", c.name, " (field id ", c.field_id, ") is ", known->type, " in the table but ",
-                           IcebergType(c.type), " in this build"));
+                           IcebergType(c), " in this build"));
     }
     next.fields.push_back({c.field_id, c.name, known->required && c.required, known->type});
   }

@@ -41,6 +41,9 @@ void ComputeStats(const std::vector<std::shared_ptr<const columnar::Batch>>& bat
   for (size_t c = 0; c < schema.columns.size(); ++c) {
     const int32_t id = schema.columns[c].field_id;
     const auto type = schema.columns[c].type;
+    // Maps get no statistics: Iceberg keeps them per leaf field (key, value),
+    // and nothing prunes on them.
+    if (columnar::IsMap(type)) continue;
     int64_t values = 0, nulls = 0, nans = 0;
     std::optional<int64_t> imin, imax;
     std::optional<double> dmin, dmax;
@@ -162,6 +165,9 @@ void MergeStats(const columnar::Schema& schema, const std::vector<const DataFile
   for (size_t c = 0; c < schema.columns.size(); ++c) {
     const int32_t id = schema.columns[c].field_id;
     const auto type = schema.columns[c].type;
+    // Maps get no statistics: Iceberg keeps them per leaf field (key, value),
+    // and nothing prunes on them.
+    if (columnar::IsMap(type)) continue;
     int64_t values = 0, nulls = 0, nans = 0;
     bool has_nans = false;
     std::optional<std::string> lower, upper;

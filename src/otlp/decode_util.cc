@@ -2,6 +2,7 @@
 
 #include "otlp/otlp_json.h"
 #include "otlp/trace_decoder.h"
+#include "schema/tables.h"
 
 namespace signaldb::otlp {
 
@@ -36,6 +37,49 @@ void ContextColumns::Append(columnar::Batch& batch) const {
   col("scope_attributes").AppendString(scope_attributes);
   col("scope_dropped_attributes_count").AppendInt(scope_dropped);
   AppendOptionalString(col("scope_schema_url"), scope_schema_url);
+}
+
+void SpanAttributes::Clear() {
+  entries.clear();
+  other_keys.clear();
+  other.clear();
+  other.push_back('[');
+  repeated = 0;
+}
+
+bool SpanAttributes::Add(std::string_view key) {
+  for (const auto& e : entries) {
+    if (e.key == key) return ++repeated, false;
+  }
+  for (std::string_view k : other_keys) {
+    if (k == key) return ++repeated, false;
+  }
+  return true;
+}
+
+void SpanAttributes::BeginOther(std::string_view key) {
+  if (!other_keys.empty()) other += ',';
+  other_keys.push_back(key);
+  other += "{\"key\":";
+  AppendJsonString(other, key);
+}
+
+void SpanAttributes::Append(columnar::Batch& batch) {
+  using namespace schema;  // NOLINT: column indexes
+  columnar::ColumnData* maps[] = {&batch.column(kSpanAttributesString), &batch.column(kSpanAttributesInt),
+                                  &batch.column(kSpanAttributesDouble), &batch.column(kSpanAttributesBool)};
+  for (const auto& e : entries) {
+    columnar::ColumnData& m = *maps[e.kind];
+    m.MapKeys().AppendString(e.key);
+    switch (e.kind) {
+      case kString: m.MapValues().AppendString(e.str); break;
+      case kDouble: m.MapValues().AppendDouble(e.d); break;
+      default: m.MapValues().AppendInt(e.i); break;
+    }
+  }
+  for (auto* m : maps) m->EndMap();
+  other += ']';
+  batch.column(kSpanAttributesOther).AppendString(other);
 }
 
 }  // namespace signaldb::otlp

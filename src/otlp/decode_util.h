@@ -4,6 +4,8 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
+#include <vector>
 
 #include "columnar/batch.h"
 #include "opentelemetry/proto/common/v1/common.pb.h"
@@ -62,6 +64,34 @@ struct ContextColumns {
   void SetScope(const opentelemetry::proto::common::v1::InstrumentationScope& s, const std::string& schema_url);
   // Appends the context columns (found by name in the batch's schema).
   void Append(columnar::Batch& batch) const;
+};
+
+// One span's attributes as the traces table stores them: string, int, double
+// and bool values in the typed map columns, every other kind (bytes, arrays,
+// key-value lists, no value) as an OTLP JSON list in span_attributes_other.
+// Keys are unique, as OTLP requires: a repeated key keeps its first value and
+// the repeats count as dropped attributes. Views point into the request.
+struct SpanAttributes {
+  enum Kind : uint8_t { kString, kInt, kDouble, kBool };
+  struct Entry {
+    std::string_view key;
+    Kind kind;
+    std::string_view str;
+    int64_t i = 0;  // int, or bool as 0/1
+    double d = 0;
+  };
+  std::vector<Entry> entries;
+  std::vector<std::string_view> other_keys;
+  std::string other = "[";  // OTLP JSON list, closed by Append
+  uint32_t repeated = 0;
+
+  void Clear();
+  // False (and counted) when the key was already seen.
+  bool Add(std::string_view key);
+  // Starts the JSON of a non-primitive attribute in `other`: `{"key":...,`.
+  void BeginOther(std::string_view key);
+  // Appends the five traces columns of the row.
+  void Append(columnar::Batch& batch);
 };
 
 }  // namespace signaldb::otlp

@@ -165,6 +165,13 @@ TEST(TraceWireDecoderTest, AgreesWithReferenceDecoder) {
     span->set_dropped_links_count(8);
     span->mutable_status()->set_code(opentelemetry::proto::trace::v1::Status::STATUS_CODE_ERROR);
     span->mutable_status()->set_message("bad");
+    if (i == 2) {
+      // Repeated keys, of the same and of another kind: the first value stays.
+      auto* again = span->add_attributes();
+      again->set_key("s");
+      again->mutable_value()->set_int_value(5);
+      span->add_attributes()->set_key("bytes");
+    }
   }
   ss->add_spans()->set_trace_id("short");  // rejected by both
   req.add_resource_spans()->add_scope_spans()->add_spans();  // empty ids, no resource
@@ -172,6 +179,60 @@ TEST(TraceWireDecoderTest, AgreesWithReferenceDecoder) {
       req, [] { return columnar::Batch(&schema::Traces()); },
       [](const ExportTraceServiceRequest& r, columnar::Batch* out) { return DecodeTraces(r, out); },
       [](std::string_view b, columnar::Batch* out) { return DecodeTracesProto(b, out); }, 7);
+}
+
+// Span attributes land in the typed map of their value kind, in order; other
+// kinds (bytes, arrays, key-value lists, empty or missing values) stay OTLP
+// JSON; a repeated key keeps its first value and counts as dropped.
+TEST(TraceDecoderTest, SplitsSpanAttributesByKind) {
+  ExportTraceServiceRequest req;
+  auto* span = req.add_resource_spans()->add_scope_spans()->add_spans();
+  span->set_trace_id(std::string(16, '\x01'));
+  span->set_span_id(std::string(8, '\x02'));
+  FillEveryKind(span->mutable_attributes());
+  auto* again = span->add_attributes();
+  again->set_key("i");
+  again->mutable_value()->set_string_value("not kept");
+  span->set_dropped_attributes_count(4);
+  for (bool wire : {false, true}) {
+    SCOPED_TRACE(wire ? "wire decoder" : "reference decoder");
+    columnar::Batch b(&schema::Traces());
+    if (wire) {
+      ASSERT_TRUE(DecodeTracesProto(req.SerializeAsString(), &b).ok());
+    } else {
+      DecodeTraces(req, &b);
+    }
+    ASSERT_EQ(b.num_rows(), 1u);
+    auto keys = [&](int column) {
+      const auto& m = b.column(static_cast<size_t>(column));
+      std::vector<std::string> out;
+      for (uint32_t e = m.entry_offsets[0]; e < m.entry_offsets[1]; ++e) out.emplace_back(m.MapKeys().StringAt(e));
+      return out;
+    };
+    using V = std::vector<std::string>;
+    EXPECT_EQ(keys(schema::kSpanAttributesString), (V{"s"}));
+    EXPECT_EQ(keys(schema::kSpanAttributesInt), (V{"i"}));
+    EXPECT_EQ(keys(schema::kSpanAttributesDouble), (V{"d", "nan", "inf"}));
+    EXPECT_EQ(keys(schema::kSpanAttributesBool), (V{"b"}));
+    const auto& strs = b.column(schema::kSpanAttributesString).MapValues();
+    EXPECT_EQ(strs.StringAt(0), span->attributes(0).value().string_value());
+    EXPECT_EQ(b.column(schema::kSpanAttributesInt).MapValues().ints[0], -9007199254740993LL);
+    const auto& doubles = b.column(schema::kSpanAttributesDouble).MapValues().doubles;
+    EXPECT_EQ(doubles[0], 0.1);
+    EXPECT_TRUE(std::isnan(doubles[1]));
+    EXPECT_EQ(doubles[2], -HUGE_VAL);
+    EXPECT_EQ(b.column(schema::kSpanAttributesBool).MapValues().ints[0], 1);
+    // The rest, as OTLP JSON in their original order.
+    Span other;
+    ASSERT_TRUE(ParseKeyValuesJson(b.column(schema::kSpanAttributesOther).StringAt(0), other.mutable_attributes()).ok());
+    std::vector<std::string> other_keys;
+    for (const auto& kv : other.attributes()) other_keys.push_back(kv.key());
+    EXPECT_EQ(other_keys, (V{"bytes", "arr", "kv", "empty", "novalue"}));
+    EXPECT_EQ(other.attributes(0).value().bytes_value(), std::string("\x00\xff\x10", 3));
+    EXPECT_TRUE(other.attributes(3).has_value());
+    EXPECT_FALSE(other.attributes(4).has_value());
+    EXPECT_EQ(b.column(schema::kDroppedAttributesCount).ints[0], 5);  // 4 sent + 1 repeat
+  }
 }
 
 TEST(TraceWireDecoderTest, RejectsWhatLibprotobufRejects) {

@@ -10,6 +10,25 @@
 
 namespace signaldb::otlp {
 
+// True when value `i` of `x` equals value `j` of `y` (maps: the same entries
+// in the same order).
+inline bool SameValue(const columnar::ColumnData& x, size_t i, const columnar::ColumnData& y, size_t j) {
+  if (x.IsValid(i) != y.IsValid(j)) return false;
+  if (!x.IsValid(i)) return true;
+  if (columnar::IsMap(x.type)) {
+    const size_t xb = x.entry_offsets[i], n = x.entry_offsets[i + 1] - xb, yb = y.entry_offsets[j];
+    if (y.entry_offsets[j + 1] - yb != n) return false;
+    for (size_t e = 0; e < n; ++e) {
+      if (!SameValue(x.MapKeys(), xb + e, y.MapKeys(), yb + e)) return false;
+      if (!SameValue(x.MapValues(), xb + e, y.MapValues(), yb + e)) return false;
+    }
+    return true;
+  }
+  if (x.type == columnar::ColumnType::kString) return x.StringAt(i) == y.StringAt(j);
+  if (x.type == columnar::ColumnType::kDouble) return std::memcmp(&x.doubles[i], &y.doubles[j], sizeof(double)) == 0;
+  return x.ints[i] == y.ints[j];
+}
+
 // True when both batches hold the same rows; else `diff` names the first
 // differing column and row.
 inline bool SameBatches(const columnar::Batch& a, const columnar::Batch& b, std::string* diff) {
@@ -21,15 +40,7 @@ inline bool SameBatches(const columnar::Batch& a, const columnar::Batch& b, std:
     const auto& x = a.column(c);
     const auto& y = b.column(c);
     for (size_t r = 0; r < a.num_rows(); ++r) {
-      bool same = x.IsValid(r) == y.IsValid(r);
-      if (same && x.IsValid(r)) {
-        if (x.type == columnar::ColumnType::kString) same = x.StringAt(r) == y.StringAt(r);
-        else if (x.type == columnar::ColumnType::kDouble) {
-          same = std::memcmp(&x.doubles[r], &y.doubles[r], sizeof(double)) == 0;  // NaN too
-        }
-        else same = x.ints[r] == y.ints[r];
-      }
-      if (!same) {
+      if (!SameValue(x, r, y, r)) {
         *diff = a.schema().columns[c].name + " row " + std::to_string(r);
         return false;
       }

@@ -3,6 +3,7 @@
 
 #include "common/hex.h"
 #include "common/strings.h"
+#include "otlp/decode_util.h"
 #include "otlp/otlp_json.h"
 #include "schema/tables.h"
 
@@ -13,25 +14,33 @@ namespace tpb = opentelemetry::proto::trace::v1;
 using columnar::Batch;
 using namespace schema;  // NOLINT: column indexes
 
-bool AllZero(const std::string& id) {
-  for (char c : id) {
-    if (c != 0) return false;
+void SplitAttributes(const pb::KeyValues& kvs, SpanAttributes* out) {
+  out->Clear();
+  for (const auto& kv : kvs) {
+    if (!out->Add(kv.key())) continue;
+    const pb::AnyValue& v = kv.value();
+    switch (kv.has_value() ? v.value_case() : pb::AnyValue::VALUE_NOT_SET) {
+      case pb::AnyValue::kStringValue:
+        out->entries.push_back({kv.key(), SpanAttributes::kString, v.string_value()});
+        break;
+      case pb::AnyValue::kIntValue:
+        out->entries.push_back({kv.key(), SpanAttributes::kInt, {}, v.int_value()});
+        break;
+      case pb::AnyValue::kDoubleValue:
+        out->entries.push_back({kv.key(), SpanAttributes::kDouble, {}, 0, v.double_value()});
+        break;
+      case pb::AnyValue::kBoolValue:
+        out->entries.push_back({kv.key(), SpanAttributes::kBool, {}, v.bool_value() ? 1 : 0});
+        break;
+      default:
+        out->BeginOther(kv.key());
+        if (kv.has_value()) {
+          out->other += ",\"value\":";
+          AppendAnyValueJson(out->other, v);
+        }
+        out->other += '}';
+    }
   }
-  return true;
-}
-
-void AppendOptionalString(columnar::ColumnData& col, const std::string& v) {
-  if (v.empty()) col.AppendNull();
-  else col.AppendString(v);
-}
-
-constexpr int64_t kMicrosPerDay = 86400LL * 1000 * 1000;
-constexpr int64_t kMicrosPerHour = 3600LL * 1000 * 1000;
-
-int64_t FloorDiv(int64_t a, int64_t b) {
-  int64_t q = a / b;
-  if ((a % b != 0) && ((a < 0) != (b < 0))) --q;
-  return q;
 }
 
 }  // namespace
@@ -54,6 +63,7 @@ DecodeResult DecodeTraces(const opentelemetry::proto::collector::trace::v1::Expo
   }
   batch->Reserve(spans);
   std::string buf;
+  SpanAttributes attrs;
   auto reject = [&](std::string why) {
     if (result.rejected++ == 0) result.first_error = std::move(why);
   };
@@ -100,10 +110,9 @@ DecodeResult DecodeTraces(const opentelemetry::proto::collector::trace::v1::Expo
         batch->column(kIsRoot).AppendBool(root);
         AppendOptionalString(batch->column(kTraceState), span.trace_state());
         batch->column(kFlags).AppendInt(span.flags());
-        buf.clear();
-        AppendKeyValuesJson(buf, span.attributes());
-        batch->column(kSpanAttributes).AppendString(buf);
-        batch->column(kDroppedAttributesCount).AppendInt(span.dropped_attributes_count());
+        SplitAttributes(span.attributes(), &attrs);
+        attrs.Append(*batch);
+        batch->column(kDroppedAttributesCount).AppendInt(int64_t{span.dropped_attributes_count()} + attrs.repeated);
         buf.clear();
         AppendEventsJson(buf, span.events());
         batch->column(kEvents).AppendString(buf);

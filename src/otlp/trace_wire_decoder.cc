@@ -96,6 +96,7 @@ void LinkJson(std::string_view bytes, std::string& out, int depth) {
 // once the buffers have grown.
 struct Scratch {
   std::vector<std::string_view> attrs, events, links;
+  SpanAttributes split;
 };
 
 void DecodeSpan(std::string_view bytes, const Context& ctx, columnar::Batch* batch, DecodeResult* result,
@@ -138,15 +139,14 @@ void DecodeSpan(std::string_view bytes, const Context& ctx, columnar::Batch* bat
       default: return false;
     }
   });
-  // The JSON columns are written in place. They are decoded before the ids
-  // are judged, so malformed bytes fail the whole request as a full protobuf
-  // parse would; a rejected span's bytes are cut off again below.
-  auto& c_attrs = batch->column(kSpanAttributes);
+  // Attributes, events and links are decoded before the ids are judged, so
+  // malformed bytes fail the whole request as a full protobuf parse would;
+  // the JSON columns are written in place, and a rejected span's bytes are
+  // cut off again below.
+  SplitAttributes(attrs, &scratch.split, 5);
   auto& c_events = batch->column(kEvents);
   auto& c_links = batch->column(kLinks);
-  const size_t mark_attrs = c_attrs.bytes.size(), mark_events = c_events.bytes.size(),
-               mark_links = c_links.bytes.size();
-  KeyValuesJson(attrs, c_attrs.BeginString(), 5);
+  const size_t mark_events = c_events.bytes.size(), mark_links = c_links.bytes.size();
   std::string& ev = c_events.BeginString();
   ev += '[';
   for (size_t i = 0; i < events.size(); ++i) {
@@ -163,7 +163,6 @@ void DecodeSpan(std::string_view bytes, const Context& ctx, columnar::Batch* bat
   ln += ']';
 
   auto reject = [&](std::string why) {
-    c_attrs.bytes.resize(mark_attrs);
     c_events.bytes.resize(mark_events);
     c_links.bytes.resize(mark_links);
     if (result->rejected++ == 0) result->first_error = std::move(why);
@@ -177,7 +176,7 @@ void DecodeSpan(std::string_view bytes, const Context& ctx, columnar::Batch* bat
   if (!parent.empty() && parent.size() != 8) {
     return reject(StrCat("span has an invalid parent span id (", parent.size(), " bytes, must be 8)"));
   }
-  c_attrs.EndString();
+  scratch.split.Append(*batch);
   c_events.EndString();
   c_links.EndString();
   const bool root = parent.empty() || IsZero(parent);
@@ -198,7 +197,7 @@ void DecodeSpan(std::string_view bytes, const Context& ctx, columnar::Batch* bat
   batch->column(kIsRoot).AppendBool(root);
   OptionalString(batch->column(kTraceState), state);
   batch->column(kFlags).AppendInt(flags);
-  batch->column(kDroppedAttributesCount).AppendInt(static_cast<int64_t>(dropped_attrs));
+  batch->column(kDroppedAttributesCount).AppendInt(static_cast<int64_t>(dropped_attrs) + scratch.split.repeated);
   batch->column(kDroppedEventsCount).AppendInt(static_cast<int64_t>(dropped_events));
   batch->column(kDroppedLinksCount).AppendInt(static_cast<int64_t>(dropped_links));
   batch->column(kResourceAttributes).AppendString(ctx.resource_attrs);

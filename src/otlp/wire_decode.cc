@@ -109,21 +109,26 @@ void AnyValueJson(std::string_view bytes, std::string& out, int depth) {
   }
 }
 
+// A KeyValue message's key and value bytes; false when it has no value.
+bool SplitKeyValue(std::string_view kv, std::string_view* key, std::string_view* value) {
+  bool has_value = false;
+  Fields(kv, [&](Reader& r, uint32_t f, WireType t) {
+    if (t != kLen) return false;
+    if (f == 1) *key = Str(r);
+    else if (f == 2) { *value = Bytes(r); has_value = true; }
+    else return false;
+    return true;
+  });
+  return has_value;
+}
+
 void KeyValuesJson(const std::vector<std::string_view>& kvs, std::string& out, int depth) {
   if (depth > kMaxDepth) Fail();
   out += '[';
   bool first = true;
   for (std::string_view kv : kvs) {
-    std::string_view key;
-    std::string_view value;
-    bool has_value = false;
-    Fields(kv, [&](Reader& r, uint32_t f, WireType t) {
-      if (t != kLen) return false;
-      if (f == 1) key = Str(r);
-      else if (f == 2) { value = Bytes(r); has_value = true; }
-      else return false;
-      return true;
-    });
+    std::string_view key, value;
+    const bool has_value = SplitKeyValue(kv, &key, &value);
     if (!first) out += ',';
     first = false;
     out += "{\"key\":";
@@ -137,18 +142,61 @@ void KeyValuesJson(const std::vector<std::string_view>& kvs, std::string& out, i
   out += ']';
 }
 
+void SplitAttributes(const std::vector<std::string_view>& kvs, SpanAttributes* out, int depth) {
+  if (depth > kMaxDepth) Fail();
+  out->Clear();
+  for (std::string_view kv : kvs) {
+    std::string_view key, value;
+    const bool has_value = SplitKeyValue(kv, &key, &value);
+    // The value's oneof, as AnyValueJson reads it: the last member wins.
+    uint32_t which = 0;
+    std::string_view str;
+    uint64_t scalar = 0;
+    if (has_value) {
+      Fields(value, [&](Reader& r, uint32_t f, WireType t) {
+        switch (f) {
+          case 1: if (t != kLen) return false; str = Str(r); which = 1; return true;
+          case 2: case 3: if (t != kVarint) return false; scalar = Varint(r); which = f; return true;
+          case 4: if (t != kFixed64) return false; scalar = Fixed64(r); which = 4; return true;
+          case 5: case 6: case 7: if (t != kLen) return false; Bytes(r); which = f; return true;
+          default: return false;
+        }
+      });
+    }
+    if (!out->Add(key)) {
+      // A repeat is dropped, but its bytes must still be well-formed.
+      if (which >= 5) {
+        std::string ignored;
+        AnyValueJson(value, ignored, depth + 2);
+      }
+      continue;
+    }
+    switch (which) {
+      case 1: out->entries.push_back({key, SpanAttributes::kString, str}); break;
+      case 2: out->entries.push_back({key, SpanAttributes::kBool, {}, scalar != 0 ? 1 : 0}); break;
+      case 3: out->entries.push_back({key, SpanAttributes::kInt, {}, static_cast<int64_t>(scalar)}); break;
+      case 4: {
+        double d;
+        std::memcpy(&d, &scalar, 8);
+        out->entries.push_back({key, SpanAttributes::kDouble, {}, 0, d});
+        break;
+      }
+      default:
+        out->BeginOther(key);
+        if (has_value) {
+          out->other += ",\"value\":";
+          AnyValueJson(value, out->other, depth + 2);
+        }
+        out->other += '}';
+    }
+  }
+}
+
 // service.name from a resource's attributes: the first string-valued one.
 std::string ServiceNameOf(const std::vector<std::string_view>& kvs) {
   for (std::string_view kv : kvs) {
     std::string_view key, value;
-    bool has_value = false;
-    Fields(kv, [&](Reader& r, uint32_t f, WireType t) {
-      if (t != kLen) return false;
-      if (f == 1) key = Str(r);
-      else if (f == 2) { value = Bytes(r); has_value = true; }
-      else return false;
-      return true;
-    });
+    const bool has_value = SplitKeyValue(kv, &key, &value);
     if (key != "service.name" || !has_value) continue;
     uint32_t which = 0;
     std::string_view s;

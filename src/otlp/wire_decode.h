@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "columnar/batch.h"
+#include "otlp/decode_util.h"
 #include "otlp/wire.h"
 
 namespace signaldb::otlp::wire {
@@ -44,6 +45,9 @@ void Fields(std::string_view bytes, Fn&& fn) {
 // Our OTLP JSON (otlp_json.h) of an AnyValue / a KeyValue list, from wire bytes.
 void AnyValueJson(std::string_view bytes, std::string& out, int depth);
 void KeyValuesJson(const std::vector<std::string_view>& kvs, std::string& out, int depth);
+// A span's attributes split by value kind (decode_util.h), from the wire
+// bytes of its KeyValue messages.
+void SplitAttributes(const std::vector<std::string_view>& kvs, SpanAttributes* out, int depth);
 // service.name among resource attributes: the first string-valued one.
 std::string ServiceNameOf(const std::vector<std::string_view>& kvs);
 bool IsZero(std::string_view id);

@@ -1,6 +1,9 @@
 #include "querier/querier.h"
 
+#include <algorithm>
+#include <cstdlib>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <set>
 #include <tuple>
 
@@ -35,19 +38,76 @@ absl::StatusOr<std::string> Id(const Value& v) {
   return *raw;
 }
 
-// Columns the trace query selects, in this order.
+// Columns the trace query selects, in this order. The typed attribute maps
+// come as one JSON object of key and value lists (ParseAttributeMaps), with
+// integers as decimal text and doubles printed with 17 significant digits so
+// both read back exactly.
 constexpr const char* kTraceColumns =
     "span_id, parent_span_id, span_name, start_time_unix_nano, end_time_unix_nano, span_kind_number, "
-    "status_code_number, status_message, trace_state, flags, span_attributes, dropped_attributes_count, "
+    "status_code_number, status_message, trace_state, flags, span_attributes_other, dropped_attributes_count, "
     "events, dropped_events_count, links, dropped_links_count, resource_attributes, "
     "resource_dropped_attributes_count, resource_schema_url, scope_name, scope_version, scope_attributes, "
-    "scope_dropped_attributes_count, scope_schema_url";
+    "scope_dropped_attributes_count, scope_schema_url, "
+    "to_json(struct_pack("
+    "sk := map_keys(span_attributes_string), sv := map_values(span_attributes_string), "
+    "ik := map_keys(span_attributes_int), iv := list_transform(map_values(span_attributes_int), v -> v::VARCHAR), "
+    "dk := map_keys(span_attributes_double), "
+    "dv := list_transform(map_values(span_attributes_double), v -> printf('%.17g', v)), "
+    "bk := map_keys(span_attributes_bool), bv := map_values(span_attributes_bool)))::VARCHAR";
 
 enum Col {
   cSpanId, cParent, cName, cStart, cEnd, cKind, cStatus, cStatusMsg, cTraceState, cFlags, cAttrs, cDroppedAttrs,
   cEvents, cDroppedEvents, cLinks, cDroppedLinks, cResAttrs, cResDropped, cResSchema, cScopeName, cScopeVersion,
-  cScopeAttrs, cScopeDropped, cScopeSchema,
+  cScopeAttrs, cScopeDropped, cScopeSchema, cAttrMaps,
 };
+
+// Appends the attributes of the typed maps (string, int, double, bool) to
+// `out`. Rows written before the maps existed have none (all lists null).
+absl::Status ParseAttributeMaps(const std::string& json, otlp::pb::KeyValues* out) {
+  using Json = nlohmann::json;
+  Json j = Json::parse(json, nullptr, false);
+  if (j.is_discarded() || !j.is_object()) return absl::DataLossError("stored attribute maps are not readable");
+  auto lists = [&](const char* k, const char* v) -> std::pair<const Json*, const Json*> {
+    auto ki = j.find(k), vi = j.find(v);
+    if (ki == j.end() || vi == j.end() || !ki->is_array() || !vi->is_array() || ki->size() != vi->size()) {
+      return {nullptr, nullptr};
+    }
+    return {&*ki, &*vi};
+  };
+  try {
+    if (auto [keys, values] = lists("sk", "sv"); keys) {
+      for (size_t i = 0; i < keys->size(); ++i) {
+        auto* kv = out->Add();
+        kv->set_key((*keys)[i].get<std::string>());
+        kv->mutable_value()->set_string_value((*values)[i].get<std::string>());
+      }
+    }
+    if (auto [keys, values] = lists("ik", "iv"); keys) {
+      for (size_t i = 0; i < keys->size(); ++i) {
+        auto* kv = out->Add();
+        kv->set_key((*keys)[i].get<std::string>());
+        kv->mutable_value()->set_int_value(std::strtoll((*values)[i].get<std::string>().c_str(), nullptr, 10));
+      }
+    }
+    if (auto [keys, values] = lists("dk", "dv"); keys) {
+      for (size_t i = 0; i < keys->size(); ++i) {
+        auto* kv = out->Add();
+        kv->set_key((*keys)[i].get<std::string>());
+        kv->mutable_value()->set_double_value(std::strtod((*values)[i].get<std::string>().c_str(), nullptr));
+      }
+    }
+    if (auto [keys, values] = lists("bk", "bv"); keys) {
+      for (size_t i = 0; i < keys->size(); ++i) {
+        auto* kv = out->Add();
+        kv->set_key((*keys)[i].get<std::string>());
+        kv->mutable_value()->set_bool_value((*values)[i].get<bool>());
+      }
+    }
+  } catch (const std::exception& e) {
+    return absl::DataLossError(StrCat("stored attribute maps are not readable: ", e.what()));
+  }
+  return absl::OkStatus();
+}
 
 }  // namespace
 
@@ -123,7 +183,11 @@ absl::StatusOr<tpb::TracesData> Querier::FindTrace(const TenantContext& ctx, con
     span->set_kind(static_cast<tpb::Span::SpanKind>(Int(row[cKind])));
     span->set_start_time_unix_nano(static_cast<uint64_t>(Int(row[cStart])));
     span->set_end_time_unix_nano(static_cast<uint64_t>(Int(row[cEnd])));
+    RETURN_IF_ERROR(ParseAttributeMaps(Str(row[cAttrMaps]), span->mutable_attributes()));
     RETURN_IF_ERROR(otlp::ParseKeyValuesJson(Str(row[cAttrs]), span->mutable_attributes()));
+    // Stored by value kind; answered in key order (keys are unique).
+    std::sort(span->mutable_attributes()->pointer_begin(), span->mutable_attributes()->pointer_end(),
+              [](const auto* a, const auto* b) { return a->key() < b->key(); });
     span->set_dropped_attributes_count(static_cast<uint32_t>(Int(row[cDroppedAttrs])));
     RETURN_IF_ERROR(otlp::ParseEventsJson(Str(row[cEvents]), span->mutable_events()));
     span->set_dropped_events_count(static_cast<uint32_t>(Int(row[cDroppedEvents])));

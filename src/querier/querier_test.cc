@@ -1,3 +1,4 @@
+#include <algorithm>
 #include "querier/querier.h"
 
 #include "opentelemetry/proto/collector/trace/v1/trace_service.pb.h"
@@ -136,7 +137,12 @@ class QuerierTest : public ::testing::Test {
       rs.mutable_resource();
       for (auto& ss : *rs.mutable_scope_spans()) {
         ss.mutable_scope();
-        for (auto& span : *ss.mutable_spans()) span.mutable_status();
+        for (auto& span : *ss.mutable_spans()) {
+          span.mutable_status();
+          // Span attributes come back in key order (stored by value kind).
+          std::sort(span.mutable_attributes()->pointer_begin(), span.mutable_attributes()->pointer_end(),
+                    [](const auto* a, const auto* b) { return a->key() < b->key(); });
+        }
       }
     }
     EXPECT_TRUE(MessageDifferencer::Equals(want, *got)) << "want:\n" << want.DebugString() << "got:\n"
@@ -226,14 +232,17 @@ TEST_F(QuerierTest, SqlSeesUnflushedRowsAndIsLockedDown) {
   EXPECT_EQ(std::get<std::string>(t->rows[0][2]), "server");
   EXPECT_EQ(std::get<std::string>(t->rows[0][3]), "error");
   EXPECT_EQ(std::get<int64_t>(t->rows[2][1]), 0);  // end < start: zero, not an underflow
-  t = querier_->Sql({}, "SELECT attr(span_attributes, 'http.status_code'), attr(span_attributes, 'ratio'), "
-                        "attr(resource_attributes, 'service.name'), attr(span_attributes, 'nope') "
+  // Span attributes are typed maps; the other JSON columns have attr().
+  t = querier_->Sql({}, "SELECT span_attributes_int['http.status_code'], span_attributes_double['ratio'], "
+                        "attr(resource_attributes, 'service.name'), span_attributes_string['nope'], "
+                        "span_attributes_string['http.status_code'] "
                         "FROM traces WHERE span_name = 'GET /'");
   ASSERT_TRUE(t.ok()) << t.status();
-  EXPECT_EQ(std::get<std::string>(t->rows[0][0]), "200");
-  EXPECT_EQ(std::get<std::string>(t->rows[0][1]), "0.25");
+  EXPECT_EQ(std::get<int64_t>(t->rows[0][0]), 200);
+  EXPECT_EQ(std::get<double>(t->rows[0][1]), 0.25);
   EXPECT_EQ(std::get<std::string>(t->rows[0][2]), "frontend");
   EXPECT_TRUE(std::holds_alternative<std::monostate>(t->rows[0][3]));
+  EXPECT_TRUE(std::holds_alternative<std::monostate>(t->rows[0][4]));  // an int, not a string
   EXPECT_EQ(querier_->Sql({}, "SELECT * FROM read_csv('/etc/passwd')").status().code(),
             absl::StatusCode::kPermissionDenied);
   EXPECT_EQ(querier_->Sql({}, "DELETE FROM _buf_traces").status().code(), absl::StatusCode::kInvalidArgument);

@@ -132,7 +132,8 @@ class Parser {
     const std::string field = StrCat(where, ".", def->name);
     for (const auto& [key, value] : *f) {
       const std::string_view k = key.str();
-      if (k != "id" && k != "name" && k != "type" && k != "required" && k != "computed") {
+      if (k != "id" && k != "name" && k != "type" && k != "required" && k != "computed" && k != "key_id" &&
+          k != "value_id") {
         return Error(line, StrCat("unknown key ", k, " in field ", field));
       }
     }
@@ -146,9 +147,22 @@ class Parser {
     auto parsed = ParseTypeName(*type);
     if (!parsed) {
       return Error(line, StrCat(field, " has unknown type \"", *type,
-                                      "\" (string, int, long, double, boolean, date, timestamptz)"));
+                                      "\" (string, int, long, double, boolean, date, timestamptz, "
+                                      "map<string,string|long|double|boolean>)"));
     }
     def->type = *parsed;
+    // A map also names the field ids of its key and value.
+    for (auto [key, out] : {std::pair{"key_id", &def->key_id}, std::pair{"value_id", &def->value_id}}) {
+      auto v = (*f)[key].value<int64_t>();
+      if (!columnar::IsMap(def->type)) {
+        if ((*f)[key]) return Error(line, StrCat(field, ": ", key, " is only for map fields"));
+        continue;
+      }
+      if (!v || *v < 1 || *v > kMaxFieldId) {
+        return Error(line, StrCat(field, ": a map needs ", key, ", an integer in 1..", kMaxFieldId));
+      }
+      *out = static_cast<int32_t>(*v);
+    }
     if (auto req = (*f)["required"]; req) {
       if (!req.is_boolean()) return Error(line, StrCat(field, ": required must be true or false"));
       def->required = *req.value<bool>();
@@ -221,9 +235,12 @@ class Resolver {
     std::map<int32_t, std::string> ids;
     std::set<std::string> names;
     for (const auto& f : tv.fields) {
-      if (auto [it, fresh] = ids.emplace(f.id, f.name); !fresh) {
-        return parser_.Error(rv.line, StrCat(where, ": duplicate field id ", f.id, " (", it->second, " and ",
-                                                   f.name, ")"));
+      for (int32_t id : {f.id, f.key_id, f.value_id}) {
+        if (id == 0) continue;  // no key or value
+        if (auto [it, fresh] = ids.emplace(id, f.name); !fresh) {
+          return parser_.Error(rv.line, StrCat(where, ": duplicate field id ", id, " (", it->second, " and ",
+                                                     f.name, ")"));
+        }
       }
       if (!names.insert(f.name).second) return parser_.Error(rv.line, StrCat(where, ": duplicate field ", f.name));
     }
@@ -272,7 +289,8 @@ absl::Status CheckIdsNotReused(const Parser& parser, const std::string& table, c
       auto [it, fresh] = seen.emplace(f.id, std::make_pair(version, &f));
       if (fresh) continue;
       const FieldDef& prev = *it->second.second;
-      if (prev.name != f.name || prev.type != f.type || prev.required != f.required) {
+      if (prev.name != f.name || prev.type != f.type || prev.required != f.required || prev.key_id != f.key_id ||
+          prev.value_id != f.value_id) {
         return parser.Error(rv.line, StrCat(table, ".", version, ": field id ", f.id, " (", f.name,
                                                   ") was already given to ", prev.name, " in ", table, ".",
                                                   it->second.first, "; field ids are never reused"));
@@ -293,13 +311,18 @@ const char* TypeName(ColumnType type) {
     case ColumnType::kBool: return "boolean";
     case ColumnType::kTimestampMicros: return "timestamptz";
     case ColumnType::kDate: return "date";
+    case ColumnType::kMapString: return "map<string,string>";
+    case ColumnType::kMapInt64: return "map<string,long>";
+    case ColumnType::kMapDouble: return "map<string,double>";
+    case ColumnType::kMapBool: return "map<string,boolean>";
   }
   return "string";
 }
 
 std::optional<ColumnType> ParseTypeName(std::string_view name) {
   for (ColumnType t : {ColumnType::kString, ColumnType::kInt32, ColumnType::kInt64, ColumnType::kDouble,
-                       ColumnType::kBool, ColumnType::kTimestampMicros, ColumnType::kDate}) {
+                       ColumnType::kBool, ColumnType::kTimestampMicros, ColumnType::kDate, ColumnType::kMapString,
+                       ColumnType::kMapInt64, ColumnType::kMapDouble, ColumnType::kMapBool}) {
     if (name == TypeName(t)) return t;
   }
   return std::nullopt;
@@ -308,7 +331,7 @@ std::optional<ColumnType> ParseTypeName(std::string_view name) {
 columnar::Schema TableVersion::ToSchema() const {
   columnar::Schema s;
   s.table = table;
-  for (const auto& f : fields) s.columns.push_back({f.name, f.type, f.required, f.id});
+  for (const auto& f : fields) s.columns.push_back({f.name, f.type, f.required, f.id, f.key_id, f.value_id});
   return s;
 }
 

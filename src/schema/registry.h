@@ -44,6 +44,9 @@ struct FieldDef {
   columnar::ColumnType type = columnar::ColumnType::kString;
   bool required = false;
   std::optional<Computed> computed;
+  // Maps only: the field ids of the key and the value.
+  int32_t key_id = 0;
+  int32_t value_id = 0;
 };
 
 // One version of a table, resolved: its parent's fields (renamed), then its own.

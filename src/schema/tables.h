@@ -34,7 +34,7 @@ enum TraceColumn : int {
   kIsRoot,
   kTraceState,
   kFlags,
-  kSpanAttributes,
+  kSpanAttributesOther,  // OTLP JSON of bytes/array/kvlist-valued attributes
   kDroppedAttributesCount,
   kEvents,
   kDroppedEventsCount,
@@ -51,6 +51,10 @@ enum TraceColumn : int {
   kTimestamp,
   kDateDay,
   kHour,
+  kSpanAttributesString,
+  kSpanAttributesInt,
+  kSpanAttributesDouble,
+  kSpanAttributesBool,
   kTraceColumnCount,
 };
 

@@ -1,6 +1,7 @@
 // The compiled schemas.toml: valid, its current versions equal the table
-// layouts existing data was written with (testdata/current_schemas.txt: ids
-// are positions + 1, as before the file existed), and the column indexes the
+// layouts existing data was written with (testdata/current_schemas.txt: the
+// ids of the first columns are positions + 1, as before the file existed;
+// later versions only rename and append), and the column indexes the
 // decoders use match the resolved schemas.
 #include "schema/tables.h"
 
@@ -27,7 +28,9 @@ std::string Render(const std::vector<const columnar::Schema*>& schemas) {
     out << s->table << "\n";
     for (const auto& c : s->columns) {
       out << "  " << c.field_id << " " << c.name << " " << TypeName(c.type) << " "
-          << (c.required ? "required" : "optional") << "\n";
+          << (c.required ? "required" : "optional");
+      if (columnar::IsMap(c.type)) out << " key " << c.key_id << " value " << c.value_id;
+      out << "\n";
     }
   }
   return out.str();
@@ -45,7 +48,7 @@ TEST(CompiledSchemasTest, CurrentVersionsKeepTheLayoutOfExistingTables) {
 
 TEST(CompiledSchemasTest, TracesV2RenamesV1AndAddsComputedColumns) {
   const TableVersion* v1 = CompiledSchemas().Find("traces", "v1");
-  const TableVersion* v2 = CompiledSchemas().Current("traces");
+  const TableVersion* v2 = CompiledSchemas().Find("traces", "v2");
   ASSERT_NE(v1, nullptr);
   ASSERT_NE(v2, nullptr);
   EXPECT_EQ(v2->parent, "v1");
@@ -55,6 +58,23 @@ TEST(CompiledSchemasTest, TracesV2RenamesV1AndAddsComputedColumns) {
   EXPECT_EQ(v1->fields[kDurationNanos].name, "duration_nano");
   for (int c : {kTimestamp, kDateDay, kHour}) EXPECT_TRUE(v2->fields[c].computed.has_value()) << c;
   EXPECT_EQ(v2->fields[kTimestamp].computed->source, "start_time_unix_nano");
+}
+
+TEST(CompiledSchemasTest, TracesV3KeepsV2AndAddsTypedAttributeMaps) {
+  const TableVersion* v2 = CompiledSchemas().Find("traces", "v2");
+  const TableVersion* v3 = CompiledSchemas().Current("traces");
+  ASSERT_NE(v2, nullptr);
+  ASSERT_NE(v3, nullptr);
+  EXPECT_EQ(v3->version, "v3");
+  EXPECT_EQ(v3->parent, "v2");
+  ASSERT_EQ(v2->fields.size() + 4, v3->fields.size());
+  for (size_t i = 0; i < v2->fields.size(); ++i) EXPECT_EQ(v2->fields[i].id, v3->fields[i].id);
+  // The JSON column keeps its id (old files hold every attribute there).
+  EXPECT_EQ(v2->fields[kSpanAttributesOther].name, "span_attributes");
+  EXPECT_EQ(v3->fields[kSpanAttributesOther].name, "span_attributes_other");
+  EXPECT_EQ(v3->fields[kSpanAttributesInt].type, columnar::ColumnType::kMapInt64);
+  EXPECT_EQ(v3->fields[kSpanAttributesInt].key_id, 38);
+  EXPECT_EQ(v3->fields[kSpanAttributesInt].value_id, 39);
 }
 
 // The trace decoder fills columns by these indexes: each must be the
@@ -77,7 +97,7 @@ TEST(CompiledSchemasTest, TraceColumnIndexesMatchTheSchema) {
       {kIsRoot, "is_root"},
       {kTraceState, "trace_state"},
       {kFlags, "flags"},
-      {kSpanAttributes, "span_attributes"},
+      {kSpanAttributesOther, "span_attributes_other"},
       {kDroppedAttributesCount, "dropped_attributes_count"},
       {kEvents, "events"},
       {kDroppedEventsCount, "dropped_events_count"},
@@ -94,6 +114,10 @@ TEST(CompiledSchemasTest, TraceColumnIndexesMatchTheSchema) {
       {kTimestamp, "timestamp"},
       {kDateDay, "date_day"},
       {kHour, "hour"},
+      {kSpanAttributesString, "span_attributes_string"},
+      {kSpanAttributesInt, "span_attributes_int"},
+      {kSpanAttributesDouble, "span_attributes_double"},
+      {kSpanAttributesBool, "span_attributes_bool"},
   };
   ASSERT_EQ(std::size(kNames), static_cast<size_t>(kTraceColumnCount));
   ASSERT_EQ(Traces().columns.size(), static_cast<size_t>(kTraceColumnCount));

@@ -1,5 +1,5 @@
 // A table written by an older schema version and reopened with a newer one
-// (a column renamed, a column added): the Iceberg table gains a second
+// (a column renamed, a column and a map column added): the Iceberg table gains a second
 // schema, old files read through the view with the renamed column's values
 // and NULL in the added one, new rows carry values, compaction merges old
 // and new files, and an independent reader (python3) sees both schemas.
@@ -24,7 +24,7 @@ namespace {
 
 namespace fs = std::filesystem;
 
-// v2 renames `msg` and adds `severity`; the test starts on v1.
+// v2 renames `msg` and adds `severity` and the map `tags`; the test starts on v1.
 constexpr char kSchemas[] = R"toml(
 [metadata]
 current = { events = "v2" }
@@ -38,7 +38,10 @@ fields = [
 [events.v2]
 inherits = "v1"
 renames = { msg = "message" }
-fields = [ { id = 3, name = "severity", type = "int" } ]
+fields = [
+  { id = 3, name = "severity", type = "int" },
+  { id = 4, name = "tags", type = "map<string,long>", key_id = 5, value_id = 6 },
+]
 )toml";
 
 constexpr int64_t kHourMicros = 3600LL * 1000000;
@@ -61,7 +64,7 @@ class Buffers final : public engine::RowSource {
   bool flush_;
 };
 
-// Payload: one "<micros>,<text>[,<severity>]" line per row.
+// Payload: one "<micros>,<text>[,<severity>[,<key>:<n>;...]]" line per row.
 absl::StatusOr<Decoded> Decode(const columnar::Schema* schema, std::string_view payload) {
   Decoded out;
   out.batches.emplace_back(schema);
@@ -79,6 +82,13 @@ absl::StatusOr<Decoded> Decode(const columnar::Schema* schema, std::string_view 
       } else {
         b.column(2).AppendNull();
       }
+      columnar::ColumnData& tags = b.column(3);
+      std::stringstream entries(parts.size() > 3 ? parts[3] : "");
+      for (std::string e; std::getline(entries, e, ';');) {
+        tags.MapKeys().AppendString(e.substr(0, e.find(':')));
+        tags.MapValues().AppendInt(std::stoll(e.substr(e.find(':') + 1)));
+      }
+      tags.EndMap();
     }
     ++out.accepted;
   }
@@ -199,7 +209,7 @@ TEST_F(SchemaEvolutionTest, OldFilesReadUnderTheNewSchemaAndCompactWithNewOnes) 
   const iceberg::TableMetadata& m = t->metadata();
   ASSERT_EQ(m.schemas.size(), 2u);
   EXPECT_EQ(m.current_schema_id, 1);
-  EXPECT_EQ(m.last_column_id, 3);
+  EXPECT_EQ(m.last_column_id, 6);  // the map's key and value ids count
   EXPECT_EQ(m.schemas[0].Find(2)->name, "msg");
   EXPECT_EQ(m.schemas[0].Find(3), nullptr);
   EXPECT_EQ(m.current_schema()->Find(2)->name, "message");
@@ -207,13 +217,15 @@ TEST_F(SchemaEvolutionTest, OldFilesReadUnderTheNewSchemaAndCompactWithNewOnes) 
 
   // Old files: the renamed column by its id, NULL for the added one; the
   // buffered row carries its value before and after its flush.
-  Write(v2_, StrCat(kBase + 4, ",d,7\n"));
-  const std::string kQuery = "SELECT message, severity FROM events ORDER BY \"timestamp\"";
-  const std::vector<std::string> expected = {"a|NULL", "b|NULL", "c|NULL", "d|7"};
-  auto ingested = Decode(&v2_, StrCat(kBase + 5, ",e,9\n"));
-  ASSERT_TRUE(store_->Ingest(StrCat(kBase + 5, ",e,9\n"), std::move(*ingested)).ok());
+  Write(v2_, StrCat(kBase + 4, ",d,7,k:1;j:-2\n"));
+  const std::string kQuery =
+      "SELECT message, severity, tags['k'], tags['j'], cardinality(tags)::BIGINT FROM events ORDER BY \"timestamp\"";
+  const std::vector<std::string> expected = {"a|NULL|NULL|NULL|NULL", "b|NULL|NULL|NULL|NULL",
+                                             "c|NULL|NULL|NULL|NULL", "d|7|1|-2|2"};
+  auto ingested = Decode(&v2_, StrCat(kBase + 5, ",e,9,k:5\n"));
+  ASSERT_TRUE(store_->Ingest(StrCat(kBase + 5, ",e,9,k:5\n"), std::move(*ingested)).ok());
   std::vector<std::string> with_buffer = expected;
-  with_buffer.push_back("e|9");
+  with_buffer.push_back("e|9|5|NULL|1");
   EXPECT_EQ(Rows(kQuery), with_buffer);
   ASSERT_TRUE(store_->Flush().ok());
   EXPECT_EQ(Rows(kQuery), with_buffer);
@@ -245,8 +257,13 @@ TEST_F(SchemaEvolutionTest, OldFilesReadUnderTheNewSchemaAndCompactWithNewOnes) 
   EXPECT_EQ(high, 9);
   // The output is a file of the current schema: readable by name alone.
   std::string path = merged.file_path.substr(7);
-  EXPECT_EQ(Rows(StrCat("SELECT message, severity FROM read_parquet('", path, "') ORDER BY \"timestamp\"")),
+  EXPECT_EQ(Rows(StrCat("SELECT message, severity, tags['k'], tags['j'], cardinality(tags)::BIGINT FROM read_parquet('",
+                        path, "') ORDER BY \"timestamp\"")),
             with_buffer);
+  // The map's key and value carry their Iceberg field ids in the file.
+  EXPECT_EQ(Rows(StrCat("SELECT name, field_id::VARCHAR FROM parquet_schema('", path,
+                        "') WHERE name IN ('tags', 'key', 'value') ORDER BY field_id")),
+            (std::vector<std::string>{"tags|4", "key|5", "value|6"}));
 
   // The store reopens on the compacted table (no further schema change).
   Open(&v2_);
@@ -282,9 +299,10 @@ print('\n'.join(out))
   while (p && fgets(buf, sizeof(buf), p)) out += buf;
   ASSERT_EQ(p ? ::pclose(p) : -1, 0) << "python3-avro must be installed (scripts/setup.sh): " << out;
   EXPECT_EQ(out,
-            "current=1 last=3\n"
+            "current=1 last=6\n"
             "schema 0: 1:timestamp:timestamptz! 2:msg:string!\n"
-            "schema 1: 1:timestamp:timestamptz! 2:message:string! 3:severity:int\n"
+            "schema 1: 1:timestamp:timestamptz! 2:message:string! 3:severity:int 4:tags:{'type': 'map', 'key-id': 5, "
+            "'key': 'string', 'value-id': 6, 'value': 'long', 'value-required': False}\n"
             "append schema-id=0 manifests=0\n"
             "append schema-id=0 manifests=0\n"
             "append schema-id=1 manifests=0,1\n"

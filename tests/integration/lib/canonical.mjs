@@ -50,6 +50,12 @@ export function keyValues(kvs) {
   return (kvs || []).map((kv) => ({ key: kv.key, value: anyValue(kv.value) }));
 }
 
+// Span attributes as a set: OTLP keys are unique, and storage keeps span
+// attributes by value kind, so their order is not kept (Tempo's is not either).
+export function attributeSet(kvs) {
+  return keyValues(kvs).sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+}
+
 function clean(o) {
   for (const k of Object.keys(o)) {
     if (o[k] === undefined || (Array.isArray(o[k]) && o[k].length === 0)) delete o[k];
@@ -80,7 +86,7 @@ export function canonicalSpans(resourceSpans, enc) {
           traceState: str(s.traceState), flags: num(s.flags), name: str(s.name),
           kind: num(enumOf(s.kind, KIND)),
           startTimeUnixNano: int(s.startTimeUnixNano), endTimeUnixNano: int(s.endTimeUnixNano),
-          attributes: keyValues(s.attributes), droppedAttributesCount: num(s.droppedAttributesCount),
+          attributes: attributeSet(s.attributes), droppedAttributesCount: num(s.droppedAttributesCount),
           events: (s.events || []).map((e) => clean({
             timeUnixNano: int(e.timeUnixNano), name: str(e.name), attributes: keyValues(e.attributes),
             dropped: num(e.droppedAttributesCount),
