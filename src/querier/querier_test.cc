@@ -1,15 +1,19 @@
-#include <algorithm>
 #include "querier/querier.h"
 
 #include "opentelemetry/proto/collector/trace/v1/trace_service.pb.h"
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
 
 #include "google/protobuf/util/message_differencer.h"
 #include "gtest/gtest.h"
+#include "catalog/catalog.h"
+#include "iceberg/table.h"
+#include "objstore/object_store.h"
 #include "objstore/s3rver_process.h"
+#include "schema/tables.h"
 
 namespace signaldb::querier {
 namespace {
@@ -208,6 +212,83 @@ TEST_F(QuerierTest, TraceLookupPrunesFilesByBounds) {
     for (const auto& ss : rs.scope_spans()) spans += ss.spans_size();
   }
   EXPECT_EQ(spans, 3);
+}
+
+// Files without column statistics (as other engines may write them) are
+// still pruned by their hour partition, and found through the trace filter.
+TEST_F(QuerierTest, TraceLookupPrunesFilesByPartitionWithoutBounds) {
+  constexpr uint64_t kHourNanos = 3600ULL * 1000000000;
+  constexpr uint64_t kBase = 472222ULL * kHourNanos;  // an hour in 2023
+  for (uint64_t i = 0; i < 3; ++i) {
+    ExportTraceServiceRequest r;
+    auto* span = r.add_resource_spans()->add_scope_spans()->add_spans();
+    span->set_trace_id(std::string(16, static_cast<char>(0x10 * (i + 1))));
+    span->set_span_id(std::string(8, '\x01'));
+    span->set_start_time_unix_nano(kBase + i * 5 * kHourNanos + 10);
+    span->set_end_time_unix_nano(kBase + i * 5 * kHourNanos + 20);
+    ASSERT_TRUE(writer_->Write({}, Signal::kTraces, r.SerializeAsString()).ok());
+    ASSERT_TRUE(writer_->FlushAll().ok());  // hours 0, 5 and 10: one file each
+  }
+  writer_.reset();
+  {
+    // Rewrite the manifest entries without bounds (same data files).
+    const std::string storage = (root_ / "storage").string();
+    auto cat = catalog::OpenCatalog(storage + "/catalog.db");
+    ASSERT_TRUE(cat.ok()) << cat.status();
+    auto objects = objstore::Open("file://" + storage);
+    ASSERT_TRUE(objects.ok()) << objects.status();
+    auto table = iceberg::IcebergTable::Open(cat->get(), objects->get(), {"default", "default"}, "traces",
+                                             "default/default/traces", schema::Traces(),
+                                             {"trace_id", "start_time_unix_nano"});
+    ASSERT_TRUE(table.ok()) << table.status();
+    auto files = (*table)->Files();
+    ASSERT_TRUE(files.ok()) << files.status();
+    ASSERT_EQ(files->size(), 3u);
+    std::vector<std::string> removed;
+    for (auto& f : *files) {
+      removed.push_back(f.file_path);
+      ASSERT_TRUE(f.partition_hour.has_value());
+      f.lower_bounds.clear();
+      f.upper_bounds.clear();
+    }
+    ASSERT_TRUE((*table)->Rewrite(removed, *files, "replace").ok());
+  }
+  writer::WriterOptions o;
+  o.wal_dir = (root_ / "wal").string();
+  o.storage_dir = (root_ / "storage").string();
+  o.flush_interval = std::chrono::hours(1);
+  auto w = writer::Writer::Open(o);
+  ASSERT_TRUE(w.ok()) << w.status();
+  writer_ = std::move(*w);
+  querier_ = std::make_unique<Querier>(writer_.get(), QuerierOptions{});
+
+  auto ds = writer_->GetDataset({});
+  ASSERT_TRUE(ds.ok());
+  using Predicate = writer::SignalStore::Predicate;
+  auto planned = [&](std::vector<Predicate> predicates) {
+    auto p = (*ds)->store(Signal::kTraces).PlanScan("traces", predicates);
+    EXPECT_TRUE(p.ok()) << p.status();
+    return p.ok() ? p->files.size() : size_t{999};
+  };
+  const auto at = [&](uint64_t hour, uint64_t offset = 0) { return static_cast<int64_t>(kBase + hour * kHourNanos + offset); };
+  EXPECT_EQ(planned({}), 3u);
+  // Start at most in hour 4: only hour 0's file; at least hour 6: hour 10's.
+  EXPECT_EQ(planned({{Predicate::kIntAtMost, "start_time_unix_nano", "", at(4)}}), 1u);
+  EXPECT_EQ(planned({{Predicate::kIntAtLeast, "start_time_unix_nano", "", at(6)}}), 1u);
+  EXPECT_EQ(planned({{Predicate::kIntAtLeast, "start_time_unix_nano", "", at(5, 1)},
+                     {Predicate::kIntAtMost, "start_time_unix_nano", "", at(5, 2)}}),
+            1u);
+  EXPECT_EQ(planned({{Predicate::kIntAtLeast, "start_time_unix_nano", "", at(11)}}), 0u);
+  // The same through the microsecond timestamp column.
+  EXPECT_EQ(planned({{Predicate::kIntAtMost, "timestamp", "", at(4) / 1000}}), 1u);
+  // No trace_id bounds either: the trace filter alone picks the file.
+  EXPECT_EQ(planned({{Predicate::kStringEquals, "trace_id", std::string(32, '2') }}), 0u);
+  std::string hex20;
+  for (int i = 0; i < 16; ++i) hex20 += "20";
+  EXPECT_EQ(planned({{Predicate::kStringEquals, "trace_id", hex20}}), 1u);
+  auto got = querier_->FindTrace({}, std::string(16, '\x20'));
+  ASSERT_TRUE(got.ok()) << got.status();
+  ASSERT_EQ(got->resource_spans_size(), 1);
 }
 
 TEST_F(QuerierTest, UnknownTraceIsEmptyAndRangeFilters) {
