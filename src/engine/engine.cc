@@ -184,6 +184,37 @@ Kind KindOf(duckdb_type t, Read mode) {
   }
 }
 
+// DuckDB's to_json writes non-finite doubles as bare NaN, Infinity and
+// -Infinity, which JSON does not allow. Quotes them ("NaN", as OTLP JSON and
+// our SQL API write non-finite doubles), leaving string contents alone.
+std::string QuoteNonFinite(std::string text) {
+  std::string out;
+  bool in_string = false;
+  for (size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if (in_string) {
+      out += c;
+      if (c == '\\' && i + 1 < text.size()) out += text[++i];
+      else if (c == '"') in_string = false;
+      continue;
+    }
+    if (c == '"') in_string = true;
+    bool replaced = false;
+    for (std::string_view token : {"NaN", "Infinity", "-Infinity"}) {
+      if (std::string_view(text).substr(i, token.size()) == token) {
+        out += '"';
+        out += token;
+        out += '"';
+        i += token.size() - 1;
+        replaced = true;
+        break;
+      }
+    }
+    if (!replaced) out += c;
+  }
+  return out;
+}
+
 absl::Status ErrorFromText(const std::string& msg) {
   if (StartsWith(msg, "Permission Error")) return absl::PermissionDeniedError(msg);
   if (StartsWith(msg, "INTERRUPT")) return absl::CancelledError(msg);
@@ -411,7 +442,7 @@ absl::StatusOr<Table> Run(Connection::Impl* impl, duckdb_prepared_statement stmt
         if (validity[c] != nullptr && !duckdb_validity_row_is_valid(validity[c], row)) continue;
         out[c] = ReadCell(types[c], data[c], row);
         if (table.columns[c].kind == Kind::kJson) {
-          if (auto* s = std::get_if<std::string>(&out[c])) out[c] = Json{std::move(*s)};
+          if (auto* s = std::get_if<std::string>(&out[c])) out[c] = Json{QuoteNonFinite(std::move(*s))};
         }
       }
       table.rows.push_back(std::move(out));

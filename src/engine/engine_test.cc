@@ -93,6 +93,16 @@ TEST_F(EngineTest, NestedValuesComeBackAsJson) {
   EXPECT_EQ(std::get<Json>(t->rows[0][0]).text, "[1,2]");
   EXPECT_EQ(std::get<Json>(t->rows[0][1]).text, "{\"k\":\"v\"}");
   EXPECT_EQ(std::get<int64_t>(t->rows[0][2]), 42);
+  // Non-finite doubles become strings, so the text stays valid JSON; text
+  // that merely looks like them is left alone.
+  t = conn_->QueryUntrusted(
+      "SELECT ['nan'::DOUBLE, 'inf'::DOUBLE, '-inf'::DOUBLE, 1.5], MAP {'NaN \" Infinity': 'inf'::DOUBLE}, "
+      "['NaN', '-Infinity']",
+      std::chrono::seconds(5), 10);
+  ASSERT_TRUE(t.ok()) << t.status();
+  EXPECT_EQ(std::get<Json>(t->rows[0][0]).text, R"(["NaN","Infinity","-Infinity",1.5])");
+  EXPECT_EQ(std::get<Json>(t->rows[0][1]).text, R"({"NaN \" Infinity":"Infinity"})");
+  EXPECT_EQ(std::get<Json>(t->rows[0][2]).text, R"(["NaN","-Infinity"])");
 }
 
 TEST_F(EngineTest, UntrustedSqlIsReadOnlyAndConfined) {
