@@ -45,15 +45,26 @@ void SpanAttributes::Clear() {
   other.clear();
   other.push_back('[');
   repeated = 0;
+  seen.clear();
 }
 
 bool SpanAttributes::Add(std::string_view key) {
-  for (const auto& e : entries) {
-    if (e.key == key) return ++repeated, false;
+  constexpr size_t kLinear = 16;
+  const size_t n = entries.size() + other_keys.size();
+  if (n < kLinear) {
+    for (const auto& e : entries) {
+      if (e.key == key) return ++repeated, false;
+    }
+    for (std::string_view k : other_keys) {
+      if (k == key) return ++repeated, false;
+    }
+    return true;
   }
-  for (std::string_view k : other_keys) {
-    if (k == key) return ++repeated, false;
+  if (seen.empty()) {
+    for (const auto& e : entries) seen.insert(e.key);
+    for (std::string_view k : other_keys) seen.insert(k);
   }
+  if (!seen.insert(key).second) return ++repeated, false;
   return true;
 }
 

@@ -2,9 +2,11 @@
 // columns, id checks.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <unordered_set>
 #include <vector>
 
 #include "columnar/batch.h"
@@ -84,12 +86,20 @@ struct SpanAttributes {
   std::vector<std::string_view> other_keys;
   std::string other = "[";  // OTLP JSON list, closed by Append
   uint32_t repeated = 0;
+  // Keys seen, once a span has more than a few (a linear scan is faster
+  // below that, and a quadratic one is a denial of service above it).
+  std::unordered_set<std::string_view> seen;
 
   void Clear();
   // False (and counted) when the key was already seen.
   bool Add(std::string_view key);
   // Starts the JSON of a non-primitive attribute in `other`: `{"key":...,`.
   void BeginOther(std::string_view key);
+  // The span's dropped_attributes_count plus the repeats, at most what the
+  // uint32 field can hold.
+  int64_t DroppedCount(uint64_t sent) const {
+    return static_cast<int64_t>(std::min<uint64_t>(sent + repeated, UINT32_MAX));
+  }
   // Appends the five traces columns of the row.
   void Append(columnar::Batch& batch);
 };

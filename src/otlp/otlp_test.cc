@@ -235,6 +235,106 @@ TEST(TraceDecoderTest, SplitsSpanAttributesByKind) {
   }
 }
 
+// Past a few keys the repeat check uses a set (a span may carry millions of
+// attributes within the size limit); it still finds every repeat.
+TEST(TraceDecoderTest, FindsRepeatedKeysAmongManyAttributes) {
+  ExportTraceServiceRequest req;
+  auto* span = req.add_resource_spans()->add_scope_spans()->add_spans();
+  span->set_trace_id(std::string(16, '\x01'));
+  span->set_span_id(std::string(8, '\x02'));
+  for (int i = 0; i < 5000; ++i) {
+    auto* kv = span->add_attributes();
+    kv->set_key("k" + std::to_string(i % 4000));  // 1000 repeats
+    kv->mutable_value()->set_int_value(i);
+  }
+  for (bool wire : {false, true}) {
+    columnar::Batch b(&schema::Traces());
+    if (wire) {
+      ASSERT_TRUE(DecodeTracesProto(req.SerializeAsString(), &b).ok());
+    } else {
+      DecodeTraces(req, &b);
+    }
+    const auto& ints = b.column(schema::kSpanAttributesInt);
+    ASSERT_EQ(ints.entry_offsets[1], 4000u) << wire;
+    EXPECT_EQ(ints.MapValues().ints[3999], 3999);  // first values kept
+    EXPECT_EQ(b.column(schema::kDroppedAttributesCount).ints[0], 1000) << wire;
+  }
+}
+
+// Length-delimited field `field` holding `bytes`, as the wire has it.
+std::string LenField(int field, const std::string& bytes) {
+  std::string out(1, static_cast<char>(field << 3 | 2));
+  for (uint64_t n = bytes.size(); ; n >>= 7) {
+    if (n < 0x80) {
+      out += static_cast<char>(n);
+      break;
+    }
+    out += static_cast<char>((n & 0x7f) | 0x80);
+  }
+  return out + bytes;
+}
+
+// A field that occurs several times merges, as libprotobuf merges it: a
+// KeyValue's value sent twice, an array sent twice, one oneof member
+// replacing another. Both decoders must read such bytes alike, and reject
+// what libprotobuf rejects, even inside a replaced member.
+TEST(TraceWireDecoderTest, MergesRepeatedMessageFieldsAsLibprotobuf) {
+  using opentelemetry::proto::common::v1::AnyValue;
+  auto any = [](auto set) {
+    AnyValue v;
+    set(v);
+    return v.SerializeAsString();
+  };
+  const std::string str_a = any([](AnyValue& v) { v.set_string_value("a"); });
+  const std::string int_5 = any([](AnyValue& v) { v.set_int_value(5); });
+  const std::string arr_1 = any([](AnyValue& v) { v.mutable_array_value()->add_values()->set_int_value(1); });
+  const std::string arr_2 = any([](AnyValue& v) { v.mutable_array_value()->add_values()->set_int_value(2); });
+  const std::string bad_utf8 = LenField(5, LenField(1, LenField(1, "\xff")));  // array of one invalid string
+  auto request = [](const std::vector<std::string>& attributes) {
+    Span span;
+    span.set_trace_id(std::string(16, '\x01'));
+    span.set_span_id(std::string(8, '\x02'));
+    std::string bytes = span.SerializeAsString();
+    for (const auto& kv : attributes) bytes += LenField(9, kv);
+    return LenField(1, LenField(2, LenField(2, bytes)));
+  };
+  auto kv = [](const std::string& key, const std::vector<std::string>& values) {
+    std::string out = LenField(1, key);
+    for (const auto& v : values) out += LenField(2, v);
+    return out;
+  };
+  const std::vector<std::vector<std::string>> cases = {
+      {kv("merged", {str_a, ""})},                // "a" merged with an empty value
+      {kv("replaced", {str_a, int_5})},           // the int replaces the string
+      {kv("arrays", {arr_1, arr_2})},             // [1] and [2] merge to [1, 2]
+      {kv("arrays", {arr_1 + str_a + arr_2})},    // the string clears [1]: [2]
+      {kv("x", {str_a}), kv("x", {arr_1 + arr_2})},  // a repeated key, dropped
+      {kv("bad", {bad_utf8 + str_a})},            // invalid, though replaced
+      {kv("x", {str_a}), kv("x", {bad_utf8})},    // invalid, though dropped
+  };
+  for (size_t i = 0; i < cases.size(); ++i) {
+    SCOPED_TRACE(i);
+    const std::string bytes = request(cases[i]);
+    ExportTraceServiceRequest parsed;
+    const bool ok = parsed.ParseFromString(bytes);
+    columnar::Batch want(&schema::Traces()), got(&schema::Traces());
+    auto r = DecodeTracesProto(bytes, &got);
+    ASSERT_EQ(r.ok(), ok) << r.status();
+    if (!ok) continue;
+    DecodeTraces(parsed, &want);
+    std::string diff;
+    EXPECT_TRUE(SameBatches(want, got, &diff)) << diff;
+  }
+  // Spot checks of what libprotobuf made of the merges.
+  ExportTraceServiceRequest parsed;
+  ASSERT_TRUE(parsed.ParseFromString(request({kv("arrays", {arr_1, arr_2})})));
+  const auto& a = parsed.resource_spans(0).scope_spans(0).spans(0).attributes(0).value();
+  ASSERT_EQ(a.array_value().values_size(), 2);
+  ASSERT_TRUE(parsed.ParseFromString(request({kv("merged", {str_a, ""})})));
+  EXPECT_EQ(parsed.resource_spans(0).scope_spans(0).spans(0).attributes(0).value().string_value(), "a");
+  EXPECT_FALSE(parsed.ParseFromString(request({kv("bad", {bad_utf8 + str_a})})));
+}
+
 TEST(TraceWireDecoderTest, RejectsWhatLibprotobufRejects) {
   columnar::Batch b(&schema::Traces());
   EXPECT_FALSE(DecodeTracesProto(std::string("\x0a\x05\x12\x03\x12\x01", 6), &b).ok());  // truncated

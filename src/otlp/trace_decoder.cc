@@ -112,7 +112,7 @@ DecodeResult DecodeTraces(const opentelemetry::proto::collector::trace::v1::Expo
         batch->column(kFlags).AppendInt(span.flags());
         SplitAttributes(span.attributes(), &attrs);
         attrs.Append(*batch);
-        batch->column(kDroppedAttributesCount).AppendInt(int64_t{span.dropped_attributes_count()} + attrs.repeated);
+        batch->column(kDroppedAttributesCount).AppendInt(attrs.DroppedCount(span.dropped_attributes_count()));
         buf.clear();
         AppendEventsJson(buf, span.events());
         batch->column(kEvents).AppendString(buf);

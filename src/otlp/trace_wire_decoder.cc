@@ -197,7 +197,7 @@ void DecodeSpan(std::string_view bytes, const Context& ctx, columnar::Batch* bat
   batch->column(kIsRoot).AppendBool(root);
   OptionalString(batch->column(kTraceState), state);
   batch->column(kFlags).AppendInt(flags);
-  batch->column(kDroppedAttributesCount).AppendInt(static_cast<int64_t>(dropped_attrs) + scratch.split.repeated);
+  batch->column(kDroppedAttributesCount).AppendInt(scratch.split.DroppedCount(dropped_attrs));
   batch->column(kDroppedEventsCount).AppendInt(static_cast<int64_t>(dropped_events));
   batch->column(kDroppedLinksCount).AppendInt(static_cast<int64_t>(dropped_links));
   batch->column(kResourceAttributes).AppendString(ctx.resource_attrs);

@@ -39,37 +39,91 @@ uint32_t Fixed32(Reader& r) {
 void Skip(Reader& r, WireType t, uint32_t f) {
   if (!r.Skip(t, f)) Fail();
 }
-void AnyValueJson(std::string_view bytes, std::string& out, int depth) {
-  if (depth > kMaxDepth) Fail();
-  // A oneof: the last member on the wire wins.
+namespace {
+
+// An AnyValue as libprotobuf reads it from one or more serialized pieces
+// (a message field that occurs several times is the merge of its
+// occurrences): the last member of the oneof set wins, and a message member
+// (array, kvlist) set again while it is the current member merges with it,
+// its pieces' repeated values appending.
+struct AnyValueParts {
   uint32_t which = 0;
-  std::string_view payload;
-  uint64_t scalar = 0;
-  Fields(bytes, [&](Reader& r, uint32_t f, WireType t) {
+  uint64_t scalar = 0;      // bool (2), int (3), double bits (4)
+  std::string_view bytes;   // string (1), bytes (7)
+  std::string_view first;   // array (5) / kvlist (6): the first piece
+  std::vector<std::string_view> more;  // and any further ones (rare)
+
+  void Read(std::string_view piece, int depth);
+  template <typename Fn>
+  void ForEachPiece(Fn&& fn) const {
+    fn(first);
+    for (std::string_view p : more) fn(p);
+  }
+};
+
+// Parses a superseded array or kvlist as libprotobuf would have, so bytes
+// that fail its parse fail ours.
+void ValidateNested(const AnyValueParts& v, int depth) {
+  if (v.which != 5 && v.which != 6) return;
+  std::string ignored;
+  v.ForEachPiece([&](std::string_view piece) {
+    std::vector<std::string_view> items;
+    Fields(piece, [&](Reader& r, uint32_t f, WireType t) {
+      if (f != 1 || t != kLen) return false;
+      items.push_back(Bytes(r));
+      return true;
+    });
+    if (v.which == 6) {
+      KeyValuesJson(items, ignored, depth + 2);
+    } else {
+      for (std::string_view item : items) AnyValueJson(item, ignored, depth + 2);
+    }
+  });
+}
+
+void AnyValueParts::Read(std::string_view piece, int depth) {
+  if (depth > kMaxDepth) Fail();
+  Fields(piece, [&](Reader& r, uint32_t f, WireType t) {
+    auto set = [&](uint32_t member) {
+      if (which != member) {
+        ValidateNested(*this, depth);
+        more.clear();
+      }
+      which = member;
+    };
     switch (f) {
-      case 1: if (t != kLen) return false; payload = Str(r); which = 1; return true;
-      case 2: if (t != kVarint) return false; scalar = Varint(r); which = 2; return true;
-      case 3: if (t != kVarint) return false; scalar = Varint(r); which = 3; return true;
-      case 4: if (t != kFixed64) return false; scalar = Fixed64(r); which = 4; return true;
-      case 5: case 6: case 7:
+      case 1: if (t != kLen) return false; bytes = Str(r); set(1); return true;
+      case 2: case 3: if (t != kVarint) return false; scalar = Varint(r); set(f); return true;
+      case 4: if (t != kFixed64) return false; scalar = Fixed64(r); set(4); return true;
+      case 7: if (t != kLen) return false; bytes = Bytes(r); set(7); return true;
+      case 5: case 6: {
         if (t != kLen) return false;
-        payload = Bytes(r);
-        which = f;
+        std::string_view payload = Bytes(r);
+        if (which == f) {
+          more.push_back(payload);
+        } else {
+          set(f);
+          first = payload;
+        }
         return true;
+      }
       default: return false;
     }
   });
-  switch (which) {
+}
+
+void AppendAnyValueJson(const AnyValueParts& v, std::string& out, int depth) {
+  switch (v.which) {
     case 1:
       out += "{\"stringValue\":";
-      AppendJsonString(out, payload);
+      AppendJsonString(out, v.bytes);
       out += '}';
       break;
-    case 2: out += scalar != 0 ? "{\"boolValue\":true}" : "{\"boolValue\":false}"; break;
-    case 3: out += StrCat("{\"intValue\":\"", static_cast<int64_t>(scalar), "\"}"); break;
+    case 2: out += v.scalar != 0 ? "{\"boolValue\":true}" : "{\"boolValue\":false}"; break;
+    case 3: out += StrCat("{\"intValue\":\"", static_cast<int64_t>(v.scalar), "\"}"); break;
     case 4: {
       double d;
-      std::memcpy(&d, &scalar, 8);
+      std::memcpy(&d, &v.scalar, 8);
       out += "{\"doubleValue\":";
       AppendJsonDouble(out, d);
       out += '}';
@@ -78,22 +132,26 @@ void AnyValueJson(std::string_view bytes, std::string& out, int depth) {
     case 5: {
       out += "{\"arrayValue\":{\"values\":[";
       bool first = true;
-      Fields(payload, [&](Reader& r, uint32_t f, WireType t) {
-        if (f != 1 || t != kLen) return false;
-        if (!first) out += ',';
-        first = false;
-        AnyValueJson(Bytes(r), out, depth + 2);
-        return true;
+      v.ForEachPiece([&](std::string_view piece) {
+        Fields(piece, [&](Reader& r, uint32_t f, WireType t) {
+          if (f != 1 || t != kLen) return false;
+          if (!first) out += ',';
+          first = false;
+          AnyValueJson(Bytes(r), out, depth + 2);
+          return true;
+        });
       });
       out += "]}}";
       break;
     }
     case 6: {
       std::vector<std::string_view> kvs;
-      Fields(payload, [&](Reader& r, uint32_t f, WireType t) {
-        if (f != 1 || t != kLen) return false;
-        kvs.push_back(Bytes(r));
-        return true;
+      v.ForEachPiece([&](std::string_view piece) {
+        Fields(piece, [&](Reader& r, uint32_t f, WireType t) {
+          if (f != 1 || t != kLen) return false;
+          kvs.push_back(Bytes(r));
+          return true;
+        });
       });
       out += "{\"kvlistValue\":{\"values\":";
       KeyValuesJson(kvs, out, depth + 2);
@@ -102,24 +160,38 @@ void AnyValueJson(std::string_view bytes, std::string& out, int depth) {
     }
     case 7:
       out += "{\"bytesValue\":\"";
-      out += Base64Encode(payload);
+      out += Base64Encode(v.bytes);
       out += "\"}";
       break;
     default: out += "{}";
   }
 }
 
-// A KeyValue message's key and value bytes; false when it has no value.
-bool SplitKeyValue(std::string_view kv, std::string_view* key, std::string_view* value) {
+// A KeyValue message: its key (the last one sent) and its value, merged
+// from every occurrence; false when it has none.
+bool ReadKeyValue(std::string_view kv, std::string_view* key, AnyValueParts* value, int depth) {
   bool has_value = false;
   Fields(kv, [&](Reader& r, uint32_t f, WireType t) {
     if (t != kLen) return false;
-    if (f == 1) *key = Str(r);
-    else if (f == 2) { *value = Bytes(r); has_value = true; }
-    else return false;
+    if (f == 1) {
+      *key = Str(r);
+    } else if (f == 2) {
+      value->Read(Bytes(r), depth);
+      has_value = true;
+    } else {
+      return false;
+    }
     return true;
   });
   return has_value;
+}
+
+}  // namespace
+
+void AnyValueJson(std::string_view bytes, std::string& out, int depth) {
+  AnyValueParts v;
+  v.Read(bytes, depth);
+  AppendAnyValueJson(v, out, depth);
 }
 
 void KeyValuesJson(const std::vector<std::string_view>& kvs, std::string& out, int depth) {
@@ -127,15 +199,16 @@ void KeyValuesJson(const std::vector<std::string_view>& kvs, std::string& out, i
   out += '[';
   bool first = true;
   for (std::string_view kv : kvs) {
-    std::string_view key, value;
-    const bool has_value = SplitKeyValue(kv, &key, &value);
+    std::string_view key;
+    AnyValueParts value;
+    const bool has_value = ReadKeyValue(kv, &key, &value, depth + 2);
     if (!first) out += ',';
     first = false;
     out += "{\"key\":";
     AppendJsonString(out, key);
     if (has_value) {
       out += ",\"value\":";
-      AnyValueJson(value, out, depth + 2);
+      AppendAnyValueJson(value, out, depth + 2);
     }
     out += '}';
   }
@@ -146,38 +219,21 @@ void SplitAttributes(const std::vector<std::string_view>& kvs, SpanAttributes* o
   if (depth > kMaxDepth) Fail();
   out->Clear();
   for (std::string_view kv : kvs) {
-    std::string_view key, value;
-    const bool has_value = SplitKeyValue(kv, &key, &value);
-    // The value's oneof, as AnyValueJson reads it: the last member wins.
-    uint32_t which = 0;
-    std::string_view str;
-    uint64_t scalar = 0;
-    if (has_value) {
-      Fields(value, [&](Reader& r, uint32_t f, WireType t) {
-        switch (f) {
-          case 1: if (t != kLen) return false; str = Str(r); which = 1; return true;
-          case 2: case 3: if (t != kVarint) return false; scalar = Varint(r); which = f; return true;
-          case 4: if (t != kFixed64) return false; scalar = Fixed64(r); which = 4; return true;
-          case 5: case 6: case 7: if (t != kLen) return false; Bytes(r); which = f; return true;
-          default: return false;
-        }
-      });
-    }
+    std::string_view key;
+    AnyValueParts v;
+    const bool has_value = ReadKeyValue(kv, &key, &v, depth + 2);
     if (!out->Add(key)) {
       // A repeat is dropped, but its bytes must still be well-formed.
-      if (which >= 5) {
-        std::string ignored;
-        AnyValueJson(value, ignored, depth + 2);
-      }
+      ValidateNested(v, depth + 2);
       continue;
     }
-    switch (which) {
-      case 1: out->entries.push_back({key, SpanAttributes::kString, str}); break;
-      case 2: out->entries.push_back({key, SpanAttributes::kBool, {}, scalar != 0 ? 1 : 0}); break;
-      case 3: out->entries.push_back({key, SpanAttributes::kInt, {}, static_cast<int64_t>(scalar)}); break;
+    switch (v.which) {
+      case 1: out->entries.push_back({key, SpanAttributes::kString, v.bytes}); break;
+      case 2: out->entries.push_back({key, SpanAttributes::kBool, {}, v.scalar != 0 ? 1 : 0}); break;
+      case 3: out->entries.push_back({key, SpanAttributes::kInt, {}, static_cast<int64_t>(v.scalar)}); break;
       case 4: {
         double d;
-        std::memcpy(&d, &scalar, 8);
+        std::memcpy(&d, &v.scalar, 8);
         out->entries.push_back({key, SpanAttributes::kDouble, {}, 0, d});
         break;
       }
@@ -185,7 +241,7 @@ void SplitAttributes(const std::vector<std::string_view>& kvs, SpanAttributes* o
         out->BeginOther(key);
         if (has_value) {
           out->other += ",\"value\":";
-          AnyValueJson(value, out->other, depth + 2);
+          AppendAnyValueJson(v, out->other, depth + 2);
         }
         out->other += '}';
     }
@@ -195,17 +251,10 @@ void SplitAttributes(const std::vector<std::string_view>& kvs, SpanAttributes* o
 // service.name from a resource's attributes: the first string-valued one.
 std::string ServiceNameOf(const std::vector<std::string_view>& kvs) {
   for (std::string_view kv : kvs) {
-    std::string_view key, value;
-    const bool has_value = SplitKeyValue(kv, &key, &value);
-    if (key != "service.name" || !has_value) continue;
-    uint32_t which = 0;
-    std::string_view s;
-    Fields(value, [&](Reader& r, uint32_t f, WireType t) {
-      if (f == 1 && t == kLen) { s = Str(r); which = 1; return true; }
-      if (f >= 2 && f <= 8) which = f;
-      return false;
-    });
-    if (which == 1) return std::string(s);
+    std::string_view key;
+    AnyValueParts v;
+    const bool has_value = ReadKeyValue(kv, &key, &v, 3);
+    if (key == "service.name" && has_value && v.which == 1) return std::string(v.bytes);
   }
   return "unknown_service";
 }

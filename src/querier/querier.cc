@@ -1,6 +1,7 @@
 #include "querier/querier.h"
 
 #include <algorithm>
+#include <charconv>
 #include <cstdlib>
 #include <map>
 #include <nlohmann/json.hpp>
@@ -50,9 +51,10 @@ constexpr const char* kTraceColumns =
     "scope_dropped_attributes_count, scope_schema_url, "
     "to_json(struct_pack("
     "sk := map_keys(span_attributes_string), sv := map_values(span_attributes_string), "
-    "ik := map_keys(span_attributes_int), iv := list_transform(map_values(span_attributes_int), v -> v::VARCHAR), "
+    "ik := map_keys(span_attributes_int), "
+    "iv := list_transform(map_values(span_attributes_int), lambda v: v::VARCHAR), "
     "dk := map_keys(span_attributes_double), "
-    "dv := list_transform(map_values(span_attributes_double), v -> printf('%.17g', v)), "
+    "dv := list_transform(map_values(span_attributes_double), lambda v: printf('%.17g', v)), "
     "bk := map_keys(span_attributes_bool), bv := map_values(span_attributes_bool)))::VARCHAR";
 
 enum Col {
@@ -65,47 +67,60 @@ enum Col {
 // `out`. Rows written before the maps existed have none (all lists null).
 absl::Status ParseAttributeMaps(const std::string& json, otlp::pb::KeyValues* out) {
   using Json = nlohmann::json;
-  Json j = Json::parse(json, nullptr, false);
-  if (j.is_discarded() || !j.is_object()) return absl::DataLossError("stored attribute maps are not readable");
-  auto lists = [&](const char* k, const char* v) -> std::pair<const Json*, const Json*> {
-    auto ki = j.find(k), vi = j.find(v);
-    if (ki == j.end() || vi == j.end() || !ki->is_array() || !vi->is_array() || ki->size() != vi->size()) {
-      return {nullptr, nullptr};
-    }
-    return {&*ki, &*vi};
+  const auto corrupt = [](std::string_view why) {
+    return absl::DataLossError(StrCat("stored span attribute maps are not readable: ", why));
   };
-  try {
-    if (auto [keys, values] = lists("sk", "sv"); keys) {
-      for (size_t i = 0; i < keys->size(); ++i) {
-        auto* kv = out->Add();
-        kv->set_key((*keys)[i].get<std::string>());
-        kv->mutable_value()->set_string_value((*values)[i].get<std::string>());
-      }
+  Json j = Json::parse(json, nullptr, false);
+  if (j.is_discarded() || !j.is_object()) return corrupt("not a JSON object");
+  // Calls add(key, value) for each entry of one map; a map absent from the
+  // row (files written before the maps existed) has null lists.
+  auto each = [&](const char* k, const char* v, auto add) -> absl::Status {
+    const Json& keys = j.value(k, Json());
+    const Json& values = j.value(v, Json());
+    if (keys.is_null() && values.is_null()) return absl::OkStatus();
+    if (!keys.is_array() || !values.is_array() || keys.size() != values.size()) {
+      return corrupt(StrCat(k, "/", v, " are not two lists of one length"));
     }
-    if (auto [keys, values] = lists("ik", "iv"); keys) {
-      for (size_t i = 0; i < keys->size(); ++i) {
-        auto* kv = out->Add();
-        kv->set_key((*keys)[i].get<std::string>());
-        kv->mutable_value()->set_int_value(std::strtoll((*values)[i].get<std::string>().c_str(), nullptr, 10));
-      }
+    for (size_t i = 0; i < keys.size(); ++i) {
+      if (!keys[i].is_string()) return corrupt("a key is not a string");
+      auto* kv = out->Add();
+      kv->set_key(keys[i].get<std::string>());
+      if (!add(values[i], kv->mutable_value())) return corrupt(StrCat("bad value for key ", kv->key()));
     }
-    if (auto [keys, values] = lists("dk", "dv"); keys) {
-      for (size_t i = 0; i < keys->size(); ++i) {
-        auto* kv = out->Add();
-        kv->set_key((*keys)[i].get<std::string>());
-        kv->mutable_value()->set_double_value(std::strtod((*values)[i].get<std::string>().c_str(), nullptr));
-      }
-    }
-    if (auto [keys, values] = lists("bk", "bv"); keys) {
-      for (size_t i = 0; i < keys->size(); ++i) {
-        auto* kv = out->Add();
-        kv->set_key((*keys)[i].get<std::string>());
-        kv->mutable_value()->set_bool_value((*values)[i].get<bool>());
-      }
-    }
-  } catch (const std::exception& e) {
-    return absl::DataLossError(StrCat("stored attribute maps are not readable: ", e.what()));
-  }
+    return absl::OkStatus();
+  };
+  // Numbers travel as text; from_chars reads them exactly, locale-free
+  // (doubles include "nan", "inf" and "-inf").
+  auto text = [](const Json& v, std::string& s) {
+    if (!v.is_string()) return false;
+    s = v.get<std::string>();
+    return true;
+  };
+  std::string s;
+  RETURN_IF_ERROR(each("sk", "sv", [&](const Json& v, otlp::pb::AnyValue* a) {
+    if (!text(v, s)) return false;
+    a->set_string_value(s);
+    return true;
+  }));
+  RETURN_IF_ERROR(each("ik", "iv", [&](const Json& v, otlp::pb::AnyValue* a) {
+    int64_t n = 0;
+    if (!text(v, s)) return false;
+    auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), n);
+    a->set_int_value(n);
+    return ec == std::errc() && end == s.data() + s.size();
+  }));
+  RETURN_IF_ERROR(each("dk", "dv", [&](const Json& v, otlp::pb::AnyValue* a) {
+    double d = 0;
+    if (!text(v, s)) return false;
+    auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), d);
+    a->set_double_value(d);
+    return ec == std::errc() && end == s.data() + s.size();
+  }));
+  RETURN_IF_ERROR(each("bk", "bv", [&](const Json& v, otlp::pb::AnyValue* a) {
+    if (!v.is_boolean()) return false;
+    a->set_bool_value(v.get<bool>());
+    return true;
+  }));
   return absl::OkStatus();
 }
 
@@ -186,7 +201,7 @@ absl::StatusOr<tpb::TracesData> Querier::FindTrace(const TenantContext& ctx, con
     RETURN_IF_ERROR(ParseAttributeMaps(Str(row[cAttrMaps]), span->mutable_attributes()));
     RETURN_IF_ERROR(otlp::ParseKeyValuesJson(Str(row[cAttrs]), span->mutable_attributes()));
     // Stored by value kind; answered in key order (keys are unique).
-    std::sort(span->mutable_attributes()->pointer_begin(), span->mutable_attributes()->pointer_end(),
+    std::stable_sort(span->mutable_attributes()->pointer_begin(), span->mutable_attributes()->pointer_end(),
               [](const auto* a, const auto* b) { return a->key() < b->key(); });
     span->set_dropped_attributes_count(static_cast<uint32_t>(Int(row[cDroppedAttrs])));
     RETURN_IF_ERROR(otlp::ParseEventsJson(Str(row[cEvents]), span->mutable_events()));

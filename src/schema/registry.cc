@@ -286,6 +286,16 @@ absl::Status CheckIdsNotReused(const Parser& parser, const std::string& table, c
   std::map<int32_t, std::pair<std::string, const FieldDef*>> seen;  // id -> (version, field)
   for (const auto& [version, rv] : raw) {
     for (const auto& f : rv.own) {
+      // A map's key and value ids belong to it just like its own id.
+      for (int32_t extra : {f.key_id, f.value_id}) {
+        if (extra == 0) continue;
+        auto [it, fresh] = seen.emplace(extra, std::make_pair(version, &f));
+        if (!fresh && it->second.second->name != f.name) {
+          return parser.Error(rv.line, StrCat(table, ".", version, ": field id ", extra, " (", f.name,
+                                                    ") was already given to ", it->second.second->name, " in ", table,
+                                                    ".", it->second.first, "; field ids are never reused"));
+        }
+      }
       auto [it, fresh] = seen.emplace(f.id, std::make_pair(version, &f));
       if (fresh) continue;
       const FieldDef& prev = *it->second.second;
