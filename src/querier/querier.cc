@@ -102,19 +102,22 @@ absl::Status ParseAttributeMaps(const std::string& json, otlp::pb::KeyValues* ou
     a->set_string_value(s);
     return true;
   }));
-  RETURN_IF_ERROR(each("ik", "iv", [&](const Json& v, otlp::pb::AnyValue* a) {
-    int64_t n = 0;
+  auto number = [&](const Json& v, auto& n) {
     if (!text(v, s)) return false;
     auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), n);
-    a->set_int_value(n);
     return ec == std::errc() && end == s.data() + s.size();
+  };
+  RETURN_IF_ERROR(each("ik", "iv", [&](const Json& v, otlp::pb::AnyValue* a) {
+    int64_t n = 0;
+    const bool ok = number(v, n);
+    a->set_int_value(n);
+    return ok;
   }));
   RETURN_IF_ERROR(each("dk", "dv", [&](const Json& v, otlp::pb::AnyValue* a) {
     double d = 0;
-    if (!text(v, s)) return false;
-    auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), d);
+    const bool ok = number(v, d);
     a->set_double_value(d);
-    return ec == std::errc() && end == s.data() + s.size();
+    return ok;
   }));
   RETURN_IF_ERROR(each("bk", "bv", [&](const Json& v, otlp::pb::AnyValue* a) {
     if (!v.is_boolean()) return false;
