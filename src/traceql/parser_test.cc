@@ -1,0 +1,291 @@
+// The TraceQL lexer and parser: what must parse (and into which tree: the
+// precedence and associativity of every operator level), what must fail,
+// and the messages and positions of failures.
+#include "traceql/parser.h"
+
+#include <string>
+#include <vector>
+
+#include "common/strings.h"
+#include "gtest/gtest.h"
+
+namespace signaldb::traceql {
+namespace {
+
+// An S-expression of the tree, to compare shapes.
+std::string Dump(const Field& f);
+std::string Dump(const Spanset& s);
+std::string Dump(const Pipeline& p);
+std::string Dump(const Scalar& s);
+
+std::string Dump(const Static& v) {
+  switch (v.type) {
+    case StaticType::kNil: return "nil";
+    case StaticType::kInt: return StrCat(v.i);
+    case StaticType::kFloat: return StrCat("f", v.f);
+    case StaticType::kString: return StrCat("\"", v.s, "\"");
+    case StaticType::kBool: return v.b ? "true" : "false";
+    case StaticType::kDuration: return StrCat(v.i, "ns");
+    case StaticType::kStatus: return StrCat("status", v.i);
+    case StaticType::kKind: return StrCat("kind", v.i);
+  }
+  return "?";
+}
+
+std::string Dump(const Field& f) {
+  switch (f.kind) {
+    case Field::Kind::kStatic: return Dump(f.value);
+    case Field::Kind::kAttribute: {
+      static const char* kScopes[] = {"", "span", "resource", "event", "link", "instrumentation"};
+      return StrCat(f.parent ? "parent." : "", kScopes[static_cast<int>(f.scope)], ".", f.name);
+    }
+    case Field::Kind::kIntrinsic: return StrCat("#", static_cast<int>(f.intrinsic));
+    case Field::Kind::kUnary: return StrCat("(", OpText(f.op), " ", Dump(*f.lhs), ")");
+    case Field::Kind::kBinary: return StrCat("(", OpText(f.op), " ", Dump(*f.lhs), " ", Dump(*f.rhs), ")");
+  }
+  return "?";
+}
+
+std::string Dump(const Scalar& s) {
+  static const char* kFns[] = {"count", "avg", "max", "min", "sum"};
+  switch (s.kind) {
+    case Scalar::Kind::kAggregate:
+      return StrCat(kFns[static_cast<int>(s.fn)], "(", s.arg ? Dump(*s.arg) : "", ")");
+    case Scalar::Kind::kStatic: return Dump(s.value);
+    case Scalar::Kind::kBinary: return StrCat("(", OpText(s.op), " ", Dump(*s.lhs), " ", Dump(*s.rhs), ")");
+    case Scalar::Kind::kPipeline: return StrCat("[", Dump(*s.pipeline), " | ", Dump(*s.lhs), "]");
+  }
+  return "?";
+}
+
+std::string Dump(const Spanset& s) {
+  switch (s.kind) {
+    case Spanset::Kind::kFilter: return StrCat("{", s.filter ? Dump(*s.filter) : "", "}");
+    case Spanset::Kind::kOperation:
+      return StrCat("(", SpansetOpText(s.op), " ", Dump(*s.lhs), " ", Dump(*s.rhs), ")");
+    case Spanset::Kind::kPipeline: return StrCat("[", Dump(*s.pipeline), "]");
+  }
+  return "?";
+}
+
+std::string Dump(const Pipeline& p) {
+  std::vector<std::string> parts;
+  for (const auto& st : p.stages) {
+    switch (st.kind) {
+      case Stage::Kind::kSpanset: parts.push_back(Dump(*st.spanset)); break;
+      case Stage::Kind::kScalarFilter:
+        parts.push_back(StrCat(Dump(*st.scalar_filter->lhs), " ", OpText(st.scalar_filter->op), " ",
+                               Dump(*st.scalar_filter->rhs)));
+        break;
+      case Stage::Kind::kBy: parts.push_back(StrCat("by(", Dump(*st.fields[0]), ")")); break;
+      case Stage::Kind::kCoalesce: parts.push_back("coalesce()"); break;
+      case Stage::Kind::kSelect: {
+        std::vector<std::string> f;
+        for (const auto& x : st.fields) f.push_back(Dump(*x));
+        parts.push_back(StrCat("select(", Join(f, ", "), ")"));
+      }
+    }
+  }
+  return Join(parts, " | ");
+}
+
+std::string Dump(const Query& q) {
+  std::string out;
+  if (q.pipeline) out = Dump(*q.pipeline);
+  if (q.scalar_root) {
+    out = StrCat(Dump(*q.scalar_root->lhs), " ", OpText(q.scalar_root->op), " ", Dump(*q.scalar_root->rhs));
+  }
+  if (q.metrics) {
+    out += StrCat(" |> fn", static_cast<int>(q.metrics->fn));
+    if (q.metrics->attr) out += StrCat("(", Dump(*q.metrics->attr), ")");
+    for (double x : q.metrics->quantiles) out += StrCat(" q", x);
+    if (q.metrics->compare) out += StrCat(" cmp", Dump(*q.metrics->compare), " ", q.metrics->compare_top);
+    for (const auto& b : q.metrics->by) out += StrCat(" by ", Dump(*b));
+  }
+  for (const auto& s : q.second_stage) {
+    out += s.kind == SecondStage::Kind::kFilter ? StrCat(" ", OpText(s.op), s.value)
+                                                : StrCat(s.kind == SecondStage::Kind::kTopK ? " topk" : " bottomk", s.n);
+  }
+  for (const auto& [k, v] : q.hints) out += StrCat(" with ", k, "=", Dump(v));
+  return out;
+}
+
+std::string Parsed(const std::string& q) {
+  auto r = Parse(q);
+  EXPECT_TRUE(r.ok()) << q << ": " << r.status();
+  return r.ok() ? Dump(*r) : "";
+}
+
+std::string ParseError(const std::string& q) {
+  auto r = Parse(q);
+  EXPECT_FALSE(r.ok()) << q << " parsed as " << (r.ok() ? Dump(*r) : "");
+  return r.ok() ? "" : std::string(r.status().message());
+}
+
+TEST(TraceqlParserTest, FieldOperatorPrecedence) {
+  EXPECT_EQ(Parsed("{ .a || .b && .c }"), "{(|| .a (&& .b .c))}");
+  EXPECT_EQ(Parsed("{ .a && .b || .c }"), "{(|| (&& .a .b) .c)}");
+  EXPECT_EQ(Parsed("{ .a = 1 && .b != 2 }"), "{(&& (= .a 1) (!= .b 2))}");
+  EXPECT_EQ(Parsed("{ .a + 1 * 2 > 3 }"), "{(> (+ .a (* 1 2)) 3)}");
+  EXPECT_EQ(Parsed("{ 1 - 2 - 3 = .x }"), "{(= (- (- 1 2) 3) .x)}");
+  EXPECT_EQ(Parsed("{ 2 ^ 3 ^ 2 = .x }"), "{(= (^ 2 (^ 3 2)) .x)}");
+  EXPECT_EQ(Parsed("{ -.a + 1 = 2 }"), "{(= (+ (- .a) 1) 2)}");
+  EXPECT_EQ(Parsed("{ -.a * 2 = 2 }"), "{(= (- (* .a 2)) 2)}");
+  EXPECT_EQ(Parsed("{ !.a }"), "{(! .a)}");
+  EXPECT_EQ(Parsed("{ !true && false }"), "{(&& (! true) false)}");
+  EXPECT_EQ(Parsed("{ !(\"test\" != .c || ((true && .b) || 3 < .a)) }"),
+            "{(! (|| (!= \"test\" .c) (|| (&& true .b) (< 3 .a))))}");
+  EXPECT_EQ(Parsed("{ (.a + 1) * 2 = 4 }"), "{(= (* (+ .a 1) 2) 4)}");
+  EXPECT_EQ(Parsed("{ .a % 3 = 1 }"), "{(= (% .a 3) 1)}");
+  EXPECT_EQ(Parsed("{ .a =~ \"x.*\" && .b !~ \"y\" }"), "{(&& (=~ .a \"x.*\") (!~ .b \"y\"))}");
+}
+
+TEST(TraceqlParserTest, StaticsAndDurations) {
+  EXPECT_EQ(Parsed("{ .a = 1.5 }"), "{(= .a f1.5)}");
+  EXPECT_EQ(Parsed("{ .a = .5 }"), "{(= .a f0.5)}");
+  EXPECT_EQ(Parsed("{ .a = 1e3 }"), "{(= .a f1000)}");
+  EXPECT_EQ(Parsed("{ duration > 100ms }"), "{(> #1 100000000ns)}");
+  EXPECT_EQ(Parsed("{ duration > 1h15m30.9s }"), "{(> #1 4530900000000ns)}");
+  EXPECT_EQ(Parsed("{ duration < 2d }"), "{(< #1 172800000000000ns)}");
+  EXPECT_EQ(Parsed("{ duration < 1w }"), "{(< #1 604800000000000ns)}");
+  EXPECT_EQ(Parsed("{ duration < 3us && duration > 2\xc2\xb5s }"), "{(&& (< #1 3000ns) (> #1 2000ns))}");
+  EXPECT_EQ(Parsed("{ duration > 1.5s }"), "{(> #1 1500000000ns)}");
+  EXPECT_EQ(Parsed("{ .s = \"tab\\t quote\\\" hex\\x41 uni\\u00e9\" }"), "{(= .s \"tab\t quote\" hexA uni\xc3\xa9\")}");
+  EXPECT_EQ(Parsed("{ .s = `raw \\n` }"), "{(= .s \"raw \\n\")}");
+  EXPECT_EQ(Parsed("{ status = error && kind = server }"), "{(&& (= #3 status2) (= #5 kind2))}");
+  EXPECT_EQ(Parsed("{ .a = nil || .b != nil }"), "{(|| (= .a nil) (!= .b nil))}");
+  EXPECT_EQ(Parsed("{ true }"), "{true}");
+  EXPECT_EQ(Parsed("{}"), "{}");
+}
+
+TEST(TraceqlParserTest, AttributesAndIntrinsics) {
+  EXPECT_EQ(Parsed("{ .http.status_code = 200 }"), "{(= .http.status_code 200)}");
+  EXPECT_EQ(Parsed("{ span.http.method = \"GET\" }"), "{(= span.http.method \"GET\")}");
+  EXPECT_EQ(Parsed("{ resource.service.name = \"a\" }"), "{(= resource.service.name \"a\")}");
+  EXPECT_EQ(Parsed("{ event.foo = 1 && link.bar = 2 && instrumentation.x = 3 }"),
+            "{(&& (&& (= event.foo 1) (= link.bar 2)) (= instrumentation.x 3))}");
+  EXPECT_EQ(Parsed("{ parent.a = 1 && parent.span.b = 2 && parent.resource.c = 3 }"),
+            "{(&& (&& (= parent..a 1) (= parent.span.b 2)) (= parent.resource.c 3))}");
+  // Names run until a delimiter: dashes, pluses, digits and emoji included.
+  EXPECT_EQ(Parsed("{ .foo-bar+baz.3 = 1 }"), "{(= .foo-bar+baz.3 1)}");
+  EXPECT_EQ(Parsed("{ .\xf0\x9f\x98\x9d = 1 }"), "{(= .\xf0\x9f\x98\x9d 1)}");
+  EXPECT_EQ(Parsed("{ span.\"with space\" = 1 }"), "{(= span.with space 1)}");
+  EXPECT_EQ(Parsed("{ .foo.\"bar baz\".qux = 1 }"), "{(= .foo.bar baz.qux 1)}");
+  EXPECT_EQ(Parsed("{ .\"q\\\"uote\\\\\" = 1 }"), "{(= .q\"uote\\ 1)}");
+  EXPECT_EQ(Parsed("{.a=1}"), "{(= .a 1)}");
+  EXPECT_EQ(Parsed("{ span:duration > 1s && trace:rootService = \"x\" && span:id = \"ab\" }"),
+            "{(&& (&& (> #1 1000000000ns) (= #9 \"x\")) (= #12 \"ab\"))}");
+  for (const char* q : {"{ trace:duration > 2s }", "{ trace:rootName = \"a\" }", "{ trace:id = \"ab\" }",
+                        "{ span:name = \"a\" }", "{ span:kind = client }", "{ span:status = error }",
+                        "{ span:statusMessage = \"m\" }", "{ span:parentID = \"ab\" }", "{ span:childCount > 1 }",
+                        "{ event:name = \"exception\" }", "{ event:timeSinceStart > 1s }",
+                        "{ link:traceID = \"ab\" }", "{ link:spanID = \"ab\" }", "{ instrumentation:name = \"a\" }",
+                        "{ instrumentation:version = \"1\" }", "{ rootName = \"a\" }", "{ rootServiceName = \"a\" }",
+                        "{ traceDuration > 1s }", "{ statusMessage = \"\" }", "{ nestedSetLeft > 3 }",
+                        "{ childCount = 1 }", "{ parent = nil }"}) {
+    EXPECT_TRUE(Parse(q).ok()) << q << ": " << Parse(q).status();
+  }
+  // Comments are skipped.
+  EXPECT_EQ(Parsed("{ .a = 1 // trailing\n && /* inline */ .b = 2 }"), "{(&& (= .a 1) (= .b 2))}");
+}
+
+TEST(TraceqlParserTest, SpansetOperatorsAndPipelines) {
+  EXPECT_EQ(Parsed("{ .a } && { .b }"), "(&& {.a} {.b})");
+  EXPECT_EQ(Parsed("{ .a } || { .b } && { .c }"), "(|| {.a} (&& {.b} {.c}))");
+  EXPECT_EQ(Parsed("{ .a } && { .b } > { .c }"), "(&& {.a} (> {.b} {.c}))");
+  EXPECT_EQ(Parsed("{ .a } > { .b } >> { .c }"), "(>> (> {.a} {.b}) {.c})");
+  for (const char* op : {">", "<", ">>", "<<", "~", "!>", "!<", "!>>", "!<<", "!~", "&>", "&<", "&>>", "&<<", "&~"}) {
+    EXPECT_EQ(Parsed(StrCat("{ .a } ", op, " { .b }")), StrCat("(", op, " {.a} {.b})"));
+  }
+  EXPECT_EQ(Parsed("({ .a } || { .b }) && { .c }"), "(&& (|| {.a} {.b}) {.c})");
+  EXPECT_EQ(Parsed("{ .a } | { .b }"), "{.a} | {.b}");
+  EXPECT_EQ(Parsed("{ .a } | count() > 2"), "{.a} | count() > 2");
+  EXPECT_EQ(Parsed("{ .a } | avg(duration) >= 1s | { .b }"), "{.a} | avg(#1) >= 1000000000ns | {.b}");
+  EXPECT_EQ(Parsed("count() = 1 | { true }"), "count() = 1 | {true}");
+  EXPECT_EQ(Parsed("max(duration) > 3s | { status = error || .http.status = 500 }"),
+            "max(#1) > 3000000000ns | {(|| (= #3 status2) (= .http.status 500))}");
+  EXPECT_EQ(Parsed("{ true } | max((1 + .a) * 2) = 1"), "{true} | max((* (+ 1 .a) 2)) = 1");
+  EXPECT_EQ(Parsed("{ } | by(resource.service.name) | count() > 1"), "{} | by(resource.service.name) | count() > 1");
+  EXPECT_EQ(Parsed("{ } | by(.a) | coalesce()"), "{} | by(.a) | coalesce()");
+  EXPECT_EQ(Parsed("{ } | select(.a, span.b, duration)"), "{} | select(.a, span.b, #1)");
+  EXPECT_EQ(Parsed("select(.a)"), "select(.a)");
+  EXPECT_EQ(Parsed("({ .a } | count() > 1 | { .b }) >> ({ .c } | count() > 1)"),
+            "(>> [{.a} | count() > 1 | {.b}] [{.c} | count() > 1])");
+  EXPECT_EQ(Parsed("({ .a } | count()) > ({ .b } | count())"), "[{.a} | count()] > [{.b} | count()]");
+  EXPECT_EQ(Parsed("({ .a } | count()) + ({ .b } | avg(duration)) = 2"),
+            "(+ [{.a} | count()] [{.b} | avg(#1)]) = 2");
+}
+
+TEST(TraceqlParserTest, MetricsSecondStageAndHints) {
+  EXPECT_EQ(Parsed("{ } | rate()"), "{} |> fn0");
+  EXPECT_EQ(Parsed("{ } | rate() by (resource.service.name)"), "{} |> fn0 by resource.service.name");
+  EXPECT_EQ(Parsed("{ } | count_over_time() by (name, span.x) with(sample=0.1)"),
+            "{} |> fn1 by #2 by span.x with sample=f0.1");
+  EXPECT_EQ(Parsed("{ } | min_over_time(duration)"), "{} |> fn2(#1)");
+  EXPECT_EQ(Parsed("{ } | max_over_time(duration)"), "{} |> fn3(#1)");
+  EXPECT_EQ(Parsed("{ } | sum_over_time(span.bytes)"), "{} |> fn4(span.bytes)");
+  EXPECT_EQ(Parsed("{ } | avg_over_time(duration)"), "{} |> fn5(#1)");
+  EXPECT_EQ(Parsed("{ } | quantile_over_time(duration, 0, 0.9, 1) by (span.http.path)"),
+            "{} |> fn6(#1) q0 q0.9 q1 by span.http.path");
+  EXPECT_EQ(Parsed("{ } | histogram_over_time(duration)"), "{} |> fn7(#1)");
+  EXPECT_EQ(Parsed("{ .a } | compare({ status = error }, 5)"), "{.a} |> fn8 cmp{(= #3 status2)} 5");
+  EXPECT_EQ(Parsed("{ } | rate() by (.a) | topk(5)"), "{} |> fn0 by .a topk5");
+  EXPECT_EQ(Parsed("{ } | rate() | bottomk(2)"), "{} |> fn0 bottomk2");
+  EXPECT_EQ(Parsed("{ } | rate() > 10"), "{} |> fn0 >10");
+  EXPECT_EQ(Parsed("{ } | rate() > 10 < 20"), "{} |> fn0 >10 <20");
+  EXPECT_EQ(Parsed("{ } | rate() | > 0.5 | topk(3)"), "{} |> fn0 >0.5 topk3");
+  EXPECT_EQ(Parsed("{ } | rate() with (exemplars = true, most_recent = true)"),
+            "{} |> fn0 with exemplars=true with most_recent=true");
+  EXPECT_EQ(Parsed("{ .a } with (most_recent = true)"), "{.a} with most_recent=true");
+}
+
+TEST(TraceqlParserTest, WhatMustNotParse) {
+  for (const char* q : {
+           "", "true", "[ true ]", "( true )", "{ . }", "{ < }", "{ .a < }", "{ .a < 3", "{ (.a < 3 }",
+           "{ attribute = 4 }", "{ .attribute == 4 }", "{ span. }", "{ true } + { true }", "{ true } - { true }",
+           "{ true } * { true }", "{ true } / { true }", "{ true } ^ { true }", "{ true } = { true }",
+           "{ true } <= { true }", "{ true } >= { true }", "avg(.field) + 1", "sum(3) - 2", "select(.a",
+           "select()", "coalesce() | { true }", "count() > 3 && { true }", "{ true } | count()",
+           "{ true } | notAnAggregate() = 1", "{ true } | count = 1", "{ true } | max() = 1", "{ true } | by()",
+           "({ true }) + (count()) = 1", "({ true }) && (count())", "({ true } | count()) && ({ true } | count()) = 1",
+           "({ true }) + ({ true }) = 1", "({ true } | count()) + ({ true } | count())",
+           "(by(namespace) | count()) > 2 * 2", "(by(namespace) | count()) * 2 > 2", "2 < (by(namespace) | count())",
+           "{ trace:status = error }", "{ trace:kind = server }", "{ trace:name = \"a\" }",
+           "{ trace:rootServiceName = \"a\" }", "{ span:rootName = \"bar\" }", "{ .a = 'GET' }",
+           "{ .a = \"unterminated }", "{ .a = 1 } | rate(", "{ } | quantile_over_time(duration)", "{ } | rate() | topk()",
+           "{ } | rate() with (sample)", "{ .a = \"\\q\" }", "{ .a } { .b }", "{ .a } |",
+       }) {
+    EXPECT_FALSE(Parse(q).ok()) << q;
+  }
+}
+
+TEST(TraceqlParserTest, ErrorsNameTheTokenAndPosition) {
+  EXPECT_EQ(ParseError("{ .a = 1 "), "parse error at line 1, col 10: syntax error: unexpected $end");
+  EXPECT_EQ(ParseError("{ .a = 1 } }"), "parse error at line 1, col 12: syntax error: unexpected CLOSE_BRACE");
+  EXPECT_EQ(ParseError("{ attribute = 4 }"), "parse error at line 1, col 3: syntax error: unexpected IDENTIFIER");
+  EXPECT_EQ(ParseError("{\n  .a = 1 &&\n  foo }"), "parse error at line 3, col 3: syntax error: unexpected IDENTIFIER");
+  EXPECT_EQ(ParseError("{ . }"), "parse error at line 1, col 3: syntax error: unexpected END_ATTRIBUTE, expecting IDENTIFIER");
+  EXPECT_EQ(ParseError("{ .a = \"x }"), "parse error at line 1, col 8: literal not terminated");
+  EXPECT_EQ(ParseError("{ true } | count()"), "parse error at line 1, col 19: syntax error: unexpected $end");
+  EXPECT_EQ(ParseError("{ .é = 1 } && x"), "parse error at line 1, col 15: syntax error: unexpected IDENTIFIER");
+}
+
+TEST(TraceqlLexerTest, Durations) {
+  int64_t ns = 0;
+  EXPECT_TRUE(ParseDuration("1y", &ns));
+  EXPECT_EQ(ns, 365LL * 86400 * 1000000000);
+  EXPECT_TRUE(ParseDuration("1h30m", &ns));
+  EXPECT_EQ(ns, 5400LL * 1000000000);
+  EXPECT_TRUE(ParseDuration("1.5h", &ns));
+  EXPECT_EQ(ns, 5400LL * 1000000000);
+  EXPECT_TRUE(ParseDuration("250ns", &ns));
+  EXPECT_EQ(ns, 250);
+  EXPECT_TRUE(ParseDuration("0", &ns));
+  EXPECT_EQ(ns, 0);
+  EXPECT_FALSE(ParseDuration("1x", &ns));
+  EXPECT_FALSE(ParseDuration("h", &ns));
+  EXPECT_FALSE(ParseDuration("1..5s", &ns));
+}
+
+}  // namespace
+}  // namespace signaldb::traceql
