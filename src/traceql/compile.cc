@@ -1,0 +1,392 @@
+#include "traceql/compile.h"
+
+#include "common/status_macros.h"
+#include "common/strings.h"
+
+namespace signaldb::traceql {
+
+std::string SqlBuilder::Bind(engine::Param value) {
+  params_.push_back(std::move(value));
+  return StrCat("$", params_.size());
+}
+
+namespace {
+
+// The value of an OTLP JSON attribute list entry named by `key`.
+std::string JsonValue(const std::string& column, const std::string& key) {
+  return StrCat("(list_filter(CAST(", column, " AS JSON[]), lambda kv: (kv->>'key') = ", key, ")[1]->'value')");
+}
+
+// The SQL reading one attribute of one scope, by value kind. Each is NULL
+// when the attribute is absent or of another kind; exists() is never NULL.
+// The name is bound as a parameter on first use (an unused parameter is an
+// error in DuckDB).
+class Accessor {
+ public:
+  enum class Source { kSpan, kResource, kScope };
+  Accessor(Source source, std::string name, SqlBuilder* sql) : source_(source), name_(std::move(name)), sql_(sql) {}
+
+  std::string str() {
+    // service.name has a column of its own (dictionary-encoded, no JSON).
+    if (source_ == Source::kResource && name_ == "service.name") return "service_name";
+    return source_ == Source::kSpan ? Map("span_attributes_string") : StrCat("(", Json(), "->>'stringValue')");
+  }
+  std::string i64() {
+    return source_ == Source::kSpan ? Map("span_attributes_int")
+                                    : StrCat("TRY_CAST(", Json(), "->>'intValue' AS BIGINT)");
+  }
+  std::string f64() {
+    return source_ == Source::kSpan ? Map("span_attributes_double")
+                                    : StrCat("TRY_CAST(", Json(), "->>'doubleValue' AS DOUBLE)");
+  }
+  std::string boolean() {
+    return source_ == Source::kSpan ? Map("span_attributes_bool")
+                                    : StrCat("TRY_CAST(", Json(), "->>'boolValue' AS BOOLEAN)");
+  }
+  std::string exists() {
+    const std::string key = Key();
+    std::string in_json = StrCat("list_contains(list_transform(CAST(", JsonColumn(),
+                                 " AS JSON[]), lambda kv: kv->>'key'), ", key, ")");
+    if (source_ != Source::kSpan) return StrCat("coalesce(", in_json, ", false)");
+    return StrCat("coalesce(map_contains(span_attributes_string, ", key, ") OR map_contains(span_attributes_int, ",
+                  key, ") OR map_contains(span_attributes_double, ", key, ") OR map_contains(span_attributes_bool, ",
+                  key, ") OR ", in_json, ", false)");
+  }
+
+ private:
+  std::string Key() {
+    if (key_.empty()) key_ = sql_->Bind(name_);
+    return key_;
+  }
+  std::string Map(const char* column) { return StrCat(column, "[", Key(), "]"); }
+  // Span attributes of other kinds (and all of them before schema v3) are
+  // OTLP JSON in span_attributes_other.
+  std::string JsonColumn() const {
+    switch (source_) {
+      case Source::kSpan: return "span_attributes_other";
+      case Source::kResource: return "resource_attributes";
+      case Source::kScope: return "scope_attributes";
+    }
+    return "";
+  }
+  std::string Json() { return JsonValue(JsonColumn(), Key()); }
+
+  Source source_;
+  std::string name_;
+  SqlBuilder* sql_;
+  std::string key_;
+};
+
+// Value categories of typed (non-attribute) expressions.
+enum class Cat { kNumber, kString, kBool, kStatus, kKind };
+
+const char* SqlOp(Op op) {
+  switch (op) {
+    case Op::kEq: return "=";
+    case Op::kNeq: return "<>";
+    case Op::kLt: return "<";
+    case Op::kLte: return "<=";
+    case Op::kGt: return ">";
+    case Op::kGte: return ">=";
+    case Op::kAdd: return "+";
+    case Op::kSub: return "-";
+    case Op::kMul: return "*";
+    case Op::kDiv: return "/";
+    case Op::kMod: return "%";
+    default: return "?";
+  }
+}
+
+// The comparison with its operands swapped: a < b is b > a.
+Op Flip(Op op) {
+  switch (op) {
+    case Op::kLt: return Op::kGt;
+    case Op::kLte: return Op::kGte;
+    case Op::kGt: return Op::kLt;
+    case Op::kGte: return Op::kLte;
+    default: return op;
+  }
+}
+
+std::string Unsupported(const Field& f, const std::string& what) {
+  return StrCat("line ", f.line, ", col ", f.col, ": ", what, " is not supported yet");
+}
+
+class Compiler {
+ public:
+  Compiler(SqlBuilder* sql, TraceColumns* needs) : sql_(sql), needs_(needs) {}
+
+  absl::StatusOr<std::string> Bool(const Field& f) {
+    switch (f.kind) {
+      case Field::Kind::kStatic:
+        if (f.value.type == StaticType::kBool) return std::string(f.value.b ? "true" : "false");
+        break;
+      case Field::Kind::kAttribute: {
+        ASSIGN_OR_RETURN(auto accessors, Accessors(f));
+        std::vector<std::string> parts;
+        for (auto& a : accessors) parts.push_back(StrCat("coalesce(", a.boolean(), ", false)"));
+        return StrCat("(", Join(parts, " OR "), ")");
+      }
+      case Field::Kind::kUnary:
+        if (f.op == Op::kNot) {
+          ASSIGN_OR_RETURN(std::string inner, Bool(*f.lhs));
+          return StrCat("(NOT ", inner, ")");
+        }
+        break;
+      case Field::Kind::kBinary:
+        if (f.op == Op::kAnd || f.op == Op::kOr) {
+          ASSIGN_OR_RETURN(std::string l, Bool(*f.lhs));
+          ASSIGN_OR_RETURN(std::string r, Bool(*f.rhs));
+          return StrCat("(", l, f.op == Op::kAnd ? " AND " : " OR ", r, ")");
+        }
+        return Compare(f);
+      case Field::Kind::kIntrinsic:
+        break;
+    }
+    return absl::InvalidArgumentError(StrCat("line ", f.line, ", col ", f.col, ": not a condition"));
+  }
+
+ private:
+  // The accessors of an attribute: one for a scoped attribute, span then
+  // resource for an unscoped one.
+  absl::StatusOr<std::vector<Accessor>> Accessors(const Field& f) {
+    if (f.parent) return absl::FailedPreconditionError(Unsupported(f, "parent.<attribute>"));
+    using S = Accessor::Source;
+    switch (f.scope) {
+      case Scope::kSpan: return std::vector<Accessor>{Accessor(S::kSpan, f.name, sql_)};
+      case Scope::kResource: return std::vector<Accessor>{Accessor(S::kResource, f.name, sql_)};
+      case Scope::kInstrumentation: return std::vector<Accessor>{Accessor(S::kScope, f.name, sql_)};
+      case Scope::kNone:
+        return std::vector<Accessor>{Accessor(S::kSpan, f.name, sql_), Accessor(S::kResource, f.name, sql_)};
+      case Scope::kEvent: return absl::FailedPreconditionError(Unsupported(f, "event.<attribute>"));
+      case Scope::kLink: return absl::FailedPreconditionError(Unsupported(f, "link.<attribute>"));
+    }
+    return absl::InternalError("unknown scope");
+  }
+
+  // The category and SQL of a typed expression (not a bare attribute).
+  absl::StatusOr<std::pair<Cat, std::string>> Value(const Field& f) {
+    switch (f.kind) {
+      case Field::Kind::kStatic: {
+        const Static& v = f.value;
+        switch (v.type) {
+          case StaticType::kString: return std::pair{Cat::kString, sql_->Bind(v.s)};
+          case StaticType::kBool: return std::pair{Cat::kBool, sql_->Bind(v.b)};
+          case StaticType::kFloat: return std::pair{Cat::kNumber, sql_->Bind(v.f)};
+          case StaticType::kStatus: return std::pair{Cat::kStatus, sql_->Bind(v.i)};
+          case StaticType::kKind: return std::pair{Cat::kKind, sql_->Bind(v.i)};
+          case StaticType::kInt:
+          case StaticType::kDuration: return std::pair{Cat::kNumber, sql_->Bind(v.i)};
+          case StaticType::kNil: break;
+        }
+        return absl::InvalidArgumentError("nil has no value");
+      }
+      case Field::Kind::kIntrinsic: return Intrinsic(f);
+      case Field::Kind::kAttribute: {
+        // In arithmetic an attribute is a number: its int or double value.
+        ASSIGN_OR_RETURN(auto accessors, Accessors(f));
+        std::vector<std::string> parts;
+        for (auto& a : accessors) parts.push_back(StrCat("CAST(", a.i64(), " AS DOUBLE), ", a.f64()));
+        return std::pair{Cat::kNumber, StrCat("coalesce(", Join(parts, ", "), ")")};
+      }
+      case Field::Kind::kUnary: {
+        ASSIGN_OR_RETURN(auto inner, Value(*f.lhs));
+        return std::pair{Cat::kNumber, StrCat("(-", inner.second, ")")};
+      }
+      case Field::Kind::kBinary: {
+        ASSIGN_OR_RETURN(auto l, Value(*f.lhs));
+        ASSIGN_OR_RETURN(auto r, Value(*f.rhs));
+        if (f.op == Op::kPow) return std::pair{Cat::kNumber, StrCat("power(", l.second, ", ", r.second, ")")};
+        // Division is real division, as TraceQL's numbers are floats when mixed.
+        const std::string lhs = f.op == Op::kDiv ? StrCat("CAST(", l.second, " AS DOUBLE)") : l.second;
+        return std::pair{Cat::kNumber, StrCat("(", lhs, " ", SqlOp(f.op), " ", r.second, ")")};
+      }
+    }
+    return absl::InternalError("unknown field kind");
+  }
+
+  absl::StatusOr<std::pair<Cat, std::string>> Intrinsic(const Field& f) {
+    switch (f.intrinsic) {
+      case Intrinsic::kDuration: return std::pair{Cat::kNumber, std::string("duration_nanos")};
+      case Intrinsic::kName: return std::pair{Cat::kString, std::string("span_name")};
+      case Intrinsic::kStatus: return std::pair{Cat::kStatus, std::string("status_code_number")};
+      case Intrinsic::kStatusMessage: return std::pair{Cat::kString, std::string("coalesce(status_message, '')")};
+      case Intrinsic::kKind: return std::pair{Cat::kKind, std::string("span_kind_number")};
+      case Intrinsic::kTraceId: return std::pair{Cat::kString, std::string("trace_id")};
+      case Intrinsic::kSpanId: return std::pair{Cat::kString, std::string("span_id")};
+      case Intrinsic::kParentId: return std::pair{Cat::kString, std::string("coalesce(parent_span_id, '')")};
+      case Intrinsic::kInstrumentationName: return std::pair{Cat::kString, std::string("coalesce(scope_name, '')")};
+      case Intrinsic::kInstrumentationVersion:
+        return std::pair{Cat::kString, std::string("coalesce(scope_version, '')")};
+      case Intrinsic::kRootName:
+        needs_->root_name = true;
+        return std::pair{Cat::kString, std::string("__root_name")};
+      case Intrinsic::kRootServiceName:
+        needs_->root_service = true;
+        return std::pair{Cat::kString, std::string("__root_service")};
+      case Intrinsic::kTraceDuration:
+        needs_->trace_duration = true;
+        return std::pair{Cat::kNumber, std::string("__trace_duration")};
+      default:
+        return absl::FailedPreconditionError(Unsupported(f, "this intrinsic"));
+    }
+  }
+
+  absl::StatusOr<std::string> Compare(const Field& f) {
+    const Field* lhs = f.lhs.get();
+    const Field* rhs = f.rhs.get();
+    Op op = f.op;
+    if (op == Op::kRegex || op == Op::kNotRegex) {
+      const std::string re = sql_->Bind(rhs->value.s);
+      std::vector<std::string> subjects;
+      if (lhs->kind == Field::Kind::kAttribute) {
+        ASSIGN_OR_RETURN(auto accessors, Accessors(*lhs));
+        for (auto& a : accessors) subjects.push_back(a.str());
+      } else {
+        ASSIGN_OR_RETURN(auto v, Value(*lhs));
+        subjects.push_back(v.second);
+      }
+      std::vector<std::string> parts;
+      for (const auto& s : subjects) {
+        parts.push_back(StrCat("coalesce(", op == Op::kNotRegex ? "NOT " : "", "regexp_full_match(", s, ", ", re,
+                               "), false)"));
+      }
+      return StrCat("(", Join(parts, " OR "), ")");
+    }
+    // Put a bare attribute on the left.
+    if (rhs->kind == Field::Kind::kAttribute && lhs->kind != Field::Kind::kAttribute) {
+      std::swap(lhs, rhs);
+      op = Flip(op);
+    }
+    // Existence.
+    const bool lnil = lhs->kind == Field::Kind::kStatic && lhs->value.type == StaticType::kNil;
+    const bool rnil = rhs->kind == Field::Kind::kStatic && rhs->value.type == StaticType::kNil;
+    if (lnil || rnil) {
+      const Field* other = lnil ? rhs : lhs;
+      if (other->kind != Field::Kind::kAttribute) {
+        return absl::InvalidArgumentError(StrCat("line ", f.line, ", col ", f.col, ": nil compares with attributes"));
+      }
+      ASSIGN_OR_RETURN(auto accessors, Accessors(*other));
+      std::vector<std::string> parts;
+      for (auto& a : accessors) parts.push_back(a.exists());
+      std::string exists = StrCat("(", Join(parts, " OR "), ")");
+      return op == Op::kEq ? StrCat("(NOT ", exists, ")") : exists;
+    }
+    const char* sop = SqlOp(op);
+    if (lhs->kind == Field::Kind::kAttribute) {
+      ASSIGN_OR_RETURN(auto left, Accessors(*lhs));
+      std::vector<std::string> parts;
+      if (rhs->kind == Field::Kind::kAttribute) {
+        // Attribute against attribute: equal kinds compare.
+        ASSIGN_OR_RETURN(auto right, Accessors(*rhs));
+        for (auto& a : left) {
+          for (auto& b : right) {
+            parts.push_back(StrCat("coalesce(", a.str(), " ", sop, " ", b.str(), ", false)"));
+            parts.push_back(StrCat("coalesce(", a.i64(), " ", sop, " ", b.i64(), ", false)"));
+            parts.push_back(StrCat("coalesce(", a.f64(), " ", sop, " ", b.f64(), ", false)"));
+            parts.push_back(StrCat("coalesce(", a.boolean(), " ", sop, " ", b.boolean(), ", false)"));
+          }
+        }
+        return StrCat("(", Join(parts, " OR "), ")");
+      }
+      ASSIGN_OR_RETURN(auto value, Value(*rhs));
+      for (auto& a : left) {
+        switch (value.first) {
+          case Cat::kNumber:
+            parts.push_back(StrCat("coalesce(", a.i64(), " ", sop, " ", value.second, ", false)"));
+            parts.push_back(StrCat("coalesce(", a.f64(), " ", sop, " ", value.second, ", false)"));
+            break;
+          case Cat::kString:
+            parts.push_back(StrCat("coalesce(", a.str(), " ", sop, " ", value.second, ", false)"));
+            break;
+          case Cat::kBool:
+            parts.push_back(StrCat("coalesce(", a.boolean(), " ", sop, " ", value.second, ", false)"));
+            break;
+          case Cat::kStatus:
+          case Cat::kKind:
+            // An attribute holding a status or kind holds its name.
+            parts.push_back(StrCat("coalesce(", a.str(), " ", sop, " ", StatusOrKindName(*rhs), ", false)"));
+            break;
+        }
+      }
+      return StrCat("(", Join(parts, " OR "), ")");
+    }
+    ASSIGN_OR_RETURN(auto l, Value(*lhs));
+    ASSIGN_OR_RETURN(auto r, Value(*rhs));
+    return StrCat("coalesce(", l.second, " ", sop, " ", r.second, ", false)");
+  }
+
+  std::string StatusOrKindName(const Field& f) {
+    static const char* kStatus[] = {"unset", "ok", "error"};
+    static const char* kKinds[] = {"unspecified", "internal", "server", "client", "producer", "consumer"};
+    const int64_t i = f.value.i;
+    if (f.value.type == StaticType::kStatus) return sql_->Bind(std::string(kStatus[i]));
+    return sql_->Bind(std::string(kKinds[i]));
+  }
+
+  SqlBuilder* sql_;
+  TraceColumns* needs_;
+};
+
+void CollectAttributes(const Field* f, std::vector<AttributeRef>* out) {
+  if (f == nullptr) return;
+  if (f->kind == Field::Kind::kAttribute && !f->parent &&
+      (f->scope == Scope::kNone || f->scope == Scope::kSpan || f->scope == Scope::kResource)) {
+    for (const auto& r : *out) {
+      if (r.scope == f->scope && r.name == f->name) return;
+    }
+    out->push_back({f->scope, f->name});
+  }
+  CollectAttributes(f->lhs.get(), out);
+  CollectAttributes(f->rhs.get(), out);
+}
+
+}  // namespace
+
+absl::StatusOr<std::string> CompileCondition(const Field* filter, SqlBuilder* sql, TraceColumns* needs) {
+  if (filter == nullptr) return std::string("true");
+  return Compiler(sql, needs).Bool(*filter);
+}
+
+std::string WithTraceColumns(const std::string& source, const TraceColumns& needs) {
+  std::vector<std::string> cols = {"*"};
+  const std::string w = " OVER (PARTITION BY trace_id)";
+  if (needs.root_name) cols.push_back(StrCat("max(CASE WHEN is_root THEN span_name END)", w, " AS __root_name"));
+  if (needs.root_service) {
+    cols.push_back(StrCat("max(CASE WHEN is_root THEN service_name END)", w, " AS __root_service"));
+  }
+  if (needs.trace_duration) {
+    cols.push_back(StrCat("max(end_time_unix_nano)", w, " - min(start_time_unix_nano)", w, " AS __trace_duration"));
+  }
+  if (cols.size() == 1) return source;
+  return StrCat("(SELECT ", Join(cols, ", "), " FROM ", source, ")");
+}
+
+std::vector<AttributeRef> ReferencedAttributes(const Field* filter) {
+  std::vector<AttributeRef> out;
+  CollectAttributes(filter, &out);
+  return out;
+}
+
+std::string AttributeValueJsonSql(const AttributeRef& ref, SqlBuilder* sql) {
+  const std::string key = sql->Bind(ref.name);
+  // One OTLP AnyValue JSON object per row, from whichever typed map holds
+  // the key (doubles with 17 digits, so they read back exactly).
+  auto when = [&](const char* map, const char* member, const std::string& value) {
+    return StrCat("CASE WHEN ", map, "[", key, "] IS NOT NULL THEN json_object('", member, "', ", value,
+                  ")::VARCHAR END");
+  };
+  const std::string span = StrCat(
+      "coalesce(", when("span_attributes_string", "stringValue", StrCat("span_attributes_string[", key, "]")), ", ",
+      when("span_attributes_int", "intValue", StrCat("CAST(span_attributes_int[", key, "] AS VARCHAR)")), ", ",
+      when("span_attributes_double", "doubleValue", StrCat("printf('%.17g', span_attributes_double[", key, "])")),
+      ", ", when("span_attributes_bool", "boolValue", StrCat("span_attributes_bool[", key, "]")), ")");
+  const std::string resource = StrCat(JsonValue("resource_attributes", key), "::VARCHAR");
+  switch (ref.scope) {
+    case Scope::kSpan: return span;
+    case Scope::kResource: return resource;
+    default: return StrCat("coalesce(", span, ", ", resource, ")");
+  }
+}
+
+}  // namespace signaldb::traceql

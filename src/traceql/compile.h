@@ -1,0 +1,73 @@
+// Compiles TraceQL spanset-filter conditions to DuckDB SQL over rows of the
+// `traces` table (schema v3: span attributes in typed maps, resource and
+// scope attributes as OTLP JSON).
+//
+// Every user-supplied value — strings, numbers, regexes and attribute names
+// alike — becomes a bound parameter ($n); nothing from the query is spliced
+// into the SQL text.
+//
+// Semantics follow Tempo: a comparison holds only when the attribute exists
+// with a value of a comparable type (`.x != "a"` does not match spans
+// without x); int, float and duration compare as numbers; regexes are fully
+// anchored (RE2, as DuckDB's regexp_full_match); an unscoped `.x` matches a
+// span or resource attribute; `= nil` / `!= nil` test existence. Every
+// condition is two-valued (never SQL NULL), so `!` negates as TraceQL does.
+//
+// Thread-safety: a SqlBuilder is used by one thread.
+#pragma once
+
+#include <set>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "engine/engine.h"
+#include "traceql/ast.h"
+
+namespace signaldb::traceql {
+
+// Collects the bound parameters of one statement.
+class SqlBuilder {
+ public:
+  // "$n" for a new parameter holding `value`.
+  std::string Bind(engine::Param value);
+  const std::vector<engine::Param>& params() const { return params_; }
+  std::vector<engine::Param>& params() { return params_; }
+
+ private:
+  std::vector<engine::Param> params_;
+};
+
+// Columns a compiled condition may read besides the table's own: the
+// trace-level values computed with window functions over the trace.
+struct TraceColumns {
+  bool root_name = false;      // __root_name
+  bool root_service = false;   // __root_service
+  bool trace_duration = false; // __trace_duration
+};
+
+// A boolean SQL expression for the condition of a spanset filter; a null
+// filter ({ }) is "true". FailedPrecondition for parts not supported yet
+// (event/link scopes and intrinsics, parent.*, childCount, nestedSet*).
+absl::StatusOr<std::string> CompileCondition(const Field* filter, SqlBuilder* sql, TraceColumns* needs);
+
+// The SQL that adds the trace-level columns `needs` asks for to rows of
+// `source` (a subquery or table name): SELECT *, ... OVER (PARTITION BY trace_id).
+std::string WithTraceColumns(const std::string& source, const TraceColumns& needs);
+
+// One attribute the query reads, to be shown on matched spans (Tempo shows
+// the attributes a query evaluated).
+struct AttributeRef {
+  Scope scope = Scope::kNone;  // kNone: span, then resource
+  std::string name;
+};
+// The span, resource and unscoped attributes `filter` reads, in order of
+// first appearance, without duplicates.
+std::vector<AttributeRef> ReferencedAttributes(const Field* filter);
+
+// SQL for the typed value of an attribute as one JSON text per row
+// ({"stringValue":...} / {"intValue":...} / ...; NULL when absent), for
+// showing it on matched spans.
+std::string AttributeValueJsonSql(const AttributeRef& ref, SqlBuilder* sql);
+
+}  // namespace signaldb::traceql
