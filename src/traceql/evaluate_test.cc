@@ -1,0 +1,76 @@
+// Spanset operators over one hand-built trace:
+//   r (root)
+//   ├── a
+//   │   └── b
+//   └── c
+// with a span d whose parent never arrived.
+#include "traceql/evaluate.h"
+
+#include "gtest/gtest.h"
+#include "traceql/parser.h"
+
+namespace signaldb::traceql {
+namespace {
+
+// The result of `query` (two filters A op B) when A matches the spans named
+// in `a` and B those in `b`; span names in result order.
+std::string Eval(const std::string& query, const std::string& a, const std::string& b) {
+  auto q = Parse(query);
+  EXPECT_TRUE(q.ok()) << q.status();
+  const Spanset& root = *q->pipeline->stages[0].spanset;
+  EXPECT_EQ(FilterLeaves(root).size(), 2u);
+  const std::vector<std::pair<std::string, std::string>> tree = {{"r", ""}, {"a", "r"}, {"b", "a"}, {"c", "r"},
+                                                                 {"d", "x"}};
+  std::vector<SpanRow> spans;
+  for (const auto& [id, parent] : tree) {
+    spans.push_back({id, parent, {a.find(id) != std::string::npos, b.find(id) != std::string::npos}});
+  }
+  auto out = EvaluateSpansets(root, spans);
+  EXPECT_TRUE(out.ok()) << out.status();
+  std::string names;
+  for (size_t i : *out) names += spans[i].span_id;
+  return names;
+}
+
+TEST(TraceqlEvaluateTest, StructuralOperators) {
+  EXPECT_EQ(Eval("{ .x } > { .y }", "r", "abcd"), "ac");
+  EXPECT_EQ(Eval("{ .x } > { .y }", "b", "abcd"), "");
+  EXPECT_EQ(Eval("{ .x } >> { .y }", "r", "bd"), "b");
+  EXPECT_EQ(Eval("{ .x } < { .y }", "b", "ar"), "a");
+  EXPECT_EQ(Eval("{ .x } << { .y }", "b", "rcd"), "r");
+  EXPECT_EQ(Eval("{ .x } ~ { .y }", "a", "bcd"), "c");
+  EXPECT_EQ(Eval("{ .x } ~ { .y }", "a", "a"), "");  // not its own sibling
+  EXPECT_EQ(Eval("{ .x } !> { .y }", "r", "abcd"), "bd");
+  EXPECT_EQ(Eval("{ .x } !>> { .y }", "a", "bcd"), "cd");
+  EXPECT_EQ(Eval("{ .x } !< { .y }", "b", "ar"), "r");
+  EXPECT_EQ(Eval("{ .x } !<< { .y }", "b", "rac"), "c");
+  EXPECT_EQ(Eval("{ .x } !~ { .y }", "a", "bc"), "b");
+  EXPECT_EQ(Eval("{ .x } !> { .y }", "", "ab"), "ab");  // no A at all
+  EXPECT_EQ(Eval("{ .x } &> { .y }", "r", "ab"), "ra");
+  EXPECT_EQ(Eval("{ .x } &>> { .y }", "ra", "b"), "rab");
+  EXPECT_EQ(Eval("{ .x } &< { .y }", "b", "ar"), "ab");
+  EXPECT_EQ(Eval("{ .x } &<< { .y }", "b", "r"), "rb");
+  EXPECT_EQ(Eval("{ .x } &~ { .y }", "a", "c"), "ac");
+  EXPECT_EQ(Eval("{ .x } &> { .y }", "b", "a"), "");
+}
+
+TEST(TraceqlEvaluateTest, AndOrOnSpansets) {
+  EXPECT_EQ(Eval("{ .x } && { .y }", "a", "c"), "ac");
+  EXPECT_EQ(Eval("{ .x } && { .y }", "", "c"), "");
+  EXPECT_EQ(Eval("{ .x } || { .y }", "", "c"), "c");
+  EXPECT_EQ(Eval("{ .x } || { .y }", "ab", "b"), "ab");
+}
+
+TEST(TraceqlEvaluateTest, PruningConditions) {
+  auto q = Parse("({ .a } > { .b }) && ({ .c } !~ { .d } || { .e })");
+  ASSERT_TRUE(q.ok());
+  const Spanset& root = *q->pipeline->stages[0].spanset;
+  EXPECT_FALSE(OnlyFilters(root));
+  EXPECT_EQ(TraceNecessaryCondition(root, {"A", "B", "C", "D", "E"}), "((A AND B) AND (D OR E))");
+  auto p = Parse("{ .a } && ({ .b } || { .c })");
+  ASSERT_TRUE(p.ok());
+  EXPECT_TRUE(OnlyFilters(*p->pipeline->stages[0].spanset));
+}
+
+}  // namespace
+}  // namespace signaldb::traceql
