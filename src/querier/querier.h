@@ -4,6 +4,7 @@
 // spans, with typed attributes, events and links), merging spans that
 // arrived in different requests and de-duplicating repeated span ids.
 // Sql() runs one read-only user SELECT in the tenant's own database.
+// Search() answers TraceQL searches as Tempo's /api/search does.
 //
 // Thread-safety: all methods are thread-safe.
 #pragma once
@@ -16,6 +17,9 @@
 #include "common/tenant.h"
 #include "engine/engine.h"
 #include "opentelemetry/proto/trace/v1/trace.pb.h"
+#include "querier/search.h"
+#include "tempopb/tempo.pb.h"
+#include "traceql/ast.h"
 #include "writer/writer.h"
 
 namespace signaldb::querier {
@@ -41,6 +45,12 @@ class Querier {
                                                                        const TimeRange& range = {});
 
   absl::StatusOr<engine::Table> Sql(const TenantContext& ctx, const std::string& sql);
+
+  // TraceQL search over the traces table (search.h); `query` must have
+  // passed traceql::Validate. FailedPrecondition for query forms not
+  // supported yet.
+  absl::StatusOr<tempopb::SearchResponse> Search(const TenantContext& ctx, const traceql::Query& query,
+                                                 const SearchRequest& request);
 
   // Runs `SELECT 1` through the engine of `ctx`'s dataset.
   absl::Status Ping(const TenantContext& ctx);

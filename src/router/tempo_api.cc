@@ -3,9 +3,16 @@
 #include <google/protobuf/util/json_util.h>
 
 #include <nlohmann/json.hpp>
+#include <optional>
+#include <set>
 
+#include "common/status_macros.h"
 #include "common/strings.h"
 #include "tempopb/tempo.pb.h"
+#include "traceql/lexer.h"
+#include "traceql/parser.h"
+#include "traceql/validate.h"
+#include <re2/re2.h>
 
 namespace signaldb::router {
 namespace {
@@ -72,6 +79,121 @@ void ReplyLookupError(httplib::Response& res, const absl::Status& st) {
   ReplyText(res, st.code() == absl::StatusCode::kInvalidArgument ? 400 : 500, std::string(st.message()));
 }
 
+// A TraceQL string literal holding `text` exactly: the one place text is
+// quoted into TraceQL (for the legacy tags parameter).
+std::string TraceqlString(std::string_view text) {
+  std::string out = "\"";
+  for (char c : text) {
+    if (c == '"' || c == '\\') out += '\\';
+    if (c == '\n') {
+      out += "\\n";
+      continue;
+    }
+    out += c;
+  }
+  return out + "\"";
+}
+
+// Legacy tag search (`tags=k=v k2="v 2"`, logfmt): every tag must match as
+// a case-insensitive substring of the span's or resource's attribute (the
+// span name for `name`).
+absl::StatusOr<std::string> TagsToTraceql(const std::string& tags) {
+  std::vector<std::string> conditions;
+  std::set<std::string> keys;
+  size_t i = 0;
+  auto read = [&](bool value) {
+    std::string out;
+    if (i < tags.size() && tags[i] == '"') {
+      ++i;
+      while (i < tags.size() && tags[i] != '"') {
+        if (tags[i] == '\\' && i + 1 < tags.size()) ++i;
+        out += tags[i++];
+      }
+      ++i;
+      return out;
+    }
+    while (i < tags.size() && tags[i] != ' ' && (value || tags[i] != '=')) out += tags[i++];
+    return out;
+  };
+  while (i < tags.size()) {
+    if (tags[i] == ' ') {
+      ++i;
+      continue;
+    }
+    std::string key = read(false);
+    if (i >= tags.size() || tags[i] != '=') return absl::InvalidArgumentError(StrCat("invalid tags: tag ", key, " has no value"));
+    ++i;
+    std::string value = read(true);
+    if (!keys.insert(key).second) return absl::InvalidArgumentError(StrCat("invalid tags: tag ", key, " has been set twice"));
+    const std::string pattern = TraceqlString(StrCat("(?i).*", RE2::QuoteMeta(value), ".*"));
+    if (key == "name") conditions.push_back(StrCat("name =~ ", pattern));
+    else conditions.push_back(StrCat(".", TraceqlString(key), " =~ ", pattern));
+  }
+  return StrCat("{ ", Join(conditions, " && "), " }");
+}
+
+absl::StatusOr<uint32_t> UintParam(const httplib::Request& req, const char* name, uint32_t fallback) {
+  if (!req.has_param(name)) return fallback;
+  int64_t v = 0;
+  const std::string text = req.get_param_value(name);
+  if (!ParseInt(std::string_view(text), &v) || v < 0 || v > UINT32_MAX) {
+    return absl::InvalidArgumentError(StrCat("invalid ", name, ": ", text));
+  }
+  return static_cast<uint32_t>(v);
+}
+
+absl::StatusOr<std::optional<int64_t>> DurationParam(const httplib::Request& req, const char* name) {
+  if (!req.has_param(name) || req.get_param_value(name).empty()) return std::optional<int64_t>();
+  int64_t ns = 0;
+  if (!traceql::ParseDuration(req.get_param_value(name), &ns)) {
+    return absl::InvalidArgumentError(StrCat("invalid ", name, ": ", req.get_param_value(name)));
+  }
+  return std::optional<int64_t>(ns);
+}
+
+// GET /api/search: parameters as Tempo reads them, errors as Tempo words them.
+absl::StatusOr<tempopb::SearchResponse> Search(const httplib::Request& req, querier::Querier* querier) {
+  constexpr uint32_t kMaxLimit = 262144;
+  querier::SearchRequest sr;
+  ASSIGN_OR_RETURN(sr.limit, UintParam(req, "limit", 20));
+  if (sr.limit == 0) return absl::InvalidArgumentError("invalid limit: must be a positive number");
+  if (sr.limit > kMaxLimit) return absl::InvalidArgumentError(StrCat("limit ", sr.limit, " exceeds max limit ", kMaxLimit));
+  ASSIGN_OR_RETURN(sr.spans_per_spanset, UintParam(req, "spss", 3));
+  if (sr.spans_per_spanset == 0) return absl::InvalidArgumentError("invalid spss: must be a positive number");
+  ASSIGN_OR_RETURN(uint32_t start, UintParam(req, "start", 0));
+  ASSIGN_OR_RETURN(uint32_t end, UintParam(req, "end", 0));
+  if ((start != 0 || end != 0) && end <= start) {
+    return absl::InvalidArgumentError(
+        StrCat("http parameter start must be before end. received start=", start, " end=", end));
+  }
+  if (start != 0) sr.start_unix_nano = int64_t{start} * 1000000000;
+  if (end != 0) sr.end_unix_nano = int64_t{end} * 1000000000;
+  ASSIGN_OR_RETURN(sr.min_duration_nanos, DurationParam(req, "minDuration"));
+  ASSIGN_OR_RETURN(sr.max_duration_nanos, DurationParam(req, "maxDuration"));
+  if (sr.min_duration_nanos && sr.max_duration_nanos && *sr.max_duration_nanos <= *sr.min_duration_nanos) {
+    return absl::InvalidArgumentError("invalid maxDuration: must be greater than minDuration");
+  }
+  const bool has_q = req.has_param("q") && !req.get_param_value("q").empty();
+  const bool has_tags = req.has_param("tags") && !req.get_param_value("tags").empty();
+  if (has_q && has_tags) return absl::InvalidArgumentError("invalid request: can't specify tags and q in the same query");
+  std::string text = "{ }";
+  if (has_q) {
+    text = req.get_param_value("q");
+  } else if (has_tags) {
+    ASSIGN_OR_RETURN(text, TagsToTraceql(req.get_param_value("tags")));
+  }
+  auto query = traceql::Parse(text);
+  if (!query.ok()) return absl::InvalidArgumentError(StrCat("invalid TraceQL query: ", query.status().message()));
+  if (absl::Status st = traceql::Validate(*query); !st.ok()) {
+    return absl::InvalidArgumentError(StrCat("invalid TraceQL query: ", st.message()));
+  }
+  auto found = querier->Search(TenantContext{}, *query, sr);
+  if (!found.ok() && found.status().code() == absl::StatusCode::kFailedPrecondition) {
+    return absl::InvalidArgumentError(std::string(found.status().message()));
+  }
+  return found;
+}
+
 }  // namespace
 
 absl::StatusOr<std::string> ParseTempoTraceId(const std::string& text) {
@@ -128,6 +250,18 @@ void RegisterTempoApi(httplib::Server& server, const std::string& prefix, querie
     // Tempo's v1 JSON names the top-level list "batches".
     static const std::string kKey = "{\"resourceSpans\":";
     if (StartsWith(*json, kKey)) json->replace(0, kKey.size(), "{\"batches\":");
+    res.set_content(*json, "application/json");
+  });
+
+  server.Get(prefix + "/api/search", [querier](const httplib::Request& req, httplib::Response& res) {
+    auto found = Search(req, querier);
+    if (!found.ok()) return ReplyLookupError(res, found.status());
+    if (WantsProtobuf(req)) {
+      res.set_content(found->SerializeAsString(), "application/protobuf");
+      return;
+    }
+    auto json = ToJson(*found);
+    if (!json.ok()) return ReplyText(res, 500, std::string(json.status().message()));
     res.set_content(*json, "application/json");
   });
 

@@ -6,8 +6,15 @@
 namespace signaldb::traceql {
 
 std::string SqlBuilder::Bind(engine::Param value) {
+  // Typed placeholders: DuckDB then knows every parameter's type when it
+  // prepares the statement (and so the result's columns).
+  const char* type = "";
+  if (std::holds_alternative<std::string>(value)) type = "::VARCHAR";
+  else if (std::holds_alternative<int64_t>(value)) type = "::BIGINT";
+  else if (std::holds_alternative<double>(value)) type = "::DOUBLE";
+  else if (std::holds_alternative<bool>(value)) type = "::BOOLEAN";
   params_.push_back(std::move(value));
-  return StrCat("$", params_.size());
+  return StrCat("$", params_.size(), type);
 }
 
 namespace {
@@ -368,25 +375,17 @@ std::vector<AttributeRef> ReferencedAttributes(const Field* filter) {
   return out;
 }
 
-std::string AttributeValueJsonSql(const AttributeRef& ref, SqlBuilder* sql) {
+std::vector<std::string> AttributeValueColumns(const AttributeRef& ref, SqlBuilder* sql) {
   const std::string key = sql->Bind(ref.name);
-  // One OTLP AnyValue JSON object per row, from whichever typed map holds
-  // the key (doubles with 17 digits, so they read back exactly).
-  auto when = [&](const char* map, const char* member, const std::string& value) {
-    return StrCat("CASE WHEN ", map, "[", key, "] IS NOT NULL THEN json_object('", member, "', ", value,
-                  ")::VARCHAR END");
-  };
-  const std::string span = StrCat(
-      "coalesce(", when("span_attributes_string", "stringValue", StrCat("span_attributes_string[", key, "]")), ", ",
-      when("span_attributes_int", "intValue", StrCat("CAST(span_attributes_int[", key, "] AS VARCHAR)")), ", ",
-      when("span_attributes_double", "doubleValue", StrCat("printf('%.17g', span_attributes_double[", key, "])")),
-      ", ", when("span_attributes_bool", "boolValue", StrCat("span_attributes_bool[", key, "]")), ")");
-  const std::string resource = StrCat(JsonValue("resource_attributes", key), "::VARCHAR");
-  switch (ref.scope) {
-    case Scope::kSpan: return span;
-    case Scope::kResource: return resource;
-    default: return StrCat("coalesce(", span, ", ", resource, ")");
+  std::vector<std::string> cols(kAttributeValueColumns, "NULL");
+  if (ref.scope != Scope::kResource) {
+    cols[0] = StrCat("span_attributes_string[", key, "]");
+    cols[1] = StrCat("CAST(span_attributes_int[", key, "] AS VARCHAR)");
+    cols[2] = StrCat("printf('%.17g', span_attributes_double[", key, "])");
+    cols[3] = StrCat("span_attributes_bool[", key, "]");
   }
+  if (ref.scope != Scope::kSpan) cols[4] = StrCat("CAST(", JsonValue("resource_attributes", key), " AS VARCHAR)");
+  return cols;
 }
 
 }  // namespace signaldb::traceql

@@ -29,7 +29,7 @@ namespace signaldb::traceql {
 // Collects the bound parameters of one statement.
 class SqlBuilder {
  public:
-  // "$n" for a new parameter holding `value`.
+  // "$n::TYPE" for a new parameter holding `value`.
   std::string Bind(engine::Param value);
   const std::vector<engine::Param>& params() const { return params_; }
   std::vector<engine::Param>& params() { return params_; }
@@ -65,9 +65,13 @@ struct AttributeRef {
 // first appearance, without duplicates.
 std::vector<AttributeRef> ReferencedAttributes(const Field* filter);
 
-// SQL for the typed value of an attribute as one JSON text per row
-// ({"stringValue":...} / {"intValue":...} / ...; NULL when absent), for
-// showing it on matched spans.
-std::string AttributeValueJsonSql(const AttributeRef& ref, SqlBuilder* sql);
+// SQL columns giving the value of an attribute on each row, for showing it
+// on matched spans: its string value, int value (as text), double value
+// (as text with 17 significant digits, so it reads back exactly), bool
+// value, and the OTLP JSON AnyValue of a resource attribute; all NULL when
+// absent. (Plain columns: DuckDB cannot type JSON functions of parameters
+// when preparing.)
+inline constexpr size_t kAttributeValueColumns = 5;
+std::vector<std::string> AttributeValueColumns(const AttributeRef& ref, SqlBuilder* sql);
 
 }  // namespace signaldb::traceql

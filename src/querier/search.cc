@@ -1,0 +1,295 @@
+// Querier::Search (see search.h).
+#include <algorithm>
+#include <map>
+#include <nlohmann/json.hpp>
+
+#include "common/status_macros.h"
+#include "common/strings.h"
+#include "querier/querier.h"
+#include "schema/tables.h"
+#include "traceql/compile.h"
+#include "traceql/evaluate.h"
+#include "writer/data_files.h"
+
+namespace signaldb::querier {
+namespace {
+
+using engine::Value;
+namespace pb = opentelemetry::proto::common::v1;
+
+std::string Text(const Value& v) {
+  if (auto* s = std::get_if<std::string>(&v)) return *s;
+  if (auto* j = std::get_if<engine::Json>(&v)) return j->text;
+  return "";
+}
+int64_t Number(const Value& v) {
+  if (auto* i = std::get_if<int64_t>(&v)) return *i;
+  if (auto* b = std::get_if<bool>(&v)) return *b ? 1 : 0;
+  return 0;
+}
+bool Truth(const Value& v) {
+  if (auto* b = std::get_if<bool>(&v)) return *b;
+  return false;
+}
+
+// Tempo prints trace ids in search results as hex without leading zeros.
+std::string SearchTraceId(const std::string& hex) {
+  size_t i = 0;
+  while (i + 1 < hex.size() && hex[i] == '0') ++i;
+  return hex.substr(i);
+}
+
+// An OTLP AnyValue from its OTLP JSON form (a resource attribute's value).
+bool ToAnyValue(const std::string& json, pb::AnyValue* out) {
+  auto j = nlohmann::json::parse(json, nullptr, false);
+  if (j.is_discarded() || !j.is_object()) return false;
+  if (auto it = j.find("stringValue"); it != j.end() && it->is_string()) {
+    out->set_string_value(it->get<std::string>());
+  } else if (auto it = j.find("intValue"); it != j.end()) {
+    out->set_int_value(it->is_string() ? std::strtoll(it->get<std::string>().c_str(), nullptr, 10) : it->get<int64_t>());
+  } else if (auto it = j.find("doubleValue"); it != j.end()) {
+    out->set_double_value(it->is_string() ? std::strtod(it->get<std::string>().c_str(), nullptr) : it->get<double>());
+  } else if (auto it = j.find("boolValue"); it != j.end() && it->is_boolean()) {
+    out->set_bool_value(it->get<bool>());
+  } else {
+    return false;
+  }
+  return true;
+}
+
+// An attribute's value from the columns AttributeValueColumns adds at `c`.
+bool ReadAttribute(const std::vector<Value>& row, size_t c, pb::AnyValue* out) {
+  if (auto* s = std::get_if<std::string>(&row[c])) {
+    out->set_string_value(*s);
+  } else if (auto* i = std::get_if<std::string>(&row[c + 1])) {
+    out->set_int_value(std::strtoll(i->c_str(), nullptr, 10));
+  } else if (auto* d = std::get_if<std::string>(&row[c + 2])) {
+    out->set_double_value(std::strtod(d->c_str(), nullptr));
+  } else if (auto* b = std::get_if<bool>(&row[c + 3])) {
+    out->set_bool_value(*b);
+  } else {
+    const std::string json = Text(row[c + 4]);
+    return !json.empty() && ToAnyValue(json, out);
+  }
+  return true;
+}
+
+// Which intrinsics the query's filters read (shown on matched spans, as
+// Tempo shows what it evaluated).
+struct ShownIntrinsics {
+  bool name = false, status = false, kind = false;
+};
+void CollectIntrinsics(const traceql::Field* f, ShownIntrinsics* out) {
+  if (f == nullptr) return;
+  if (f->kind == traceql::Field::Kind::kIntrinsic) {
+    out->name = out->name || f->intrinsic == traceql::Intrinsic::kName;
+    out->status = out->status || f->intrinsic == traceql::Intrinsic::kStatus;
+    out->kind = out->kind || f->intrinsic == traceql::Intrinsic::kKind;
+  }
+  CollectIntrinsics(f->lhs.get(), out);
+  CollectIntrinsics(f->rhs.get(), out);
+}
+
+// Columns of the span read (second statement), before the per-filter
+// flags and the shown attributes.
+constexpr const char* kSpanColumns =
+    "trace_id, span_id, coalesce(parent_span_id, ''), span_name, service_name, is_root, start_time_unix_nano, "
+    "duration_nanos, status_code_number, span_kind_number";
+enum { cTrace, cSpan, cParent, cName, cService, cRoot, cStart, cDuration, cStatus, cKind, cFirstFilter };
+
+struct SpanData {
+  std::string span_id, parent_id, name, service;
+  bool root = false;
+  int64_t start = 0, duration = 0, status = 0, kind = 0;
+  std::vector<bool> matches;
+  std::vector<pb::AnyValue> attributes;  // one per shown attribute
+  std::vector<bool> has_attribute;
+};
+
+}  // namespace
+
+absl::StatusOr<tempopb::SearchResponse> Querier::Search(const TenantContext& ctx, const traceql::Query& query,
+                                                        const SearchRequest& req) {
+  if (query.metrics || query.scalar_root || !query.pipeline || query.pipeline->stages.size() != 1 ||
+      query.pipeline->stages[0].kind != traceql::Stage::Kind::kSpanset) {
+    return absl::FailedPreconditionError(
+        "this search is not supported yet: pipelines (aggregates, by, select, coalesce) and metrics functions "
+        "need /api/metrics or a later version; spanset filters, && || and structural operators are supported");
+  }
+  const traceql::Spanset& root = *query.pipeline->stages[0].spanset;
+  const std::vector<const traceql::Spanset*> leaves = traceql::FilterLeaves(root);
+  if (leaves.empty()) return absl::FailedPreconditionError("pipelines inside spanset expressions are not supported yet");
+
+  // The filters as SQL conditions, with their parameters.
+  traceql::SqlBuilder base;
+  traceql::TraceColumns needs;
+  std::vector<std::string> conditions;
+  std::vector<traceql::AttributeRef> shown;
+  ShownIntrinsics intrinsics;
+  for (const traceql::Spanset* leaf : leaves) {
+    ASSIGN_OR_RETURN(std::string cond, traceql::CompileCondition(leaf->filter.get(), &base, &needs));
+    conditions.push_back(std::move(cond));
+    for (auto& ref : traceql::ReferencedAttributes(leaf->filter.get())) {
+      bool seen = false;
+      for (const auto& s : shown) seen = seen || (s.scope == ref.scope && s.name == ref.name);
+      if (!seen) shown.push_back(std::move(ref));
+    }
+    CollectIntrinsics(leaf->filter.get(), &intrinsics);
+  }
+
+  // The files that may hold spans of the time range, plus the buffer.
+  ASSIGN_OR_RETURN(writer::Dataset * ds, writer_->GetDataset(ctx));
+  ASSIGN_OR_RETURN(auto conn, ds->db().Connect());
+  using Predicate = writer::SignalStore::Predicate;
+  std::vector<Predicate> predicates;
+  if (req.start_unix_nano) predicates.push_back({Predicate::kIntAtLeast, "end_time_unix_nano", "", *req.start_unix_nano});
+  if (req.end_unix_nano) predicates.push_back({Predicate::kIntAtMost, "start_time_unix_nano", "", *req.end_unix_nano});
+  ASSIGN_OR_RETURN(auto plan, ds->store(Signal::kTraces).PlanScan("traces", predicates));
+  const std::string buffer = StrCat(writer::kViewFunction, "('traces', ", plan.generation, ")");
+  std::string from = buffer;
+  if (!plan.files.empty()) {
+    from = StrCat("(SELECT * FROM ", writer::ReadParquetById(schema::Traces(), plan.files),
+                  " UNION ALL BY NAME SELECT * FROM ", buffer, ")");
+  }
+  from = traceql::WithTraceColumns(from, needs);
+  // The time range narrows the search for candidates; the spans of a
+  // candidate are then read whole (its parameters are the first
+  // statement's only: DuckDB refuses unused ones).
+  traceql::SqlBuilder find = base;
+  std::string time = "true";
+  {
+    std::vector<std::string> parts;
+    if (req.start_unix_nano) parts.push_back(StrCat("end_time_unix_nano >= ", find.Bind(*req.start_unix_nano)));
+    if (req.end_unix_nano) parts.push_back(StrCat("start_time_unix_nano <= ", find.Bind(*req.end_unix_nano)));
+    if (!parts.empty()) time = Join(parts, " AND ");
+  }
+  std::vector<std::string> any_match;
+  for (const auto& c : conditions) any_match.push_back(StrCat("bool_or(", c, ")"));
+  const std::string necessary = traceql::TraceNecessaryCondition(root, any_match);
+
+  tempopb::SearchResponse out;
+  auto* metrics = out.mutable_metrics();
+  metrics->set_inspectedbytes(plan.bytes);
+  metrics->set_totalblocks(static_cast<uint32_t>(plan.files.size()));
+  metrics->set_completedjobs(1);
+  metrics->set_totaljobs(1);
+  std::vector<tempopb::TraceSearchMetadata> found;
+  // Pages of candidates, newest (latest matching span) first. Filters alone
+  // are exact, so one page of `limit` suffices unless duration bounds drop some.
+  const uint64_t page = std::max<uint64_t>(req.limit * (traceql::OnlyFilters(root) ? 1 : 4), 20);
+  for (uint64_t offset = 0;; offset += page) {
+    const std::string candidates_sql =
+        StrCat("SELECT trace_id, max(start_time_unix_nano) AS last FROM ", from, " WHERE ", time, " AND (",
+               Join(conditions, " OR "), ") GROUP BY trace_id HAVING ", necessary,
+               " ORDER BY last DESC, trace_id LIMIT ", page, " OFFSET ", offset);
+    ASSIGN_OR_RETURN(engine::Table candidates, conn->Query(candidates_sql, find.params()));
+    if (candidates.rows.empty()) break;
+    metrics->set_inspectedtraces(metrics->inspectedtraces() + static_cast<uint32_t>(candidates.rows.size()));
+
+    traceql::SqlBuilder read = base;
+    std::vector<std::string> ids;
+    for (const auto& row : candidates.rows) ids.push_back(read.Bind(Text(row[0])));
+    std::vector<std::string> cols = {kSpanColumns};
+    for (const auto& c : conditions) cols.push_back(c);
+    for (const auto& ref : shown) {
+      for (auto& c : traceql::AttributeValueColumns(ref, &read)) cols.push_back(std::move(c));
+    }
+    const std::string spans_sql =
+        StrCat("SELECT ", Join(cols, ", "), " FROM ", from, " WHERE trace_id IN (", Join(ids, ", "), ")");
+    ASSIGN_OR_RETURN(engine::Table rows, conn->Query(spans_sql, read.params()));
+    metrics->set_inspectedspans(metrics->inspectedspans() + rows.rows.size());
+
+    // Spans by trace, each trace's spans once (a span sent twice is one span).
+    std::map<std::string, std::vector<SpanData>> traces;
+    std::map<std::string, std::map<std::string, size_t>> seen;
+    for (const auto& row : rows.rows) {
+      const std::string trace = Text(row[cTrace]);
+      SpanData s;
+      s.span_id = Text(row[cSpan]);
+      if (!seen[trace].emplace(s.span_id, traces[trace].size()).second) continue;
+      s.parent_id = Text(row[cParent]);
+      s.name = Text(row[cName]);
+      s.service = Text(row[cService]);
+      s.root = Truth(row[cRoot]);
+      s.start = Number(row[cStart]);
+      s.duration = Number(row[cDuration]);
+      s.status = Number(row[cStatus]);
+      s.kind = Number(row[cKind]);
+      for (size_t i = 0; i < conditions.size(); ++i) s.matches.push_back(Truth(row[cFirstFilter + i]));
+      for (size_t i = 0; i < shown.size(); ++i) {
+        pb::AnyValue v;
+        const size_t c = cFirstFilter + conditions.size() + i * traceql::kAttributeValueColumns;
+        s.has_attribute.push_back(ReadAttribute(row, c, &v));
+        s.attributes.push_back(std::move(v));
+      }
+      traces[trace].push_back(std::move(s));
+    }
+    for (auto& [trace_hex, spans] : traces) {
+      std::vector<traceql::SpanRow> span_rows;
+      for (const auto& s : spans) span_rows.push_back({s.span_id, s.parent_id, s.matches});
+      ASSIGN_OR_RETURN(std::vector<size_t> hits, traceql::EvaluateSpansets(root, span_rows));
+      if (hits.empty()) continue;
+      int64_t start = INT64_MAX, end = INT64_MIN;
+      const SpanData* root_span = nullptr;
+      tempopb::TraceSearchMetadata md;
+      for (const auto& s : spans) {
+        start = std::min(start, s.start);
+        end = std::max(end, s.start + s.duration);
+        if (s.root && root_span == nullptr) root_span = &s;
+        auto& stats = (*md.mutable_servicestats())[s.service];
+        stats.set_spancount(stats.spancount() + 1);
+        if (s.status == 2) stats.set_errorcount(stats.errorcount() + 1);
+      }
+      const int64_t duration = end - start;
+      if (req.min_duration_nanos && duration < *req.min_duration_nanos) continue;
+      if (req.max_duration_nanos && duration > *req.max_duration_nanos) continue;
+      md.set_traceid(SearchTraceId(trace_hex));
+      md.set_rootservicename(root_span ? root_span->service : "<root span not yet received>");
+      if (root_span) md.set_roottracename(root_span->name);
+      md.set_starttimeunixnano(static_cast<uint64_t>(start));
+      md.set_durationms(static_cast<uint32_t>(duration / 1000000));
+      // The matched spans, earliest first, at most spss of them.
+      std::sort(hits.begin(), hits.end(), [&](size_t a, size_t b) {
+        return std::tie(spans[a].start, spans[a].span_id) < std::tie(spans[b].start, spans[b].span_id);
+      });
+      auto* set = md.add_spansets();
+      set->set_matched(static_cast<uint32_t>(hits.size()));
+      for (size_t k = 0; k < hits.size() && k < req.spans_per_spanset; ++k) {
+        const SpanData& s = spans[hits[k]];
+        auto* span = set->add_spans();
+        span->set_spanid(s.span_id);
+        if (intrinsics.name) span->set_name(s.name);
+        span->set_starttimeunixnano(static_cast<uint64_t>(s.start));
+        span->set_durationnanos(static_cast<uint64_t>(s.duration));
+        for (size_t i = 0; i < shown.size(); ++i) {
+          if (!s.has_attribute[i]) continue;
+          auto* kv = span->add_attributes();
+          kv->set_key(shown[i].name);
+          *kv->mutable_value() = s.attributes[i];
+        }
+        if (intrinsics.status) {
+          auto* kv = span->add_attributes();
+          kv->set_key("status");
+          kv->mutable_value()->set_string_value(schema::StatusCodeName(static_cast<int32_t>(s.status)));
+        }
+        if (intrinsics.kind) {
+          auto* kv = span->add_attributes();
+          kv->set_key("kind");
+          kv->mutable_value()->set_string_value(schema::SpanKindName(static_cast<int32_t>(s.kind)));
+        }
+      }
+      *md.mutable_spanset() = *set;
+      found.push_back(std::move(md));
+    }
+    if (found.size() >= req.limit || candidates.rows.size() < page) break;
+  }
+  std::sort(found.begin(), found.end(), [](const auto& a, const auto& b) {
+    if (a.starttimeunixnano() != b.starttimeunixnano()) return a.starttimeunixnano() > b.starttimeunixnano();
+    return a.traceid() < b.traceid();
+  });
+  if (found.size() > req.limit) found.resize(req.limit);
+  for (auto& md : found) *out.add_traces() = std::move(md);
+  return out;
+}
+
+}  // namespace signaldb::querier

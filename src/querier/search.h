@@ -1,0 +1,27 @@
+// TraceQL search (Tempo's GET /api/search): the traces whose spans satisfy
+// a spanset expression, newest first, with their matching spans.
+//
+// Two statements per page of candidates: the first finds trace ids with
+// spans matching the filters, pruned by the expression's necessary
+// condition (exact for filters combined with && and ||); the second reads
+// every span of those traces, so structural operators see whole traces even
+// when their spans arrived in different requests and sit in different files.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+
+#include "traceql/ast.h"
+
+namespace signaldb::querier {
+
+struct SearchRequest {
+  uint32_t limit = 20;  // traces
+  uint32_t spans_per_spanset = 3;
+  std::optional<int64_t> start_unix_nano;  // traces with spans ending before are not searched
+  std::optional<int64_t> end_unix_nano;    // ... nor spans starting after
+  std::optional<int64_t> min_duration_nanos;  // of the whole trace
+  std::optional<int64_t> max_duration_nanos;
+};
+
+}  // namespace signaldb::querier
