@@ -1,0 +1,148 @@
+// End to end: spans sent over OTLP/HTTP JSON by the real OpenTelemetry JS
+// SDK exporter are found through Tempo's GET /api/search with TraceQL, as
+// Grafana calls it (JSON and protobuf answers, Tempo's error texts), with
+// one flush in between so traces span the buffer and a Parquet file.
+import { test, after } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+
+import { SpanKind, SpanStatusCode, context, trace } from '@opentelemetry/api';
+import { resourceFromAttributes } from '@opentelemetry/resources';
+import { SimpleSpanProcessor, TracerProvider } from '@opentelemetry/sdk-trace';
+import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
+
+import { Server, tempDataDir } from './lib/server.mjs';
+import { loadRoot } from './lib/proto.mjs';
+
+const dataDir = tempDataDir('search');
+const server = new Server(dataDir, { SIGNALDB_WRITER__FLUSH_INTERVAL: '200ms' });
+const protoRoot = loadRoot();
+after(async () => {
+  await server.stop();
+  fs.rmSync(dataDir, { recursive: true, force: true });
+});
+
+const t0 = 1700000000;  // seconds
+
+async function send(service, build) {
+  const exporter = new OTLPTraceExporter({ url: `http://127.0.0.1:${server.ports.otlpHttp}/v1/traces` });
+  const provider = new TracerProvider({
+    resource: resourceFromAttributes({ 'service.name': service }),
+    spanProcessors: [new SimpleSpanProcessor({ exporter })],
+  });
+  build(provider.getTracer('it-search'));
+  await provider.forceFlush();
+  await provider.shutdown();
+}
+
+async function search(params, accept) {
+  const url = new URL(`${server.baseUrl}/tempo/api/search`);
+  for (const [k, v] of Object.entries(params)) url.searchParams.set(k, v);
+  return fetch(url, accept ? { headers: { Accept: accept } } : {});
+}
+
+async function searchJson(params) {
+  const res = await search(params);
+  const body = await res.text();
+  assert.equal(res.status, 200, body);
+  assert.match(res.headers.get('content-type'), /application\/json/);
+  return JSON.parse(body);
+}
+
+let checkoutId;
+let cartId;
+
+test('ingest traces with the SDK over OTLP/HTTP JSON, one flush between them', async () => {
+  await server.start();
+  await send('it-frontend', (tracer) => {
+    const root = tracer.startSpan('GET /checkout', { kind: SpanKind.SERVER, startTime: [t0, 0] });
+    checkoutId = root.spanContext().traceId;
+    const ctx = trace.setSpan(context.active(), root);
+    const charge = tracer.startSpan('charge', { kind: SpanKind.CLIENT, startTime: [t0, 10e6],
+      attributes: { 'http.response.status_code': 502, 'payment.amount': 12.5 } }, ctx);
+    charge.setStatus({ code: SpanStatusCode.ERROR, message: 'declined' });
+    charge.end([t0, 60e6]);
+    root.end([t0, 200e6]);
+  });
+  // Wait for the first trace to be flushed to a Parquet file.
+  for (let i = 0; ; ++i) {
+    const res = await fetch(`${server.baseUrl}/api/v1/sql`, { method: 'POST',
+      body: "SELECT count(*) FROM duckdb_tables() WHERE false" });
+    assert.equal(res.status, 200);
+    const files = fs.readdirSync(dataDir, { recursive: true }).filter((f) => String(f).endsWith('.parquet'));
+    if (files.length > 0) break;
+    assert.ok(i < 100, 'no Parquet file after 10 s');
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  await send('it-cart', (tracer) => {
+    const root = tracer.startSpan('GET /cart', { kind: SpanKind.SERVER, startTime: [t0 + 10, 0],
+      attributes: { 'http.request.method': 'GET' } });
+    cartId = root.spanContext().traceId;
+    root.end([t0 + 10, 30e6]);
+  });
+});
+
+test('TraceQL search answers as Tempo does', async () => {
+  const strip = (id) => id.replace(/^0+/, '');
+  let body = await searchJson({ q: '{ span.http.response.status_code >= 500 && status = error }' });
+  assert.equal(body.traces.length, 1);
+  const t = body.traces[0];
+  assert.equal(t.traceID, strip(checkoutId));
+  assert.equal(t.rootServiceName, 'it-frontend');
+  assert.equal(t.rootTraceName, 'GET /checkout');
+  assert.equal(t.startTimeUnixNano, `${t0}000000000`);
+  assert.equal(t.durationMs, 200);
+  assert.equal(t.spanSets[0].matched, 1);
+  assert.deepEqual(t.spanSet, t.spanSets[0]);
+  const span = t.spanSets[0].spans[0];
+  assert.match(span.spanID, /^[0-9a-f]{16}$/);
+  assert.equal(span.durationNanos, '50000000');
+  const attrs = Object.fromEntries(span.attributes.map((a) => [a.key, a.value]));
+  assert.deepEqual(attrs['http.response.status_code'], { intValue: '502' });
+  assert.deepEqual(attrs.status, { stringValue: 'error' });
+  assert.deepEqual(t.serviceStats, { 'it-frontend': { spanCount: 2, errorCount: 1 } });
+  assert.ok(Number(body.metrics.inspectedBytes) > 0);
+
+  // Newest first; a structural query; the legacy tags parameter.
+  body = await searchJson({ q: '{ }' });
+  assert.deepEqual(body.traces.map((x) => x.traceID), [strip(cartId), strip(checkoutId)]);
+  body = await searchJson({ q: '{ kind = server } > { .payment.amount > 10 }' });
+  assert.deepEqual(body.traces.map((x) => x.traceID), [strip(checkoutId)]);
+  body = await searchJson({ tags: 'http.request.method=get' });
+  assert.deepEqual(body.traces.map((x) => x.traceID), [strip(cartId)]);
+  body = await searchJson({ q: '{ }', limit: '1' });
+  assert.equal(body.traces.length, 1);
+  body = await searchJson({ q: '{ }', minDuration: '100ms' });
+  assert.deepEqual(body.traces.map((x) => x.traceID), [strip(checkoutId)]);
+  body = await searchJson({ q: '{ }', start: String(t0 + 5), end: String(t0 + 20) });
+  assert.deepEqual(body.traces.map((x) => x.traceID), [strip(cartId)]);
+  body = await searchJson({ q: '{ name = "no such span" }' });
+  assert.equal(body.traces, undefined);  // an empty list is omitted, as jsonpb does
+
+  // Protobuf, as Grafana may ask for it.
+  const res = await search({ q: '{ resource.service.name = "it-cart" }' }, 'application/protobuf');
+  assert.equal(res.status, 200);
+  assert.equal(res.headers.get('content-type'), 'application/protobuf');
+  const T = protoRoot.lookupType('tempopb.SearchResponse');
+  const decoded = T.toObject(T.decode(new Uint8Array(await res.arrayBuffer())), { longs: String });
+  assert.equal(decoded.traces[0].traceID, strip(cartId));
+});
+
+test('bad searches get Tempo\'s 400 texts', async () => {
+  const expect400 = async (params, text) => {
+    const res = await search(params);
+    assert.equal(res.status, 400);
+    const body = await res.text();
+    assert.ok(body.includes(text), `${JSON.stringify(params)}: ${body}`);
+  };
+  await expect400({ q: '{ .a = }' }, 'invalid TraceQL query: parse error at line 1, col 8: syntax error: unexpected CLOSE_BRACE');
+  await expect400({ q: '{ 1 = "a" }' }, 'invalid TraceQL query');
+  await expect400({ q: '{ }', tags: 'a=b' }, "invalid request: can't specify tags and q in the same query");
+  await expect400({ q: '{ }', limit: '0' }, 'invalid limit: must be a positive number');
+  await expect400({ q: '{ }', start: '20', end: '10' }, 'http parameter start must be before end. received start=20 end=10');
+  await expect400({ q: '{ }', minDuration: '2s', maxDuration: '1s' }, 'invalid maxDuration: must be greater than minDuration');
+  await expect400({ tags: 'a=b a=c' }, 'invalid tags: tag a has been set twice');
+  await expect400({ q: '{ } | count() > 1' }, 'not supported yet');
+  // The server still answers.
+  assert.equal((await searchJson({ q: '{ }' })).traces.length, 2);
+});
