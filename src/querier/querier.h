@@ -10,6 +10,8 @@
 #pragma once
 
 #include <chrono>
+#include <map>
+#include <vector>
 #include <optional>
 #include <string>
 
@@ -27,6 +29,22 @@ namespace signaldb::querier {
 struct QuerierOptions {
   std::chrono::milliseconds sql_timeout{30000};
   uint64_t sql_max_rows = 100000;
+};
+
+// What the tag endpoints read: spans of a time range, optionally only
+// those matching a TraceQL condition.
+struct TagsRequest {
+  std::string scope;  // tag names: "" (all), span, resource, event, link, instrumentation, intrinsic
+  const traceql::Field* filter = nullptr;  // not owned
+  std::optional<int64_t> start_unix_nano;
+  std::optional<int64_t> end_unix_nano;
+  uint32_t limit = 0;  // names per scope / values; 0: no limit (values: kDefaultTagValues)
+};
+inline constexpr uint32_t kDefaultTagValues = 1000;
+
+struct TagValue {
+  std::string type;  // string, int, float, bool, keyword
+  std::string value;
 };
 
 struct TimeRange {
@@ -51,6 +69,15 @@ class Querier {
   // supported yet.
   absl::StatusOr<tempopb::SearchResponse> Search(const TenantContext& ctx, const traceql::Query& query,
                                                  const SearchRequest& request);
+
+  // Attribute names by scope ("span", "resource", ..., and "intrinsic":
+  // Tempo's fixed list), sorted; scopes without names are left out.
+  absl::StatusOr<std::map<std::string, std::vector<std::string>>> TagNames(const TenantContext& ctx,
+                                                                            const TagsRequest& request);
+  // The distinct typed values of an attribute or intrinsic (`tag` is a
+  // parsed TraceQL attribute or intrinsic), by type then value.
+  absl::StatusOr<std::vector<TagValue>> TagValues(const TenantContext& ctx, const traceql::Field& tag,
+                                                  const TagsRequest& request);
 
   // Runs `SELECT 1` through the engine of `ctx`'s dataset.
   absl::Status Ping(const TenantContext& ctx);

@@ -6,6 +6,7 @@
 #include "common/status_macros.h"
 #include "common/strings.h"
 #include "querier/querier.h"
+#include "querier/source.h"
 #include "schema/tables.h"
 #include "traceql/compile.h"
 #include "traceql/evaluate.h"
@@ -108,6 +109,23 @@ struct SpanData {
 
 }  // namespace
 
+absl::StatusOr<TracesSource> PlanTraces(writer::Dataset* ds, std::optional<int64_t> start_unix_nano,
+                                        std::optional<int64_t> end_unix_nano) {
+  using Predicate = writer::SignalStore::Predicate;
+  std::vector<Predicate> predicates;
+  if (start_unix_nano) predicates.push_back({Predicate::kIntAtLeast, "end_time_unix_nano", "", *start_unix_nano});
+  if (end_unix_nano) predicates.push_back({Predicate::kIntAtMost, "start_time_unix_nano", "", *end_unix_nano});
+  TracesSource out;
+  ASSIGN_OR_RETURN(out.plan, ds->store(Signal::kTraces).PlanScan("traces", predicates));
+  const std::string buffer = StrCat(writer::kViewFunction, "('traces', ", out.plan.generation, ")");
+  out.sql = buffer;
+  if (!out.plan.files.empty()) {
+    out.sql = StrCat("(SELECT * FROM ", writer::ReadParquetById(schema::Traces(), out.plan.files),
+                     " UNION ALL BY NAME SELECT * FROM ", buffer, ")");
+  }
+  return out;
+}
+
 absl::StatusOr<tempopb::SearchResponse> Querier::Search(const TenantContext& ctx, const traceql::Query& query,
                                                         const SearchRequest& req) {
   if (query.metrics || query.scalar_root || !query.pipeline || query.pipeline->stages.size() != 1 ||
@@ -137,20 +155,11 @@ absl::StatusOr<tempopb::SearchResponse> Querier::Search(const TenantContext& ctx
     CollectIntrinsics(leaf->filter.get(), &intrinsics);
   }
 
-  // The files that may hold spans of the time range, plus the buffer.
   ASSIGN_OR_RETURN(writer::Dataset * ds, writer_->GetDataset(ctx));
   ASSIGN_OR_RETURN(auto conn, ds->db().Connect());
-  using Predicate = writer::SignalStore::Predicate;
-  std::vector<Predicate> predicates;
-  if (req.start_unix_nano) predicates.push_back({Predicate::kIntAtLeast, "end_time_unix_nano", "", *req.start_unix_nano});
-  if (req.end_unix_nano) predicates.push_back({Predicate::kIntAtMost, "start_time_unix_nano", "", *req.end_unix_nano});
-  ASSIGN_OR_RETURN(auto plan, ds->store(Signal::kTraces).PlanScan("traces", predicates));
-  const std::string buffer = StrCat(writer::kViewFunction, "('traces', ", plan.generation, ")");
-  std::string from = buffer;
-  if (!plan.files.empty()) {
-    from = StrCat("(SELECT * FROM ", writer::ReadParquetById(schema::Traces(), plan.files),
-                  " UNION ALL BY NAME SELECT * FROM ", buffer, ")");
-  }
+  ASSIGN_OR_RETURN(TracesSource source, PlanTraces(ds, req.start_unix_nano, req.end_unix_nano));
+  const auto& plan = source.plan;
+  std::string from = source.sql;
   from = traceql::WithTraceColumns(from, needs);
   // The time range narrows the search for candidates; the spans of a
   // candidate are then read whole (its parameters are the first

@@ -194,6 +194,57 @@ absl::StatusOr<tempopb::SearchResponse> Search(const httplib::Request& req, quer
   return found;
 }
 
+// start/end (unix seconds) of the tag endpoints.
+absl::Status TagTimes(const httplib::Request& req, querier::TagsRequest* out) {
+  ASSIGN_OR_RETURN(uint32_t start, UintParam(req, "start", 0));
+  ASSIGN_OR_RETURN(uint32_t end, UintParam(req, "end", 0));
+  if ((start != 0 || end != 0) && end <= start) {
+    return absl::InvalidArgumentError(
+        StrCat("http parameter start must be before end. received start=", start, " end=", end));
+  }
+  if (start != 0) out->start_unix_nano = int64_t{start} * 1000000000;
+  if (end != 0) out->end_unix_nano = int64_t{end} * 1000000000;
+  ASSIGN_OR_RETURN(out->limit, UintParam(req, "limit", 0));
+  return absl::OkStatus();
+}
+
+// The single spanset filter of a tags `q`, or null when there is none.
+// With `lenient`, a query that does not parse (Grafana sends half-typed
+// ones) counts as none.
+absl::StatusOr<const traceql::Field*> TagsFilter(const httplib::Request& req, bool lenient,
+                                                 std::optional<traceql::Query>* holder) {
+  if (!req.has_param("q") || req.get_param_value("q").empty()) return nullptr;
+  auto q = traceql::Parse(req.get_param_value("q"));
+  absl::Status st = q.ok() ? traceql::Validate(*q) : q.status();
+  if (st.ok() && (!q->pipeline || q->pipeline->stages.size() != 1 ||
+                  q->pipeline->stages[0].kind != traceql::Stage::Kind::kSpanset ||
+                  q->pipeline->stages[0].spanset->kind != traceql::Spanset::Kind::kFilter || q->metrics)) {
+    st = absl::InvalidArgumentError("q must be one spanset filter { ... }");
+  }
+  if (!st.ok()) {
+    if (lenient) return nullptr;
+    return absl::InvalidArgumentError(StrCat("invalid TraceQL query: ", st.message()));
+  }
+  *holder = std::move(*q);
+  return (*holder)->pipeline->stages[0].spanset->filter.get();
+}
+
+template <typename Message>
+void ReplyMessage(const httplib::Request& req, httplib::Response& res, const Message& msg) {
+  if (WantsProtobuf(req)) {
+    res.set_content(msg.SerializeAsString(), "application/protobuf");
+    return;
+  }
+  auto json = ToJson(msg);
+  if (!json.ok()) return ReplyText(res, 500, std::string(json.status().message()));
+  res.set_content(*json, "application/json");
+}
+
+void ReplyError(httplib::Response& res, const absl::Status& st) {
+  const bool bad = st.code() == absl::StatusCode::kInvalidArgument || st.code() == absl::StatusCode::kFailedPrecondition;
+  ReplyText(res, bad ? 400 : 500, std::string(st.message()));
+}
+
 }  // namespace
 
 absl::StatusOr<std::string> ParseTempoTraceId(const std::string& text) {
@@ -263,6 +314,101 @@ void RegisterTempoApi(httplib::Server& server, const std::string& prefix, querie
     auto json = ToJson(*found);
     if (!json.ok()) return ReplyText(res, 500, std::string(json.status().message()));
     res.set_content(*json, "application/json");
+  });
+
+  // Tag names: v1 lists span and resource names (intrinsics only when asked).
+  server.Get(prefix + "/api/search/tags", [querier](const httplib::Request& req, httplib::Response& res) {
+    querier::TagsRequest tr;
+    tr.scope = req.get_param_value("scope");
+    if (absl::Status st = TagTimes(req, &tr); !st.ok()) return ReplyError(res, st);
+    auto names = querier->TagNames(TenantContext{}, tr);
+    if (!names.ok()) return ReplyError(res, names.status());
+    std::set<std::string> merged;
+    for (const auto& [scope, list] : *names) {
+      if (scope == "intrinsic" && tr.scope != "intrinsic") continue;
+      merged.insert(list.begin(), list.end());
+    }
+    tempopb::SearchTagsResponse out;
+    for (const auto& n : merged) out.add_tagnames(n);
+    out.mutable_metrics();
+    ReplyMessage(req, res, out);
+  });
+
+  server.Get(prefix + "/api/v2/search/tags", [querier](const httplib::Request& req, httplib::Response& res) {
+    querier::TagsRequest tr;
+    tr.scope = req.get_param_value("scope");
+    if (absl::Status st = TagTimes(req, &tr); !st.ok()) return ReplyError(res, st);
+    std::optional<traceql::Query> holder;
+    auto filter = TagsFilter(req, /*lenient=*/false, &holder);
+    if (!filter.ok()) return ReplyError(res, filter.status());
+    tr.filter = *filter;
+    auto names = querier->TagNames(TenantContext{}, tr);
+    if (!names.ok()) return ReplyError(res, names.status());
+    tempopb::SearchTagsV2Response out;
+    for (const auto& [scope, list] : *names) {
+      auto* s = out.add_scopes();
+      s->set_name(scope);
+      for (const auto& n : list) s->add_tags(n);
+    }
+    out.mutable_metrics();
+    ReplyMessage(req, res, out);
+  });
+
+  // Tag values: v1 takes a bare attribute name (span or resource), answers strings.
+  server.Get(prefix + R"(/api/search/tag/(.+)/values)", [querier](const httplib::Request& req, httplib::Response& res) {
+    const std::string tag = req.matches[1];
+    tempopb::SearchTagValuesResponse out;
+    out.mutable_metrics();
+    if (tag == "status.code") {
+      for (const char* v : {"unset", "ok", "error"}) out.add_tagvalues(v);
+      return ReplyMessage(req, res, out);
+    }
+    if (tag == "error") {
+      out.add_tagvalues("true");
+      return ReplyMessage(req, res, out);
+    }
+    querier::TagsRequest tr;
+    if (absl::Status st = TagTimes(req, &tr); !st.ok()) return ReplyError(res, st);
+    traceql::Field field;
+    field.kind = traceql::Field::Kind::kAttribute;
+    field.name = tag;
+    auto values = querier->TagValues(TenantContext{}, field, tr);
+    if (!values.ok()) return ReplyError(res, values.status());
+    std::set<std::string> distinct;
+    for (const auto& v : *values) distinct.insert(v.value);
+    for (const auto& v : distinct) out.add_tagvalues(v);
+    ReplyMessage(req, res, out);
+  });
+
+  // v2 takes a TraceQL attribute or intrinsic and answers typed values.
+  server.Get(prefix + R"(/api/v2/search/tag/(.+)/values)", [querier](const httplib::Request& req, httplib::Response& res) {
+    const std::string tag = req.matches[1];
+    auto parsed = traceql::Parse(StrCat("{ ", tag, " }"));
+    const traceql::Field* field = nullptr;
+    if (parsed.ok() && parsed->pipeline && parsed->pipeline->stages.size() == 1 &&
+        parsed->pipeline->stages[0].kind == traceql::Stage::Kind::kSpanset &&
+        parsed->pipeline->stages[0].spanset->kind == traceql::Spanset::Kind::kFilter) {
+      field = parsed->pipeline->stages[0].spanset->filter.get();
+    }
+    if (field == nullptr || (field->kind != traceql::Field::Kind::kAttribute &&
+                             field->kind != traceql::Field::Kind::kIntrinsic)) {
+      return ReplyText(res, 400, StrCat("please provide a valid tagName: failed to parse identifier ", tag));
+    }
+    querier::TagsRequest tr;
+    if (absl::Status st = TagTimes(req, &tr); !st.ok()) return ReplyError(res, st);
+    std::optional<traceql::Query> holder;
+    auto filter = TagsFilter(req, /*lenient=*/true, &holder);
+    if (filter.ok()) tr.filter = *filter;
+    auto values = querier->TagValues(TenantContext{}, *field, tr);
+    if (!values.ok()) return ReplyError(res, values.status());
+    tempopb::SearchTagValuesV2Response out;
+    for (const auto& v : *values) {
+      auto* tv = out.add_tagvalues();
+      tv->set_type(v.type);
+      tv->set_value(v.value);
+    }
+    out.mutable_metrics();
+    ReplyMessage(req, res, out);
   });
 
   server.Get(prefix + R"(/api/v2/traces/([^/]+))", [querier](const httplib::Request& req, httplib::Response& res) {

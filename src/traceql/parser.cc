@@ -289,26 +289,21 @@ class Parser {
 
   // ---- spanset expressions ----
 
-  std::unique_ptr<Spanset> ParseSpansetOr() {
-    auto lhs = ParseSpansetAnd();
-    while (lhs && Is(Tok::kOr)) {
+  // One level of left-associative spanset operators: operands from
+  // `operand`, joined by `tok` into `op` nodes.
+  std::unique_ptr<Spanset> SpansetLevel(Tok tok, SpansetOp op, std::unique_ptr<Spanset> (Parser::*operand)()) {
+    auto lhs = (this->*operand)();
+    while (lhs && Is(tok)) {
       ++pos_;
-      auto rhs = ParseSpansetAnd();
+      auto rhs = (this->*operand)();
       if (!rhs) return nullptr;
-      lhs = Combine(SpansetOp::kUnion, std::move(lhs), std::move(rhs));
+      lhs = Combine(op, std::move(lhs), std::move(rhs));
     }
     return lhs;
   }
-
+  std::unique_ptr<Spanset> ParseSpansetOr() { return SpansetLevel(Tok::kOr, SpansetOp::kUnion, &Parser::ParseSpansetAnd); }
   std::unique_ptr<Spanset> ParseSpansetAnd() {
-    auto lhs = ParseSpansetRelation();
-    while (lhs && Is(Tok::kAnd)) {
-      ++pos_;
-      auto rhs = ParseSpansetRelation();
-      if (!rhs) return nullptr;
-      lhs = Combine(SpansetOp::kAnd, std::move(lhs), std::move(rhs));
-    }
-    return lhs;
+    return SpansetLevel(Tok::kAnd, SpansetOp::kAnd, &Parser::ParseSpansetRelation);
   }
 
   std::unique_ptr<Spanset> ParseSpansetRelation() {
@@ -644,29 +639,20 @@ class Parser {
     return f;
   }
 
-  std::unique_ptr<Field> ParseFieldOr() {
-    auto lhs = ParseFieldAnd();
-    while (lhs && Is(Tok::kOr)) {
+  // One level of left-associative logic operators in field expressions.
+  std::unique_ptr<Field> FieldLevel(Tok tok, Op op, std::unique_ptr<Field> (Parser::*operand)()) {
+    auto lhs = (this->*operand)();
+    while (lhs && Is(tok)) {
       const Token at = Peek();
       ++pos_;
-      auto rhs = ParseFieldAnd();
+      auto rhs = (this->*operand)();
       if (!rhs) return nullptr;
-      lhs = Binary(Op::kOr, std::move(lhs), std::move(rhs), at);
+      lhs = Binary(op, std::move(lhs), std::move(rhs), at);
     }
     return lhs;
   }
-
-  std::unique_ptr<Field> ParseFieldAnd() {
-    auto lhs = ParseFieldCompare();
-    while (lhs && Is(Tok::kAnd)) {
-      const Token at = Peek();
-      ++pos_;
-      auto rhs = ParseFieldCompare();
-      if (!rhs) return nullptr;
-      lhs = Binary(Op::kAnd, std::move(lhs), std::move(rhs), at);
-    }
-    return lhs;
-  }
+  std::unique_ptr<Field> ParseFieldOr() { return FieldLevel(Tok::kOr, Op::kOr, &Parser::ParseFieldAnd); }
+  std::unique_ptr<Field> ParseFieldAnd() { return FieldLevel(Tok::kAnd, Op::kAnd, &Parser::ParseFieldCompare); }
 
   static std::optional<Op> FieldCompareOf(Tok t) {
     if (auto op = ScalarCompareOf(t)) return op;

@@ -128,6 +128,45 @@ test('TraceQL search answers as Tempo does', async () => {
   assert.equal(decoded.traces[0].traceID, strip(cartId));
 });
 
+async function getJson(path) {
+  const res = await fetch(`${server.baseUrl}/tempo${path}`);
+  const body = await res.text();
+  assert.equal(res.status, 200, `${path}: ${body}`);
+  return JSON.parse(body);
+}
+
+test('tag names and typed tag values for the query builder', async () => {
+  let body = await getJson('/api/v2/search/tags');
+  const scopes = Object.fromEntries(body.scopes.map((s) => [s.name, s.tags]));
+  assert.deepEqual(scopes.resource, ['service.name']);
+  assert.deepEqual(scopes.span, ['http.request.method', 'http.response.status_code', 'payment.amount']);
+  assert.ok(scopes.intrinsic.includes('duration') && scopes.intrinsic.includes('span:status'));
+  body = await getJson('/api/v2/search/tags?scope=span&q=' + encodeURIComponent('{ resource.service.name = "it-cart" }'));
+  assert.deepEqual(body.scopes, [{ name: 'span', tags: ['http.request.method'] }]);
+  body = await getJson('/api/search/tags');
+  assert.deepEqual(body.tagNames, ['http.request.method', 'http.response.status_code', 'payment.amount', 'service.name']);
+
+  const values = async (tag, q) =>
+    (await getJson(`/api/v2/search/tag/${encodeURIComponent(tag)}/values${q ? '?q=' + encodeURIComponent(q) : ''}`)).tagValues;
+  assert.deepEqual(await values('span.http.response.status_code'), [{ type: 'int', value: '502' }]);
+  assert.deepEqual(await values('.payment.amount'), [{ type: 'float', value: '12.5' }]);
+  assert.deepEqual(await values('resource.service.name'),
+    [{ type: 'string', value: 'it-cart' }, { type: 'string', value: 'it-frontend' }]);
+  assert.deepEqual(await values('resource.service.name', '{ name = "charge" }'), [{ type: 'string', value: 'it-frontend' }]);
+  assert.deepEqual(await values('resource.service.name', '{ name = '), // half-typed: ignored
+    [{ type: 'string', value: 'it-cart' }, { type: 'string', value: 'it-frontend' }]);
+  assert.deepEqual((await values('name')).map((v) => v.value), ['GET /cart', 'GET /checkout', 'charge']);
+  assert.deepEqual(await values('status'), [{ type: 'keyword', value: 'ok' }, { type: 'keyword', value: 'error' },
+    { type: 'keyword', value: 'unset' }]);
+  const bad = await fetch(`${server.baseUrl}/tempo/api/v2/search/tag/service.name/values`);
+  assert.equal(bad.status, 400);
+  assert.match(await bad.text(), /please provide a valid tagName/);
+  body = await getJson('/api/search/tag/service.name/values');
+  assert.deepEqual(body.tagValues, ['it-cart', 'it-frontend']);
+  body = await getJson('/api/search/tag/status.code/values');
+  assert.deepEqual(body.tagValues, ['unset', 'ok', 'error']);
+});
+
 test('bad searches get Tempo\'s 400 texts', async () => {
   const expect400 = async (params, text) => {
     const res = await search(params);

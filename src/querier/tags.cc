@@ -1,0 +1,169 @@
+// Querier::TagNames and Querier::TagValues: the attribute names and values
+// Grafana's query builder offers, read from the stored spans (see querier.h).
+#include <algorithm>
+#include <set>
+
+#include "common/status_macros.h"
+#include "common/strings.h"
+#include "querier/querier.h"
+#include "querier/source.h"
+#include "traceql/compile.h"
+
+namespace signaldb::querier {
+namespace {
+
+// Keys of an OTLP JSON attribute list column.
+std::string JsonKeys(const std::string& column) {
+  return StrCat("unnest(list_transform(CAST(", column, " AS JSON[]), lambda kv: kv->>'key'))");
+}
+
+std::string Text(const engine::Value& v) {
+  if (auto* s = std::get_if<std::string>(&v)) return *s;
+  return "";
+}
+
+// Intrinsic names Tempo lists for scope "intrinsic" (pkg/search/util.go).
+const std::vector<std::string>& IntrinsicNames() {
+  static const auto* names = new std::vector<std::string>{
+      "duration", "name", "status", "statusMessage", "kind", "rootServiceName", "rootName", "traceDuration",
+      "event:name", "event:timeSinceStart", "link:spanID", "link:traceID", "instrumentation:name",
+      "instrumentation:version", "trace:id", "span:id", "span:parentID", "span:status", "span:statusMessage",
+      "span:duration", "span:name", "span:kind", "trace:rootName", "trace:rootService", "trace:duration"};
+  return *names;
+}
+
+}  // namespace
+
+absl::StatusOr<std::map<std::string, std::vector<std::string>>> Querier::TagNames(const TenantContext& ctx,
+                                                                                   const TagsRequest& req) {
+  static const std::set<std::string> kScopes = {"", "none", "span", "resource", "event", "link",
+                                                "instrumentation", "intrinsic", "trace"};
+  if (!kScopes.count(req.scope)) return absl::InvalidArgumentError(StrCat("invalid scope: ", req.scope));
+  std::map<std::string, std::vector<std::string>> out;
+  const bool all = req.scope.empty() || req.scope == "none";
+  if (all || req.scope == "intrinsic") out["intrinsic"] = IntrinsicNames();
+  if (req.scope == "intrinsic" || req.scope == "trace") return out;
+
+  ASSIGN_OR_RETURN(writer::Dataset * ds, writer_->GetDataset(ctx));
+  ASSIGN_OR_RETURN(auto conn, ds->db().Connect());
+  ASSIGN_OR_RETURN(TracesSource source, PlanTraces(ds, req.start_unix_nano, req.end_unix_nano));
+  traceql::SqlBuilder sql;
+  traceql::TraceColumns needs;
+  std::string where = "true";
+  if (req.filter != nullptr) {
+    ASSIGN_OR_RETURN(where, traceql::CompileCondition(req.filter, &sql, &needs));
+  }
+  const std::string rows = StrCat("(SELECT * FROM ", traceql::WithTraceColumns(source.sql, needs), " WHERE ", where, ")");
+  // One statement per scope: the distinct keys of its attribute columns.
+  std::map<std::string, std::string> queries;
+  if (all || req.scope == "span") {
+    std::vector<std::string> parts;
+    for (const char* m : {"span_attributes_string", "span_attributes_int", "span_attributes_double",
+                          "span_attributes_bool"}) {
+      parts.push_back(StrCat("SELECT unnest(map_keys(", m, ")) AS k FROM ", rows));
+    }
+    parts.push_back(StrCat("SELECT ", JsonKeys("span_attributes_other"), " AS k FROM ", rows));
+    queries["span"] = Join(parts, " UNION ");
+  }
+  // Resource and scope attributes repeat on every span: keys of the distinct values only.
+  if (all || req.scope == "resource") {
+    queries["resource"] = StrCat("SELECT ", JsonKeys("r"), " AS k FROM (SELECT DISTINCT resource_attributes AS r FROM ",
+                                 rows, ")");
+  }
+  if (all || req.scope == "instrumentation") {
+    queries["instrumentation"] =
+        StrCat("SELECT ", JsonKeys("s"), " AS k FROM (SELECT DISTINCT scope_attributes AS s FROM ", rows, ")");
+  }
+  for (const char* scope : {"event", "link"}) {
+    if (!all && req.scope != scope) continue;
+    const std::string column = std::string(scope) == "event" ? "events" : "links";
+    queries[scope] = StrCat("SELECT ", JsonKeys("CAST(e->'attributes' AS VARCHAR)"),
+                            " AS k FROM (SELECT unnest(CAST(", column, " AS JSON[])) AS e FROM ", rows, " WHERE ", column,
+                            " <> '[]')");
+  }
+  for (const auto& [scope, body] : queries) {
+    std::string q = StrCat("SELECT DISTINCT k FROM (", body, ") WHERE k IS NOT NULL ORDER BY k");
+    if (req.limit > 0) q += StrCat(" LIMIT ", req.limit);
+    ASSIGN_OR_RETURN(engine::Table t, conn->Query(q, sql.params()));
+    std::vector<std::string> names;
+    for (const auto& row : t.rows) names.push_back(Text(row[0]));
+    if (!names.empty()) out[scope] = std::move(names);
+  }
+  return out;
+}
+
+absl::StatusOr<std::vector<TagValue>> Querier::TagValues(const TenantContext& ctx, const traceql::Field& tag,
+                                                         const TagsRequest& req) {
+  using traceql::Intrinsic;
+  std::vector<TagValue> out;
+  if (tag.kind == traceql::Field::Kind::kIntrinsic) {
+    // Enumerations Tempo answers without reading data.
+    switch (tag.intrinsic) {
+      case Intrinsic::kStatus:
+        for (const char* v : {"ok", "error", "unset"}) out.push_back({"keyword", v});
+        return out;
+      case Intrinsic::kKind:
+        for (const char* v : {"client", "server", "producer", "consumer", "internal", "unspecified"}) {
+          out.push_back({"keyword", v});
+        }
+        return out;
+      case Intrinsic::kDuration:
+      case Intrinsic::kTraceDuration:
+        return out;
+      default:
+        break;
+    }
+  }
+  ASSIGN_OR_RETURN(writer::Dataset * ds, writer_->GetDataset(ctx));
+  ASSIGN_OR_RETURN(auto conn, ds->db().Connect());
+  ASSIGN_OR_RETURN(TracesSource source, PlanTraces(ds, req.start_unix_nano, req.end_unix_nano));
+  traceql::SqlBuilder sql;
+  traceql::TraceColumns needs;
+  std::string where = "true";
+  if (req.filter != nullptr) {
+    ASSIGN_OR_RETURN(where, traceql::CompileCondition(req.filter, &sql, &needs));
+  }
+  const std::string rows = StrCat("(SELECT * FROM ", traceql::WithTraceColumns(source.sql, needs), " WHERE ", where, ")");
+  std::vector<std::string> parts;  // each: SELECT type, value
+  if (tag.kind == traceql::Field::Kind::kIntrinsic) {
+    std::string column;
+    switch (tag.intrinsic) {
+      case Intrinsic::kName: column = "span_name"; break;
+      case Intrinsic::kStatusMessage: column = "status_message"; break;
+      case Intrinsic::kRootName: column = "CASE WHEN is_root THEN span_name END"; break;
+      case Intrinsic::kRootServiceName: column = "CASE WHEN is_root THEN service_name END"; break;
+      case Intrinsic::kInstrumentationName: column = "scope_name"; break;
+      case Intrinsic::kInstrumentationVersion: column = "scope_version"; break;
+      default: return out;  // ids and other per-span values are not listed
+    }
+    parts.push_back(StrCat("SELECT 'string' AS t, ", column, " AS v FROM ", rows));
+  } else if (tag.kind == traceql::Field::Kind::kAttribute && !tag.parent) {
+    const std::string key = sql.Bind(tag.name);
+    if (tag.scope == traceql::Scope::kSpan || tag.scope == traceql::Scope::kNone) {
+      parts.push_back(StrCat("SELECT 'string' AS t, span_attributes_string[", key, "] AS v FROM ", rows));
+      parts.push_back(StrCat("SELECT 'int' AS t, CAST(span_attributes_int[", key, "] AS VARCHAR) AS v FROM ", rows));
+      parts.push_back(StrCat("SELECT 'float' AS t, CAST(span_attributes_double[", key, "] AS VARCHAR) AS v FROM ", rows));
+      parts.push_back(StrCat("SELECT 'bool' AS t, CAST(span_attributes_bool[", key, "] AS VARCHAR) AS v FROM ", rows));
+    }
+    auto json_values = [&](const std::string& column) {
+      // Typed values of one key across the distinct attribute lists.
+      const std::string v = StrCat("(list_filter(CAST(a AS JSON[]), lambda kv: (kv->>'key') = ", key, ")[1]->'value')");
+      const std::string distinct = StrCat("(SELECT DISTINCT ", column, " AS a FROM ", rows, ")");
+      parts.push_back(StrCat("SELECT 'string' AS t, ", v, "->>'stringValue' AS v FROM ", distinct));
+      parts.push_back(StrCat("SELECT 'int' AS t, ", v, "->>'intValue' AS v FROM ", distinct));
+      parts.push_back(
+          StrCat("SELECT 'float' AS t, CAST(TRY_CAST(", v, "->>'doubleValue' AS DOUBLE) AS VARCHAR) AS v FROM ", distinct));
+      parts.push_back(StrCat("SELECT 'bool' AS t, ", v, "->>'boolValue' AS v FROM ", distinct));
+    };
+    if (tag.scope == traceql::Scope::kResource || tag.scope == traceql::Scope::kNone) json_values("resource_attributes");
+    if (tag.scope == traceql::Scope::kInstrumentation) json_values("scope_attributes");
+  }
+  if (parts.empty()) return out;
+  std::string q = StrCat("SELECT DISTINCT t, v FROM (", Join(parts, " UNION ALL "), ") WHERE v IS NOT NULL ORDER BY t, v");
+  q += StrCat(" LIMIT ", req.limit > 0 ? req.limit : kDefaultTagValues);
+  ASSIGN_OR_RETURN(engine::Table t, conn->Query(q, sql.params()));
+  for (const auto& row : t.rows) out.push_back({Text(row[0]), Text(row[1])});
+  return out;
+}
+
+}  // namespace signaldb::querier
