@@ -131,8 +131,8 @@ absl::StatusOr<tempopb::SearchResponse> Querier::Search(const TenantContext& ctx
   if (query.metrics || query.scalar_root || !query.pipeline || query.pipeline->stages.size() != 1 ||
       query.pipeline->stages[0].kind != traceql::Stage::Kind::kSpanset) {
     return absl::FailedPreconditionError(
-        "this search is not supported yet: pipelines (aggregates, by, select, coalesce) and metrics functions "
-        "need /api/metrics or a later version; spanset filters, && || and structural operators are supported");
+        "TraceQL pipelines (aggregates, by, select, coalesce) and metrics functions are not supported yet in "
+        "search; spanset filters combined with && || and the structural operators are");
   }
   const traceql::Spanset& root = *query.pipeline->stages[0].spanset;
   const std::vector<const traceql::Spanset*> leaves = traceql::FilterLeaves(root);
