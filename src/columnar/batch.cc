@@ -137,4 +137,34 @@ bool Batch::Consistent() const {
   return true;
 }
 
+std::vector<RowRef> SortRows(const std::vector<std::shared_ptr<const Batch>>& batches, const std::vector<int>& keys) {
+  std::vector<RowRef> rows;
+  size_t total = 0;
+  for (const auto& b : batches) total += b->num_rows();
+  rows.reserve(total);
+  for (uint32_t b = 0; b < batches.size(); ++b) {
+    for (uint32_t r = 0; r < batches[b]->num_rows(); ++r) rows.push_back({b, r});
+  }
+  auto less = [&](const RowRef& x, const RowRef& y) {
+    for (int k : keys) {
+      const ColumnData& a = batches[x.batch]->column(static_cast<size_t>(k));
+      const ColumnData& b = batches[y.batch]->column(static_cast<size_t>(k));
+      const bool av = a.IsValid(x.row), bv = b.IsValid(y.row);
+      if (av != bv) return !av;  // nulls first
+      if (!av) continue;
+      if (a.type == ColumnType::kString) {
+        const int c = a.StringAt(x.row).compare(b.StringAt(y.row));
+        if (c != 0) return c < 0;
+      } else if (a.type == ColumnType::kDouble) {
+        if (a.doubles[x.row] != b.doubles[y.row]) return a.doubles[x.row] < b.doubles[y.row];
+      } else if (!IsMap(a.type)) {
+        if (a.ints[x.row] != b.ints[y.row]) return a.ints[x.row] < b.ints[y.row];
+      }
+    }
+    return false;
+  };
+  std::stable_sort(rows.begin(), rows.end(), less);
+  return rows;
+}
+
 }  // namespace signaldb::columnar

@@ -7,6 +7,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -123,5 +124,15 @@ class Batch {
   const Schema* schema_;
   std::vector<ColumnData> columns_;
 };
+
+// A row of one of several batches.
+struct RowRef {
+  uint32_t batch;
+  uint32_t row;
+};
+
+// Every row of `batches`, ordered by the columns `keys` (ascending; nulls
+// first; strings bytewise, numbers by value); rows that tie keep their order.
+std::vector<RowRef> SortRows(const std::vector<std::shared_ptr<const Batch>>& batches, const std::vector<int>& keys);
 
 }  // namespace signaldb::columnar

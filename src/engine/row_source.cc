@@ -15,12 +15,14 @@ namespace {
 struct BindData {
   const columnar::Schema* schema;
   std::vector<std::shared_ptr<const columnar::Batch>> batches;
+  std::vector<columnar::RowRef> order;  // empty: batch by batch
 };
 
 struct ScanState {
   std::vector<idx_t> columns;  // projected column indexes into the schema
   size_t batch = 0;
   size_t row = 0;
+  size_t next = 0;  // position in BindData::order
 };
 
 std::string TakeString(duckdb_value v) {
@@ -48,7 +50,8 @@ void Bind(duckdb_bind_info info) {
     duckdb_bind_add_result_column(info, spec.name.c_str(), t);
     duckdb_destroy_logical_type(&t);
   }
-  auto* data = new BindData{schema, source->Snapshot(table, arg)};
+  auto* data = new BindData{schema, source->Snapshot(table, arg), {}};
+  data->order = source->Order(table, data->batches);
   idx_t rows = 0;
   for (const auto& b : data->batches) rows += b->num_rows();
   duckdb_bind_set_cardinality(info, rows, true);
@@ -67,6 +70,18 @@ void Init(duckdb_init_info info) {
 void Scan(duckdb_function_info info, duckdb_data_chunk output) {
   auto* bind = static_cast<BindData*>(duckdb_function_get_bind_data(info));
   auto* state = static_cast<ScanState*>(duckdb_function_get_init_data(info));
+  if (!bind->order.empty()) {
+    // The source's order: gather each vector's rows across batches.
+    const size_t n = std::min<size_t>(duckdb_vector_size(), bind->order.size() - state->next);
+    for (size_t out = 0; out < state->columns.size() && n > 0; ++out) {
+      idx_t c = state->columns[out];
+      if (c >= bind->schema->columns.size()) continue;
+      GatherVector(duckdb_data_chunk_get_vector(output, out), bind->batches, c, &bind->order[state->next], n);
+    }
+    state->next += n;
+    duckdb_data_chunk_set_size(output, n);
+    return;
+  }
   while (state->batch < bind->batches.size() && state->row >= bind->batches[state->batch]->num_rows()) {
     ++state->batch;
     state->row = 0;

@@ -24,6 +24,12 @@ class RowSource {
   // The batches a scan of `table` with argument `arg` returns, captured now.
   virtual std::vector<std::shared_ptr<const columnar::Batch>> Snapshot(const std::string& table,
                                                                        int64_t arg) const = 0;
+  // The order in which a scan returns the rows of `batches` (a snapshot of
+  // `table`); empty: batch by batch, as stored.
+  virtual std::vector<columnar::RowRef> Order(const std::string& table,
+                                              const std::vector<std::shared_ptr<const columnar::Batch>>& batches) const {
+    return {};
+  }
 };
 
 }  // namespace signaldb::engine

@@ -16,6 +16,25 @@ duckdb_type PrimitiveOf(columnar::ColumnType t) {
   }
 }
 
+// Writes value `row` of `col` (valid) at position `i` of `vec`.
+void PutValue(duckdb_vector vec, void* data, const columnar::ColumnData& col, size_t row, size_t i) {
+  switch (col.type) {
+    case columnar::ColumnType::kString: {
+      std::string_view v = col.StringAt(row);
+      duckdb_vector_assign_string_element_len(vec, i, v.data(), v.size());
+      break;
+    }
+    case columnar::ColumnType::kInt32:
+    case columnar::ColumnType::kDate:
+      static_cast<int32_t*>(data)[i] = static_cast<int32_t>(col.ints[row]);
+      break;
+    case columnar::ColumnType::kDouble: static_cast<double*>(data)[i] = col.doubles[row]; break;
+    case columnar::ColumnType::kBool: static_cast<bool*>(data)[i] = col.ints[row] != 0; break;
+    default: static_cast<int64_t*>(data)[i] = col.ints[row]; break;
+  }
+}
+
+
 // A map column: the list entries of the rows, then the keys and values of
 // all their entries into the list's struct child in one go.
 void FillMapVector(duckdb_vector vec, const columnar::ColumnData& col, size_t begin, size_t n) {
@@ -69,28 +88,59 @@ void FillVector(duckdb_vector vec, const columnar::ColumnData& col, size_t begin
       duckdb_validity_set_row_invalid(validity, i);
       continue;
     }
-    switch (col.type) {
-      case columnar::ColumnType::kString: {
-        std::string_view v = col.StringAt(row);
-        duckdb_vector_assign_string_element_len(vec, i, v.data(), v.size());
-        break;
+    PutValue(vec, data, col, row, i);
+  }
+}
+
+void GatherVector(duckdb_vector vec, const std::vector<std::shared_ptr<const columnar::Batch>>& batches,
+                  size_t column, const columnar::RowRef* rows, size_t n) {
+  if (n == 0) return;
+  const columnar::ColumnType type = batches[rows[0].batch]->column(column).type;
+  uint64_t* validity = nullptr;
+  auto set_null = [&](size_t i) {
+    if (validity == nullptr) {
+      duckdb_vector_ensure_validity_writable(vec);
+      validity = duckdb_vector_get_validity(vec);
+    }
+    duckdb_validity_set_row_invalid(validity, i);
+  };
+  if (!columnar::IsMap(type)) {
+    void* data = duckdb_vector_get_data(vec);
+    for (size_t i = 0; i < n; ++i) {
+      const columnar::ColumnData& col = batches[rows[i].batch]->column(column);
+      if (!col.IsValid(rows[i].row)) {
+        set_null(i);
+        continue;
       }
-      case columnar::ColumnType::kInt32:
-      case columnar::ColumnType::kDate:
-        static_cast<int32_t*>(data)[i] = static_cast<int32_t>(col.ints[row]);
-        break;
-      case columnar::ColumnType::kInt64:
-      case columnar::ColumnType::kTimestampMicros:
-        static_cast<int64_t*>(data)[i] = col.ints[row];
-        break;
-      case columnar::ColumnType::kDouble:
-        static_cast<double*>(data)[i] = col.doubles[row];
-        break;
-      case columnar::ColumnType::kBool:
-        static_cast<bool*>(data)[i] = col.ints[row] != 0;
-        break;
-      default:
-        break;
+      PutValue(vec, data, col, rows[i].row, i);
+    }
+    return;
+  }
+  // Maps: the list entries first, then every entry's key and value.
+  auto* entries = static_cast<duckdb_list_entry*>(duckdb_vector_get_data(vec));
+  size_t total = 0;
+  for (size_t i = 0; i < n; ++i) {
+    const columnar::ColumnData& col = batches[rows[i].batch]->column(column);
+    const uint32_t r = rows[i].row;
+    entries[i].offset = total;
+    entries[i].length = col.entry_offsets[r + 1] - col.entry_offsets[r];
+    total += entries[i].length;
+    if (!col.IsValid(r)) set_null(i);
+  }
+  duckdb_list_vector_reserve(vec, total);
+  duckdb_list_vector_set_size(vec, total);
+  duckdb_vector entry = duckdb_list_vector_get_child(vec);
+  duckdb_vector keys = duckdb_struct_vector_get_child(entry, 0);
+  duckdb_vector values = duckdb_struct_vector_get_child(entry, 1);
+  void* key_data = duckdb_vector_get_data(keys);
+  void* value_data = duckdb_vector_get_data(values);
+  size_t pos = 0;
+  for (size_t i = 0; i < n; ++i) {
+    const columnar::ColumnData& col = batches[rows[i].batch]->column(column);
+    const uint32_t r = rows[i].row;
+    for (uint32_t e = col.entry_offsets[r]; e < col.entry_offsets[r + 1]; ++e, ++pos) {
+      PutValue(keys, key_data, col.MapKeys(), e, pos);
+      PutValue(values, value_data, col.MapValues(), e, pos);
     }
   }
 }

@@ -48,6 +48,15 @@ std::string SortKey(const columnar::Schema& schema) {
   return "";
 }
 
+std::vector<int> SortColumnIndexes(const columnar::Schema& schema) {
+  if (SortedByTrace(schema)) return {schema.IndexOf("trace_id"), schema.IndexOf("start_time_unix_nano")};
+  if (schema.IndexOf("metric_name") >= 0 && schema.IndexOf("timestamp") >= 0) {
+    return {schema.IndexOf("metric_name"), schema.IndexOf("timestamp")};
+  }
+  if (schema.IndexOf("timestamp") >= 0) return {schema.IndexOf("timestamp")};
+  return {};
+}
+
 std::string ReadParquetById(const columnar::Schema& schema, const std::vector<std::string>& paths) {
   std::vector<std::string> quoted, fields;
   for (const auto& p : paths) quoted.push_back(engine::QuoteLiteral(p));

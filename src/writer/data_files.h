@@ -24,6 +24,11 @@ std::string ColumnList(const columnar::Schema& schema);
 // lookups read few row groups), by metric and time for metrics, by time
 // otherwise.
 std::string SortKey(const columnar::Schema& schema);
+// The columns SortKey() orders by, as indexes into `schema`. The flush
+// source hands rows to DuckDB in this order (columnar::SortRows), so flushes
+// need no ORDER BY: DuckDB sorting rows with map payloads cost more than
+// writing them.
+std::vector<int> SortColumnIndexes(const columnar::Schema& schema);
 // `read_parquet([<paths>], schema = MAP {...})`: reads the files' columns by
 // Iceberg field id, named and typed as `schema` says. A file written before
 // a column was added reads NULL for it; a file written before a rename finds

@@ -17,6 +17,7 @@
 #include "gtest/gtest.h"
 #include "iceberg/table.h"
 #include "schema/registry.h"
+#include "writer/data_files.h"
 #include "writer/signal_store.h"
 
 namespace signaldb::writer {
@@ -57,6 +58,11 @@ class Buffers final : public engine::RowSource {
   std::vector<std::shared_ptr<const columnar::Batch>> Snapshot(const std::string& table, int64_t arg) const override {
     if (store_ == nullptr) return {};
     return flush_ ? store_->FlushSnapshot(table, static_cast<uint64_t>(arg)) : store_->ViewSnapshot(table, arg);
+  }
+  std::vector<columnar::RowRef> Order(const std::string& table,
+                                      const std::vector<std::shared_ptr<const columnar::Batch>>& batches) const override {
+    if (!flush_ || batches.empty()) return {};
+    return columnar::SortRows(batches, SortColumnIndexes(batches[0]->schema()));
   }
   SignalStore* store_ = nullptr;
 

@@ -407,7 +407,7 @@ absl::Status SignalStore::FlushTable(Table& t, engine::Connection& conn, uint64_
     if (absl::Status st = options_.fs->CreateDirs(path.substr(0, path.rfind('/'))); !st.ok()) return discard(st);
     auto copied = conn.Query(StrCat(
         "COPY (SELECT ", ColumnList(*t.schema), " FROM ", kFlushFunction, "(", engine::QuoteLiteral(t.schema->table),
-        ", ", cut, ") WHERE CAST(floor(epoch_us(\"timestamp\") / 3600000000) AS BIGINT) = ", hour, SortKey(*t.schema),
+        ", ", cut, ") WHERE CAST(floor(epoch_us(\"timestamp\") / 3600000000) AS BIGINT) = ", hour,
         ") TO ", engine::QuoteLiteral(path), " ", ParquetCopyOptions(*t.schema, options_.compression_level)));
     if (!copied.ok()) return discard(copied.status());
     auto size = options_.fs->FileSize(path);

@@ -1,5 +1,7 @@
 #include "writer/writer.h"
 
+#include "writer/data_files.h"
+
 #include "common/status_macros.h"
 #include "common/strings.h"
 #include "otlp/logs_decoder.h"
@@ -55,6 +57,12 @@ std::vector<std::shared_ptr<const columnar::Batch>> Dataset::Buffers::Snapshot(c
                   : store->ViewSnapshot(table, arg);
   }
   return {};
+}
+
+std::vector<columnar::RowRef> Dataset::Buffers::Order(
+    const std::string& table, const std::vector<std::shared_ptr<const columnar::Batch>>& batches) const {
+  if (!flush_ || batches.empty()) return {};
+  return columnar::SortRows(batches, SortColumnIndexes(batches[0]->schema()));
 }
 
 absl::StatusOr<std::unique_ptr<Dataset>> Dataset::Open(const WriterOptions& options, catalog::Catalog* catalog,

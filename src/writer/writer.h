@@ -90,6 +90,9 @@ class Dataset {
     const columnar::Schema* TableSchema(const std::string& table) const override;
     std::vector<std::shared_ptr<const columnar::Batch>> Snapshot(const std::string& table,
                                                                  int64_t arg) const override;
+    // Flush mode hands rows over in the table's sort order.
+    std::vector<columnar::RowRef> Order(const std::string& table,
+                                        const std::vector<std::shared_ptr<const columnar::Batch>>& batches) const override;
 
    private:
     Dataset* ds_;

@@ -4,6 +4,7 @@
 
 #include "common/fault_fs.h"
 #include "common/hex.h"
+#include "common/strings.h"
 #include "writer/data_files.h"
 
 #include "opentelemetry/proto/collector/trace/v1/trace_service.pb.h"
@@ -93,6 +94,32 @@ class WriterTest : public ::testing::Test {
   }
   fs::path root_;
 };
+
+// Flushed files are in the table's sort order (trace id, then start) though
+// requests arrive in any order: the flush source hands rows over sorted.
+TEST_F(WriterTest, FlushedFilesAreSortedByTraceThenStart) {
+  auto w = OpenAt(root_);
+  for (int trace : {7, 2, 9, 2, 5}) Write(*w, trace, 4, 1700000000000000000ULL + static_cast<uint64_t>(100 - trace));
+  ASSERT_TRUE(w->FlushAll().ok());
+  std::string file;
+  for (const auto& e : fs::recursive_directory_iterator(root_ / "storage")) {
+    if (e.path().extension() == ".parquet") file = e.path().string();
+  }
+  ASSERT_FALSE(file.empty());
+  auto ds = w->GetDataset({});
+  auto conn = (*ds)->db().Connect();
+  auto t = (*conn)->Query(StrCat("SELECT trace_id, start_time_unix_nano FROM read_parquet('", file,
+                                 "', file_row_number = true) ORDER BY file_row_number"));
+  ASSERT_TRUE(t.ok()) << t.status();
+  ASSERT_EQ(t->rows.size(), 20u);
+  for (size_t i = 1; i < t->rows.size(); ++i) {
+    const auto& a = t->rows[i - 1];
+    const auto& b = t->rows[i];
+    const auto ka = std::make_pair(std::get<std::string>(a[0]), std::get<int64_t>(a[1]));
+    const auto kb = std::make_pair(std::get<std::string>(b[0]), std::get<int64_t>(b[1]));
+    EXPECT_LE(ka, kb) << "row " << i;
+  }
+}
 
 TEST_F(WriterTest, ReadYourWritesAcrossFlushWithoutDuplicates) {
   auto w = OpenAt(root_);
