@@ -64,7 +64,9 @@ int Run(const Config& config) {
   }
   auto recovery_ms =
       std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start).count();
-  querier::Querier querier(writer->get(), {.sql_timeout = config.query.timeout, .sql_max_rows = config.query.max_rows});
+  querier::Querier querier(writer->get(), {.sql_timeout = config.query.timeout,
+                                                   .sql_max_rows = config.query.max_rows,
+                                                   .sql_max_scanned_bytes = config.query.max_scanned_bytes});
 
   auto acceptor = acceptor::Acceptor::Start({.grpc_addr = config.acceptor.grpc_addr,
                                              .http_addr = config.acceptor.http_addr,

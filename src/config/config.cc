@@ -184,6 +184,7 @@ std::vector<Key> BuildKeys() {
        duration([](Config& c) -> std::chrono::milliseconds& { return c.compactor.orphan_grace; })},
       {"query.timeout", duration([](Config& c) -> std::chrono::milliseconds& { return c.query.timeout; })},
       {"query.max_rows", count([](Config& c) -> uint64_t& { return c.query.max_rows; })},
+      {"query.max_scanned_bytes", size([](Config& c) -> uint64_t& { return c.query.max_scanned_bytes; })},
       {"log.level", [](Config& c, const std::string& v) -> absl::Status {
          static const char* kLevels[] = {"trace", "debug", "info", "warn", "error", "critical", "off"};
          for (const char* l : kLevels) {

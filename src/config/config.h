@@ -110,6 +110,8 @@ struct Config {
   struct Query {
     std::chrono::milliseconds timeout{30000};
     uint64_t max_rows = 100000;
+    // SQL naming tables with more data than this is refused (0: no limit).
+    uint64_t max_scanned_bytes = 64ULL << 30;
   } query;
 
   struct Log {

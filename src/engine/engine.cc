@@ -470,7 +470,7 @@ absl::StatusOr<Table> Connection::Query(std::string_view sql, const std::vector<
 }
 
 absl::StatusOr<Table> Connection::QueryUntrusted(std::string_view sql, std::chrono::milliseconds timeout,
-                                                 uint64_t max_rows) {
+                                                 uint64_t max_rows, uint64_t offset) {
   std::string text(sql);
   Extracted ex;
   idx_t count = duckdb_extract_statements(impl_->conn, text.c_str(), &ex.stmts);
@@ -491,6 +491,15 @@ absl::StatusOr<Table> Connection::QueryUntrusted(std::string_view sql, std::chro
     if (duckdb_prepared_statement_type(check.stmt) != DUCKDB_STATEMENT_TYPE_SELECT) {
       return absl::InvalidArgumentError("only read-only SELECT (or WITH ... SELECT) statements are allowed");
     }
+  }
+  if (offset > 0) {
+    // Paging: the checked statement inside an outer SELECT (newlines end any
+    // trailing line comment; the text was parsed as one statement above).
+    std::string body(Trim(text));
+    while (!body.empty() && (body.back() == ';' || std::isspace(static_cast<unsigned char>(body.back())))) {
+      body.pop_back();
+    }
+    text = StrCat("SELECT * FROM (\n", body, "\n) AS sdb_page OFFSET ", offset);
   }
   Prepared prep;
   std::vector<Column> columns;

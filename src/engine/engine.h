@@ -95,9 +95,10 @@ class Connection {
                               uint64_t max_rows = UINT64_MAX);
   // Runs untrusted user SQL: exactly one SELECT (or WITH ... SELECT)
   // statement, else InvalidArgument; interrupted (DeadlineExceeded) after
-  // `timeout`; at most `max_rows` rows are returned (truncated set).
+  // `timeout`; the first `offset` rows are skipped and at most `max_rows`
+  // of the rest returned (truncated set when more exist).
   absl::StatusOr<Table> QueryUntrusted(std::string_view sql, std::chrono::milliseconds timeout,
-                                       uint64_t max_rows);
+                                       uint64_t max_rows, uint64_t offset = 0);
   absl::StatusOr<std::unique_ptr<Appender>> OpenAppender(const std::string& table);
 
  public:

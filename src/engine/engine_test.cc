@@ -105,6 +105,28 @@ TEST_F(EngineTest, NestedValuesComeBackAsJson) {
   EXPECT_EQ(std::get<Json>(t->rows[0][2]).text, R"(["NaN","-Infinity"])");
 }
 
+TEST_F(EngineTest, UntrustedSqlPages) {
+  auto page = [&](const std::string& sql, uint64_t max_rows, uint64_t offset) {
+    auto t = conn_->QueryUntrusted(sql, std::chrono::seconds(5), max_rows, offset);
+    EXPECT_TRUE(t.ok()) << t.status();
+    std::string out;
+    if (!t.ok()) return out;
+    for (const auto& row : t->rows) out += std::to_string(std::get<int64_t>(row[0])) + ",";
+    return out + (t->truncated ? "more" : "end");
+  };
+  const std::string q = "SELECT range AS n FROM range(10) ORDER BY n";
+  EXPECT_EQ(page(q, 3, 0), "0,1,2,more");
+  EXPECT_EQ(page(q, 3, 3), "3,4,5,more");
+  EXPECT_EQ(page(q, 3, 9), "9,end");
+  EXPECT_EQ(page(q, 3, 12), "end");
+  // A trailing semicolon or line comment does not break the paging wrapper.
+  EXPECT_EQ(page(q + "; ", 2, 4), "4,5,more");
+  EXPECT_EQ(page(q + " -- the last line", 2, 8), "8,9,end");
+  // Still one read-only statement, whatever the offset.
+  EXPECT_FALSE(conn_->QueryUntrusted("SELECT 1; DROP TABLE x", std::chrono::seconds(5), 10, 5).ok());
+  EXPECT_FALSE(conn_->QueryUntrusted("CREATE TABLE y (a INT)", std::chrono::seconds(5), 10, 5).ok());
+}
+
 TEST_F(EngineTest, UntrustedSqlIsReadOnlyAndConfined) {
   ASSERT_TRUE(conn_->Execute("CREATE TABLE t (a INT)").ok());
   auto code = [&](const std::string& sql) {

@@ -218,9 +218,27 @@ absl::StatusOr<tpb::TracesData> Querier::FindTrace(const TenantContext& ctx, con
   return out;
 }
 
-absl::StatusOr<engine::Table> Querier::Sql(const TenantContext& ctx, const std::string& sql) {
+absl::StatusOr<engine::Table> Querier::Sql(const TenantContext& ctx, const std::string& sql, const SqlPage& page) {
   ASSIGN_OR_RETURN(writer::Dataset * ds, writer_->GetDataset(ctx));
   ASSIGN_OR_RETURN(auto conn, ds->db().Connect());
+  const std::string named = ToLower(sql);
+  if (options_.sql_max_scanned_bytes > 0) {
+    uint64_t bytes = 0;
+    std::vector<std::string> tables;
+    for (Signal s : {Signal::kTraces, Signal::kLogs, Signal::kMetrics}) {
+      for (const columnar::Schema* schema : writer::TablesOf(s)) {
+        if (named.find(schema->table) == std::string::npos) continue;
+        const uint64_t b = ds->store(s).StoredBytes(schema->table);
+        if (b > 0) tables.push_back(StrCat(schema->table, " ", b));
+        bytes += b;
+      }
+    }
+    if (bytes > options_.sql_max_scanned_bytes) {
+      return absl::FailedPreconditionError(
+          StrCat("the tables this query names hold ", bytes, " bytes of data files (", Join(tables, ", "),
+                 "), more than query.max_scanned_bytes = ", options_.sql_max_scanned_bytes));
+    }
+  }
   // On remote storage the long-lived views hold only unflushed rows: this
   // query gets views of its own over the data files, fetched into the
   // dataset's disk cache and pinned until it ends. (Temporary views shadow
@@ -228,7 +246,7 @@ absl::StatusOr<engine::Table> Querier::Sql(const TenantContext& ctx, const std::
   // Only tables the text names are fetched (a longer name containing a
   // shorter one, like metrics_summary and metrics_sum, costs one extra plan).
   std::vector<writer::SignalStore::ScanPlan> plans;
-  const std::string lowered = ToLower(sql);
+  const std::string& lowered = named;
   for (Signal s : {Signal::kTraces, Signal::kLogs, Signal::kMetrics}) {
     writer::SignalStore& store = ds->store(s);
     if (!store.remote()) continue;
@@ -240,7 +258,8 @@ absl::StatusOr<engine::Table> Querier::Sql(const TenantContext& ctx, const std::
       plans.push_back(std::move(plan));
     }
   }
-  return conn->QueryUntrusted(sql, options_.sql_timeout, options_.sql_max_rows);
+  const uint64_t limit = page.limit == 0 ? options_.sql_max_rows : std::min(page.limit, options_.sql_max_rows);
+  return conn->QueryUntrusted(sql, options_.sql_timeout, limit, page.offset);
 }
 
 absl::Status Querier::Ping(const TenantContext& ctx) {

@@ -29,6 +29,15 @@ namespace signaldb::querier {
 struct QuerierOptions {
   std::chrono::milliseconds sql_timeout{30000};
   uint64_t sql_max_rows = 100000;
+  // SQL naming tables whose data files hold more than this is refused
+  // before it runs (0: no limit).
+  uint64_t sql_max_scanned_bytes = 0;
+};
+
+// Paging of one SQL answer.
+struct SqlPage {
+  uint64_t limit = 0;   // rows; 0 or above sql_max_rows: sql_max_rows
+  uint64_t offset = 0;  // rows skipped first
 };
 
 // What the tag endpoints read: spans of a time range, optionally only
@@ -62,7 +71,10 @@ class Querier {
                                                                        const std::string& trace_id,
                                                                        const TimeRange& range = {});
 
-  absl::StatusOr<engine::Table> Sql(const TenantContext& ctx, const std::string& sql);
+  // FailedPrecondition when the tables the text names hold more than
+  // sql_max_scanned_bytes of data files (a guard that needs no EXPLAIN: it
+  // counts whole tables, whatever the query's filters).
+  absl::StatusOr<engine::Table> Sql(const TenantContext& ctx, const std::string& sql, const SqlPage& page = {});
 
   // TraceQL search over the traces table (search.h); `query` must have
   // passed traceql::Validate. FailedPrecondition for query forms not

@@ -362,6 +362,29 @@ TEST_F(QuerierTest, SqlSeesUnflushedRowsAndIsLockedDown) {
   EXPECT_EQ(querier_->Sql({}, "SELECT * FROM read_csv('/etc/passwd')").status().code(),
             absl::StatusCode::kPermissionDenied);
   EXPECT_EQ(querier_->Sql({}, "DELETE FROM _buf_traces").status().code(), absl::StatusCode::kInvalidArgument);
+  // Paging.
+  const std::string names = "SELECT span_name FROM traces ORDER BY start_time_unix_nano";
+  t = querier_->Sql({}, names, {.limit = 2, .offset = 1});
+  ASSERT_TRUE(t.ok()) << t.status();
+  ASSERT_EQ(t->rows.size(), 2u);
+  EXPECT_FALSE(t->truncated);
+  t = querier_->Sql({}, names, {.limit = 1});
+  ASSERT_TRUE(t.ok());
+  EXPECT_EQ(std::get<std::string>(t->rows[0][0]), "GET /");
+  EXPECT_TRUE(t->truncated);
+}
+
+// The cost guard counts the data files of the tables a query names.
+TEST_F(QuerierTest, SqlRefusesQueriesOverTooMuchData) {
+  ASSERT_TRUE(writer_->Write({}, Signal::kTraces, RichRequest().SerializeAsString()).ok());
+  Querier small(writer_.get(), QuerierOptions{.sql_max_scanned_bytes = 100});
+  EXPECT_TRUE(small.Sql({}, "SELECT count(*) FROM traces").ok());  // nothing flushed yet
+  ASSERT_TRUE(writer_->FlushAll().ok());
+  auto t = small.Sql({}, "SELECT count(*) FROM traces");
+  EXPECT_EQ(t.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_NE(t.status().message().find("query.max_scanned_bytes"), std::string::npos) << t.status();
+  EXPECT_TRUE(small.Sql({}, "SELECT count(*) FROM logs").ok());  // other tables are small
+  EXPECT_TRUE(querier_->Sql({}, "SELECT count(*) FROM traces").ok());  // no limit
 }
 
 }  // namespace

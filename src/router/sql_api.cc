@@ -3,6 +3,7 @@
 #include <cmath>
 #include <nlohmann/json.hpp>
 
+#include "common/strings.h"
 #include "router/http_util.h"
 
 namespace signaldb::router {
@@ -44,6 +45,59 @@ std::string SqlResultJson(const engine::Table& table) {
   return out.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
+namespace {
+
+// One CSV field (RFC 4180): quoted when it holds a comma, quote, CR or LF,
+// or starts or ends with a space; quotes doubled.
+void AppendCsvField(std::string& out, std::string_view v) {
+  const bool quote = v.find_first_of(",\"\r\n") != std::string_view::npos ||
+                     (!v.empty() && (v.front() == ' ' || v.back() == ' '));
+  if (!quote) {
+    out += v;
+    return;
+  }
+  out += '"';
+  for (char c : v) {
+    if (c == '"') out += '"';
+    out += c;
+  }
+  out += '"';
+}
+
+std::string CsvValue(const engine::Value& v) {
+  if (std::holds_alternative<std::monostate>(v)) return "";
+  if (auto* b = std::get_if<bool>(&v)) return *b ? "true" : "false";
+  if (auto* i = std::get_if<int64_t>(&v)) return std::to_string(*i);
+  if (auto* u = std::get_if<uint64_t>(&v)) return std::to_string(*u);
+  if (auto* d = std::get_if<double>(&v)) {
+    if (std::isnan(*d)) return "NaN";
+    if (std::isinf(*d)) return *d > 0 ? "Infinity" : "-Infinity";
+    return nlohmann::json(*d).dump();  // shortest text that reads back exactly
+  }
+  if (auto* s = std::get_if<std::string>(&v)) return *s;
+  if (auto* j = std::get_if<engine::Json>(&v)) return j->text;
+  return "";
+}
+
+}  // namespace
+
+std::string SqlResultCsv(const engine::Table& table) {
+  std::string out;
+  for (size_t c = 0; c < table.columns.size(); ++c) {
+    if (c) out += ',';
+    AppendCsvField(out, table.columns[c].name);
+  }
+  out += "\r\n";
+  for (const auto& row : table.rows) {
+    for (size_t c = 0; c < row.size(); ++c) {
+      if (c) out += ',';
+      AppendCsvField(out, CsvValue(row[c]));
+    }
+    out += "\r\n";
+  }
+  return out;
+}
+
 void RegisterSqlApi(httplib::Server& server, querier::Querier* querier) {
   server.Post("/api/v1/sql", [querier](const httplib::Request& req, httplib::Response& res) {
     std::string sql = req.body;
@@ -54,9 +108,39 @@ void RegisterSqlApi(httplib::Server& server, querier::Querier* querier) {
       }
       sql = j["query"].get<std::string>();
     }
-    auto table = querier->Sql(TenantContext{}, sql);
+    // Paging and format, from the query string.
+    querier::SqlPage page;
+    for (auto [name, out] : {std::pair{"limit", &page.limit}, std::pair{"offset", &page.offset}}) {
+      if (!req.has_param(name)) continue;
+      int64_t v = 0;
+      if (!ParseInt(std::string_view(req.get_param_value(name)), &v) || v < 0) {
+        return ReplyJsonError(res, absl::InvalidArgumentError(StrCat("invalid ", name, ": ", req.get_param_value(name),
+                                                                     " (a non-negative integer)")));
+      }
+      *out = static_cast<uint64_t>(v);
+    }
+    std::string format = req.get_param_value("format");
+    if (format.empty()) {
+      format = req.get_header_value("Accept").find("text/csv") != std::string::npos ? "csv" : "json";
+    }
+    if (format != "json" && format != "csv") {
+      return ReplyJsonError(res, absl::InvalidArgumentError(StrCat("invalid format: ", format, " (json or csv)")));
+    }
+    auto table = querier->Sql(TenantContext{}, sql, page);
     if (!table.ok()) return ReplyJsonError(res, table.status());
-    res.set_content(SqlResultJson(*table), "application/json");
+    if (format == "csv") {
+      // More rows than returned: the header says where the next page starts.
+      if (table->truncated) res.set_header("X-SignalDB-Next-Offset", std::to_string(page.offset + table->rows.size()));
+      res.set_content(SqlResultCsv(*table), "text/csv; charset=utf-8");
+      return;
+    }
+    std::string body = SqlResultJson(*table);
+    if (table->truncated) {
+      // {"columns":…,"rows":…,"truncated":true} + where the next page starts.
+      body.pop_back();
+      body += StrCat(",\"next_offset\":", page.offset + table->rows.size(), "}");
+    }
+    res.set_content(body, "application/json");
   });
 }
 

@@ -250,6 +250,15 @@ absl::StatusOr<SignalStore::ScanPlan> SignalStore::PlanScan(const std::string& t
   return plan;
 }
 
+uint64_t SignalStore::StoredBytes(const std::string& table) const {
+  Table* t = FindTable(table);
+  if (t == nullptr) return 0;
+  std::lock_guard plan_lock(plan_mu_);
+  uint64_t bytes = 0;
+  for (const auto& f : t->files) bytes += static_cast<uint64_t>(f.file.file_size_in_bytes);
+  return bytes;
+}
+
 absl::Status SignalStore::Localize(const std::vector<const FileEntry*>& files, ScanPlan* plan) const {
   uint64_t bytes = 0;
   for (const FileEntry* f : files) bytes += static_cast<uint64_t>(f->file.file_size_in_bytes);

@@ -186,6 +186,8 @@ class SignalStore {
   // Remote files are fetched into the disk cache; ResourceExhausted when
   // they would not fit in it.
   absl::StatusOr<ScanPlan> PlanScan(const std::string& table, const std::vector<Predicate>& predicates = {}) const;
+  // Bytes of every committed data file of `table` (no fetching).
+  uint64_t StoredBytes(const std::string& table) const;
   // The SQL of a query view of `table` over a plan's files and buffer
   // generation (what CreateViews defines for local stores).
   std::string PlannedViewSql(const std::string& table, const ScanPlan& plan) const;

@@ -167,6 +167,33 @@ test('tag names and typed tag values for the query builder', async () => {
   assert.deepEqual(body.tagValues, ['unset', 'ok', 'error']);
 });
 
+test('SQL answers page and come as CSV', async () => {
+  const sql = (body, query = '', headers = {}) =>
+    fetch(`${server.baseUrl}/api/v1/sql${query}`, { method: 'POST', body, headers });
+  const q = 'SELECT span_name, duration_nanos FROM traces ORDER BY start_time_unix_nano';
+  let res = await sql(q, '?limit=2');
+  let body = await res.json();
+  assert.equal(res.status, 200);
+  assert.deepEqual(body.rows, [['GET /checkout', '200000000'], ['charge', '50000000']]);
+  assert.equal(body.truncated, true);
+  assert.equal(body.next_offset, 2);
+  res = await sql(q, '?limit=2&offset=2');
+  body = await res.json();
+  assert.deepEqual(body.rows, [['GET /cart', '30000000']]);
+  assert.equal(body.truncated, undefined);
+  res = await sql(`SELECT 'a,b' AS x, 'say "hi"' AS y, NULL AS z, 1.5 AS w`, '?format=csv');
+  assert.equal(res.status, 200);
+  assert.match(res.headers.get('content-type'), /^text\/csv/);
+  assert.equal(await res.text(), 'x,y,z,w\r\n"a,b","say ""hi""",,1.5\r\n');
+  res = await sql(q, '?limit=1', { Accept: 'text/csv' });
+  assert.equal(res.headers.get('x-signaldb-next-offset'), '1');
+  assert.equal(await res.text(), 'span_name,duration_nanos\r\nGET /checkout,200000000\r\n');
+  res = await sql(q, '?format=xml');
+  assert.equal(res.status, 400);
+  res = await sql(q, '?offset=-1');
+  assert.equal(res.status, 400);
+});
+
 test('bad searches get Tempo\'s 400 texts', async () => {
   const expect400 = async (params, text) => {
     const res = await search(params);
