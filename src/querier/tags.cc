@@ -145,18 +145,24 @@ absl::StatusOr<std::vector<TagValue>> Querier::TagValues(const TenantContext& ct
       parts.push_back(StrCat("SELECT 'float' AS t, CAST(span_attributes_double[", key, "] AS VARCHAR) AS v FROM ", rows));
       parts.push_back(StrCat("SELECT 'bool' AS t, CAST(span_attributes_bool[", key, "] AS VARCHAR) AS v FROM ", rows));
     }
-    auto json_values = [&](const std::string& column) {
+    auto json_values = [&](const std::string& column, const std::string& where) {
       // Typed values of one key across the distinct attribute lists.
       const std::string v = StrCat("(list_filter(CAST(a AS JSON[]), lambda kv: (kv->>'key') = ", key, ")[1]->'value')");
-      const std::string distinct = StrCat("(SELECT DISTINCT ", column, " AS a FROM ", rows, ")");
+      const std::string distinct = StrCat("(SELECT DISTINCT ", column, " AS a FROM ", rows, " WHERE ", where, ")");
       parts.push_back(StrCat("SELECT 'string' AS t, ", v, "->>'stringValue' AS v FROM ", distinct));
       parts.push_back(StrCat("SELECT 'int' AS t, ", v, "->>'intValue' AS v FROM ", distinct));
       parts.push_back(
           StrCat("SELECT 'float' AS t, CAST(TRY_CAST(", v, "->>'doubleValue' AS DOUBLE) AS VARCHAR) AS v FROM ", distinct));
       parts.push_back(StrCat("SELECT 'bool' AS t, ", v, "->>'boolValue' AS v FROM ", distinct));
     };
-    if (tag.scope == traceql::Scope::kResource || tag.scope == traceql::Scope::kNone) json_values("resource_attributes");
-    if (tag.scope == traceql::Scope::kInstrumentation) json_values("scope_attributes");
+    if (tag.scope == traceql::Scope::kSpan || tag.scope == traceql::Scope::kNone) {
+      // Spans written before schema v3 keep every attribute as JSON.
+      json_values("span_attributes_other", "span_attributes_string IS NULL");
+    }
+    if (tag.scope == traceql::Scope::kResource || tag.scope == traceql::Scope::kNone) {
+      json_values("resource_attributes", "true");
+    }
+    if (tag.scope == traceql::Scope::kInstrumentation) json_values("scope_attributes", "true");
   }
   if (parts.empty()) return out;
   std::string q = StrCat("SELECT DISTINCT t, v FROM (", Join(parts, " UNION ALL "), ") WHERE v IS NOT NULL ORDER BY t, v");

@@ -36,19 +36,16 @@ class Accessor {
   std::string str() {
     // service.name has a column of its own (dictionary-encoded, no JSON).
     if (source_ == Source::kResource && name_ == "service.name") return "service_name";
-    return source_ == Source::kSpan ? Map("span_attributes_string") : StrCat("(", Json(), "->>'stringValue')");
+    return Typed("span_attributes_string", StrCat("(", Json(), "->>'stringValue')"));
   }
   std::string i64() {
-    return source_ == Source::kSpan ? Map("span_attributes_int")
-                                    : StrCat("TRY_CAST(", Json(), "->>'intValue' AS BIGINT)");
+    return Typed("span_attributes_int", StrCat("TRY_CAST(", Json(), "->>'intValue' AS BIGINT)"));
   }
   std::string f64() {
-    return source_ == Source::kSpan ? Map("span_attributes_double")
-                                    : StrCat("TRY_CAST(", Json(), "->>'doubleValue' AS DOUBLE)");
+    return Typed("span_attributes_double", StrCat("TRY_CAST(", Json(), "->>'doubleValue' AS DOUBLE)"));
   }
   std::string boolean() {
-    return source_ == Source::kSpan ? Map("span_attributes_bool")
-                                    : StrCat("TRY_CAST(", Json(), "->>'boolValue' AS BOOLEAN)");
+    return Typed("span_attributes_bool", StrCat("TRY_CAST(", Json(), "->>'boolValue' AS BOOLEAN)"));
   }
   std::string exists() {
     const std::string key = Key();
@@ -66,6 +63,13 @@ class Accessor {
     return key_;
   }
   std::string Map(const char* column) { return StrCat(column, "[", Key(), "]"); }
+  // A span attribute from its typed map; rows written before schema v3
+  // have no maps (NULL) and every attribute in span_attributes_other, read
+  // there only for them. Resource and scope attributes: `json`.
+  std::string Typed(const char* map, const std::string& json) {
+    if (source_ != Source::kSpan) return json;
+    return StrCat("(CASE WHEN ", map, " IS NULL THEN ", json, " ELSE ", Map(map), " END)");
+  }
   // Span attributes of other kinds (and all of them before schema v3) are
   // OTLP JSON in span_attributes_other.
   std::string JsonColumn() const {

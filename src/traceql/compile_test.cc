@@ -184,6 +184,23 @@ TEST_F(CompileTest, UserValuesAreNeverSpliced) {
   EXPECT_EQ(cond->find("re'x"), std::string::npos);
 }
 
+// A span written before schema v3: no typed maps, every attribute in
+// span_attributes_other. Conditions read it there.
+TEST_F(CompileTest, SpansWrittenBeforeTypedMaps) {
+  ASSERT_TRUE(conn_->Execute(R"sql(
+INSERT INTO traces (trace_id, span_id, span_name, service_name, start_time_unix_nano, end_time_unix_nano,
+  duration_nanos, span_kind_number, status_code_number, is_root, resource_attributes, scope_attributes,
+  span_attributes_other) VALUES
+('00000000000000000000000000000004', '0000000000000005', 'legacy', 'old', 6000000000, 6000000100, 100, 2, 0, true,
+  '[]', '[]', '[{"key":"http.method","value":{"stringValue":"GET"}},{"key":"http.status_code","value":{"intValue":"404"}},{"key":"ratio","value":{"doubleValue":2.5}},{"key":"cache.hit","value":{"boolValue":true}}]')
+)sql").ok());
+  EXPECT_EQ(Match("{ span.http.method = \"GET\" }"), "145");
+  EXPECT_EQ(Match("{ span.http.status_code = 404 }"), "5");
+  EXPECT_EQ(Match("{ .ratio > 2 }"), "5");
+  EXPECT_EQ(Match("{ .cache.hit }"), "15");
+  EXPECT_EQ(Match("{ span.http.method != nil }"), "1245");
+}
+
 TEST_F(CompileTest, UnsupportedPartsSaySo) {
   EXPECT_NE(Match("{ event.x = 1 }").find("not supported yet"), std::string::npos);
   EXPECT_NE(Match("{ parent.x = 1 }").find("not supported yet"), std::string::npos);
