@@ -1,6 +1,7 @@
 // Querier::Search (see search.h).
 #include <algorithm>
 #include <map>
+#include <optional>
 #include <nlohmann/json.hpp>
 
 #include "common/status_macros.h"
@@ -105,7 +106,132 @@ struct SpanData {
   std::vector<bool> matches;
   std::vector<pb::AnyValue> attributes;  // one per shown attribute
   std::vector<bool> has_attribute;
+  std::vector<bool> stage_matches;                // later spanset-filter stages
+  std::vector<std::optional<double>> numbers;     // aggregate arguments
+  std::vector<pb::AnyValue> values;               // by() and select() values
+  std::vector<bool> has_value;
 };
+
+// A pipeline stage after the first, compiled.
+struct PipeStage {
+  traceql::Stage::Kind kind = traceql::Stage::Kind::kSpanset;
+  size_t index = 0;  // condition / number / value column
+  traceql::AggregateFn fn = traceql::AggregateFn::kCount;
+  traceql::Op op = traceql::Op::kGt;
+  double rhs = 0;
+  std::string label;  // by(...) / count() ...
+  std::vector<size_t> selected;
+};
+
+// One spanset of the answer.
+struct OutSet {
+  std::vector<size_t> spans;
+  std::vector<pb::KeyValue> attributes;
+};
+
+bool Compare(double a, traceql::Op op, double b) {
+  switch (op) {
+    case traceql::Op::kEq: return a == b;
+    case traceql::Op::kNeq: return a != b;
+    case traceql::Op::kLt: return a < b;
+    case traceql::Op::kLte: return a <= b;
+    case traceql::Op::kGt: return a > b;
+    case traceql::Op::kGte: return a >= b;
+    default: return false;
+  }
+}
+
+// Runs the stages after the first on one trace's first spanset: filters
+// narrow each spanset (empty ones leave), scalar filters keep the spansets
+// whose aggregate compares true (and carry it as an attribute), by()
+// splits spansets by a value, coalesce() merges them, select() names
+// values shown on spans.
+std::vector<OutSet> RunPipeline(const std::vector<PipeStage>& stages, const std::vector<SpanData>& spans,
+                                std::vector<size_t> first, std::vector<size_t>* selected) {
+  std::vector<OutSet> sets(1);
+  sets[0].spans = std::move(first);
+  for (const PipeStage& st : stages) {
+    std::vector<OutSet> next;
+    switch (st.kind) {
+      case traceql::Stage::Kind::kSpanset:
+        for (auto& set : sets) {
+          std::vector<size_t> kept;
+          for (size_t i : set.spans) {
+            if (spans[i].stage_matches[st.index]) kept.push_back(i);
+          }
+          if (kept.empty()) continue;
+          set.spans = std::move(kept);
+          next.push_back(std::move(set));
+        }
+        break;
+      case traceql::Stage::Kind::kScalarFilter:
+        for (auto& set : sets) {
+          double value = 0;
+          size_t n = 0;
+          bool any = false;
+          for (size_t i : set.spans) {
+            if (st.fn == traceql::AggregateFn::kCount) {
+              ++n;
+              continue;
+            }
+            const std::optional<double>& x = spans[i].numbers[st.index];
+            if (!x) continue;
+            if (!any) value = *x;
+            else if (st.fn == traceql::AggregateFn::kMin) value = std::min(value, *x);
+            else if (st.fn == traceql::AggregateFn::kMax) value = std::max(value, *x);
+            else value += *x;
+            any = true;
+            ++n;
+          }
+          if (st.fn == traceql::AggregateFn::kCount) value = static_cast<double>(n);
+          else if (!any) continue;  // nothing to aggregate: no value to compare
+          else if (st.fn == traceql::AggregateFn::kAvg) value /= static_cast<double>(n);
+          if (!Compare(value, st.op, st.rhs)) continue;
+          pb::KeyValue kv;
+          kv.set_key(st.label);
+          if (st.fn == traceql::AggregateFn::kCount) kv.mutable_value()->set_int_value(static_cast<int64_t>(value));
+          else kv.mutable_value()->set_double_value(value);
+          set.attributes.push_back(std::move(kv));
+          next.push_back(std::move(set));
+        }
+        break;
+      case traceql::Stage::Kind::kBy:
+        for (auto& set : sets) {
+          std::map<std::string, OutSet> groups;  // by the value's bytes
+          for (size_t i : set.spans) {
+            const bool has = spans[i].has_value[st.index];
+            const std::string key = has ? spans[i].values[st.index].SerializeAsString() : std::string();
+            auto [it, fresh] = groups.try_emplace(key);
+            if (fresh) {
+              it->second.attributes = set.attributes;
+              pb::KeyValue kv;
+              kv.set_key(st.label);
+              if (has) *kv.mutable_value() = spans[i].values[st.index];
+              it->second.attributes.push_back(std::move(kv));
+            }
+            it->second.spans.push_back(i);
+          }
+          for (auto& [key, group] : groups) next.push_back(std::move(group));
+        }
+        break;
+      case traceql::Stage::Kind::kCoalesce: {
+        OutSet all;
+        for (auto& set : sets) all.spans.insert(all.spans.end(), set.spans.begin(), set.spans.end());
+        std::sort(all.spans.begin(), all.spans.end());
+        all.spans.erase(std::unique(all.spans.begin(), all.spans.end()), all.spans.end());
+        if (!all.spans.empty()) next.push_back(std::move(all));
+        break;
+      }
+      case traceql::Stage::Kind::kSelect:
+        selected->insert(selected->end(), st.selected.begin(), st.selected.end());
+        next = std::move(sets);
+        break;
+    }
+    sets = std::move(next);
+    if (sets.empty()) break;
+  }
+  return sets;
+}
 
 }  // namespace
 
@@ -128,11 +254,23 @@ absl::StatusOr<TracesSource> PlanTraces(writer::Dataset* ds, std::optional<int64
 
 absl::StatusOr<tempopb::SearchResponse> Querier::Search(const TenantContext& ctx, const traceql::Query& query,
                                                         const SearchRequest& req) {
-  if (query.metrics || query.scalar_root || !query.pipeline || query.pipeline->stages.size() != 1 ||
+  if (query.metrics || query.scalar_root || !query.pipeline ||
       query.pipeline->stages[0].kind != traceql::Stage::Kind::kSpanset) {
     return absl::FailedPreconditionError(
-        "TraceQL pipelines (aggregates, by, select, coalesce) and metrics functions are not supported yet in "
-        "search; spanset filters combined with && || and the structural operators are");
+        "TraceQL metrics functions and pipelines that start with a scalar filter, by() or select() are not supported "
+        "yet in search; start with a spanset expression, e.g. { } | count() > 2");
+  }
+  for (size_t i = 1; i < query.pipeline->stages.size(); ++i) {
+    const traceql::Stage& st = query.pipeline->stages[i];
+    const bool filter = st.kind == traceql::Stage::Kind::kSpanset && st.spanset->kind == traceql::Spanset::Kind::kFilter;
+    bool plain = true;
+    for (const auto& f : st.fields) {
+      plain = plain && (f->kind == traceql::Field::Kind::kAttribute || f->kind == traceql::Field::Kind::kIntrinsic);
+    }
+    if ((st.kind == traceql::Stage::Kind::kSpanset && !filter) || !plain) {
+      return absl::FailedPreconditionError(
+          "not supported yet in a pipeline: spanset operators after the first stage, by() of an expression");
+    }
   }
   const traceql::Spanset& root = *query.pipeline->stages[0].spanset;
   const std::vector<const traceql::Spanset*> leaves = traceql::FilterLeaves(root);
@@ -176,6 +314,74 @@ absl::StatusOr<tempopb::SearchResponse> Querier::Search(const TenantContext& ctx
   for (const auto& c : conditions) any_match.push_back(StrCat("bool_or(", c, ")"));
   const std::string necessary = traceql::TraceNecessaryCondition(root, any_match);
 
+  // Columns the later pipeline stages and the answer read, compiled once
+  // (the second statement binds the candidate ids after these parameters).
+  traceql::SqlBuilder extra = base;
+  std::vector<std::string> shown_cols;
+  for (const auto& ref : shown) {
+    for (auto& c : traceql::AttributeValueColumns(ref, &extra)) shown_cols.push_back(std::move(c));
+  }
+  std::vector<PipeStage> stages;
+  std::vector<std::string> stage_conditions, numbers, value_cols;
+  std::vector<std::string> value_labels;
+  auto value_column = [&](const traceql::Field& f) -> absl::StatusOr<size_t> {
+    const std::string label = traceql::FieldText(f);
+    for (size_t i = 0; i < value_labels.size(); ++i) {
+      if (value_labels[i] == label) return i;
+    }
+    if (f.kind == traceql::Field::Kind::kAttribute) {
+      for (auto& c : traceql::AttributeValueColumns({f.scope, f.name}, &extra)) value_cols.push_back(std::move(c));
+    } else {
+      ASSIGN_OR_RETURN(std::string text, traceql::CompileText(f, &extra, &needs));
+      value_cols.push_back(text);
+      for (size_t k = 1; k < traceql::kAttributeValueColumns; ++k) value_cols.push_back("NULL");
+    }
+    value_labels.push_back(label);
+    return value_labels.size() - 1;
+  };
+  for (size_t i = 1; i < query.pipeline->stages.size(); ++i) {
+    const traceql::Stage& st = query.pipeline->stages[i];
+    PipeStage ps;
+    ps.kind = st.kind;
+    switch (st.kind) {
+      case traceql::Stage::Kind::kSpanset: {
+        ASSIGN_OR_RETURN(std::string cond, traceql::CompileCondition(st.spanset->filter.get(), &extra, &needs));
+        ps.index = stage_conditions.size();
+        stage_conditions.push_back(std::move(cond));
+        break;
+      }
+      case traceql::Stage::Kind::kScalarFilter: {
+        const traceql::ScalarFilter& f = *st.scalar_filter;
+        ps.fn = f.lhs->fn;
+        ps.op = f.op;
+        ps.rhs = f.rhs->value.type == traceql::StaticType::kFloat ? f.rhs->value.f : static_cast<double>(f.rhs->value.i);
+        ps.label = traceql::AggregateText(f.lhs->fn, f.lhs->arg.get());
+        if (f.lhs->arg) {
+          ASSIGN_OR_RETURN(std::string num, traceql::CompileNumber(*f.lhs->arg, &extra, &needs));
+          ps.index = numbers.size();
+          numbers.push_back(std::move(num));
+        }
+        break;
+      }
+      case traceql::Stage::Kind::kBy: {
+        ASSIGN_OR_RETURN(ps.index, value_column(*st.fields[0]));
+        ps.label = StrCat("by(", traceql::FieldText(*st.fields[0]), ")");
+        break;
+      }
+      case traceql::Stage::Kind::kSelect:
+        for (const auto& f : st.fields) {
+          ASSIGN_OR_RETURN(size_t v, value_column(*f));
+          ps.selected.push_back(v);
+        }
+        break;
+      case traceql::Stage::Kind::kCoalesce:
+        break;
+    }
+    stages.push_back(std::move(ps));
+  }
+  // Trace-level columns the later stages asked for.
+  from = traceql::WithTraceColumns(source.sql, needs);
+
   tempopb::SearchResponse out;
   auto* metrics = out.mutable_metrics();
   metrics->set_inspectedbytes(plan.bytes);
@@ -195,14 +401,15 @@ absl::StatusOr<tempopb::SearchResponse> Querier::Search(const TenantContext& ctx
     if (candidates.rows.empty()) break;
     metrics->set_inspectedtraces(metrics->inspectedtraces() + static_cast<uint32_t>(candidates.rows.size()));
 
-    traceql::SqlBuilder read = base;
+    traceql::SqlBuilder read = extra;
     std::vector<std::string> ids;
     for (const auto& row : candidates.rows) ids.push_back(read.Bind(Text(row[0])));
     std::vector<std::string> cols = {kSpanColumns};
     for (const auto& c : conditions) cols.push_back(c);
-    for (const auto& ref : shown) {
-      for (auto& c : traceql::AttributeValueColumns(ref, &read)) cols.push_back(std::move(c));
-    }
+    for (const auto& c : shown_cols) cols.push_back(c);
+    for (const auto& c : stage_conditions) cols.push_back(c);
+    for (const auto& c : numbers) cols.push_back(c);
+    for (const auto& c : value_cols) cols.push_back(c);
     const std::string spans_sql =
         StrCat("SELECT ", Join(cols, ", "), " FROM ", from, " WHERE trace_id IN (", Join(ids, ", "), ")");
     ASSIGN_OR_RETURN(engine::Table rows, conn->Query(spans_sql, read.params()));
@@ -225,11 +432,21 @@ absl::StatusOr<tempopb::SearchResponse> Querier::Search(const TenantContext& ctx
       s.status = Number(row[cStatus]);
       s.kind = Number(row[cKind]);
       for (size_t i = 0; i < conditions.size(); ++i) s.matches.push_back(Truth(row[cFirstFilter + i]));
-      for (size_t i = 0; i < shown.size(); ++i) {
+      size_t c = cFirstFilter + conditions.size();
+      for (size_t i = 0; i < shown.size(); ++i, c += traceql::kAttributeValueColumns) {
         pb::AnyValue v;
-        const size_t c = cFirstFilter + conditions.size() + i * traceql::kAttributeValueColumns;
         s.has_attribute.push_back(ReadAttribute(row, c, &v));
         s.attributes.push_back(std::move(v));
+      }
+      for (size_t i = 0; i < stage_conditions.size(); ++i) s.stage_matches.push_back(Truth(row[c++]));
+      for (size_t i = 0; i < numbers.size(); ++i, ++c) {
+        if (auto* d = std::get_if<double>(&row[c])) s.numbers.push_back(*d);
+        else s.numbers.push_back(std::nullopt);
+      }
+      for (size_t i = 0; i < value_labels.size(); ++i, c += traceql::kAttributeValueColumns) {
+        pb::AnyValue v;
+        s.has_value.push_back(ReadAttribute(row, c, &v));
+        s.values.push_back(std::move(v));
       }
       traces[trace].push_back(std::move(s));
     }
@@ -257,36 +474,51 @@ absl::StatusOr<tempopb::SearchResponse> Querier::Search(const TenantContext& ctx
       if (root_span) md.set_roottracename(root_span->name);
       md.set_starttimeunixnano(static_cast<uint64_t>(start));
       md.set_durationms(static_cast<uint32_t>(duration / 1000000));
-      // The matched spans, earliest first, at most spss of them.
-      std::sort(hits.begin(), hits.end(), [&](size_t a, size_t b) {
-        return std::tie(spans[a].start, spans[a].span_id) < std::tie(spans[b].start, spans[b].span_id);
-      });
-      auto* set = md.add_spansets();
-      set->set_matched(static_cast<uint32_t>(hits.size()));
-      for (size_t k = 0; k < hits.size() && k < req.spans_per_spanset; ++k) {
-        const SpanData& s = spans[hits[k]];
-        auto* span = set->add_spans();
-        span->set_spanid(s.span_id);
-        if (intrinsics.name) span->set_name(s.name);
-        span->set_starttimeunixnano(static_cast<uint64_t>(s.start));
-        span->set_durationnanos(static_cast<uint64_t>(s.duration));
-        for (size_t i = 0; i < shown.size(); ++i) {
-          if (!s.has_attribute[i]) continue;
-          auto* kv = span->add_attributes();
-          kv->set_key(shown[i].name);
-          *kv->mutable_value() = s.attributes[i];
-        }
-        if (intrinsics.status) {
-          auto* kv = span->add_attributes();
-          kv->set_key("status");
-          kv->mutable_value()->set_string_value(schema::StatusCodeName(static_cast<int32_t>(s.status)));
-        }
-        if (intrinsics.kind) {
-          auto* kv = span->add_attributes();
-          kv->set_key("kind");
-          kv->mutable_value()->set_string_value(schema::SpanKindName(static_cast<int32_t>(s.kind)));
+      // The later stages, on the spansets of this trace.
+      std::vector<size_t> selected;
+      std::vector<OutSet> sets = RunPipeline(stages, spans, std::move(hits), &selected);
+      if (sets.empty()) continue;
+      for (auto& set_data : sets) {
+        // The matched spans, earliest first, at most spss of them.
+        auto& members = set_data.spans;
+        std::sort(members.begin(), members.end(), [&](size_t a, size_t b) {
+          return std::tie(spans[a].start, spans[a].span_id) < std::tie(spans[b].start, spans[b].span_id);
+        });
+        auto* set = md.add_spansets();
+        set->set_matched(static_cast<uint32_t>(members.size()));
+        for (auto& kv : set_data.attributes) *set->add_attributes() = std::move(kv);
+        for (size_t k = 0; k < members.size() && k < req.spans_per_spanset; ++k) {
+          const SpanData& s = spans[members[k]];
+          auto* span = set->add_spans();
+          span->set_spanid(s.span_id);
+          if (intrinsics.name) span->set_name(s.name);
+          span->set_starttimeunixnano(static_cast<uint64_t>(s.start));
+          span->set_durationnanos(static_cast<uint64_t>(s.duration));
+          for (size_t i = 0; i < shown.size(); ++i) {
+            if (!s.has_attribute[i]) continue;
+            auto* kv = span->add_attributes();
+            kv->set_key(shown[i].name);
+            *kv->mutable_value() = s.attributes[i];
+          }
+          for (size_t v : selected) {
+            if (!s.has_value[v]) continue;
+            auto* kv = span->add_attributes();
+            kv->set_key(value_labels[v]);
+            *kv->mutable_value() = s.values[v];
+          }
+          if (intrinsics.status) {
+            auto* kv = span->add_attributes();
+            kv->set_key("status");
+            kv->mutable_value()->set_string_value(schema::StatusCodeName(static_cast<int32_t>(s.status)));
+          }
+          if (intrinsics.kind) {
+            auto* kv = span->add_attributes();
+            kv->set_key("kind");
+            kv->mutable_value()->set_string_value(schema::SpanKindName(static_cast<int32_t>(s.kind)));
+          }
         }
       }
+      auto* set = md.mutable_spansets(0);
       *md.mutable_spanset() = *set;
       found.push_back(std::move(md));
     }

@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <map>
 
 #include "common/hex.h"
 #include "gtest/gtest.h"
@@ -199,10 +200,45 @@ TEST_F(SearchTest, LimitSpssDurationAndTimeRange) {
   EXPECT_EQ(Summary("{ }", window), "abc:56");
 }
 
+TEST_F(SearchTest, Pipelines) {
+  EXPECT_EQ(Summary("{ resource.service.name = \"payments\" } | count() > 1"), kId1 + ":23");
+  EXPECT_EQ(Summary("{ } | count() = 1"), kId3 + ":7");
+  EXPECT_EQ(Summary("{ } | avg(duration) > 60ms"), kId1 + ":123");  // (200 + 50 + 5) / 3 ms
+  EXPECT_EQ(Summary("{ } | min(duration) < 2ms"), kId3 + ":7");
+  EXPECT_EQ(Summary("{ } | max(span.http.status_code) >= 503"), kId3 + ":7");
+  EXPECT_EQ(Summary("{ } | sum(duration) >= 255ms"), kId1 + ":123");
+  EXPECT_EQ(Summary("{ } | { name = \"db\" }"), kId1 + ":3");
+  EXPECT_EQ(Summary("{ } | by(resource.service.name) | count() > 1"), kId1 + ":23");
+  auto r = Run("{ } | by(resource.service.name) | count() > 1");
+  ASSERT_TRUE(r.ok());
+  const auto& set = r->traces(0).spansets(0);
+  ASSERT_EQ(set.attributes_size(), 2);
+  EXPECT_EQ(set.attributes(0).key(), "by(resource.service.name)");
+  EXPECT_EQ(set.attributes(0).value().string_value(), "payments");
+  EXPECT_EQ(set.attributes(1).key(), "count()");
+  EXPECT_EQ(set.attributes(1).value().int_value(), 2);
+  // by() without a filter after it: one spanset per group.
+  r = Run("{ } | by(resource.service.name)");
+  ASSERT_TRUE(r.ok());
+  ASSERT_EQ(r->traces_size(), 3);
+  EXPECT_EQ(r->traces(2).spansets_size(), 2);  // T1: frontend and payments
+  EXPECT_EQ(Summary("{ } | by(resource.service.name) | coalesce()"), kId3 + ":7 abc:56 " + kId1 + ":123");
+  // select() shows values on the spans.
+  r = Run("{ status = error } | select(span.http.status_code, name)");
+  ASSERT_TRUE(r.ok());
+  ASSERT_EQ(r->traces_size(), 2);
+  std::map<std::string, std::string> attrs;
+  for (const auto& kv : r->traces(0).spansets(0).spans(0).attributes()) attrs[kv.key()] = kv.value().ShortDebugString();
+  EXPECT_EQ(attrs["span.http.status_code"], "int_value: 503");
+  EXPECT_EQ(attrs["name"], "string_value: \"orphan\"");
+}
+
 TEST_F(SearchTest, UnsupportedFormsSaySo) {
-  auto r = Run("{ } | count() > 1");
+  auto r = Run("count() > 1 | { }");
   EXPECT_EQ(r.status().code(), absl::StatusCode::kFailedPrecondition);
   EXPECT_NE(r.status().message().find("not supported yet"), std::string::npos);
+  r = Run("{ } | rate()");
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kFailedPrecondition);
 }
 
 }  // namespace

@@ -146,6 +146,11 @@ struct SecondStage {
   double value = 0;
 };
 
+// The TraceQL text of a field expression (for keys such as by(...)).
+std::string FieldText(const Field& f);
+// The TraceQL text of an aggregate ("count()", "avg(duration)").
+std::string AggregateText(AggregateFn fn, const Field* arg);
+
 struct Query {
   std::unique_ptr<Pipeline> pipeline;  // spans, or the input of metrics
   std::unique_ptr<ScalarFilter> scalar_root;  // a root scalar-pipeline filter

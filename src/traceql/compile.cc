@@ -127,6 +127,17 @@ class Compiler {
  public:
   Compiler(SqlBuilder* sql, TraceColumns* needs) : sql_(sql), needs_(needs) {}
 
+  // A typed value as SQL: numbers as DOUBLE, other kinds as text.
+  absl::StatusOr<std::string> Number(const Field& f) {
+    ASSIGN_OR_RETURN(auto v, Value(f));
+    if (v.first != Cat::kNumber) return absl::InvalidArgumentError("not a number");
+    return StrCat("CAST(", v.second, " AS DOUBLE)");
+  }
+  absl::StatusOr<std::string> Text(const Field& f) {
+    ASSIGN_OR_RETURN(auto v, Value(f));
+    return StrCat("CAST(", v.second, " AS VARCHAR)");
+  }
+
   absl::StatusOr<std::string> Bool(const Field& f) {
     switch (f.kind) {
       case Field::Kind::kStatic:
@@ -357,6 +368,14 @@ void CollectAttributes(const Field* f, std::vector<AttributeRef>* out) {
 absl::StatusOr<std::string> CompileCondition(const Field* filter, SqlBuilder* sql, TraceColumns* needs) {
   if (filter == nullptr) return std::string("true");
   return Compiler(sql, needs).Bool(*filter);
+}
+
+absl::StatusOr<std::string> CompileNumber(const Field& field, SqlBuilder* sql, TraceColumns* needs) {
+  return Compiler(sql, needs).Number(field);
+}
+
+absl::StatusOr<std::string> CompileText(const Field& field, SqlBuilder* sql, TraceColumns* needs) {
+  return Compiler(sql, needs).Text(field);
 }
 
 std::string WithTraceColumns(const std::string& source, const TraceColumns& needs) {

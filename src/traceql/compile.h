@@ -51,6 +51,12 @@ struct TraceColumns {
 // (event/link scopes and intrinsics, parent.*, childCount, nestedSet*).
 absl::StatusOr<std::string> CompileCondition(const Field* filter, SqlBuilder* sql, TraceColumns* needs);
 
+// A field expression's value per row: as DOUBLE (InvalidArgument unless it
+// is numeric), or as text. Attributes in arithmetic read their int or
+// double value.
+absl::StatusOr<std::string> CompileNumber(const Field& field, SqlBuilder* sql, TraceColumns* needs);
+absl::StatusOr<std::string> CompileText(const Field& field, SqlBuilder* sql, TraceColumns* needs);
+
 // The SQL that adds the trace-level columns `needs` asks for to rows of
 // `source` (a subquery or table name): SELECT *, ... OVER (PARTITION BY trace_id).
 std::string WithTraceColumns(const std::string& source, const TraceColumns& needs);

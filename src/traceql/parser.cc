@@ -55,6 +55,51 @@ const char* SpansetOpText(SpansetOp op) {
 }
 
 namespace {
+const std::map<std::string, Intrinsic, std::less<>>& Intrinsics();
+}  // namespace
+
+std::string FieldText(const Field& f) {
+  switch (f.kind) {
+    case Field::Kind::kStatic: {
+      const Static& v = f.value;
+      static const char* kStatus[] = {"unset", "ok", "error"};
+      static const char* kKinds[] = {"unspecified", "internal", "server", "client", "producer", "consumer"};
+      switch (v.type) {
+        case StaticType::kNil: return "nil";
+        case StaticType::kInt: return StrCat(v.i);
+        case StaticType::kFloat: return StrCat(v.f);
+        case StaticType::kString: return StrCat("\"", v.s, "\"");
+        case StaticType::kBool: return v.b ? "true" : "false";
+        case StaticType::kDuration: return StrCat(v.i, "ns");
+        case StaticType::kStatus: return kStatus[v.i];
+        case StaticType::kKind: return kKinds[v.i];
+      }
+      return "";
+    }
+    case Field::Kind::kAttribute: {
+      static const char* kScopes[] = {"", "span", "resource", "event", "link", "instrumentation"};
+      return StrCat(f.parent ? "parent." : "", kScopes[static_cast<int>(f.scope)], ".", f.name);
+    }
+    case Field::Kind::kIntrinsic:
+      for (const auto& [name, i] : Intrinsics()) {
+        if (i == f.intrinsic && name.find(':') == std::string::npos) return name;
+      }
+      for (const auto& [name, i] : Intrinsics()) {
+        if (i == f.intrinsic) return name;
+      }
+      return "";
+    case Field::Kind::kUnary: return StrCat(f.op == Op::kNot ? "!" : "-", FieldText(*f.lhs));
+    case Field::Kind::kBinary: return StrCat(FieldText(*f.lhs), " ", OpText(f.op), " ", FieldText(*f.rhs));
+  }
+  return "";
+}
+
+std::string AggregateText(AggregateFn fn, const Field* arg) {
+  static const char* kFns[] = {"count", "avg", "max", "min", "sum"};
+  return StrCat(kFns[static_cast<int>(fn)], "(", arg ? FieldText(*arg) : "", ")");
+}
+
+namespace {
 
 const std::map<std::string, Intrinsic, std::less<>>& Intrinsics() {
   static const auto* table = new std::map<std::string, Intrinsic, std::less<>>{
