@@ -56,6 +56,14 @@ struct TagValue {
   std::string value;
 };
 
+// A TraceQL metrics range: buckets of `step_ns` from start_ns (aligned by
+// the caller) up to end_ns.
+struct MetricsRequest {
+  int64_t start_ns = 0;
+  int64_t end_ns = 0;
+  int64_t step_ns = 0;
+};
+
 struct TimeRange {
   std::optional<int64_t> start_unix_nano;  // spans ending before this are skipped
   std::optional<int64_t> end_unix_nano;    // spans starting after this are skipped
@@ -90,6 +98,13 @@ class Querier {
   // parsed TraceQL attribute or intrinsic), by type then value.
   absl::StatusOr<std::vector<TagValue>> TagValues(const TenantContext& ctx, const traceql::Field& tag,
                                                   const TagsRequest& request);
+
+  // TraceQL metrics (rate, count/min/max/sum/avg/quantile_over_time, by())
+  // over the spans of one spanset filter, one sample per step; rate and
+  // counts have 0 where nothing happened, the others no sample. Durations
+  // are in seconds. FailedPrecondition for forms not supported yet.
+  absl::StatusOr<tempopb::QueryRangeResponse> MetricsRange(const TenantContext& ctx, const traceql::Query& query,
+                                                           const MetricsRequest& request);
 
   // Runs `SELECT 1` through the engine of `ctx`'s dataset.
   absl::Status Ping(const TenantContext& ctx);

@@ -41,41 +41,6 @@ std::string SearchTraceId(const std::string& hex) {
   return hex.substr(i);
 }
 
-// An OTLP AnyValue from its OTLP JSON form (a resource attribute's value).
-bool ToAnyValue(const std::string& json, pb::AnyValue* out) {
-  auto j = nlohmann::json::parse(json, nullptr, false);
-  if (j.is_discarded() || !j.is_object()) return false;
-  if (auto it = j.find("stringValue"); it != j.end() && it->is_string()) {
-    out->set_string_value(it->get<std::string>());
-  } else if (auto it = j.find("intValue"); it != j.end()) {
-    out->set_int_value(it->is_string() ? std::strtoll(it->get<std::string>().c_str(), nullptr, 10) : it->get<int64_t>());
-  } else if (auto it = j.find("doubleValue"); it != j.end()) {
-    out->set_double_value(it->is_string() ? std::strtod(it->get<std::string>().c_str(), nullptr) : it->get<double>());
-  } else if (auto it = j.find("boolValue"); it != j.end() && it->is_boolean()) {
-    out->set_bool_value(it->get<bool>());
-  } else {
-    return false;
-  }
-  return true;
-}
-
-// An attribute's value from the columns AttributeValueColumns adds at `c`.
-bool ReadAttribute(const std::vector<Value>& row, size_t c, pb::AnyValue* out) {
-  if (auto* s = std::get_if<std::string>(&row[c])) {
-    out->set_string_value(*s);
-  } else if (auto* i = std::get_if<std::string>(&row[c + 1])) {
-    out->set_int_value(std::strtoll(i->c_str(), nullptr, 10));
-  } else if (auto* d = std::get_if<std::string>(&row[c + 2])) {
-    out->set_double_value(std::strtod(d->c_str(), nullptr));
-  } else if (auto* b = std::get_if<bool>(&row[c + 3])) {
-    out->set_bool_value(*b);
-  } else {
-    const std::string json = Text(row[c + 4]);
-    return !json.empty() && ToAnyValue(json, out);
-  }
-  return true;
-}
-
 // Which intrinsics the query's filters read (shown on matched spans, as
 // Tempo shows what it evaluated).
 struct ShownIntrinsics {
@@ -234,6 +199,41 @@ std::vector<OutSet> RunPipeline(const std::vector<PipeStage>& stages, const std:
 }
 
 }  // namespace
+
+// An OTLP AnyValue from its OTLP JSON form (a resource attribute's value).
+static bool ToAnyValue(const std::string& json, pb::AnyValue* out) {
+  auto j = nlohmann::json::parse(json, nullptr, false);
+  if (j.is_discarded() || !j.is_object()) return false;
+  if (auto it = j.find("stringValue"); it != j.end() && it->is_string()) {
+    out->set_string_value(it->get<std::string>());
+  } else if (auto it = j.find("intValue"); it != j.end()) {
+    out->set_int_value(it->is_string() ? std::strtoll(it->get<std::string>().c_str(), nullptr, 10) : it->get<int64_t>());
+  } else if (auto it = j.find("doubleValue"); it != j.end()) {
+    out->set_double_value(it->is_string() ? std::strtod(it->get<std::string>().c_str(), nullptr) : it->get<double>());
+  } else if (auto it = j.find("boolValue"); it != j.end() && it->is_boolean()) {
+    out->set_bool_value(it->get<bool>());
+  } else {
+    return false;
+  }
+  return true;
+}
+
+// An attribute's value from the columns AttributeValueColumns adds at `c`.
+bool ReadAttributeValue(const std::vector<engine::Value>& row, size_t c, pb::AnyValue* out) {
+  if (auto* s = std::get_if<std::string>(&row[c])) {
+    out->set_string_value(*s);
+  } else if (auto* i = std::get_if<std::string>(&row[c + 1])) {
+    out->set_int_value(std::strtoll(i->c_str(), nullptr, 10));
+  } else if (auto* d = std::get_if<std::string>(&row[c + 2])) {
+    out->set_double_value(std::strtod(d->c_str(), nullptr));
+  } else if (auto* b = std::get_if<bool>(&row[c + 3])) {
+    out->set_bool_value(*b);
+  } else {
+    const std::string json = (std::get_if<std::string>(&row[c + 4]) ? std::get<std::string>(row[c + 4]) : std::string());
+    return !json.empty() && ToAnyValue(json, out);
+  }
+  return true;
+}
 
 absl::StatusOr<TracesSource> PlanTraces(writer::Dataset* ds, std::optional<int64_t> start_unix_nano,
                                         std::optional<int64_t> end_unix_nano) {
@@ -435,7 +435,7 @@ absl::StatusOr<tempopb::SearchResponse> Querier::Search(const TenantContext& ctx
       size_t c = cFirstFilter + conditions.size();
       for (size_t i = 0; i < shown.size(); ++i, c += traceql::kAttributeValueColumns) {
         pb::AnyValue v;
-        s.has_attribute.push_back(ReadAttribute(row, c, &v));
+        s.has_attribute.push_back(ReadAttributeValue(row, c, &v));
         s.attributes.push_back(std::move(v));
       }
       for (size_t i = 0; i < stage_conditions.size(); ++i) s.stage_matches.push_back(Truth(row[c++]));
@@ -445,7 +445,7 @@ absl::StatusOr<tempopb::SearchResponse> Querier::Search(const TenantContext& ctx
       }
       for (size_t i = 0; i < value_labels.size(); ++i, c += traceql::kAttributeValueColumns) {
         pb::AnyValue v;
-        s.has_value.push_back(ReadAttribute(row, c, &v));
+        s.has_value.push_back(ReadAttributeValue(row, c, &v));
         s.values.push_back(std::move(v));
       }
       traces[trace].push_back(std::move(s));

@@ -3,10 +3,12 @@
 // the three traces below.
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <map>
 
 #include "common/hex.h"
+#include "common/strings.h"
 #include "gtest/gtest.h"
 #include "opentelemetry/proto/collector/trace/v1/trace_service.pb.h"
 #include "querier/querier.h"
@@ -231,6 +233,50 @@ TEST_F(SearchTest, Pipelines) {
   for (const auto& kv : r->traces(0).spansets(0).spans(0).attributes()) attrs[kv.key()] = kv.value().ShortDebugString();
   EXPECT_EQ(attrs["span.http.status_code"], "int_value: 503");
   EXPECT_EQ(attrs["name"], "string_value: \"orphan\"");
+}
+
+// TraceQL metrics in 10 s buckets from kT0: T1's three spans in the first,
+// T2's two in the second, the orphan in the third.
+TEST_F(SearchTest, MetricsRange) {
+  const MetricsRequest range{static_cast<int64_t>(kT0), static_cast<int64_t>(kT0 + 30000 * kMs),
+                             static_cast<int64_t>(10000 * kMs)};
+  auto run = [&](const std::string& q) {
+    auto parsed = traceql::Parse(q);
+    EXPECT_TRUE(parsed.ok()) << parsed.status();
+    EXPECT_TRUE(traceql::Validate(*parsed).ok());
+    auto r = querier_->MetricsRange({}, *parsed, range);
+    EXPECT_TRUE(r.ok()) << q << ": " << r.status();
+    // "label=value,...: t0:v0 t1:v1 ..." per series (t in seconds after kT0).
+    std::vector<std::string> out;
+    if (!r.ok()) return out;
+    for (const auto& ts : r->series()) {
+      std::string line;
+      for (const auto& l : ts.labels()) {
+        const auto& v = l.value();
+        line += l.key() + "=" + (v.has_double_value() ? StrCat(v.double_value()) : v.string_value()) + ",";
+      }
+      line += ":";
+      for (const auto& smp : ts.samples()) {
+        line += StrCat(" ", (smp.timestamp_ms() - static_cast<int64_t>(kT0 / kMs)) / 1000, ":", smp.value());
+      }
+      out.push_back(line);
+    }
+    std::sort(out.begin(), out.end());
+    return out;
+  };
+  using V = std::vector<std::string>;
+  EXPECT_EQ(run("{ } | count_over_time()"), (V{"__name__=count_over_time,: 0:3 10:2 20:1"}));
+  EXPECT_EQ(run("{ } | rate() by (resource.service.name)"),
+            (V{"resource.service.name=cache,: 0:0 10:0.1 20:0", "resource.service.name=frontend,: 0:0.1 10:0.1 20:0",
+               "resource.service.name=payments,: 0:0.2 10:0 20:0.1"}));
+  EXPECT_EQ(run("{ status = error } | count_over_time() by (name)"),
+            (V{"name=charge,: 0:1 10:0 20:0", "name=orphan,: 0:0 10:0 20:1"}));
+  EXPECT_EQ(run("{ } | max_over_time(duration)"), (V{"__name__=max_over_time,: 0:0.2 10:0.03 20:0.001"}));
+  EXPECT_EQ(run("{ } | min_over_time(duration)"), (V{"__name__=min_over_time,: 0:0.005 10:0.002 20:0.001"}));
+  EXPECT_EQ(run("{ resource.service.name = \"payments\" } | sum_over_time(span.http.status_code)"),
+            (V{"__name__=sum_over_time,: 0:500 20:503"}));
+  EXPECT_EQ(run("{ } | quantile_over_time(duration, 0.5)"),
+            (V{"__name__=quantile_over_time,p=0.5,: 0:0.05 10:0.016 20:0.001"}));
 }
 
 TEST_F(SearchTest, UnsupportedFormsSaySo) {

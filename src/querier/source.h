@@ -1,4 +1,4 @@
-// The rows of one table a query reads: its planned data files (pruned by a
+// Pieces the query paths share. The rows of one table a query reads: its planned data files (pruned by a
 // time range) plus the writer's unflushed rows, as one SQL relation.
 #pragma once
 
@@ -6,6 +6,8 @@
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "engine/engine.h"
+#include "opentelemetry/proto/common/v1/common.pb.h"
 #include "writer/writer.h"
 
 namespace signaldb::querier {
@@ -19,5 +21,10 @@ struct TracesSource {
 // either open).
 absl::StatusOr<TracesSource> PlanTraces(writer::Dataset* ds, std::optional<int64_t> start_unix_nano,
                                         std::optional<int64_t> end_unix_nano);
+
+// An attribute's value from the columns traceql::AttributeValueColumns adds
+// at `c` of `row` (string, int text, double text, bool, resource OTLP
+// JSON); false when the row has none.
+bool ReadAttributeValue(const std::vector<engine::Value>& row, size_t c, opentelemetry::proto::common::v1::AnyValue* out);
 
 }  // namespace signaldb::querier

@@ -3,6 +3,7 @@
 #include <google/protobuf/util/json_util.h>
 
 #include <nlohmann/json.hpp>
+#include <chrono>
 #include <optional>
 #include <set>
 
@@ -245,6 +246,102 @@ void ReplyError(httplib::Response& res, const absl::Status& st) {
   ReplyText(res, bad ? 400 : 500, std::string(st.message()));
 }
 
+// A metrics start/end: unix seconds (up to 10 digits), nanoseconds (more
+// digits) or fractional seconds.
+absl::StatusOr<int64_t> MetricsTime(const std::string& name, const std::string& text) {
+  auto bad = [&] { return absl::InvalidArgumentError(StrCat("could not parse '", name, "' parameter: ", text)); };
+  if (text.empty()) return bad();
+  if (text.find('.') != std::string::npos) {
+    char* end = nullptr;
+    const double secs = std::strtod(text.c_str(), &end);
+    if (end == nullptr || *end != '\0' || !(secs >= 0)) return bad();
+    return static_cast<int64_t>(secs * 1e9);
+  }
+  int64_t v = 0;
+  if (!ParseInt(std::string_view(text), &v) || v < 0) return bad();
+  return text.size() > 10 ? v : v * 1000000000;
+}
+
+std::string GoDuration(int64_t ns) {
+  if (ns % 1000000000 == 0) return StrCat(ns / 1000000000, "s");
+  if (ns % 1000000 == 0) return StrCat(ns / 1000000, "ms");
+  return StrCat(ns, "ns");
+}
+
+struct MetricsParams {
+  traceql::Query query;
+  querier::MetricsRequest range;
+};
+
+// q/query, start/end/since and step as Tempo reads them; the range aligned
+// to the step with one leading bucket (`instant`: one bucket, unaligned).
+absl::StatusOr<MetricsParams> ParseMetricsParams(const httplib::Request& req, bool instant) {
+  constexpr int64_t kSecond = 1000000000;
+  const std::string text = req.has_param("q") ? req.get_param_value("q") : req.get_param_value("query");
+  auto query = traceql::Parse(text);
+  if (!query.ok()) return absl::InvalidArgumentError(StrCat("compiling query: ", query.status().message()));
+  if (absl::Status st = traceql::Validate(*query); !st.ok()) {
+    return absl::InvalidArgumentError(StrCat("compiling query: ", st.message()));
+  }
+  if (!query->metrics) return absl::InvalidArgumentError("compiling query: not a metrics query");
+  const int64_t now = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                          std::chrono::system_clock::now().time_since_epoch()).count();
+  int64_t since = 3600 * kSecond;
+  if (req.has_param("since") && !traceql::ParseDuration(req.get_param_value("since"), &since)) {
+    return absl::InvalidArgumentError(StrCat("invalid since: ", req.get_param_value("since")));
+  }
+  int64_t end = now, start = 0;
+  if (req.has_param("end")) {
+    ASSIGN_OR_RETURN(end, MetricsTime("end", req.get_param_value("end")));
+  }
+  if (req.has_param("start")) {
+    ASSIGN_OR_RETURN(start, MetricsTime("start", req.get_param_value("start")));
+  } else {
+    start = std::min(end, now) - since;
+  }
+  if (end <= start) return absl::InvalidArgumentError("end must be greater than start");
+  if (end - start > 24 * 3600 * kSecond) {
+    return absl::InvalidArgumentError("metrics query time range exceeds the maximum allowed duration of 24h0m0s");
+  }
+  MetricsParams out{std::move(*query), {}};
+  if (instant) {
+    out.range = {start, end, end - start};
+    return out;
+  }
+  const int64_t range = end - start;
+  int64_t step = 0;
+  if (req.has_param("step") && !req.get_param_value("step").empty()) {
+    const std::string st = req.get_param_value("step");
+    char* e = nullptr;
+    const double secs = std::strtod(st.c_str(), &e);
+    if (e != nullptr && *e == '\0') {
+      step = static_cast<int64_t>(secs * 1e9);
+    } else if (!traceql::ParseDuration(st, &step)) {
+      return absl::InvalidArgumentError(StrCat("invalid step: ", st));
+    }
+    if (step <= 0) return absl::InvalidArgumentError(StrCat("invalid step: ", st, " (must be positive)"));
+  } else if (range < 60 * kSecond) {
+    constexpr int64_t k50ms = 50000000;
+    step = std::max(k50ms, range / 240 / k50ms * k50ms);
+  } else {
+    step = kSecond;
+    for (int64_t c : {3600 * kSecond, 300 * kSecond, 60 * kSecond, 15 * kSecond, 5 * kSecond, kSecond}) {
+      if (range / 240 >= c) {
+        step = c;
+        break;
+      }
+    }
+  }
+  if (range / step > 10000) {
+    return absl::InvalidArgumentError(StrCat("step of ", GoDuration(step), " is too small, minimum step for given range is ",
+                                             GoDuration((range + 9999) / 10000)));
+  }
+  start = start / step * step - step;  // aligned, with one leading bucket
+  end = (end + step - 1) / step * step;
+  out.range = {start, end, step};
+  return out;
+}
+
 }  // namespace
 
 absl::StatusOr<std::string> ParseTempoTraceId(const std::string& text) {
@@ -409,6 +506,31 @@ void RegisterTempoApi(httplib::Server& server, const std::string& prefix, querie
     }
     out.mutable_metrics();
     ReplyMessage(req, res, out);
+  });
+
+  server.Get(prefix + "/api/metrics/query_range", [querier](const httplib::Request& req, httplib::Response& res) {
+    auto params = ParseMetricsParams(req, /*instant=*/false);
+    if (!params.ok()) return ReplyError(res, params.status());
+    auto out = querier->MetricsRange(TenantContext{}, params->query, params->range);
+    if (!out.ok()) return ReplyError(res, out.status());
+    ReplyMessage(req, res, *out);
+  });
+
+  server.Get(prefix + "/api/metrics/query", [querier](const httplib::Request& req, httplib::Response& res) {
+    auto params = ParseMetricsParams(req, /*instant=*/true);
+    if (!params.ok()) return ReplyError(res, params.status());
+    auto range = querier->MetricsRange(TenantContext{}, params->query, params->range);
+    if (!range.ok()) return ReplyError(res, range.status());
+    tempopb::QueryInstantResponse out;
+    for (const auto& ts : range->series()) {
+      auto* s = out.add_series();
+      *s->mutable_labels() = ts.labels();
+      s->set_value(ts.samples_size() > 0 ? ts.samples(0).value() : 0);
+    }
+    *out.mutable_metrics() = range->metrics();
+    auto json = ToJson(out);
+    if (!json.ok()) return ReplyText(res, 500, std::string(json.status().message()));
+    res.set_content(*json, "application/json");
   });
 
   server.Get(prefix + R"(/api/v2/traces/([^/]+))", [querier](const httplib::Request& req, httplib::Response& res) {

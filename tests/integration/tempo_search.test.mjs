@@ -167,6 +167,30 @@ test('tag names and typed tag values for the query builder', async () => {
   assert.deepEqual(body.tagValues, ['unset', 'ok', 'error']);
 });
 
+test('TraceQL metrics query_range and query', async () => {
+  let body = await getJson(`/api/metrics/query_range?q=${encodeURIComponent('{ } | count_over_time() by (resource.service.name)')}&start=${t0}&end=${t0 + 20}&step=10`);
+  const series = Object.fromEntries(body.series.map((s) => [s.labels[0].value.stringValue,
+    s.samples.map((x) => [Number(x.timestampMs) / 1000 - t0, x.value ?? 0])]));
+  assert.equal(body.series[0].labels[0].key, 'resource.service.name');
+  // Aligned to the step with one leading bucket; zero values are omitted by jsonpb, as Tempo's.
+  assert.deepEqual(series['it-frontend'], [[-10, 0], [0, 2], [10, 0]]);
+  assert.deepEqual(series['it-cart'], [[-10, 0], [0, 0], [10, 1]]);
+  body = await getJson(`/api/metrics/query_range?q=${encodeURIComponent('{ span.payment.amount > 0 } | max_over_time(duration)')}&start=${t0}&end=${t0 + 20}&step=10s`);
+  assert.deepEqual(body.series[0].labels, [{ key: '__name__', value: { stringValue: 'max_over_time' } }]);
+  assert.deepEqual(body.series[0].samples, [{ timestampMs: `${t0}000`, value: 0.05 }]);
+  body = await getJson(`/api/metrics/query?q=${encodeURIComponent('{ } | count_over_time()')}&start=${t0}&end=${t0 + 20}`);
+  assert.deepEqual(body.series, [{ labels: [{ key: '__name__', value: { stringValue: 'count_over_time' } }], value: 3 }]);
+  const bad = async (q, extra, text) => {
+    const res = await fetch(`${server.baseUrl}/tempo/api/metrics/query_range?q=${encodeURIComponent(q)}${extra}`);
+    assert.equal(res.status, 400);
+    assert.ok((await res.text()).includes(text));
+  };
+  await bad('{ }', `&start=${t0}&end=${t0 + 20}`, 'not a metrics query');
+  await bad('{ } | rate()', `&start=${t0}&end=${t0 + 200000}`, 'exceeds the maximum allowed duration of 24h0m0s');
+  await bad('{ } | rate()', `&start=${t0 + 20}&end=${t0}`, 'end must be greater than start');
+  await bad('{ } | rate()', `&start=${t0}&end=${t0 + 20000}&step=1`, 'step of 1s is too small');
+});
+
 test('SQL answers page and come as CSV', async () => {
   const sql = (body, query = '', headers = {}) =>
     fetch(`${server.baseUrl}/api/v1/sql${query}`, { method: 'POST', body, headers });
@@ -208,7 +232,7 @@ test('bad searches get Tempo\'s 400 texts', async () => {
   await expect400({ q: '{ }', start: '20', end: '10' }, 'http parameter start must be before end. received start=20 end=10');
   await expect400({ q: '{ }', minDuration: '2s', maxDuration: '1s' }, 'invalid maxDuration: must be greater than minDuration');
   await expect400({ tags: 'a=b a=c' }, 'invalid tags: tag a has been set twice');
-  await expect400({ q: '{ } | rate()' }, 'not supported yet');
+  await expect400({ q: '{ } | rate()' }, 'not supported yet');  // metrics belong to /api/metrics
   const piped = await searchJson({ q: '{ } | count() > 1' });
   assert.deepEqual(piped.traces.map((x) => x.traceID), [checkoutId.replace(/^0+/, '')]);
   // The server still answers.
