@@ -12,6 +12,7 @@ import { SimpleSpanProcessor, TracerProvider } from '@opentelemetry/sdk-trace';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 
 import { Server, tempDataDir } from './lib/server.mjs';
+import protobuf from 'protobufjs';
 import { loadRoot } from './lib/proto.mjs';
 
 const dataDir = tempDataDir('search');
@@ -189,6 +190,51 @@ test('TraceQL metrics query_range and query', async () => {
   await bad('{ } | rate()', `&start=${t0}&end=${t0 + 200000}`, 'exceeds the maximum allowed duration of 24h0m0s');
   await bad('{ } | rate()', `&start=${t0 + 20}&end=${t0}`, 'end must be greater than start');
   await bad('{ } | rate()', `&start=${t0}&end=${t0 + 20000}&step=1`, 'step of 1s is too small');
+});
+
+// Grafana decodes Tempo's JSON strictly (jsonpb: an unknown field is an
+// error): every key must be a field of the message, recursively.
+function assertStrict(type, obj, where) {
+  assert.ok(obj !== null && typeof obj === 'object' && !Array.isArray(obj), `${where}: not an object`);
+  for (const [key, value] of Object.entries(obj)) {
+    const field = Object.values(type.fields).find((f) => f.name === key || f.options?.json_name === key
+      || f.name.replace(/_([a-z])/g, (_, c) => c.toUpperCase()) === key);
+    assert.ok(field, `${where}: unknown field ${key} of ${type.fullName}`);
+    field.resolve();
+    if (!field.resolvedType || !(field.resolvedType instanceof protobuf.Type)) continue;
+    const items = field.map ? Object.values(value) : field.repeated ? value : [value];
+    for (const [i, item] of items.entries()) assertStrict(field.resolvedType, item, `${where}.${key}[${i}]`);
+  }
+}
+
+test("Grafana's call sequence: every answer parses as Grafana parses it", async () => {
+  const get = async (pathAndQuery, accept) => {
+    const res = await fetch(`${server.baseUrl}/tempo${pathAndQuery}`, accept ? { headers: { Accept: accept } } : {});
+    assert.equal(res.status, 200, pathAndQuery);
+    return res;
+  };
+  const strict = async (pathAndQuery, typeName) => {
+    const body = await (await get(pathAndQuery)).json();
+    assertStrict(protoRoot.lookupType(typeName), body, pathAndQuery);
+    return body;
+  };
+  // The check itself catches what Grafana would reject.
+  assert.throws(() => assertStrict(protoRoot.lookupType('tempopb.QueryRangeResponse'),
+    { series: [{ labels: [], promLabels: 'x' }] }, 'self-test'), /unknown field promLabels/);
+  const info = await (await get('/api/status/buildinfo')).json();
+  assert.match(info.version, /^\d+\.\d+\.\d+/);
+  assert.equal(await (await get('/api/echo')).text(), 'echo\n');
+  await strict('/api/v2/search/tags?scope=span', 'tempopb.SearchTagsV2Response');
+  await strict(`/api/v2/search/tag/${encodeURIComponent('resource.service.name')}/values`, 'tempopb.SearchTagValuesV2Response');
+  const found = await strict(`/api/search?q=${encodeURIComponent('{ resource.service.name = "it-frontend" }')}&limit=20&spss=3&start=${t0 - 60}&end=${t0 + 60}`,
+    'tempopb.SearchResponse');
+  const id = found.traces[0].traceID;
+  const raw = new Uint8Array(await (await get(`/api/v2/traces/${id}`, 'application/protobuf')).arrayBuffer());
+  const T = protoRoot.lookupType('tempopb.TraceByIDResponse');
+  const trace = T.decode(raw);
+  assert.equal(trace.trace.resourceSpans.length, 1);
+  await strict(`/api/metrics/query_range?q=${encodeURIComponent('{ } | rate() by (resource.service.name)')}&start=${t0}&end=${t0 + 60}&step=15s`,
+    'tempopb.QueryRangeResponse');
 });
 
 test('SQL answers page and come as CSV', async () => {
