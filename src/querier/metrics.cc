@@ -1,5 +1,6 @@
 // Querier::MetricsRange: TraceQL metrics (Tempo's /api/metrics/query_range)
 // computed by DuckDB over the spans of one spanset filter, bucketed by step.
+#include <algorithm>
 #include <cmath>
 #include <map>
 #include <nlohmann/json.hpp>
@@ -37,6 +38,63 @@ bool IsDuration(const traceql::Field& f) {
           f.intrinsic == traceql::Intrinsic::kEventTimeSinceStart);
 }
 
+// The mean of a series' samples (NaN without any), what topk and bottomk
+// rank series by, as Tempo does.
+double MeanOf(const tempopb::TimeSeries& ts) {
+  double sum = 0;
+  int n = 0;
+  for (const auto& s : ts.samples()) {
+    if (std::isnan(s.value())) continue;
+    sum += s.value();
+    ++n;
+  }
+  return n == 0 ? NAN : sum / n;
+}
+
+// Second stages, in order: comparisons keep the samples that satisfy them
+// (series left without samples go); topk/bottomk keep the N series with the
+// highest/lowest mean (series without one rank last).
+void ApplySecondStage(const std::vector<traceql::SecondStage>& stages, tempopb::QueryRangeResponse* out) {
+  for (const auto& st : stages) {
+    auto* series = out->mutable_series();
+    if (st.kind == traceql::SecondStage::Kind::kFilter) {
+      for (auto& ts : *series) {
+        auto* samples = ts.mutable_samples();
+        samples->erase(std::remove_if(samples->begin(), samples->end(),
+                                      [&](const tempopb::Sample& s) {
+                                        const double v = s.value();
+                                        switch (st.op) {
+                                          case traceql::Op::kEq: return !(v == st.value);
+                                          case traceql::Op::kNeq: return !(v != st.value);
+                                          case traceql::Op::kLt: return !(v < st.value);
+                                          case traceql::Op::kLte: return !(v <= st.value);
+                                          case traceql::Op::kGt: return !(v > st.value);
+                                          case traceql::Op::kGte: return !(v >= st.value);
+                                          default: return true;
+                                        }
+                                      }),
+                       samples->end());
+      }
+      series->erase(std::remove_if(series->begin(), series->end(),
+                                   [](const tempopb::TimeSeries& ts) { return ts.samples_size() == 0; }),
+                    series->end());
+      continue;
+    }
+    const bool top = st.kind == traceql::SecondStage::Kind::kTopK;
+    std::vector<std::pair<double, int>> order;
+    for (int i = 0; i < series->size(); ++i) order.emplace_back(MeanOf(series->Get(i)), i);
+    std::stable_sort(order.begin(), order.end(), [&](const auto& a, const auto& b) {
+      if (std::isnan(a.first) != std::isnan(b.first)) return !std::isnan(a.first);
+      return top ? a.first > b.first : a.first < b.first;
+    });
+    google::protobuf::RepeatedPtrField<tempopb::TimeSeries> kept;
+    for (size_t k = 0; k < order.size() && k < static_cast<size_t>(st.n); ++k) {
+      *kept.Add() = series->Get(order[k].second);
+    }
+    series->Swap(&kept);
+  }
+}
+
 }  // namespace
 
 absl::StatusOr<tempopb::QueryRangeResponse> Querier::MetricsRange(const TenantContext& ctx, const traceql::Query& q,
@@ -50,10 +108,7 @@ absl::StatusOr<tempopb::QueryRangeResponse> Querier::MetricsRange(const TenantCo
         "(resource.service.name); spanset operators and pipelines before the metrics function are not yet");
   }
   const traceql::Metrics& m = *q.metrics;
-  if (m.fn == MetricsFn::kHistogramOverTime || m.fn == MetricsFn::kCompare || !q.second_stage.empty()) {
-    return absl::FailedPreconditionError(
-        "histogram_over_time, compare and second stages (topk, bottomk, filters) are not supported yet");
-  }
+  if (m.fn == MetricsFn::kCompare) return absl::FailedPreconditionError("compare() is not supported yet");
   if (req.step_ns <= 0 || req.end_ns <= req.start_ns) return absl::InvalidArgumentError("end must be greater than start");
   const int64_t buckets = (req.end_ns - req.start_ns + req.step_ns - 1) / req.step_ns;
 
@@ -75,9 +130,13 @@ absl::StatusOr<tempopb::QueryRangeResponse> Querier::MetricsRange(const TenantCo
   const std::string step = sql.Bind(req.step_ns);
   cols.push_back(StrCat("CAST(floor((start_time_unix_nano - ", start, ") / ", step, ") AS BIGINT) AS sdb_bucket"));
   std::string aggregate = "count(*)";
+  std::string histogram_bucket;  // histogram_over_time: a power-of-two upper bound
   if (m.attr) {
     ASSIGN_OR_RETURN(std::string v, traceql::CompileNumber(*m.attr, &sql, &needs));
     if (IsDuration(*m.attr)) v = StrCat("(", v, " / 1e9)");
+    if (m.fn == MetricsFn::kHistogramOverTime) {
+      histogram_bucket = StrCat("CASE WHEN ", v, " > 0 THEN power(2, ceil(log2(", v, "))) END");
+    }
     switch (m.fn) {
       case MetricsFn::kMinOverTime: aggregate = StrCat("min(", v, ")"); break;
       case MetricsFn::kMaxOverTime: aggregate = StrCat("max(", v, ")"); break;
@@ -94,6 +153,7 @@ absl::StatusOr<tempopb::QueryRangeResponse> Querier::MetricsRange(const TenantCo
   }
   const size_t nlabels = m.by.size() * traceql::kAttributeValueColumns;
   cols.push_back(StrCat("CAST(to_json(", aggregate, ") AS VARCHAR) AS sdb_value"));
+  if (!histogram_bucket.empty()) cols.push_back(StrCat(histogram_bucket, " AS sdb_histogram"));
 
   ASSIGN_OR_RETURN(writer::Dataset * ds, writer_->GetDataset(ctx));
   ASSIGN_OR_RETURN(auto conn, ds->db().Connect());
@@ -110,7 +170,8 @@ absl::StatusOr<tempopb::QueryRangeResponse> Querier::MetricsRange(const TenantCo
     std::map<int64_t, double> values;
   };
   std::map<std::string, Series> series;
-  const bool counts = m.fn == MetricsFn::kRate || m.fn == MetricsFn::kCountOverTime;
+  const bool counts =
+      m.fn == MetricsFn::kRate || m.fn == MetricsFn::kCountOverTime || m.fn == MetricsFn::kHistogramOverTime;
   const double step_seconds = static_cast<double>(req.step_ns) / 1e9;
   for (const auto& row : rows.rows) {
     std::vector<pb::KeyValue> labels;
@@ -147,6 +208,15 @@ absl::StatusOr<tempopb::QueryRangeResponse> Querier::MetricsRange(const TenantCo
         p.mutable_value()->set_double_value(m.quantiles[k]);
         l.push_back(std::move(p));
       }
+      if (m.fn == MetricsFn::kHistogramOverTime) {
+        // Spans without a positive value fall in no bucket.
+        const double* bound = std::get_if<double>(&row[nlabels + 2]);
+        if (bound == nullptr) continue;
+        pb::KeyValue b;
+        b.set_key("__bucket");
+        b.mutable_value()->set_double_value(*bound);
+        l.push_back(std::move(b));
+      }
       std::string key;
       for (const auto& kv : l) key += kv.SerializeAsString();
       Series& s = series[key];
@@ -169,6 +239,7 @@ absl::StatusOr<tempopb::QueryRangeResponse> Querier::MetricsRange(const TenantCo
       sample->set_value(v);
     }
   }
+  ApplySecondStage(q.second_stage, &out);
   auto* metrics = out.mutable_metrics();
   metrics->set_inspectedbytes(source.plan.bytes);
   metrics->set_totalblocks(static_cast<uint32_t>(source.plan.files.size()));

@@ -277,6 +277,22 @@ TEST_F(SearchTest, MetricsRange) {
             (V{"__name__=sum_over_time,: 0:500 20:503"}));
   EXPECT_EQ(run("{ } | quantile_over_time(duration, 0.5)"),
             (V{"__name__=quantile_over_time,p=0.5,: 0:0.05 10:0.016 20:0.001"}));
+  // Durations 200, 50, 5 | 30, 2 | 1 ms into power-of-two upper bounds in
+  // seconds (1 ms = 0.001 s goes to 2^-9 = 0.001953125, as 2^-10 < 0.001).
+  EXPECT_EQ(run("{ } | histogram_over_time(duration)"),
+            (V{"__name__=histogram_over_time,__bucket=0.001953125,: 0:0 10:0 20:1",
+               "__name__=histogram_over_time,__bucket=0.00390625,: 0:0 10:1 20:0",
+               "__name__=histogram_over_time,__bucket=0.0078125,: 0:1 10:0 20:0",
+               "__name__=histogram_over_time,__bucket=0.03125,: 0:0 10:1 20:0",
+               "__name__=histogram_over_time,__bucket=0.0625,: 0:1 10:0 20:0",
+               "__name__=histogram_over_time,__bucket=0.25,: 0:1 10:0 20:0"}));
+  // Second stages: means frontend 0.0667, payments 0.1, cache 0.0333.
+  EXPECT_EQ(run("{ } | rate() by (resource.service.name) | topk(1)"),
+            (V{"resource.service.name=payments,: 0:0.2 10:0 20:0.1"}));
+  EXPECT_EQ(run("{ } | rate() by (resource.service.name) | bottomk(2)"),
+            (V{"resource.service.name=cache,: 0:0 10:0.1 20:0", "resource.service.name=frontend,: 0:0.1 10:0.1 20:0"}));
+  EXPECT_EQ(run("{ } | rate() by (resource.service.name) > 0.15"), (V{"resource.service.name=payments,: 0:0.2"}));
+  EXPECT_EQ(run("{ } | count_over_time() | >= 2 | < 3"), (V{"__name__=count_over_time,: 10:2"}));
 }
 
 TEST_F(SearchTest, UnsupportedFormsSaySo) {
