@@ -159,7 +159,10 @@ absl::StatusOr<std::vector<TagValue>> Querier::TagValues(const TenantContext& ct
       // Spans written before schema v3 keep every attribute as JSON.
       json_values("span_attributes_other", "span_attributes_string IS NULL");
     }
-    if (tag.scope == traceql::Scope::kResource || tag.scope == traceql::Scope::kNone) {
+    if (tag.scope == traceql::Scope::kResource && tag.name == "service.name") {
+      // Its own column (the OpenTelemetry default when absent, as stored).
+      parts.push_back(StrCat("SELECT 'string' AS t, service_name AS v FROM ", rows, " WHERE ", key, " IS NOT NULL"));
+    } else if (tag.scope == traceql::Scope::kResource || tag.scope == traceql::Scope::kNone) {
       json_values("resource_attributes", "true");
     }
     if (tag.scope == traceql::Scope::kInstrumentation) json_values("scope_attributes", "true");

@@ -407,6 +407,12 @@ std::vector<std::string> AttributeValueColumns(const AttributeRef& ref, SqlBuild
     cols[2] = StrCat("printf('%.17g', span_attributes_double[", key, "])");
     cols[3] = StrCat("span_attributes_bool[", key, "]");
   }
+  if (ref.scope == Scope::kResource && ref.name == "service.name") {
+    // Its own column: no JSON to parse per row. The key parameter must
+    // still be used (DuckDB refuses unused parameters).
+    cols[0] = StrCat("CASE WHEN ", key, " IS NOT NULL THEN service_name END");
+    return cols;
+  }
   if (ref.scope != Scope::kSpan) cols[4] = StrCat("CAST(", JsonValue("resource_attributes", key), " AS VARCHAR)");
   return cols;
 }
