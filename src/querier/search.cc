@@ -2,6 +2,7 @@
 #include <algorithm>
 #include <map>
 #include <optional>
+#include <set>
 #include <nlohmann/json.hpp>
 
 #include "common/status_macros.h"
@@ -235,6 +236,32 @@ bool ReadAttributeValue(const std::vector<engine::Value>& row, size_t c, pb::Any
   return true;
 }
 
+// The relation holding every span of the candidate traces (first column of
+// `candidates`): the union of the files trace-by-id would read for each,
+// plus the buffer, with the trace-level columns `needs` asks for.
+absl::StatusOr<std::string> CandidateSource(writer::Dataset* ds, const engine::Table& candidates,
+                                            const traceql::TraceColumns& needs,
+                                            std::vector<writer::SignalStore::ScanPlan>* plans) {
+  using Predicate = writer::SignalStore::Predicate;
+  std::set<std::string> files;
+  int64_t generation = -1;
+  for (const auto& row : candidates.rows) {
+    const std::string* hex = std::get_if<std::string>(&row[0]);
+    if (hex == nullptr) continue;
+    ASSIGN_OR_RETURN(auto plan, ds->store(Signal::kTraces).PlanScan("traces", {{Predicate::kStringEquals, "trace_id", *hex}}));
+    if (generation < 0) generation = plan.generation;
+    files.insert(plan.files.begin(), plan.files.end());
+    plans->push_back(std::move(plan));
+  }
+  const std::string buffer = StrCat(writer::kViewFunction, "('traces', ", std::max<int64_t>(generation, 0), ")");
+  std::string sql = buffer;
+  if (!files.empty()) {
+    sql = StrCat("(SELECT * FROM ", writer::ReadParquetById(schema::Traces(), {files.begin(), files.end()}),
+                 " UNION ALL BY NAME SELECT * FROM ", buffer, ")");
+  }
+  return traceql::WithTraceColumns(sql, needs);
+}
+
 absl::StatusOr<TracesSource> PlanTraces(writer::Dataset* ds, std::optional<int64_t> start_unix_nano,
                                         std::optional<int64_t> end_unix_nano) {
   using Predicate = writer::SignalStore::Predicate;
@@ -389,6 +416,7 @@ absl::StatusOr<tempopb::SearchResponse> Querier::Search(const TenantContext& ctx
   metrics->set_completedjobs(1);
   metrics->set_totaljobs(1);
   std::vector<tempopb::TraceSearchMetadata> found;
+  std::vector<writer::SignalStore::ScanPlan> page_plans;  // pins remote files while a page is read
   // Pages of candidates, newest (latest matching span) first. Filters alone
   // are exact, so one page of `limit` suffices unless duration bounds drop some.
   const uint64_t page = std::max<uint64_t>(req.limit * (traceql::OnlyFilters(root) ? 1 : 4), 20);
@@ -410,9 +438,15 @@ absl::StatusOr<tempopb::SearchResponse> Querier::Search(const TenantContext& ctx
     for (const auto& c : stage_conditions) cols.push_back(c);
     for (const auto& c : numbers) cols.push_back(c);
     for (const auto& c : value_cols) cols.push_back(c);
+    // Only the files that may hold the candidates (trace-id bounds and
+    // filters, as trace-by-id plans them), whatever the time range: whole
+    // traces, read fast. Spans seen twice (a flush between two plans) are
+    // dropped below.
+    ASSIGN_OR_RETURN(std::string traces_from, CandidateSource(ds, candidates, needs, &page_plans));
     const std::string spans_sql =
-        StrCat("SELECT ", Join(cols, ", "), " FROM ", from, " WHERE trace_id IN (", Join(ids, ", "), ")");
+        StrCat("SELECT ", Join(cols, ", "), " FROM ", traces_from, " WHERE trace_id IN (", Join(ids, ", "), ")");
     ASSIGN_OR_RETURN(engine::Table rows, conn->Query(spans_sql, read.params()));
+    page_plans.clear();
     metrics->set_inspectedspans(metrics->inspectedspans() + rows.rows.size());
 
     // Spans by trace, each trace's spans once (a span sent twice is one span).
