@@ -16,21 +16,6 @@ namespace {
 
 namespace pb = opentelemetry::proto::common::v1;
 
-const char* FnName(traceql::MetricsFn fn) {
-  switch (fn) {
-    case traceql::MetricsFn::kRate: return "rate";
-    case traceql::MetricsFn::kCountOverTime: return "count_over_time";
-    case traceql::MetricsFn::kMinOverTime: return "min_over_time";
-    case traceql::MetricsFn::kMaxOverTime: return "max_over_time";
-    case traceql::MetricsFn::kSumOverTime: return "sum_over_time";
-    case traceql::MetricsFn::kAvgOverTime: return "avg_over_time";
-    case traceql::MetricsFn::kQuantileOverTime: return "quantile_over_time";
-    case traceql::MetricsFn::kHistogramOverTime: return "histogram_over_time";
-    case traceql::MetricsFn::kCompare: return "compare";
-  }
-  return "";
-}
-
 // Durations are reported in seconds, as Tempo does.
 bool IsDuration(const traceql::Field& f) {
   return f.kind == traceql::Field::Kind::kIntrinsic &&
@@ -186,7 +171,7 @@ absl::StatusOr<tempopb::QueryRangeResponse> Querier::MetricsRange(const TenantCo
     if (m.by.empty()) {
       pb::KeyValue kv;
       kv.set_key("__name__");
-      kv.mutable_value()->set_string_value(FnName(m.fn));
+      kv.mutable_value()->set_string_value(traceql::MetricsFnName(m.fn));
       labels.push_back(std::move(kv));
     }
     const int64_t bucket = std::get<int64_t>(row[nlabels]);

@@ -10,6 +10,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "traceql/lexer.h"
@@ -145,6 +146,11 @@ struct SecondStage {
   Op op = Op::kGt;
   double value = 0;
 };
+
+// The intrinsic a TraceQL name denotes ("duration", "span:duration", ...).
+std::optional<Intrinsic> IntrinsicNamed(std::string_view name);
+// The TraceQL name of a metrics function ("rate", "quantile_over_time", ...).
+const char* MetricsFnName(MetricsFn fn);
 
 // The TraceQL text of a field expression (for keys such as by(...)).
 std::string FieldText(const Field& f);

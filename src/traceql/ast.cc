@@ -1,0 +1,166 @@
+// Text forms of the syntax tree (ast.h) and the intrinsic names.
+#include <map>
+
+#include "common/strings.h"
+#include "traceql/ast.h"
+
+namespace signaldb::traceql {
+
+const char* OpText(Op op) {
+  switch (op) {
+    case Op::kNone: return "";
+    case Op::kAdd: return "+";
+    case Op::kSub: return "-";
+    case Op::kMul: return "*";
+    case Op::kDiv: return "/";
+    case Op::kMod: return "%";
+    case Op::kPow: return "^";
+    case Op::kEq: return "=";
+    case Op::kNeq: return "!=";
+    case Op::kLt: return "<";
+    case Op::kLte: return "<=";
+    case Op::kGt: return ">";
+    case Op::kGte: return ">=";
+    case Op::kRegex: return "=~";
+    case Op::kNotRegex: return "!~";
+    case Op::kAnd: return "&&";
+    case Op::kOr: return "||";
+    case Op::kNot: return "!";
+    case Op::kNeg: return "-";
+  }
+  return "";
+}
+
+const char* SpansetOpText(SpansetOp op) {
+  switch (op) {
+    case SpansetOp::kAnd: return "&&";
+    case SpansetOp::kUnion: return "||";
+    case SpansetOp::kChild: return ">";
+    case SpansetOp::kParent: return "<";
+    case SpansetOp::kDescendant: return ">>";
+    case SpansetOp::kAncestor: return "<<";
+    case SpansetOp::kSibling: return "~";
+    case SpansetOp::kNotChild: return "!>";
+    case SpansetOp::kNotParent: return "!<";
+    case SpansetOp::kNotDescendant: return "!>>";
+    case SpansetOp::kNotAncestor: return "!<<";
+    case SpansetOp::kNotSibling: return "!~";
+    case SpansetOp::kUnionChild: return "&>";
+    case SpansetOp::kUnionParent: return "&<";
+    case SpansetOp::kUnionDescendant: return "&>>";
+    case SpansetOp::kUnionAncestor: return "&<<";
+    case SpansetOp::kUnionSibling: return "&~";
+  }
+  return "";
+}
+
+namespace {
+
+const std::map<std::string, Intrinsic, std::less<>>& Intrinsics();
+
+}  // namespace
+
+std::string FieldText(const Field& f) {
+  switch (f.kind) {
+    case Field::Kind::kStatic: {
+      const Static& v = f.value;
+      static const char* kStatus[] = {"unset", "ok", "error"};
+      static const char* kKinds[] = {"unspecified", "internal", "server", "client", "producer", "consumer"};
+      switch (v.type) {
+        case StaticType::kNil: return "nil";
+        case StaticType::kInt: return StrCat(v.i);
+        case StaticType::kFloat: return StrCat(v.f);
+        case StaticType::kString: return StrCat("\"", v.s, "\"");
+        case StaticType::kBool: return v.b ? "true" : "false";
+        case StaticType::kDuration: return StrCat(v.i, "ns");
+        case StaticType::kStatus: return kStatus[v.i];
+        case StaticType::kKind: return kKinds[v.i];
+      }
+      return "";
+    }
+    case Field::Kind::kAttribute: {
+      static const char* kScopes[] = {"", "span", "resource", "event", "link", "instrumentation"};
+      return StrCat(f.parent ? "parent." : "", kScopes[static_cast<int>(f.scope)], ".", f.name);
+    }
+    case Field::Kind::kIntrinsic:
+      for (const auto& [name, i] : Intrinsics()) {
+        if (i == f.intrinsic && name.find(':') == std::string::npos) return name;
+      }
+      for (const auto& [name, i] : Intrinsics()) {
+        if (i == f.intrinsic) return name;
+      }
+      return "";
+    case Field::Kind::kUnary: return StrCat(f.op == Op::kNot ? "!" : "-", FieldText(*f.lhs));
+    case Field::Kind::kBinary: return StrCat(FieldText(*f.lhs), " ", OpText(f.op), " ", FieldText(*f.rhs));
+  }
+  return "";
+}
+
+std::string AggregateText(AggregateFn fn, const Field* arg) {
+  static const char* kFns[] = {"count", "avg", "max", "min", "sum"};
+  return StrCat(kFns[static_cast<int>(fn)], "(", arg ? FieldText(*arg) : "", ")");
+}
+
+namespace {
+
+const std::map<std::string, Intrinsic, std::less<>>& Intrinsics() {
+  static const auto* table = new std::map<std::string, Intrinsic, std::less<>>{
+      {"duration", Intrinsic::kDuration},
+      {"name", Intrinsic::kName},
+      {"status", Intrinsic::kStatus},
+      {"statusMessage", Intrinsic::kStatusMessage},
+      {"kind", Intrinsic::kKind},
+      {"childCount", Intrinsic::kChildCount},
+      {"parent", Intrinsic::kParent},
+      {"rootName", Intrinsic::kRootName},
+      {"rootServiceName", Intrinsic::kRootServiceName},
+      {"traceDuration", Intrinsic::kTraceDuration},
+      {"nestedSetLeft", Intrinsic::kNestedSetLeft},
+      {"nestedSetRight", Intrinsic::kNestedSetRight},
+      {"nestedSetParent", Intrinsic::kNestedSetParent},
+      {"trace:duration", Intrinsic::kTraceDuration},
+      {"trace:rootName", Intrinsic::kRootName},
+      {"trace:rootService", Intrinsic::kRootServiceName},
+      {"trace:id", Intrinsic::kTraceId},
+      {"span:duration", Intrinsic::kDuration},
+      {"span:name", Intrinsic::kName},
+      {"span:kind", Intrinsic::kKind},
+      {"span:status", Intrinsic::kStatus},
+      {"span:statusMessage", Intrinsic::kStatusMessage},
+      {"span:id", Intrinsic::kSpanId},
+      {"span:parentID", Intrinsic::kParentId},
+      {"span:childCount", Intrinsic::kChildCount},
+      {"event:name", Intrinsic::kEventName},
+      {"event:timeSinceStart", Intrinsic::kEventTimeSinceStart},
+      {"link:traceID", Intrinsic::kLinkTraceId},
+      {"link:spanID", Intrinsic::kLinkSpanId},
+      {"instrumentation:name", Intrinsic::kInstrumentationName},
+      {"instrumentation:version", Intrinsic::kInstrumentationVersion},
+  };
+  return *table;
+}
+
+}  // namespace
+
+std::optional<Intrinsic> IntrinsicNamed(std::string_view name) {
+  auto it = Intrinsics().find(name);
+  if (it == Intrinsics().end()) return std::nullopt;
+  return it->second;
+}
+
+const char* MetricsFnName(MetricsFn fn) {
+  switch (fn) {
+    case MetricsFn::kRate: return "rate";
+    case MetricsFn::kCountOverTime: return "count_over_time";
+    case MetricsFn::kMinOverTime: return "min_over_time";
+    case MetricsFn::kMaxOverTime: return "max_over_time";
+    case MetricsFn::kSumOverTime: return "sum_over_time";
+    case MetricsFn::kAvgOverTime: return "avg_over_time";
+    case MetricsFn::kQuantileOverTime: return "quantile_over_time";
+    case MetricsFn::kHistogramOverTime: return "histogram_over_time";
+    case MetricsFn::kCompare: return "compare";
+  }
+  return "";
+}
+
+}  // namespace signaldb::traceql
