@@ -3,7 +3,6 @@
 #include <map>
 #include <optional>
 #include <set>
-#include <nlohmann/json.hpp>
 
 #include "common/status_macros.h"
 #include "common/strings.h"
@@ -201,25 +200,6 @@ std::vector<OutSet> RunPipeline(const std::vector<PipeStage>& stages, const std:
 
 }  // namespace
 
-// An OTLP AnyValue from its OTLP JSON form (a resource attribute's value).
-static bool ToAnyValue(const std::string& json, pb::AnyValue* out) {
-  auto j = nlohmann::json::parse(json, nullptr, false);
-  if (j.is_discarded() || !j.is_object()) return false;
-  if (auto it = j.find("stringValue"); it != j.end() && it->is_string()) {
-    out->set_string_value(it->get<std::string>());
-  } else if (auto it = j.find("intValue"); it != j.end()) {
-    out->set_int_value(it->is_string() ? std::strtoll(it->get<std::string>().c_str(), nullptr, 10) : it->get<int64_t>());
-  } else if (auto it = j.find("doubleValue"); it != j.end()) {
-    out->set_double_value(it->is_string() ? std::strtod(it->get<std::string>().c_str(), nullptr) : it->get<double>());
-  } else if (auto it = j.find("boolValue"); it != j.end() && it->is_boolean()) {
-    out->set_bool_value(it->get<bool>());
-  } else {
-    return false;
-  }
-  return true;
-}
-
-// An attribute's value from the columns AttributeValueColumns adds at `c`.
 bool ReadAttributeValue(const std::vector<engine::Value>& row, size_t c, pb::AnyValue* out) {
   if (auto* s = std::get_if<std::string>(&row[c])) {
     out->set_string_value(*s);
@@ -230,8 +210,7 @@ bool ReadAttributeValue(const std::vector<engine::Value>& row, size_t c, pb::Any
   } else if (auto* b = std::get_if<bool>(&row[c + 3])) {
     out->set_bool_value(*b);
   } else {
-    const std::string json = (std::get_if<std::string>(&row[c + 4]) ? std::get<std::string>(row[c + 4]) : std::string());
-    return !json.empty() && ToAnyValue(json, out);
+    return false;
   }
   return true;
 }

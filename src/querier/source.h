@@ -23,8 +23,8 @@ absl::StatusOr<TracesSource> PlanTraces(writer::Dataset* ds, std::optional<int64
                                         std::optional<int64_t> end_unix_nano);
 
 // An attribute's value from the columns traceql::AttributeValueColumns adds
-// at `c` of `row` (string, int text, double text, bool, resource OTLP
-// JSON); false when the row has none.
+// at `c` of `row` (string, int text, double text, bool); false when the
+// row has none.
 bool ReadAttributeValue(const std::vector<engine::Value>& row, size_t c, opentelemetry::proto::common::v1::AnyValue* out);
 
 }  // namespace signaldb::querier

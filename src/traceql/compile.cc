@@ -33,18 +33,24 @@ class Accessor {
   enum class Source { kSpan, kResource, kScope };
   Accessor(Source source, std::string name, SqlBuilder* sql) : source_(source), name_(std::move(name)), sql_(sql) {}
 
+  // resource.service.name has a column of its own (dictionary-encoded, no
+  // JSON per row); it is a string, never another kind. (The key is still
+  // bound and used: DuckDB refuses unused parameters.)
+  bool ServiceName() const { return source_ == Source::kResource && name_ == "service.name"; }
   std::string str() {
-    // service.name has a column of its own (dictionary-encoded, no JSON).
-    if (source_ == Source::kResource && name_ == "service.name") return "service_name";
+    if (ServiceName()) return StrCat("(CASE WHEN ", Key(), " IS NOT NULL THEN service_name END)");
     return Typed("span_attributes_string", StrCat("(", Json(), "->>'stringValue')"));
   }
   std::string i64() {
+    if (ServiceName()) return "CAST(NULL AS BIGINT)";
     return Typed("span_attributes_int", StrCat("TRY_CAST(", Json(), "->>'intValue' AS BIGINT)"));
   }
   std::string f64() {
+    if (ServiceName()) return "CAST(NULL AS DOUBLE)";
     return Typed("span_attributes_double", StrCat("TRY_CAST(", Json(), "->>'doubleValue' AS DOUBLE)"));
   }
   std::string boolean() {
+    if (ServiceName()) return "CAST(NULL AS BOOLEAN)";
     return Typed("span_attributes_bool", StrCat("TRY_CAST(", Json(), "->>'boolValue' AS BOOLEAN)"));
   }
   std::string exists() {
@@ -399,22 +405,21 @@ std::vector<AttributeRef> ReferencedAttributes(const Field* filter) {
 }
 
 std::vector<std::string> AttributeValueColumns(const AttributeRef& ref, SqlBuilder* sql) {
-  const std::string key = sql->Bind(ref.name);
-  std::vector<std::string> cols(kAttributeValueColumns, "NULL");
-  if (ref.scope != Scope::kResource) {
-    cols[0] = StrCat("span_attributes_string[", key, "]");
-    cols[1] = StrCat("CAST(span_attributes_int[", key, "] AS VARCHAR)");
-    cols[2] = StrCat("printf('%.17g', span_attributes_double[", key, "])");
-    cols[3] = StrCat("span_attributes_bool[", key, "]");
-  }
-  if (ref.scope == Scope::kResource && ref.name == "service.name") {
-    // Its own column: no JSON to parse per row. The key parameter must
-    // still be used (DuckDB refuses unused parameters).
-    cols[0] = StrCat("CASE WHEN ", key, " IS NOT NULL THEN service_name END");
-    return cols;
-  }
-  if (ref.scope != Scope::kSpan) cols[4] = StrCat("CAST(", JsonValue("resource_attributes", key), " AS VARCHAR)");
-  return cols;
+  // The same accessors conditions read (typed maps, pre-v3 JSON, resource
+  // JSON, the service_name column): what a span shows is what it matched on.
+  using S = Accessor::Source;
+  auto columns = [](Accessor& a) {
+    return std::vector<std::string>{a.str(), StrCat("CAST(", a.i64(), " AS VARCHAR)"),
+                                    StrCat("printf('%.17g', ", a.f64(), ")"), a.boolean()};
+  };
+  Accessor span(S::kSpan, ref.name, sql), resource(S::kResource, ref.name, sql);
+  if (ref.scope == Scope::kSpan) return columns(span);
+  if (ref.scope == Scope::kResource) return columns(resource);
+  // Unscoped: the span's attribute when it has one, else the resource's.
+  const std::string on_span = span.exists();
+  std::vector<std::string> s = columns(span), r = columns(resource);
+  for (size_t i = 0; i < s.size(); ++i) s[i] = StrCat("(CASE WHEN ", on_span, " THEN ", s[i], " ELSE ", r[i], " END)");
+  return s;
 }
 
 }  // namespace signaldb::traceql

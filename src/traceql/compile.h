@@ -72,12 +72,12 @@ struct AttributeRef {
 std::vector<AttributeRef> ReferencedAttributes(const Field* filter);
 
 // SQL columns giving the value of an attribute on each row, for showing it
-// on matched spans: its string value, int value (as text), double value
-// (as text with 17 significant digits, so it reads back exactly), bool
-// value, and the OTLP JSON AnyValue of a resource attribute; all NULL when
-// absent. (Plain columns: DuckDB cannot type JSON functions of parameters
-// when preparing.)
-inline constexpr size_t kAttributeValueColumns = 5;
+// on matched spans and labelling series: its string value, int value (as
+// text), double value (as text with 17 significant digits, so it reads back
+// exactly) and bool value; all NULL when absent. (Plain columns: DuckDB
+// cannot type JSON functions of parameters when preparing.) The attribute is
+// read as conditions read it.
+inline constexpr size_t kAttributeValueColumns = 4;
 std::vector<std::string> AttributeValueColumns(const AttributeRef& ref, SqlBuilder* sql);
 
 }  // namespace signaldb::traceql

@@ -199,6 +199,27 @@ INSERT INTO traces (trace_id, span_id, span_name, service_name, start_time_unix_
   EXPECT_EQ(Match("{ .ratio > 2 }"), "5");
   EXPECT_EQ(Match("{ .cache.hit }"), "15");
   EXPECT_EQ(Match("{ span.http.method != nil }"), "1245");
+  // Values shown on spans read the same places: the legacy JSON, the maps,
+  // the resource (unscoped: the span's own attribute first).
+  auto shown = [&](AttributeRef ref, const std::string& span) {
+    SqlBuilder sql;
+    auto cols = AttributeValueColumns(ref, &sql);
+    const std::string id = sql.Bind(span);
+    auto t = conn_->Query(StrCat("SELECT ", Join(cols, ", "), " FROM traces WHERE span_id = ", id), sql.params());
+    EXPECT_TRUE(t.ok()) << t.status();
+    std::string out;
+    for (const auto& v : t->rows.at(0)) {
+      if (auto* str = std::get_if<std::string>(&v)) out += *str;
+      else if (auto* b = std::get_if<bool>(&v)) out += *b ? "true" : "false";
+      out += "|";
+    }
+    return out;
+  };
+  EXPECT_EQ(shown({Scope::kSpan, "http.status_code"}, "0000000000000005"), "|404|||");
+  EXPECT_EQ(shown({Scope::kSpan, "http.status_code"}, "0000000000000003"), "500||||");
+  EXPECT_EQ(shown({Scope::kNone, "ratio"}, "0000000000000005"), "||2.5||");
+  EXPECT_EQ(shown({Scope::kResource, "service.name"}, "0000000000000004"), "search||||");
+  EXPECT_EQ(shown({Scope::kNone, "retries"}, "0000000000000004"), "|3|||");
 }
 
 TEST_F(CompileTest, UnsupportedPartsSaySo) {
