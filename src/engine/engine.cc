@@ -360,9 +360,10 @@ absl::Status PrepareReadable(duckdb_connection conn, std::string sql, Prepared& 
   types.clear();
   for (idx_t i = 0; i < n; ++i) {
     duckdb_type t = duckdb_prepared_statement_column_type(prep.stmt, i);
-    const char* name = duckdb_prepared_statement_column_name(prep.stmt, i);
+    const char* name = duckdb_prepared_statement_column_name(prep.stmt, i);  // ours to free
     Read mode = ReadModeOf(t);
     columns.push_back(Column{name ? name : "", TypeName(t), KindOf(t, mode)});
+    if (name != nullptr) duckdb_free(const_cast<char*>(name));
     std::string ref = StrCat("#", i + 1);
     std::string alias = QuoteIdentifier(columns.back().name);
     if (mode == Read::kToJson) {

@@ -46,18 +46,7 @@ void ApplySecondStage(const std::vector<traceql::SecondStage>& stages, tempopb::
       for (auto& ts : *series) {
         auto* samples = ts.mutable_samples();
         samples->erase(std::remove_if(samples->begin(), samples->end(),
-                                      [&](const tempopb::Sample& s) {
-                                        const double v = s.value();
-                                        switch (st.op) {
-                                          case traceql::Op::kEq: return !(v == st.value);
-                                          case traceql::Op::kNeq: return !(v != st.value);
-                                          case traceql::Op::kLt: return !(v < st.value);
-                                          case traceql::Op::kLte: return !(v <= st.value);
-                                          case traceql::Op::kGt: return !(v > st.value);
-                                          case traceql::Op::kGte: return !(v >= st.value);
-                                          default: return true;
-                                        }
-                                      }),
+                                      [&](const tempopb::Sample& s) { return !CompareNumbers(s.value(), st.op, st.value); }),
                        samples->end());
       }
       series->erase(std::remove_if(series->begin(), series->end(),
@@ -94,7 +83,8 @@ absl::StatusOr<tempopb::QueryRangeResponse> Querier::MetricsRange(const TenantCo
   }
   const traceql::Metrics& m = *q.metrics;
   if (m.fn == MetricsFn::kCompare) return absl::FailedPreconditionError("compare() is not supported yet");
-  if (req.step_ns <= 0 || req.end_ns <= req.start_ns) return absl::InvalidArgumentError("end must be greater than start");
+  if (req.step_ns <= 0) return absl::InvalidArgumentError("step must be positive");
+  if (req.end_ns <= req.start_ns) return absl::InvalidArgumentError("end must be greater than start");
   const int64_t buckets = (req.end_ns - req.start_ns + req.step_ns - 1) / req.step_ns;
 
   traceql::SqlBuilder sql;

@@ -94,18 +94,6 @@ struct OutSet {
   std::vector<pb::KeyValue> attributes;
 };
 
-bool Compare(double a, traceql::Op op, double b) {
-  switch (op) {
-    case traceql::Op::kEq: return a == b;
-    case traceql::Op::kNeq: return a != b;
-    case traceql::Op::kLt: return a < b;
-    case traceql::Op::kLte: return a <= b;
-    case traceql::Op::kGt: return a > b;
-    case traceql::Op::kGte: return a >= b;
-    default: return false;
-  }
-}
-
 // Runs the stages after the first on one trace's first spanset: filters
 // narrow each spanset (empty ones leave), scalar filters keep the spansets
 // whose aggregate compares true (and carry it as an attribute), by()
@@ -151,7 +139,7 @@ std::vector<OutSet> RunPipeline(const std::vector<PipeStage>& stages, const std:
           if (st.fn == traceql::AggregateFn::kCount) value = static_cast<double>(n);
           else if (!any) continue;  // nothing to aggregate: no value to compare
           else if (st.fn == traceql::AggregateFn::kAvg) value /= static_cast<double>(n);
-          if (!Compare(value, st.op, st.rhs)) continue;
+          if (!CompareNumbers(value, st.op, st.rhs)) continue;
           pb::KeyValue kv;
           kv.set_key(st.label);
           if (st.fn == traceql::AggregateFn::kCount) kv.mutable_value()->set_int_value(static_cast<int64_t>(value));
@@ -199,6 +187,18 @@ std::vector<OutSet> RunPipeline(const std::vector<PipeStage>& stages, const std:
 }
 
 }  // namespace
+
+bool CompareNumbers(double a, traceql::Op op, double b) {
+  switch (op) {
+    case traceql::Op::kEq: return a == b;
+    case traceql::Op::kNeq: return a != b;
+    case traceql::Op::kLt: return a < b;
+    case traceql::Op::kLte: return a <= b;
+    case traceql::Op::kGt: return a > b;
+    case traceql::Op::kGte: return a >= b;
+    default: return false;
+  }
+}
 
 bool ReadAttributeValue(const std::vector<engine::Value>& row, size_t c, pb::AnyValue* out) {
   if (auto* s = std::get_if<std::string>(&row[c])) {
@@ -303,8 +303,7 @@ absl::StatusOr<tempopb::SearchResponse> Querier::Search(const TenantContext& ctx
   ASSIGN_OR_RETURN(auto conn, ds->db().Connect());
   ASSIGN_OR_RETURN(TracesSource source, PlanTraces(ds, req.start_unix_nano, req.end_unix_nano));
   const auto& plan = source.plan;
-  std::string from = source.sql;
-  from = traceql::WithTraceColumns(from, needs);
+  std::string from;  // set once every stage has added the trace columns it needs
   // The time range narrows the search for candidates; the spans of a
   // candidate are then read whole (its parameters are the first
   // statement's only: DuckDB refuses unused ones).
@@ -388,6 +387,13 @@ absl::StatusOr<tempopb::SearchResponse> Querier::Search(const TenantContext& ctx
   // Trace-level columns the later stages asked for.
   from = traceql::WithTraceColumns(source.sql, needs);
 
+  std::vector<std::string> cols = {kSpanColumns};
+  for (const auto& c : conditions) cols.push_back(c);
+  for (const auto& c : shown_cols) cols.push_back(c);
+  for (const auto& c : stage_conditions) cols.push_back(c);
+  for (const auto& c : numbers) cols.push_back(c);
+  for (const auto& c : value_cols) cols.push_back(c);
+
   tempopb::SearchResponse out;
   auto* metrics = out.mutable_metrics();
   metrics->set_inspectedbytes(plan.bytes);
@@ -395,6 +401,7 @@ absl::StatusOr<tempopb::SearchResponse> Querier::Search(const TenantContext& ctx
   metrics->set_completedjobs(1);
   metrics->set_totaljobs(1);
   std::vector<tempopb::TraceSearchMetadata> found;
+  std::set<std::string> answered;
   std::vector<writer::SignalStore::ScanPlan> page_plans;  // pins remote files while a page is read
   // Pages of candidates, newest (latest matching span) first. Filters alone
   // are exact, so one page of `limit` suffices unless duration bounds drop some.
@@ -411,12 +418,6 @@ absl::StatusOr<tempopb::SearchResponse> Querier::Search(const TenantContext& ctx
     traceql::SqlBuilder read = extra;
     std::vector<std::string> ids;
     for (const auto& row : candidates.rows) ids.push_back(read.Bind(Text(row[0])));
-    std::vector<std::string> cols = {kSpanColumns};
-    for (const auto& c : conditions) cols.push_back(c);
-    for (const auto& c : shown_cols) cols.push_back(c);
-    for (const auto& c : stage_conditions) cols.push_back(c);
-    for (const auto& c : numbers) cols.push_back(c);
-    for (const auto& c : value_cols) cols.push_back(c);
     // Only the files that may hold the candidates (trace-id bounds and
     // filters, as trace-by-id plans them), whatever the time range: whole
     // traces, read fast. Spans seen twice (a flush between two plans) are
@@ -430,12 +431,12 @@ absl::StatusOr<tempopb::SearchResponse> Querier::Search(const TenantContext& ctx
 
     // Spans by trace, each trace's spans once (a span sent twice is one span).
     std::map<std::string, std::vector<SpanData>> traces;
-    std::map<std::string, std::map<std::string, size_t>> seen;
+    std::map<std::string, std::set<std::string>> seen;
     for (const auto& row : rows.rows) {
       const std::string trace = Text(row[cTrace]);
       SpanData s;
       s.span_id = Text(row[cSpan]);
-      if (!seen[trace].emplace(s.span_id, traces[trace].size()).second) continue;
+      if (!seen[trace].insert(s.span_id).second) continue;
       s.parent_id = Text(row[cParent]);
       s.name = Text(row[cName]);
       s.service = Text(row[cService]);
@@ -533,6 +534,9 @@ absl::StatusOr<tempopb::SearchResponse> Querier::Search(const TenantContext& ctx
       }
       auto* set = md.mutable_spansets(0);
       *md.mutable_spanset() = *set;
+      // A trace seen on an earlier page (ingest moved it across the page
+      // boundary) is answered once.
+      if (!answered.insert(md.traceid()).second) continue;
       found.push_back(std::move(md));
     }
     if (found.size() >= req.limit || candidates.rows.size() < page) break;

@@ -8,6 +8,7 @@
 #include "absl/status/statusor.h"
 #include "engine/engine.h"
 #include "opentelemetry/proto/common/v1/common.pb.h"
+#include "traceql/ast.h"
 #include "writer/writer.h"
 
 namespace signaldb::querier {
@@ -26,5 +27,8 @@ absl::StatusOr<TracesSource> PlanTraces(writer::Dataset* ds, std::optional<int64
 // at `c` of `row` (string, int text, double text, bool); false when the
 // row has none.
 bool ReadAttributeValue(const std::vector<engine::Value>& row, size_t c, opentelemetry::proto::common::v1::AnyValue* out);
+
+// `a op b` for the comparisons of scalar filters and second stages.
+bool CompareNumbers(double a, traceql::Op op, double b);
 
 }  // namespace signaldb::querier

@@ -114,6 +114,22 @@ absl::StatusOr<std::vector<TagValue>> Querier::TagValues(const TenantContext& ct
         break;
     }
   }
+  // What is listed, decided before any data is read.
+  std::string column;  // an intrinsic's column
+  if (tag.kind == traceql::Field::Kind::kIntrinsic) {
+    switch (tag.intrinsic) {
+      case Intrinsic::kName: column = "span_name"; break;
+      case Intrinsic::kStatusMessage: column = "status_message"; break;
+      case Intrinsic::kRootName: column = "CASE WHEN is_root THEN span_name END"; break;
+      case Intrinsic::kRootServiceName: column = "CASE WHEN is_root THEN service_name END"; break;
+      case Intrinsic::kInstrumentationName: column = "scope_name"; break;
+      case Intrinsic::kInstrumentationVersion: column = "scope_version"; break;
+      default: return out;  // ids and other per-span values are not listed
+    }
+  } else if (tag.kind != traceql::Field::Kind::kAttribute || tag.parent || tag.scope == traceql::Scope::kEvent ||
+             tag.scope == traceql::Scope::kLink) {
+    return out;  // values of these scopes are not listed yet
+  }
   ASSIGN_OR_RETURN(writer::Dataset * ds, writer_->GetDataset(ctx));
   ASSIGN_OR_RETURN(auto conn, ds->db().Connect());
   ASSIGN_OR_RETURN(TracesSource source, PlanTraces(ds, req.start_unix_nano, req.end_unix_nano));
@@ -126,18 +142,8 @@ absl::StatusOr<std::vector<TagValue>> Querier::TagValues(const TenantContext& ct
   const std::string rows = StrCat("(SELECT * FROM ", traceql::WithTraceColumns(source.sql, needs), " WHERE ", where, ")");
   std::vector<std::string> parts;  // each: SELECT type, value
   if (tag.kind == traceql::Field::Kind::kIntrinsic) {
-    std::string column;
-    switch (tag.intrinsic) {
-      case Intrinsic::kName: column = "span_name"; break;
-      case Intrinsic::kStatusMessage: column = "status_message"; break;
-      case Intrinsic::kRootName: column = "CASE WHEN is_root THEN span_name END"; break;
-      case Intrinsic::kRootServiceName: column = "CASE WHEN is_root THEN service_name END"; break;
-      case Intrinsic::kInstrumentationName: column = "scope_name"; break;
-      case Intrinsic::kInstrumentationVersion: column = "scope_version"; break;
-      default: return out;  // ids and other per-span values are not listed
-    }
     parts.push_back(StrCat("SELECT 'string' AS t, ", column, " AS v FROM ", rows));
-  } else if (tag.kind == traceql::Field::Kind::kAttribute && !tag.parent) {
+  } else {
     const std::string key = sql.Bind(tag.name);
     if (tag.scope == traceql::Scope::kSpan || tag.scope == traceql::Scope::kNone) {
       parts.push_back(StrCat("SELECT 'string' AS t, span_attributes_string[", key, "] AS v FROM ", rows));

@@ -9,6 +9,7 @@
 
 #include "common/status_macros.h"
 #include "common/strings.h"
+#include "router/http_util.h"
 #include "tempopb/tempo.pb.h"
 #include "traceql/lexer.h"
 #include "traceql/parser.h"
@@ -56,6 +57,10 @@ absl::StatusOr<querier::TimeRange> ParseTraceByIdParams(const httplib::Request& 
     return absl::InvalidArgumentError(
         StrCat("http parameter start must be before end. received start=", start, " end=", end));
   }
+  constexpr int64_t kMaxSeconds = INT64_MAX / 1000000000LL;
+  if (start < 0 || start > kMaxSeconds || end < 0 || end > kMaxSeconds) {
+    return absl::InvalidArgumentError(StrCat("invalid start or end: ", start, " ", end, " (unix seconds)"));
+  }
   if (start != 0) range.start_unix_nano = start * 1000000000LL;
   if (end != 0) range.end_unix_nano = end * 1000000000LL;
   if (req.has_param("mode")) {
@@ -76,8 +81,11 @@ absl::StatusOr<opentelemetry::proto::trace::v1::TracesData> Lookup(const httplib
   return querier->FindTrace(TenantContext{}, *id, *range);
 }
 
-void ReplyLookupError(httplib::Response& res, const absl::Status& st) {
-  ReplyText(res, st.code() == absl::StatusCode::kInvalidArgument ? 400 : 500, std::string(st.message()));
+// Errors as Tempo sends them: plain text, the status the error calls for
+// (unsupported query forms are the client's to change: 400).
+void ReplyError(httplib::Response& res, const absl::Status& st) {
+  const int code = st.code() == absl::StatusCode::kFailedPrecondition ? 400 : HttpStatusFor(st);
+  ReplyText(res, code, std::string(st.message()));
 }
 
 // A TraceQL string literal holding `text` exactly: the one place text is
@@ -241,11 +249,6 @@ void ReplyMessage(const httplib::Request& req, httplib::Response& res, const Mes
   res.set_content(*json, "application/json");
 }
 
-void ReplyError(httplib::Response& res, const absl::Status& st) {
-  const bool bad = st.code() == absl::StatusCode::kInvalidArgument || st.code() == absl::StatusCode::kFailedPrecondition;
-  ReplyText(res, bad ? 400 : 500, std::string(st.message()));
-}
-
 // A metrics start/end: unix seconds (up to 10 digits), nanoseconds (more
 // digits) or fractional seconds.
 absl::StatusOr<int64_t> MetricsTime(const std::string& name, const std::string& text) {
@@ -254,12 +257,14 @@ absl::StatusOr<int64_t> MetricsTime(const std::string& name, const std::string& 
   if (text.find('.') != std::string::npos) {
     char* end = nullptr;
     const double secs = std::strtod(text.c_str(), &end);
-    if (end == nullptr || *end != '\0' || !(secs >= 0)) return bad();
+    if (end == nullptr || *end != '\0' || !(secs >= 0 && secs < 9.2e9)) return bad();
     return static_cast<int64_t>(secs * 1e9);
   }
   int64_t v = 0;
   if (!ParseInt(std::string_view(text), &v) || v < 0) return bad();
-  return text.size() > 10 ? v : v * 1000000000;
+  if (text.size() > 10) return v;  // nanoseconds
+  if (v > INT64_MAX / 1000000000) return bad();
+  return v * 1000000000;
 }
 
 std::string GoDuration(int64_t ns) {
@@ -315,6 +320,7 @@ absl::StatusOr<MetricsParams> ParseMetricsParams(const httplib::Request& req, bo
     char* e = nullptr;
     const double secs = std::strtod(st.c_str(), &e);
     if (e != nullptr && *e == '\0') {
+      if (!(secs > 0 && secs < 9.2e9)) return absl::InvalidArgumentError(StrCat("invalid step: ", st));
       step = static_cast<int64_t>(secs * 1e9);
     } else if (!traceql::ParseDuration(st, &step)) {
       return absl::InvalidArgumentError(StrCat("invalid step: ", st));
@@ -382,7 +388,7 @@ void RegisterTempoApi(httplib::Server& server, const std::string& prefix, querie
 
   server.Get(prefix + R"(/api/traces/([^/]+))", [querier](const httplib::Request& req, httplib::Response& res) {
     auto trace = Lookup(req, querier);
-    if (!trace.ok()) return ReplyLookupError(res, trace.status());
+    if (!trace.ok()) return ReplyError(res, trace.status());
     if (trace->resource_spans_size() == 0) {
       res.status = 404;
       return;
@@ -403,7 +409,7 @@ void RegisterTempoApi(httplib::Server& server, const std::string& prefix, querie
 
   server.Get(prefix + "/api/search", [querier](const httplib::Request& req, httplib::Response& res) {
     auto found = Search(req, querier);
-    if (!found.ok()) return ReplyLookupError(res, found.status());
+    if (!found.ok()) return ReplyError(res, found.status());
     if (WantsProtobuf(req)) {
       res.set_content(found->SerializeAsString(), "application/protobuf");
       return;
@@ -528,14 +534,12 @@ void RegisterTempoApi(httplib::Server& server, const std::string& prefix, querie
       s->set_value(ts.samples_size() > 0 ? ts.samples(0).value() : 0);
     }
     *out.mutable_metrics() = range->metrics();
-    auto json = ToJson(out);
-    if (!json.ok()) return ReplyText(res, 500, std::string(json.status().message()));
-    res.set_content(*json, "application/json");
+    ReplyMessage(req, res, out);
   });
 
   server.Get(prefix + R"(/api/v2/traces/([^/]+))", [querier](const httplib::Request& req, httplib::Response& res) {
     auto trace = Lookup(req, querier);
-    if (!trace.ok()) return ReplyLookupError(res, trace.status());
+    if (!trace.ok()) return ReplyError(res, trace.status());
     tempopb::TraceByIDResponse out;
     // Field 1 is always present, even for an unknown trace (Grafana needs it).
     out.mutable_trace()->mutable_resourcespans()->Swap(trace->mutable_resource_spans());
