@@ -5,6 +5,7 @@
 #include <CLI/CLI.hpp>
 #include <algorithm>
 #include <atomic>
+#include <charconv>
 #include <chrono>
 #include <cstdio>
 #include <mutex>
@@ -38,9 +39,21 @@ double Percentile(std::vector<double>& v, double p) {
 
 }  // namespace
 
+// "4ms", "1500us", "250000ns", "1.5s" -> nanoseconds; 0 when malformed.
+static uint64_t ParseNanos(const std::string& text) {
+  double value = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (ec != std::errc() || !(value > 0)) return 0;
+  std::string_view unit(end, static_cast<size_t>(text.data() + text.size() - end));
+  double scale = unit == "ns" ? 1 : unit == "us" || unit == "µs" ? 1e3 : unit == "ms" ? 1e6 : unit == "s" ? 1e9 : 0;
+  double ns = value * scale;
+  return ns >= 1 && ns < 1e15 ? static_cast<uint64_t>(ns) : 0;
+}
+
 int main(int argc, char** argv) {
   CLI::App app{"signal-producer: realistic OTLP load for SignalDB"};
   std::string transport_name = "grpc", target, signals = "traces,logs,metrics", duration_text = "10s";
+  std::string trace_interval_text = "1500us", start_text;
   double rate = 0;
   uint64_t count = 0, seed = 1;
   int batch = 500, concurrency = 4;
@@ -64,6 +77,12 @@ int main(int argc, char** argv) {
   app.add_option("--error-rate", profile.error_rate, "share of traces that fail")->capture_default_str();
   app.add_option("--log-attributes", profile.log_attributes, "attributes per log record")->capture_default_str();
   app.add_option("--metric-series", profile.metric_series, "series per metric")->capture_default_str()->check(CLI::Range(1, 1000000));
+  app.add_option("--trace-interval", trace_interval_text,
+                 "mean time between trace starts on each connection's clock (e.g. 4ms)")
+      ->capture_default_str();
+  app.add_option("--start", start_text,
+                 "first timestamp: Unix seconds or 'now' (default: a fixed 2023 epoch, so a seed always gives "
+                 "the same bytes)");
   CLI11_PARSE(app, argc, argv);
 
   loadgen::Transport transport;
@@ -85,6 +104,26 @@ int main(int argc, char** argv) {
       std::fprintf(stderr, "signal-producer: unknown signal '%s'\n", s.c_str());
       return 2;
     }
+  }
+  uint64_t interval_ns = ParseNanos(trace_interval_text);
+  if (interval_ns == 0) {
+    std::fprintf(stderr, "signal-producer: --trace-interval must be a positive duration such as 4ms or 1500us\n");
+    return 2;
+  }
+  profile.trace_interval_ns = interval_ns;
+  if (start_text == "now") {
+    profile.start_unix_nano = static_cast<uint64_t>(
+        std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now().time_since_epoch())
+            .count());
+  } else if (!start_text.empty()) {
+    uint64_t seconds = 0;
+    auto [end, ec] = std::from_chars(start_text.data(), start_text.data() + start_text.size(), seconds);
+    if (ec != std::errc() || end != start_text.data() + start_text.size() || seconds == 0 ||
+        seconds > 9000000000ULL) {
+      std::fprintf(stderr, "signal-producer: --start must be Unix seconds or 'now'\n");
+      return 2;
+    }
+    profile.start_unix_nano = seconds * 1000000000ULL;
   }
   auto duration = ParseDuration(duration_text);
   if (!duration.ok()) {

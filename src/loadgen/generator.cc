@@ -1,5 +1,6 @@
 #include "loadgen/generator.h"
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstring>
@@ -30,6 +31,10 @@ void Int(google::protobuf::RepeatedPtrField<cpb::KeyValue>* kvs, const std::stri
   kv->mutable_value()->set_int_value(v);
 }
 
+const char* kServiceNames[] = {"frontend", "checkout", "cart", "payment", "shipping", "product-catalog",
+                               "recommendation", "currency", "email", "ad", "quote", "fraud-detection",
+                               "accounting", "inventory", "search", "auth"};
+
 std::string OperationName(int service, int op) {
   int r = (service * 7 + op) % 8;
   switch (op % 3) {
@@ -41,9 +46,16 @@ std::string OperationName(int service, int op) {
 
 }  // namespace
 
+std::string ServiceName(int i) {
+  constexpr int kNamed = static_cast<int>(sizeof(kServiceNames) / sizeof(kServiceNames[0]));
+  return i >= 0 && i < kNamed ? kServiceNames[i] : "service-" + std::to_string(i);
+}
+
 Generator::Generator(Profile profile, uint64_t seed) : profile_(profile), rng_(seed) {
   // A fixed epoch keeps runs with the same seed byte-identical.
-  clock_ns_ = 1700000000000000000ULL + (seed % 1000) * 1000000000ULL;
+  clock_ns_ = profile_.start_unix_nano != 0 ? profile_.start_unix_nano
+                                            : 1700000000000000000ULL + (seed % 1000) * 1000000000ULL;
+  profile_.trace_interval_ns = std::max<uint64_t>(profile_.trace_interval_ns, 2);
 }
 
 std::string Generator::Id(int bytes) {
@@ -57,11 +69,12 @@ std::string Generator::Id(int bytes) {
 
 void Generator::FillResource(opentelemetry::proto::resource::v1::Resource* r, int service) {
   auto* a = r->mutable_attributes();
-  Str(a, "service.name", "service-" + std::to_string(service));
+  const std::string name = ServiceName(service);
+  Str(a, "service.name", name);
   Str(a, "service.version", "1." + std::to_string(service % 4) + ".0");
   Str(a, "deployment.environment", service % 5 == 0 ? "staging" : "production");
   Str(a, "host.name", "host-" + std::to_string(service % 3));
-  Str(a, "k8s.pod.name", "service-" + std::to_string(service) + "-7d9f8b-" + std::to_string(service * 31 % 97));
+  Str(a, "k8s.pod.name", name + "-7d9f8b-" + std::to_string(service * 31 % 97));
   Str(a, "telemetry.sdk.language", "cpp");
 }
 
@@ -86,7 +99,7 @@ opentelemetry::proto::collector::trace::v1::ExportTraceServiceRequest Generator:
     int n = std::max(1, std::min(profile_.spans_per_trace, spans - made));
     std::vector<std::string> ids;
     uint64_t start = clock_ns_;
-    clock_ns_ += 1000000 + Next() % 1000000;
+    clock_ns_ += profile_.trace_interval_ns / 2 + Next() % profile_.trace_interval_ns;
     bool error_trace = Uniform() < profile_.error_rate;
     for (int i = 0; i < n; ++i) {
       int service = i == 0 ? Pick(profile_.services) : Pick(profile_.services);
@@ -100,7 +113,10 @@ opentelemetry::proto::collector::trace::v1::ExportTraceServiceRequest Generator:
       span->set_kind(i == 0 ? tpb::Span::SPAN_KIND_SERVER
                             : static_cast<tpb::Span::SpanKind>(1 + Pick(5)));
       uint64_t s = start + static_cast<uint64_t>(i) * (50000 + Next() % 200000);
+      // Mostly a few milliseconds (exponential, mean 2 ms); one span in 25 is
+      // slow (40-400 ms), the long tail real latency distributions have.
       uint64_t dur = static_cast<uint64_t>(-std::log(1 - Uniform() * 0.999) * 2000000) + 10000;
+      if (Uniform() < 0.04) dur = 40000000 + Next() % 360000000;
       span->set_start_time_unix_nano(s);
       span->set_end_time_unix_nano(s + dur);
       span->set_flags(0x101);
@@ -109,7 +125,7 @@ opentelemetry::proto::collector::trace::v1::ExportTraceServiceRequest Generator:
         Str(a, "http.request.method", kMethods[op % 4]);
         Str(a, "url.path", "/api/v1/" + std::string(kResources[op % 8]) + "/" + std::to_string(Pick(profile_.attribute_cardinality)));
         Int(a, "http.response.status_code", error_trace && i == 0 ? 500 : 200);
-        Str(a, "server.address", "service-" + std::to_string(service) + ".svc");
+        Str(a, "server.address", ServiceName(service) + ".svc");
       } else if (op % 3 == 1) {
         Str(a, "db.system", "postgresql");
         Str(a, "db.operation.name", kDbOps[op % 3]);

@@ -26,7 +26,17 @@ struct Profile {
   double error_rate = 0.02;
   int log_attributes = 6;
   int metric_series = 50;         // distinct attribute sets per metric
+  // Mean time between the starts of consecutive traces (each generator has
+  // its own clock); 10 M spans of 12-span traces over an hour is 4.32 ms.
+  uint64_t trace_interval_ns = 1500000;
+  // Where the clock starts, in Unix nanoseconds; 0 = a fixed epoch
+  // (2023-11-14T22:13:20Z) plus the seed's offset, so runs are reproducible.
+  uint64_t start_unix_nano = 0;
 };
+
+// The name of service number `i`: the services of a typical shop first
+// (frontend, checkout, cart, ...), then "service-<i>".
+std::string ServiceName(int i);
 
 class Generator {
  public:
