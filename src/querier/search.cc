@@ -1,5 +1,6 @@
 // Querier::Search (see search.h).
 #include <algorithm>
+#include <cstdint>
 #include <map>
 #include <optional>
 #include <set>
@@ -215,6 +216,53 @@ bool ReadAttributeValue(const std::vector<engine::Value>& row, size_t c, pb::Any
   return true;
 }
 
+namespace {
+
+// One step of a search over its time range, newest first (see SearchSlices).
+struct SearchSlice {
+  std::optional<int64_t> scan_from, scan_to;      // the spans read (overlapping)
+  std::optional<int64_t> last_from, last_before;  // the traces taken: latest matching span start
+};
+
+// Search reads the newest part of its time range first and older parts
+// only while it has found fewer traces than asked for, as Tempo searches the
+// newest blocks first: a search whose newest minutes hold `limit` traces
+// reads those minutes, not the hour. The first slice is a sixteenth of the
+// range (at least a minute); each next one doubles. A trace belongs to the
+// slice holding its latest matching span. Queries needing several spans of a
+// trace (&&, structural operators) read each slice with a margin on both
+// sides, so spans up to kSliceMargin apart are judged together; a trace
+// found twice is answered once.
+constexpr int64_t kSliceMargin = 5LL * 60 * 1000000000;  // 5 minutes
+constexpr int64_t kMinFirstSlice = 60LL * 1000000000;     // 1 minute
+
+std::vector<SearchSlice> SearchSlices(const SearchRequest& req, bool several_filters) {
+  if (!req.start_unix_nano || !req.end_unix_nano) {
+    return {SearchSlice{req.start_unix_nano, req.end_unix_nano, std::nullopt, std::nullopt}};
+  }
+  const int64_t start = *req.start_unix_nano, end = *req.end_unix_nano;
+  const int64_t margin = several_filters ? kSliceMargin : 0;
+  int64_t width = std::max(kMinFirstSlice, (end - start) / 16);
+  std::vector<SearchSlice> out;
+  int64_t hi = end;
+  while (true) {
+    // Overflow-safe: `hi - start` is the room left.
+    const int64_t lo = hi - start > width ? hi - width : start;
+    SearchSlice s;
+    s.scan_from = lo - start > margin ? lo - margin : start;
+    s.scan_to = end - hi > margin ? hi + margin : end;
+    if (lo != start) s.last_from = lo;
+    if (hi != end) s.last_before = hi;
+    out.push_back(s);
+    if (lo == start) break;
+    hi = lo;
+    width = width > INT64_MAX / 2 ? INT64_MAX : width * 2;
+  }
+  return out;
+}
+
+}  // namespace
+
 // The relation holding every span of the candidate traces (first column of
 // `candidates`): the union of the files trace-by-id would read for each,
 // plus the buffer, with the trace-level columns `needs` asks for.
@@ -301,20 +349,6 @@ absl::StatusOr<tempopb::SearchResponse> Querier::Search(const TenantContext& ctx
 
   ASSIGN_OR_RETURN(writer::Dataset * ds, writer_->GetDataset(ctx));
   ASSIGN_OR_RETURN(auto conn, ds->db().Connect());
-  ASSIGN_OR_RETURN(TracesSource source, PlanTraces(ds, req.start_unix_nano, req.end_unix_nano));
-  const auto& plan = source.plan;
-  std::string from;  // set once every stage has added the trace columns it needs
-  // The time range narrows the search for candidates; the spans of a
-  // candidate are then read whole (its parameters are the first
-  // statement's only: DuckDB refuses unused ones).
-  traceql::SqlBuilder find = base;
-  std::string time = "true";
-  {
-    std::vector<std::string> parts;
-    if (req.start_unix_nano) parts.push_back(StrCat("end_time_unix_nano >= ", find.Bind(*req.start_unix_nano)));
-    if (req.end_unix_nano) parts.push_back(StrCat("start_time_unix_nano <= ", find.Bind(*req.end_unix_nano)));
-    if (!parts.empty()) time = Join(parts, " AND ");
-  }
   std::vector<std::string> any_match;
   for (const auto& c : conditions) any_match.push_back(StrCat("bool_or(", c, ")"));
   const std::string necessary = traceql::TraceNecessaryCondition(root, any_match);
@@ -384,8 +418,6 @@ absl::StatusOr<tempopb::SearchResponse> Querier::Search(const TenantContext& ctx
     }
     stages.push_back(std::move(ps));
   }
-  // Trace-level columns the later stages asked for.
-  from = traceql::WithTraceColumns(source.sql, needs);
 
   std::vector<std::string> cols = {kSpanColumns};
   for (const auto& c : conditions) cols.push_back(c);
@@ -396,20 +428,33 @@ absl::StatusOr<tempopb::SearchResponse> Querier::Search(const TenantContext& ctx
 
   tempopb::SearchResponse out;
   auto* metrics = out.mutable_metrics();
-  metrics->set_inspectedbytes(plan.bytes);
-  metrics->set_totalblocks(static_cast<uint32_t>(plan.files.size()));
-  metrics->set_completedjobs(1);
-  metrics->set_totaljobs(1);
   std::vector<tempopb::TraceSearchMetadata> found;
   std::set<std::string> answered;
+  std::set<std::string> inspected_files;
   std::vector<writer::SignalStore::ScanPlan> page_plans;  // pins remote files while a page is read
   // Pages of candidates, newest (latest matching span) first. Filters alone
   // are exact, so one page of `limit` suffices unless duration bounds drop some.
   const uint64_t page = std::max<uint64_t>(req.limit * (traceql::OnlyFilters(root) ? 1 : 4), 20);
-  for (uint64_t offset = 0;; offset += page) {
+  for (const SearchSlice& slice : SearchSlices(req, leaves.size() > 1)) {
+   if (found.size() >= req.limit) break;
+   // The time range narrows the search for candidates; the spans of a
+   // candidate are then read whole (its parameters are the first
+   // statement's only: DuckDB refuses unused ones).
+   ASSIGN_OR_RETURN(TracesSource source, PlanTraces(ds, slice.scan_from, slice.scan_to));
+   metrics->set_inspectedbytes(metrics->inspectedbytes() + source.plan.bytes);
+   inspected_files.insert(source.plan.files.begin(), source.plan.files.end());
+   const std::string from = traceql::WithTraceColumns(source.sql, needs);
+   traceql::SqlBuilder find = base;
+   std::vector<std::string> time = {"true"};
+   if (slice.scan_from) time.push_back(StrCat("end_time_unix_nano >= ", find.Bind(*slice.scan_from)));
+   if (slice.scan_to) time.push_back(StrCat("start_time_unix_nano <= ", find.Bind(*slice.scan_to)));
+   std::vector<std::string> having = {necessary};
+   if (slice.last_from) having.push_back(StrCat("max(start_time_unix_nano) >= ", find.Bind(*slice.last_from)));
+   if (slice.last_before) having.push_back(StrCat("max(start_time_unix_nano) < ", find.Bind(*slice.last_before)));
+   for (uint64_t offset = 0;; offset += page) {
     const std::string candidates_sql =
-        StrCat("SELECT trace_id, max(start_time_unix_nano) AS last FROM ", from, " WHERE ", time, " AND (",
-               Join(conditions, " OR "), ") GROUP BY trace_id HAVING ", necessary,
+        StrCat("SELECT trace_id, max(start_time_unix_nano) AS last FROM ", from, " WHERE ", Join(time, " AND "),
+               " AND (", Join(conditions, " OR "), ") GROUP BY trace_id HAVING ", Join(having, " AND "),
                " ORDER BY last DESC, trace_id LIMIT ", page, " OFFSET ", offset);
     ASSIGN_OR_RETURN(engine::Table candidates, conn->Query(candidates_sql, find.params()));
     if (candidates.rows.empty()) break;
@@ -540,7 +585,11 @@ absl::StatusOr<tempopb::SearchResponse> Querier::Search(const TenantContext& ctx
       found.push_back(std::move(md));
     }
     if (found.size() >= req.limit || candidates.rows.size() < page) break;
+   }
   }
+  metrics->set_totalblocks(static_cast<uint32_t>(inspected_files.size()));
+  metrics->set_completedjobs(1);
+  metrics->set_totaljobs(1);
   std::sort(found.begin(), found.end(), [](const auto& a, const auto& b) {
     if (a.starttimeunixnano() != b.starttimeunixnano()) return a.starttimeunixnano() > b.starttimeunixnano();
     return a.traceid() < b.traceid();

@@ -303,5 +303,79 @@ TEST_F(SearchTest, UnsupportedFormsSaySo) {
   EXPECT_EQ(r.status().code(), absl::StatusCode::kFailedPrecondition);
 }
 
+// Search over an hour reads the newest part first (see SearchSlices in
+// search.cc): twelve one-span traces five minutes apart, each in its own
+// file, and a two-span trace whose spans lie on both sides of a slice
+// boundary (33m45s for a one-hour range: slices of 3m45s, 7m30s, 15m, ...).
+class SlicedSearchTest : public ::testing::Test {
+ protected:
+  static constexpr uint64_t kMin = 60000 * kMs;
+  void SetUp() override {
+    root_ = fs::temp_directory_path() / ("sdb_sliced_search_test_" + std::to_string(::getpid()));
+    fs::remove_all(root_);
+    writer::WriterOptions o;
+    o.wal_dir = (root_ / "wal").string();
+    o.storage_dir = (root_ / "storage").string();
+    o.flush_interval = std::chrono::hours(1);
+    auto w = writer::Writer::Open(o);
+    ASSERT_TRUE(w.ok()) << w.status();
+    writer_ = std::move(*w);
+    querier_ = std::make_unique<Querier>(writer_.get(), QuerierOptions{});
+    for (int k = 0; k < 12; ++k) {
+      ExportTraceServiceRequest req;
+      AddSpan(&req, "svc", std::string(15, '\0') + static_cast<char>(0x40 + k), 1, 0, "s",
+              kT0 + static_cast<uint64_t>(k) * 5 * kMin + kMin, kMs);
+      ASSERT_TRUE(writer_->Write({}, Signal::kTraces, req.SerializeAsString()).ok());
+      ASSERT_TRUE(writer_->FlushAll().ok());
+    }
+    ExportTraceServiceRequest pair;
+    AddSpan(&pair, "svc", std::string(16, '\x77'), 1, 0, "A", kT0 + 33 * kMin, kMs);
+    AddSpan(&pair, "svc", std::string(16, '\x77'), 2, 1, "B", kT0 + 34 * kMin + 30000 * kMs, kMs);
+    ASSERT_TRUE(writer_->Write({}, Signal::kTraces, pair.SerializeAsString()).ok());
+    ASSERT_TRUE(writer_->FlushAll().ok());
+  }
+  void TearDown() override {
+    querier_.reset();
+    writer_.reset();
+    fs::remove_all(root_);
+  }
+  absl::StatusOr<tempopb::SearchResponse> Run(const std::string& q, uint32_t limit) {
+    auto parsed = traceql::Parse(q);
+    if (!parsed.ok()) return parsed.status();
+    SearchRequest req;
+    req.limit = limit;
+    req.start_unix_nano = static_cast<int64_t>(kT0);
+    req.end_unix_nano = static_cast<int64_t>(kT0 + 60 * kMin);
+    return querier_->Search({}, *parsed, req);
+  }
+  fs::path root_;
+  std::unique_ptr<writer::Writer> writer_;
+  std::unique_ptr<Querier> querier_;
+};
+
+TEST_F(SlicedSearchTest, NewestSlicesFirstAndStopsAtTheLimit) {
+  auto two = Run("{ name = \"s\" }", 2);
+  ASSERT_TRUE(two.ok()) << two.status();
+  ASSERT_EQ(two->traces_size(), 2);
+  EXPECT_EQ(two->traces(0).traceid(), "4b");  // k = 11, 56 minutes in
+  EXPECT_EQ(two->traces(1).traceid(), "4a");
+  auto all = Run("{ name = \"s\" }", 100);
+  ASSERT_TRUE(all.ok()) << all.status();
+  ASSERT_EQ(all->traces_size(), 12);
+  EXPECT_EQ(all->traces(11).traceid(), "40");
+  // The limit of two was met in the newest slices: fewer files were read.
+  EXPECT_LT(two->metrics().inspectedbytes(), all->metrics().inspectedbytes());
+  EXPECT_LT(two->metrics().totalblocks(), all->metrics().totalblocks());
+}
+
+TEST_F(SlicedSearchTest, SpansOnBothSidesOfASliceBoundaryAreJudgedTogether) {
+  for (const char* q : {"{ name = \"A\" } && { name = \"B\" }", "{ name = \"A\" } > { name = \"B\" }"}) {
+    auto r = Run(q, 20);
+    ASSERT_TRUE(r.ok()) << r.status();
+    ASSERT_EQ(r->traces_size(), 1) << q;
+    EXPECT_EQ(r->traces(0).traceid(), std::string(32, '7'));
+  }
+}
+
 }  // namespace
 }  // namespace signaldb::querier
