@@ -18,6 +18,7 @@
 #include "absl/status/statusor.h"
 #include "common/tenant.h"
 #include "engine/engine.h"
+#include "querier/tag_cache.h"
 #include "opentelemetry/proto/trace/v1/trace.pb.h"
 #include "querier/search.h"
 #include "tempopb/tempo.pb.h"
@@ -112,6 +113,7 @@ class Querier {
  private:
   writer::Writer* const writer_;
   const QuerierOptions options_;
+  const std::unique_ptr<TagCache> tag_cache_ = std::make_unique<TagCache>();
 };
 
 }  // namespace signaldb::querier

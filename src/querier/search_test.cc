@@ -235,6 +235,72 @@ TEST_F(SearchTest, Pipelines) {
   EXPECT_EQ(attrs["name"], "string_value: \"orphan\"");
 }
 
+// Tag names and values: the flushed files' (cached per file after the
+// first request), merged with the writer's buffer and later files.
+TEST_F(SearchTest, TagsFromFilesCacheAndBuffer) {
+  auto field = [](const std::string& text) {
+    auto q = traceql::Parse("{ " + text + " != nil }");
+    EXPECT_TRUE(q.ok()) << q.status();
+    return std::move(q->pipeline->stages[0].spanset->filter->lhs);
+  };
+  auto service = field("resource.service.name");
+  auto values = [&](TagsRequest req = {}) {
+    auto r = querier_->TagValues({}, *service, req);
+    EXPECT_TRUE(r.ok()) << r.status();
+    std::string out;
+    for (const auto& v : r.ok() ? *r : std::vector<TagValue>{}) out += v.type + ":" + v.value + " ";
+    return out;
+  };
+  auto span_names = [&] {
+    auto r = querier_->TagNames({}, TagsRequest{});
+    EXPECT_TRUE(r.ok()) << r.status();
+    std::string out;
+    if (r.ok() && r->count("span")) {
+      for (const auto& n : r->at("span")) out += n + " ";
+    }
+    return out;
+  };
+  EXPECT_EQ(values(), "string:cache string:frontend string:payments ");
+  EXPECT_EQ(span_names(), "amount http.status_code ");
+  EXPECT_EQ(values(), "string:cache string:frontend string:payments ");  // now from the cache
+
+  // Unflushed spans count, and so does the file they are flushed into.
+  ExportTraceServiceRequest late;
+  SetInt(AddSpan(&late, "auth", std::string(16, '\x44'), 1, 0, "login", kT0 + 30000 * kMs, kMs), "late.key", 1);
+  ASSERT_TRUE(writer_->Write({}, Signal::kTraces, late.SerializeAsString()).ok());
+  EXPECT_EQ(values(), "string:auth string:cache string:frontend string:payments ");
+  EXPECT_EQ(span_names(), "amount http.status_code late.key ");
+  ASSERT_TRUE(writer_->FlushAll().ok());
+  EXPECT_EQ(values(), "string:auth string:cache string:frontend string:payments ");
+  EXPECT_EQ(span_names(), "amount http.status_code late.key ");
+
+  TagsRequest two;
+  two.limit = 2;
+  EXPECT_EQ(values(two), "string:auth string:cache ");
+  // A filter reads the spans it selects, not the cache.
+  auto q = traceql::Parse("{ name = \"redis\" }");
+  ASSERT_TRUE(q.ok());
+  TagsRequest filtered;
+  filtered.filter = q->pipeline->stages[0].spanset->filter.get();
+  EXPECT_EQ(values(filtered), "string:cache ");
+}
+
+TEST(TagCacheTest, KeepsEntriesUntilFullThenStartsOver) {
+  TagCache cache(/*max_strings=*/5);
+  EXPECT_EQ(cache.names("f1"), nullptr);
+  cache.put_names("f1", {{"span", {"a", "b"}}});  // 3 strings with the entry
+  ASSERT_NE(cache.names("f1"), nullptr);
+  EXPECT_EQ(cache.names("f1")->at("span").size(), 2u);
+  auto kept = cache.put_values("f1", "name", {{{"string", "x"}}, false});  // 5
+  EXPECT_EQ(cache.values("f1", "name"), kept);
+  EXPECT_EQ(cache.values("f1", "other"), nullptr);
+  cache.put_values("f2", "name", {{{"string", "y"}}, false});  // over: starts over
+  EXPECT_EQ(cache.names("f1"), nullptr);
+  EXPECT_EQ(cache.values("f1", "name"), nullptr);
+  ASSERT_NE(cache.values("f2", "name"), nullptr);
+  EXPECT_EQ(cache.values("f2", "name")->values[0].second, "y");
+}
+
 // TraceQL metrics in 10 s buckets from kT0: T1's three spans in the first,
 // T2's two in the second, the orphan in the third.
 TEST_F(SearchTest, MetricsRange) {

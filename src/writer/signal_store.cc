@@ -261,7 +261,10 @@ uint64_t SignalStore::StoredBytes(const std::string& table) const {
 
 absl::Status SignalStore::Localize(const std::vector<const FileEntry*>& files, ScanPlan* plan) const {
   uint64_t bytes = 0;
-  for (const FileEntry* f : files) bytes += static_cast<uint64_t>(f->file.file_size_in_bytes);
+  for (const FileEntry* f : files) {
+    bytes += static_cast<uint64_t>(f->file.file_size_in_bytes);
+    plan->stats.push_back(f->file);
+  }
   plan->bytes += bytes;
   if (!remote()) {
     for (const FileEntry* f : files) plan->files.push_back(f->path);

@@ -177,6 +177,9 @@ class SignalStore {
   };
   struct ScanPlan {
     std::vector<std::string> files;  // local paths DuckDB can open
+    // The catalog's record of each file, in the same order (file_path is
+    // the file's lasting name; statistics by field id).
+    std::vector<iceberg::DataFile> stats;
     int64_t generation = 0;
     size_t total_files = 0;  // before pruning
     uint64_t bytes = 0;      // of the planned files
