@@ -115,6 +115,7 @@ int main(int argc, char** argv) {
   uint64_t window_s = 3600;
   int iterations = 15, warmup = 2;
   bool keep = false;
+  std::string only;
   app.add_option("--signaldb", signaldb_bin, "the signaldb binary")->capture_default_str();
   app.add_option("--spans", lo.spans, "spans to load")->capture_default_str();
   app.add_option("--window", window_s, "seconds the spans' start times cover")->capture_default_str();
@@ -125,6 +126,7 @@ int main(int argc, char** argv) {
   app.add_option("--dir", dir_opt, "where to load (default: a new directory under /tmp)");
   app.add_option("--reuse", reuse, "query an already loaded directory");
   app.add_flag("--keep", keep, "keep the loaded directory");
+  app.add_option("--only", only, "run only the queries whose label contains this text");
   CLI11_PARSE(app, argc, argv);
   if (lo.spans < 12 || lo.spans_per_file == 0 || window_s == 0 || iterations <= 0 || warmup < 1) {
     std::fprintf(stderr, "query: --spans, --spans-per-file, --window, --iterations and --warmup must be positive\n");
@@ -263,6 +265,7 @@ int main(int argc, char** argv) {
   std::printf("%-18s %26s | %26s | %9s %17s |\n", "", "signaldb (ms)", "hand-written SQL (ms)", "MB", "MB/s");
   bool all_met = true;
   for (const auto& q : queries) {
+    if (q.label.find(only) == std::string::npos) continue;
     uint64_t bytes = 0;
     for (const auto& c : q.columns) bytes += column_bytes[c];
     std::string failure;

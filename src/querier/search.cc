@@ -230,10 +230,11 @@ struct SearchSlice {
 // reads those minutes, not the hour. The first slice is a sixteenth of the
 // range (at least a minute); each next one doubles. A trace belongs to the
 // slice holding its latest matching span. Queries needing several spans of a
-// trace (&&, structural operators) read each slice with a margin on both
-// sides, so spans up to kSliceMargin apart are judged together; a trace
-// found twice is answered once.
-constexpr int64_t kSliceMargin = 5LL * 60 * 1000000000;  // 5 minutes
+// trace (&&, structural operators) read each slice with a margin before it,
+// so matching spans up to kSliceMargin apart are judged together (none is
+// needed after it: a trace's matching spans all start before its latest);
+// a trace found twice is answered once.
+constexpr int64_t kSliceMargin = 2LL * 60 * 1000000000;  // 2 minutes
 constexpr int64_t kMinFirstSlice = 60LL * 1000000000;     // 1 minute
 
 std::vector<SearchSlice> SearchSlices(const SearchRequest& req, bool several_filters) {
@@ -250,7 +251,7 @@ std::vector<SearchSlice> SearchSlices(const SearchRequest& req, bool several_fil
     const int64_t lo = hi - start > width ? hi - width : start;
     SearchSlice s;
     s.scan_from = lo - start > margin ? lo - margin : start;
-    s.scan_to = end - hi > margin ? hi + margin : end;
+    s.scan_to = hi;
     if (lo != start) s.last_from = lo;
     if (hi != end) s.last_before = hi;
     out.push_back(s);

@@ -356,17 +356,37 @@ class Compiler {
   TraceColumns* needs_;
 };
 
-void CollectAttributes(const Field* f, std::vector<AttributeRef>* out) {
+// The kinds a static operand lets an attribute compared with it match.
+uint8_t KindsComparedWith(const Field& other) {
+  if (other.kind != Field::Kind::kStatic) return kAnyKind;
+  switch (other.value.type) {
+    case StaticType::kInt:
+    case StaticType::kFloat:
+    case StaticType::kDuration: return kIntKind | kDoubleKind;
+    case StaticType::kString: return kStringKind;
+    case StaticType::kBool: return kBoolKind;
+    default: return kAnyKind;
+  }
+}
+
+void CollectAttributes(const Field* f, std::vector<AttributeRef>* out, uint8_t kinds = kAnyKind) {
   if (f == nullptr) return;
   if (f->kind == Field::Kind::kAttribute && !f->parent &&
       (f->scope == Scope::kNone || f->scope == Scope::kSpan || f->scope == Scope::kResource)) {
-    for (const auto& r : *out) {
-      if (r.scope == f->scope && r.name == f->name) return;
+    for (auto& r : *out) {
+      if (r.scope == f->scope && r.name == f->name) {
+        r.kinds |= kinds;
+        return;
+      }
     }
-    out->push_back({f->scope, f->name});
+    out->push_back({f->scope, f->name, kinds});
+    return;
   }
-  CollectAttributes(f->lhs.get(), out);
-  CollectAttributes(f->rhs.get(), out);
+  const bool comparison = f->kind == Field::Kind::kBinary && f->lhs && f->rhs &&
+                          (f->op == Op::kEq || f->op == Op::kNeq || f->op == Op::kLt || f->op == Op::kLte ||
+                           f->op == Op::kGt || f->op == Op::kGte || f->op == Op::kRegex || f->op == Op::kNotRegex);
+  CollectAttributes(f->lhs.get(), out, comparison ? KindsComparedWith(*f->rhs) : kAnyKind);
+  CollectAttributes(f->rhs.get(), out, comparison ? KindsComparedWith(*f->lhs) : kAnyKind);
 }
 
 }  // namespace
@@ -408,9 +428,13 @@ std::vector<std::string> AttributeValueColumns(const AttributeRef& ref, SqlBuild
   // The same accessors conditions read (typed maps, pre-v3 JSON, resource
   // JSON, the service_name column): what a span shows is what it matched on.
   using S = Accessor::Source;
-  auto columns = [](Accessor& a) {
-    return std::vector<std::string>{a.str(), StrCat("CAST(", a.i64(), " AS VARCHAR)"),
-                                    StrCat("printf('%.17g', ", a.f64(), ")"), a.boolean()};
+  // Kinds the reference cannot have are constants: their maps are not read.
+  auto columns = [&](Accessor& a) {
+    return std::vector<std::string>{
+        ref.kinds & kStringKind ? a.str() : "CAST(NULL AS VARCHAR)",
+        ref.kinds & kIntKind ? StrCat("CAST(", a.i64(), " AS VARCHAR)") : "CAST(NULL AS VARCHAR)",
+        ref.kinds & kDoubleKind ? StrCat("printf('%.17g', ", a.f64(), ")") : "CAST(NULL AS VARCHAR)",
+        ref.kinds & kBoolKind ? a.boolean() : "CAST(NULL AS BOOLEAN)"};
   };
   Accessor span(S::kSpan, ref.name, sql), resource(S::kResource, ref.name, sql);
   if (ref.scope == Scope::kSpan) return columns(span);

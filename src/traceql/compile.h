@@ -16,6 +16,7 @@
 // Thread-safety: a SqlBuilder is used by one thread.
 #pragma once
 
+#include <cstdint>
 #include <set>
 #include <string>
 #include <vector>
@@ -63,9 +64,15 @@ std::string WithTraceColumns(const std::string& source, const TraceColumns& need
 
 // One attribute the query reads, to be shown on matched spans (Tempo shows
 // the attributes a query evaluated).
+// Value kinds of an attribute, as a bit set.
+inline constexpr uint8_t kStringKind = 1, kIntKind = 2, kDoubleKind = 4, kBoolKind = 8, kAnyKind = 15;
+
 struct AttributeRef {
   Scope scope = Scope::kNone;  // kNone: span, then resource
   std::string name;
+  // The kinds a filter can match it as (compared with a string: strings
+  // only, with a number: ints and doubles, ...); other kinds read as NULL.
+  uint8_t kinds = kAnyKind;
 };
 // The span, resource and unscoped attributes `filter` reads, in order of
 // first appearance, without duplicates.

@@ -230,3 +230,28 @@ TEST_F(CompileTest, UnsupportedPartsSaySo) {
 
 }  // namespace
 }  // namespace signaldb::traceql
+
+namespace signaldb::traceql {
+namespace {
+
+// The kinds each attribute can match as decide which of its maps are read
+// to show it (strings for ="x", ints and doubles for numbers, ...).
+TEST(ReferencedAttributesTest, KindsFollowTheComparedValues) {
+  auto kinds = [](const std::string& query) {
+    auto q = Parse(query);
+    EXPECT_TRUE(q.ok()) << q.status();
+    std::string out;
+    for (const auto& r : ReferencedAttributes(q->pipeline->stages[0].spanset->filter.get())) {
+      out += r.name + ":" + std::to_string(r.kinds) + " ";
+    }
+    return out;
+  };
+  EXPECT_EQ(kinds("{ span.a >= 500 && .b = \"x\" }"), "a:6 b:1 ");
+  EXPECT_EQ(kinds("{ span.a = true || 1.5 < span.b }"), "a:8 b:6 ");
+  EXPECT_EQ(kinds("{ span.a > 1 || span.a =~ \"x.*\" }"), "a:7 ");
+  EXPECT_EQ(kinds("{ span.a = nil && span.b + 1 > 2 && span.c = span.d }"), "a:15 b:15 c:15 d:15 ");
+  EXPECT_EQ(kinds("{ span.a > 1s }"), "a:6 ");
+}
+
+}  // namespace
+}  // namespace signaldb::traceql
