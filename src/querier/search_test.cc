@@ -266,13 +266,40 @@ TEST_F(SearchTest, TagsFromFilesCacheAndBuffer) {
 
   // Unflushed spans count, and so does the file they are flushed into.
   ExportTraceServiceRequest late;
-  SetInt(AddSpan(&late, "auth", std::string(16, '\x44'), 1, 0, "login", kT0 + 30000 * kMs, kMs), "late.key", 1);
+  auto* login = AddSpan(&late, "auth", std::string(16, '\x44'), 1, 0, "login", kT0 + 30000 * kMs, kMs);
+  SetInt(login, "late.key", 1);
+  auto* event = login->add_events();
+  event->set_name("retry");
+  event->set_time_unix_nano(kT0 + 30000 * kMs + 10);
+  auto* attempt = event->add_attributes();
+  attempt->set_key("attempt");
+  attempt->mutable_value()->set_int_value(2);
+  auto* link = login->add_links();
+  link->set_trace_id(kT1);
+  link->set_span_id(std::string(7, '\0') + '\x01');
+  auto* follows = link->add_attributes();
+  follows->set_key("kind");
+  follows->mutable_value()->set_string_value("follows");
   ASSERT_TRUE(writer_->Write({}, Signal::kTraces, late.SerializeAsString()).ok());
   EXPECT_EQ(values(), "string:auth string:cache string:frontend string:payments ");
   EXPECT_EQ(span_names(), "amount http.status_code late.key ");
   ASSERT_TRUE(writer_->FlushAll().ok());
   EXPECT_EQ(values(), "string:auth string:cache string:frontend string:payments ");
   EXPECT_EQ(span_names(), "amount http.status_code late.key ");
+
+  auto listed = [&](const std::string& text) {
+    auto f = field(text);
+    auto r = querier_->TagValues({}, *f, TagsRequest{});
+    EXPECT_TRUE(r.ok()) << r.status();
+    std::string out;
+    for (const auto& v : r.ok() ? *r : std::vector<TagValue>{}) out += v.type + ":" + v.value + " ";
+    return out;
+  };
+  EXPECT_EQ(listed("event:name"), "string:retry ");
+  EXPECT_EQ(listed("event.attempt"), "int:2 ");
+  EXPECT_EQ(listed("link.kind"), "string:follows ");
+  EXPECT_EQ(Summary("{ event:name = \"retry\" && event.attempt >= 2 }"), std::string(32, '4') + ":1");
+  EXPECT_EQ(Summary("{ link:traceID = \"" + kId1 + "\" && link.kind = \"follows\" }"), std::string(32, '4') + ":1");
 
   TagsRequest two;
   two.limit = 2;

@@ -117,6 +117,13 @@ absl::StatusOr<std::vector<TagValue>> ScanValues(engine::Connection* conn, const
       json_values("resource_attributes", "true");
     }
     if (tag.scope == traceql::Scope::kInstrumentation) json_values("scope_attributes", "true");
+    for (const auto& [scope, column] : {std::pair{traceql::Scope::kEvent, "events"}, {traceql::Scope::kLink, "links"}}) {
+      // The attribute lists of every event (link) of the spans.
+      if (tag.scope != scope) continue;
+      json_values(StrCat("unnest(list_transform(CAST(", column,
+                         " AS JSON[]), lambda sdb_e: CAST(sdb_e->'attributes' AS VARCHAR)))"),
+                  StrCat(column, " <> '[]'"));
+    }
   }
   std::vector<TagValue> out;
   if (parts.empty()) return out;
@@ -228,11 +235,13 @@ absl::StatusOr<std::vector<TagValue>> Querier::TagValues(const TenantContext& ct
       case Intrinsic::kRootServiceName: column = "CASE WHEN is_root THEN service_name END"; break;
       case Intrinsic::kInstrumentationName: column = "scope_name"; break;
       case Intrinsic::kInstrumentationVersion: column = "scope_version"; break;
+      case Intrinsic::kEventName:
+        column = "unnest(list_transform(CAST(events AS JSON[]), lambda sdb_e: sdb_e->>'name'))";
+        break;
       default: return out;  // ids and other per-span values are not listed
     }
-  } else if (tag.kind != traceql::Field::Kind::kAttribute || tag.parent || tag.scope == traceql::Scope::kEvent ||
-             tag.scope == traceql::Scope::kLink) {
-    return out;  // values of these scopes are not listed yet
+  } else if (tag.kind != traceql::Field::Kind::kAttribute || tag.parent) {
+    return out;  // values of parent.<attribute> are not listed
   }
   ASSIGN_OR_RETURN(writer::Dataset * ds, writer_->GetDataset(ctx));
   ASSIGN_OR_RETURN(auto conn, ds->db().Connect());

@@ -30,7 +30,9 @@ std::string JsonValue(const std::string& column, const std::string& key) {
 // error in DuckDB).
 class Accessor {
  public:
-  enum class Source { kSpan, kResource, kScope };
+  // kEvent and kLink read the element `sdb_e` of a span's events or links
+  // (see Compiler::Nested).
+  enum class Source { kSpan, kResource, kScope, kEvent, kLink };
   Accessor(Source source, std::string name, SqlBuilder* sql) : source_(source), name_(std::move(name)), sql_(sql) {}
 
   // resource.service.name has a column of its own (dictionary-encoded, no
@@ -83,6 +85,8 @@ class Accessor {
       case Source::kSpan: return "span_attributes_other";
       case Source::kResource: return "resource_attributes";
       case Source::kScope: return "scope_attributes";
+      case Source::kEvent:
+      case Source::kLink: return "(sdb_e->'attributes')";
     }
     return "";
   }
@@ -145,6 +149,12 @@ class Compiler {
   }
 
   absl::StatusOr<std::string> Bool(const Field& f) {
+    const bool atom = f.kind == Field::Kind::kAttribute ||
+                      (f.kind == Field::Kind::kBinary && f.op != Op::kAnd && f.op != Op::kOr);
+    if (atom && nested_ == Scope::kNone) {
+      ASSIGN_OR_RETURN(Scope scope, NestedScope(f));
+      if (scope != Scope::kNone) return Nested(scope, f);
+    }
     switch (f.kind) {
       case Field::Kind::kStatic:
         if (f.value.type == StaticType::kBool) return std::string(f.value.b ? "true" : "false");
@@ -186,10 +196,71 @@ class Compiler {
       case Scope::kInstrumentation: return std::vector<Accessor>{Accessor(S::kScope, f.name, sql_)};
       case Scope::kNone:
         return std::vector<Accessor>{Accessor(S::kSpan, f.name, sql_), Accessor(S::kResource, f.name, sql_)};
-      case Scope::kEvent: return absl::FailedPreconditionError(Unsupported(f, "event.<attribute>"));
-      case Scope::kLink: return absl::FailedPreconditionError(Unsupported(f, "link.<attribute>"));
+      case Scope::kEvent:
+      case Scope::kLink:
+        if (nested_ != f.scope) {
+          return absl::FailedPreconditionError(
+              Unsupported(f, "event and link values outside a spanset filter's conditions"));
+        }
+        return std::vector<Accessor>{Accessor(f.scope == Scope::kEvent ? S::kEvent : S::kLink, f.name, sql_)};
     }
     return absl::InternalError("unknown scope");
+  }
+
+  // Whether `f` reads a span's events or its links (kEvent, kLink) or
+  // neither (kNone); InvalidArgument when both.
+  static absl::StatusOr<Scope> NestedScope(const Field& f) {
+    Scope own = Scope::kNone;
+    if (f.kind == Field::Kind::kAttribute && (f.scope == Scope::kEvent || f.scope == Scope::kLink) && !f.parent) {
+      own = f.scope;
+    }
+    if (f.kind == Field::Kind::kIntrinsic) {
+      if (f.intrinsic == Intrinsic::kEventName || f.intrinsic == Intrinsic::kEventTimeSinceStart) own = Scope::kEvent;
+      if (f.intrinsic == Intrinsic::kLinkTraceId || f.intrinsic == Intrinsic::kLinkSpanId) own = Scope::kLink;
+    }
+    for (const Field* child : {f.lhs.get(), f.rhs.get()}) {
+      if (child == nullptr) continue;
+      ASSIGN_OR_RETURN(Scope c, NestedScope(*child));
+      if (c == Scope::kNone) continue;
+      if (own != Scope::kNone && own != c) {
+        return absl::InvalidArgumentError(StrCat("line ", f.line, ", col ", f.col,
+                                                 ": one comparison cannot read both a span's events and its links"));
+      }
+      own = c;
+    }
+    return own;
+  }
+
+  // A condition on a span's events or links holds when it holds for one of
+  // them: `condition` is compiled against each element (`sdb_e`).
+  // `x = nil` holds when none of them has x.
+  absl::StatusOr<std::string> Nested(Scope scope, const Field& condition) {
+    auto is_nil = [](const Field* f) {
+      return f != nullptr && f->kind == Field::Kind::kStatic && f->value.type == StaticType::kNil;
+    };
+    const bool absent = condition.kind == Field::Kind::kBinary && condition.op == Op::kEq &&
+                        (is_nil(condition.lhs.get()) || is_nil(condition.rhs.get()));
+    nested_ = scope;
+    auto inner = absent ? Exists(condition) : Bool(condition);
+    nested_ = Scope::kNone;
+    if (!inner.ok()) return inner.status();
+    // (list_bool_or, not len(list_filter(...)): len's overloads leave a
+    // prepared statement's result types unknown when a parameter is inside.)
+    const std::string any = StrCat("coalesce(list_bool_or(list_transform(CAST(", scope == Scope::kEvent ? "events" : "links",
+                                   " AS JSON[]), lambda sdb_e: coalesce(", *inner, ", false))), false)");
+    return absent ? StrCat("(NOT ", any, ")") : any;
+  }
+
+  // Whether the attribute `x` of `x = nil` / `nil = x` exists.
+  absl::StatusOr<std::string> Exists(const Field& f) {
+    const Field* attr = f.lhs->kind == Field::Kind::kAttribute ? f.lhs.get() : f.rhs.get();
+    if (attr->kind != Field::Kind::kAttribute) {
+      return absl::InvalidArgumentError(StrCat("line ", f.line, ", col ", f.col, ": nil compares with attributes"));
+    }
+    ASSIGN_OR_RETURN(auto accessors, Accessors(*attr));
+    std::vector<std::string> parts;
+    for (auto& a : accessors) parts.push_back(a.exists());
+    return StrCat("(", Join(parts, " OR "), ")");
   }
 
   // The category and SQL of a typed expression (not a bare attribute).
@@ -255,6 +326,26 @@ class Compiler {
       case Intrinsic::kTraceDuration:
         needs_->trace_duration = true;
         return std::pair{Cat::kNumber, std::string("__trace_duration")};
+      case Intrinsic::kEventName:
+      case Intrinsic::kEventTimeSinceStart:
+      case Intrinsic::kLinkTraceId:
+      case Intrinsic::kLinkSpanId: {
+        const Scope scope = f.intrinsic == Intrinsic::kLinkTraceId || f.intrinsic == Intrinsic::kLinkSpanId
+                                ? Scope::kLink
+                                : Scope::kEvent;
+        if (nested_ != scope) {
+          return absl::FailedPreconditionError(
+              Unsupported(f, "event and link values outside a spanset filter's conditions"));
+        }
+        switch (f.intrinsic) {
+          case Intrinsic::kEventName: return std::pair{Cat::kString, std::string("(sdb_e->>'name')")};
+          case Intrinsic::kEventTimeSinceStart:
+            return std::pair{Cat::kNumber,
+                             std::string("(TRY_CAST(sdb_e->>'timeUnixNano' AS BIGINT) - start_time_unix_nano)")};
+          case Intrinsic::kLinkTraceId: return std::pair{Cat::kString, std::string("(sdb_e->>'traceId')")};
+          default: return std::pair{Cat::kString, std::string("(sdb_e->>'spanId')")};
+        }
+      }
       default:
         return absl::FailedPreconditionError(Unsupported(f, "this intrinsic"));
     }
@@ -290,14 +381,7 @@ class Compiler {
     const bool lnil = lhs->kind == Field::Kind::kStatic && lhs->value.type == StaticType::kNil;
     const bool rnil = rhs->kind == Field::Kind::kStatic && rhs->value.type == StaticType::kNil;
     if (lnil || rnil) {
-      const Field* other = lnil ? rhs : lhs;
-      if (other->kind != Field::Kind::kAttribute) {
-        return absl::InvalidArgumentError(StrCat("line ", f.line, ", col ", f.col, ": nil compares with attributes"));
-      }
-      ASSIGN_OR_RETURN(auto accessors, Accessors(*other));
-      std::vector<std::string> parts;
-      for (auto& a : accessors) parts.push_back(a.exists());
-      std::string exists = StrCat("(", Join(parts, " OR "), ")");
+      ASSIGN_OR_RETURN(std::string exists, Exists(f));
       return op == Op::kEq ? StrCat("(NOT ", exists, ")") : exists;
     }
     const char* sop = SqlOp(op);
@@ -354,6 +438,7 @@ class Compiler {
 
   SqlBuilder* sql_;
   TraceColumns* needs_;
+  Scope nested_ = Scope::kNone;  // kEvent/kLink while compiling against one element
 };
 
 // The kinds a static operand lets an attribute compared with it match.

@@ -222,8 +222,34 @@ INSERT INTO traces (trace_id, span_id, span_name, service_name, start_time_unix_
   EXPECT_EQ(shown({Scope::kNone, "retries"}, "0000000000000004"), "|3|||");
 }
 
+// Events and links: a condition holds for a span when it holds for one of
+// its events (links). s1: an exception 100 ms in (exception.type Timeout)
+// and a retry 1 ms in (attempt 2); s3: a retry 2 ms in (attempt 1); s2 links
+// to s1 (link.kind follows).
+TEST_F(CompileTest, EventsAndLinks) {
+  ASSERT_TRUE(conn_->Execute(R"sql(
+    UPDATE traces SET events = '[]', links = '[]';
+    UPDATE traces SET events = '[{"timeUnixNano":"1100000000","name":"exception","attributes":[{"key":"exception.type","value":{"stringValue":"Timeout"}}]},{"timeUnixNano":"1001000000","name":"retry","attributes":[{"key":"attempt","value":{"intValue":"2"}}]}]' WHERE span_id = '0000000000000001';
+    UPDATE traces SET events = '[{"timeUnixNano":"1012000000","name":"retry","attributes":[{"key":"attempt","value":{"intValue":"1"}}]}]' WHERE span_id = '0000000000000003';
+    UPDATE traces SET links = '[{"traceId":"00000000000000000000000000000001","spanId":"0000000000000001","attributes":[{"key":"link.kind","value":{"stringValue":"follows"}}]}]' WHERE span_id = '0000000000000002';
+  )sql").ok());
+  EXPECT_EQ(Match("{ event:name = \"exception\" }"), "1");
+  EXPECT_EQ(Match("{ event:name = \"retry\" }"), "13");
+  EXPECT_EQ(Match("{ event.attempt > 1 }"), "1");
+  EXPECT_EQ(Match("{ event.attempt = 1 }"), "3");
+  EXPECT_EQ(Match("{ event.attempt != nil }"), "13");
+  EXPECT_EQ(Match("{ event.attempt = nil }"), "24");  // no event with it: s2, s4 have no events
+  EXPECT_EQ(Match("{ event.exception.type =~ \"Time.*\" && status = error }"), "1");
+  EXPECT_EQ(Match("{ event:timeSinceStart > 50ms }"), "1");
+  EXPECT_EQ(Match("{ event:timeSinceStart <= 2ms && event:name = \"retry\" }"), "13");
+  EXPECT_EQ(Match("{ event.attempt = 1 && event.attempt = 2 }"), "");
+  EXPECT_EQ(Match("{ link:traceID = \"00000000000000000000000000000001\" }"), "2");
+  EXPECT_EQ(Match("{ link.link.kind = \"follows\" }"), "2");
+  EXPECT_EQ(Match("{ link:spanID = \"0000000000000001\" || event:name = \"exception\" }"), "12");
+  EXPECT_NE(Match("{ event:name = link:spanID }").find("both a span's events and its links"), std::string::npos);
+}
+
 TEST_F(CompileTest, UnsupportedPartsSaySo) {
-  EXPECT_NE(Match("{ event.x = 1 }").find("not supported yet"), std::string::npos);
   EXPECT_NE(Match("{ parent.x = 1 }").find("not supported yet"), std::string::npos);
   EXPECT_NE(Match("{ nestedSetLeft > 1 }").find("not supported yet"), std::string::npos);
 }
