@@ -436,7 +436,7 @@ absl::StatusOr<tempopb::SearchResponse> Querier::Search(const TenantContext& ctx
   // Pages of candidates, newest (latest matching span) first. Filters alone
   // are exact, so one page of `limit` suffices unless duration bounds drop some.
   const uint64_t page = std::max<uint64_t>(req.limit * (traceql::OnlyFilters(root) ? 1 : 4), 20);
-  for (const SearchSlice& slice : SearchSlices(req, leaves.size() > 1)) {
+  for (const SearchSlice& slice : SearchSlices(req, leaves.size() > 1 || needs.other_spans())) {
    if (found.size() >= req.limit) break;
    // The time range narrows the search for candidates; the spans of a
    // candidate are then read whole (its parameters are the first

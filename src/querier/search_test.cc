@@ -202,6 +202,15 @@ TEST_F(SearchTest, LimitSpssDurationAndTimeRange) {
   EXPECT_EQ(Summary("{ }", window), "abc:56");
 }
 
+// childCount and parent.x read other spans of the trace, across files: the
+// charge span's child (db) arrived in a later request.
+TEST_F(SearchTest, ChildCountAndParent) {
+  EXPECT_EQ(Summary("{ childCount = 1 && name = \"charge\" }"), kId1 + ":2");
+  EXPECT_EQ(Summary("{ span:childCount = 0 && resource.service.name = \"payments\" }"), kId3 + ":7 " + kId1 + ":3");
+  EXPECT_EQ(Summary("{ parent.resource.service.name = \"frontend\" }"), "abc:6 " + kId1 + ":2");
+  EXPECT_EQ(Summary("{ parent.span.http.status_code = 500 }"), kId1 + ":3");
+}
+
 TEST_F(SearchTest, Pipelines) {
   EXPECT_EQ(Summary("{ resource.service.name = \"payments\" } | count() > 1"), kId1 + ":23");
   EXPECT_EQ(Summary("{ } | count() = 1"), kId3 + ":7");

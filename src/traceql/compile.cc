@@ -19,6 +19,9 @@ std::string SqlBuilder::Bind(engine::Param value) {
 
 namespace {
 
+// Prefix of the parent span's columns WithTraceColumns joins in.
+constexpr const char* kParentPrefix = "__parent_";
+
 // The value of an OTLP JSON attribute list entry named by `key`.
 std::string JsonValue(const std::string& column, const std::string& key) {
   return StrCat("(list_filter(CAST(", column, " AS JSON[]), lambda kv: (kv->>'key') = ", key, ")[1]->'value')");
@@ -33,14 +36,17 @@ class Accessor {
   // kEvent and kLink read the element `sdb_e` of a span's events or links
   // (see Compiler::Nested).
   enum class Source { kSpan, kResource, kScope, kEvent, kLink };
-  Accessor(Source source, std::string name, SqlBuilder* sql) : source_(source), name_(std::move(name)), sql_(sql) {}
+  // `prefix` names the columns of another row (WithTraceColumns' parent
+  // columns, "__parent_") instead of the span's own.
+  Accessor(Source source, std::string name, SqlBuilder* sql, std::string prefix = "")
+      : source_(source), name_(std::move(name)), sql_(sql), prefix_(std::move(prefix)) {}
 
   // resource.service.name has a column of its own (dictionary-encoded, no
   // JSON per row); it is a string, never another kind. (The key is still
   // bound and used: DuckDB refuses unused parameters.)
   bool ServiceName() const { return source_ == Source::kResource && name_ == "service.name"; }
   std::string str() {
-    if (ServiceName()) return StrCat("(CASE WHEN ", Key(), " IS NOT NULL THEN service_name END)");
+    if (ServiceName()) return StrCat("(CASE WHEN ", Key(), " IS NOT NULL THEN ", prefix_, "service_name END)");
     return Typed("span_attributes_string", StrCat("(", Json(), "->>'stringValue')"));
   }
   std::string i64() {
@@ -60,9 +66,10 @@ class Accessor {
     std::string in_json = StrCat("list_contains(list_transform(CAST(", JsonColumn(),
                                  " AS JSON[]), lambda kv: kv->>'key'), ", key, ")");
     if (source_ != Source::kSpan) return StrCat("coalesce(", in_json, ", false)");
-    return StrCat("coalesce(map_contains(span_attributes_string, ", key, ") OR map_contains(span_attributes_int, ",
-                  key, ") OR map_contains(span_attributes_double, ", key, ") OR map_contains(span_attributes_bool, ",
-                  key, ") OR ", in_json, ", false)");
+    const std::string& p = prefix_;
+    return StrCat("coalesce(map_contains(", p, "span_attributes_string, ", key, ") OR map_contains(", p,
+                  "span_attributes_int, ", key, ") OR map_contains(", p, "span_attributes_double, ", key,
+                  ") OR map_contains(", p, "span_attributes_bool, ", key, ") OR ", in_json, ", false)");
   }
 
  private:
@@ -70,21 +77,21 @@ class Accessor {
     if (key_.empty()) key_ = sql_->Bind(name_);
     return key_;
   }
-  std::string Map(const char* column) { return StrCat(column, "[", Key(), "]"); }
+  std::string Map(const char* column) { return StrCat(prefix_, column, "[", Key(), "]"); }
   // A span attribute from its typed map; rows written before schema v3
   // have no maps (NULL) and every attribute in span_attributes_other, read
   // there only for them. Resource and scope attributes: `json`.
   std::string Typed(const char* map, const std::string& json) {
     if (source_ != Source::kSpan) return json;
-    return StrCat("(CASE WHEN ", map, " IS NULL THEN ", json, " ELSE ", Map(map), " END)");
+    return StrCat("(CASE WHEN ", prefix_, map, " IS NULL THEN ", json, " ELSE ", Map(map), " END)");
   }
   // Span attributes of other kinds (and all of them before schema v3) are
   // OTLP JSON in span_attributes_other.
   std::string JsonColumn() const {
     switch (source_) {
-      case Source::kSpan: return "span_attributes_other";
-      case Source::kResource: return "resource_attributes";
-      case Source::kScope: return "scope_attributes";
+      case Source::kSpan: return prefix_ + "span_attributes_other";
+      case Source::kResource: return prefix_ + "resource_attributes";
+      case Source::kScope: return prefix_ + "scope_attributes";
       case Source::kEvent:
       case Source::kLink: return "(sdb_e->'attributes')";
     }
@@ -95,6 +102,7 @@ class Accessor {
   Source source_;
   std::string name_;
   SqlBuilder* sql_;
+  std::string prefix_;
   std::string key_;
 };
 
@@ -188,8 +196,19 @@ class Compiler {
   // The accessors of an attribute: one for a scoped attribute, span then
   // resource for an unscoped one.
   absl::StatusOr<std::vector<Accessor>> Accessors(const Field& f) {
-    if (f.parent) return absl::FailedPreconditionError(Unsupported(f, "parent.<attribute>"));
     using S = Accessor::Source;
+    if (f.parent) {
+      // The parent span's attributes, joined in by WithTraceColumns.
+      needs_->parent = true;
+      const std::string p = kParentPrefix;
+      switch (f.scope) {
+        case Scope::kSpan: return std::vector<Accessor>{Accessor(S::kSpan, f.name, sql_, p)};
+        case Scope::kResource: return std::vector<Accessor>{Accessor(S::kResource, f.name, sql_, p)};
+        case Scope::kNone:
+          return std::vector<Accessor>{Accessor(S::kSpan, f.name, sql_, p), Accessor(S::kResource, f.name, sql_, p)};
+        default: return absl::InvalidArgumentError(Unsupported(f, "this scope after parent."));
+      }
+    }
     switch (f.scope) {
       case Scope::kSpan: return std::vector<Accessor>{Accessor(S::kSpan, f.name, sql_)};
       case Scope::kResource: return std::vector<Accessor>{Accessor(S::kResource, f.name, sql_)};
@@ -326,6 +345,9 @@ class Compiler {
       case Intrinsic::kTraceDuration:
         needs_->trace_duration = true;
         return std::pair{Cat::kNumber, std::string("__trace_duration")};
+      case Intrinsic::kChildCount:
+        needs_->child_count = true;
+        return std::pair{Cat::kNumber, std::string("__child_count")};
       case Intrinsic::kEventName:
       case Intrinsic::kEventTimeSinceStart:
       case Intrinsic::kLinkTraceId:
@@ -499,8 +521,29 @@ std::string WithTraceColumns(const std::string& source, const TraceColumns& need
   if (needs.trace_duration) {
     cols.push_back(StrCat("max(end_time_unix_nano)", w, " - min(start_time_unix_nano)", w, " AS __trace_duration"));
   }
-  if (cols.size() == 1) return source;
-  return StrCat("(SELECT ", Join(cols, ", "), " FROM ", source, ")");
+  const std::string spans = cols.size() == 1 ? source : StrCat("(SELECT ", Join(cols, ", "), " FROM ", source, ")");
+  if (!needs.child_count && !needs.parent) return spans;
+  // Columns from other rows of the trace: each span's number of children,
+  // and its parent's attributes (a span stored twice counts once).
+  std::string sql = StrCat("(WITH __spans AS (SELECT * FROM ", spans, ") SELECT __s.*");
+  std::string joins;
+  if (needs.child_count) {
+    sql += ", coalesce(__c.__n, 0) AS __child_count";
+    joins += " LEFT JOIN (SELECT trace_id AS __ct, parent_span_id AS __cp, count(DISTINCT span_id) AS __n FROM __spans "
+             "WHERE parent_span_id IS NOT NULL GROUP BY ALL) __c ON __c.__ct = __s.trace_id AND __c.__cp = __s.span_id";
+  }
+  if (needs.parent) {
+    std::vector<std::string> parent_cols;
+    for (const char* c : {"service_name", "span_attributes_string", "span_attributes_int", "span_attributes_double",
+                          "span_attributes_bool", "span_attributes_other", "resource_attributes"}) {
+      sql += StrCat(", __p.", c, " AS ", kParentPrefix, c);
+      parent_cols.push_back(c);
+    }
+    joins += StrCat(" LEFT JOIN (SELECT DISTINCT ON (trace_id, span_id) trace_id AS __pt, span_id AS __ps, ",
+                    Join(parent_cols, ", "),
+                    " FROM __spans) __p ON __p.__pt = __s.trace_id AND __p.__ps = __s.parent_span_id");
+  }
+  return StrCat(sql, " FROM __spans __s", joins, ")");
 }
 
 std::vector<AttributeRef> ReferencedAttributes(const Field* filter) {

@@ -45,11 +45,15 @@ struct TraceColumns {
   bool root_name = false;      // __root_name
   bool root_service = false;   // __root_service
   bool trace_duration = false; // __trace_duration
+  bool child_count = false;    // __child_count: spans whose parent is this span
+  bool parent = false;         // __parent_<column>: the parent span's attribute columns
+  // Whether a span's condition reads other spans of its trace.
+  bool other_spans() const { return root_name || root_service || trace_duration || child_count || parent; }
 };
 
 // A boolean SQL expression for the condition of a spanset filter; a null
 // filter ({ }) is "true". FailedPrecondition for parts not supported yet
-// (event/link scopes and intrinsics, parent.*, childCount, nestedSet*).
+// (nestedSet*; event/link values outside comparisons).
 absl::StatusOr<std::string> CompileCondition(const Field* filter, SqlBuilder* sql, TraceColumns* needs);
 
 // A field expression's value per row: as DOUBLE (InvalidArgument unless it
