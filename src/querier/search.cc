@@ -34,13 +34,6 @@ bool Truth(const Value& v) {
   return false;
 }
 
-// Tempo prints trace ids in search results as hex without leading zeros.
-std::string SearchTraceId(const std::string& hex) {
-  size_t i = 0;
-  while (i + 1 < hex.size() && hex[i] == '0') ++i;
-  return hex.substr(i);
-}
-
 // Which intrinsics the query's filters read (shown on matched spans, as
 // Tempo shows what it evaluated).
 struct ShownIntrinsics {
@@ -187,6 +180,12 @@ std::vector<OutSet> RunPipeline(const std::vector<PipeStage>& stages, const std:
 }
 
 }  // namespace
+
+std::string TempoTraceId(const std::string& hex) {
+  size_t i = 0;
+  while (i + 1 < hex.size() && hex[i] == '0') ++i;
+  return hex.substr(i);
+}
 
 bool CompareNumbers(double a, traceql::Op op, double b) {
   switch (op) {
@@ -483,7 +482,7 @@ absl::StatusOr<tempopb::SearchResponse> Querier::Search(const TenantContext& ctx
       const int64_t duration = end - start;
       if (req.min_duration_nanos && duration < *req.min_duration_nanos) continue;
       if (req.max_duration_nanos && duration > *req.max_duration_nanos) continue;
-      md.set_traceid(SearchTraceId(trace_hex));
+      md.set_traceid(TempoTraceId(trace_hex));
       md.set_rootservicename(root_span ? root_span->service : "<root span not yet received>");
       if (root_span) md.set_roottracename(root_span->name);
       md.set_starttimeunixnano(static_cast<uint64_t>(start));

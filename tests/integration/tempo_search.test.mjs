@@ -51,13 +51,16 @@ async function searchJson(params) {
 }
 
 let checkoutId;
+let checkoutRootSpanId;
 let cartId;
+let cartRootSpanId;
 
 test('ingest traces with the SDK over OTLP/HTTP JSON, one flush between them', async () => {
   await server.start();
   await send('it-frontend', (tracer) => {
     const root = tracer.startSpan('GET /checkout', { kind: SpanKind.SERVER, startTime: [t0, 0] });
     checkoutId = root.spanContext().traceId;
+    checkoutRootSpanId = root.spanContext().spanId;
     const ctx = trace.setSpan(context.active(), root);
     const charge = tracer.startSpan('charge', { kind: SpanKind.CLIENT, startTime: [t0, 10e6],
       attributes: { 'http.response.status_code': 502, 'payment.amount': 12.5 } }, ctx);
@@ -79,6 +82,7 @@ test('ingest traces with the SDK over OTLP/HTTP JSON, one flush between them', a
     const root = tracer.startSpan('GET /cart', { kind: SpanKind.SERVER, startTime: [t0 + 10, 0],
       attributes: { 'http.request.method': 'GET' } });
     cartId = root.spanContext().traceId;
+    cartRootSpanId = root.spanContext().spanId;
     root.end([t0 + 10, 30e6]);
   });
 });
@@ -187,9 +191,42 @@ test('TraceQL metrics query_range and query', async () => {
     assert.ok((await res.text()).includes(text));
   };
   await bad('{ }', `&start=${t0}&end=${t0 + 20}`, 'not a metrics query');
+  await bad('{ } | rate()', `&start=${t0}&end=${t0 + 20}&exemplars=x`, 'invalid exemplars: x');
   await bad('{ } | rate()', `&start=${t0}&end=${t0 + 200000}`, 'exceeds the maximum allowed duration of 24h0m0s');
   await bad('{ } | rate()', `&start=${t0 + 20}&end=${t0}`, 'end must be greater than start');
   await bad('{ } | rate()', `&start=${t0}&end=${t0 + 20000}&step=1`, 'step of 1s is too small');
+});
+
+test('query_range exemplars: one span per trace, in JSON and protobuf', async () => {
+  const strip = (id) => id.replace(/^0+/, '');
+  const range = `&start=${t0}&end=${t0 + 20}&step=10`;
+  const exemplar = (traceId, spanId, seconds, value) => ({
+    labels: [{ key: 'trace:id', value: { stringValue: strip(traceId) } }, { key: 'span:id', value: { stringValue: spanId } }],
+    value, timestampMs: `${seconds}000`,
+  });
+  // The slowest span of each trace carries its duration in seconds.
+  let body = await getJson(`/api/metrics/query_range?q=${encodeURIComponent('{ } | max_over_time(duration) by (resource.service.name)')}${range}`);
+  const byService = Object.fromEntries(body.series.map((s) => [s.labels[0].value.stringValue, s.exemplars]));
+  assert.deepEqual(byService['it-frontend'], [exemplar(checkoutId, checkoutRootSpanId, t0, 0.2)]);
+  assert.deepEqual(byService['it-cart'], [exemplar(cartId, cartRootSpanId, t0 + 10, 0.03)]);
+  // Counting functions carry no value: NaN, which jsonpb writes as a string.
+  body = await getJson(`/api/metrics/query_range?q=${encodeURIComponent('{ } | count_over_time()')}${range}&exemplars=5`);
+  assert.deepEqual(body.series[0].exemplars, [exemplar(checkoutId, checkoutRootSpanId, t0, 'NaN'),
+    exemplar(cartId, cartRootSpanId, t0 + 10, 'NaN')]);
+  // The hint wins over the parameter; instant answers have none.
+  body = await getJson(`/api/metrics/query_range?q=${encodeURIComponent('{ } | count_over_time() with(exemplars=false)')}${range}&exemplars=5`);
+  assert.equal(body.series[0].exemplars, undefined);
+  body = await getJson(`/api/metrics/query_range?q=${encodeURIComponent('{ } | count_over_time() with(exemplars=1)')}${range}`);
+  assert.equal(body.series[0].exemplars.length, 1);
+  // Protobuf carries the same.
+  const res = await fetch(`${server.baseUrl}/tempo/api/metrics/query_range?q=${encodeURIComponent('{ } | max_over_time(duration)')}${range}`,
+    { headers: { Accept: 'application/protobuf' } });
+  assert.equal(res.status, 200);
+  assert.equal(res.headers.get('content-type'), 'application/protobuf');
+  const T = protoRoot.lookupType('tempopb.QueryRangeResponse');
+  const decoded = T.toObject(T.decode(new Uint8Array(await res.arrayBuffer())), { longs: String });
+  assert.deepEqual(decoded.series[0].exemplars.map((e) => [e.labels[0].value.stringValue, e.value, e.timestampMs]),
+    [[strip(checkoutId), 0.2, `${t0}000`], [strip(cartId), 0.03, `${t0 + 10}000`]]);
 });
 
 // Grafana decodes Tempo's JSON strictly (jsonpb: an unknown field is an
@@ -233,8 +270,9 @@ test("Grafana's call sequence: every answer parses as Grafana parses it", async 
   const T = protoRoot.lookupType('tempopb.TraceByIDResponse');
   const trace = T.decode(raw);
   assert.equal(trace.trace.resourceSpans.length, 1);
-  await strict(`/api/metrics/query_range?q=${encodeURIComponent('{ } | rate() by (resource.service.name)')}&start=${t0}&end=${t0 + 60}&step=15s`,
+  const metrics = await strict(`/api/metrics/query_range?q=${encodeURIComponent('{ } | rate() by (resource.service.name)')}&start=${t0}&end=${t0 + 60}&step=15s&exemplars=100`,
     'tempopb.QueryRangeResponse');
+  assert.ok(metrics.series.every((s) => s.exemplars.length > 0));  // the strict check covered exemplars
 });
 
 test('SQL answers page and come as CSV', async () => {

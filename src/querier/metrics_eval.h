@@ -1,0 +1,51 @@
+// The parts of Querier::MetricsRange (metrics.cc), each turning spans or
+// series into a series set (metrics_series.h):
+//
+//   metrics_spans.cc     which spans a spanset pipeline matches, as SQL
+//   metrics_leaf.cc      one metrics function over those spans
+//
+// Every metrics function is computed by DuckDB over the same relation: the
+// rows of the planned traces (`FROM ... AS sdb_s`) that satisfy the
+// condition PipelineSpans() returns.
+//
+// Thread-safety: the functions are used by one thread at a time; they share
+// nothing but the connection they are handed.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "engine/engine.h"
+#include "querier/metrics_series.h"
+#include "querier/source.h"
+#include "traceql/ast.h"
+#include "traceql/compile.h"
+#include "writer/writer.h"
+
+namespace signaldb::querier {
+
+// What every part reads from: one connection and plan for the whole query.
+struct MetricsContext {
+  engine::Connection* conn = nullptr;
+  writer::Dataset* ds = nullptr;
+  const TracesSource* source = nullptr;
+  MetricsRange range;
+  uint32_t exemplars = 0;  // per series; 0: none
+};
+
+// A SQL condition over `sdb_s` rows selecting the spans `pipeline` matches
+// that start in the range: a single spanset filter compiled to SQL
+// (FailedPrecondition for other pipelines, not supported yet).
+absl::StatusOr<std::string> PipelineSpans(MetricsContext& ctx, const traceql::Pipeline& pipeline,
+                                          traceql::SqlBuilder* sql, traceql::TraceColumns* needs);
+
+// The relation the condition applies to, once every column has said which
+// trace columns it needs.
+std::string SpansFrom(const MetricsContext& ctx, const traceql::TraceColumns& needs);
+
+// `metrics` over the spans `pipeline` matches (second stages not applied).
+absl::StatusOr<SeriesSet> EvaluateLeaf(MetricsContext& ctx, const traceql::Pipeline& pipeline,
+                                       const traceql::Metrics& metrics);
+
+}  // namespace signaldb::querier

@@ -1,0 +1,207 @@
+// TraceQL metrics through the querier (Querier::MetricsRange) over the three
+// traces of test_traces.h, in 10 s buckets from kT0: T1's three spans fall
+// in the first, T2's two in the second, the orphan in the third. Every
+// expected series and exemplar is worked out by hand from those spans.
+#include <algorithm>
+#include <cmath>
+
+#include "common/strings.h"
+#include "gtest/gtest.h"
+#include "querier/querier.h"
+#include "querier/test_traces.h"
+#include "traceql/parser.h"
+#include "traceql/validate.h"
+
+namespace signaldb::querier {
+namespace {
+
+using namespace test_data;  // NOLINT: the shared traces and their ids
+
+// Span ids as stored and as exemplars carry them: 7 zero bytes and the id.
+std::string SpanHex(int id) { return StrCat("000000000000000", id); }
+
+std::string Number(double v) { return std::isnan(v) ? "NaN" : StrCat(v); }
+
+std::string LabelText(const opentelemetry::proto::common::v1::KeyValue& l) {
+  const auto& v = l.value();
+  if (v.has_double_value()) return StrCat(l.key(), "=", v.double_value());
+  if (v.has_int_value()) return StrCat(l.key(), "=", v.int_value());
+  return StrCat(l.key(), "=", v.string_value());
+}
+
+class MetricsTest : public ThreeTracesTest {
+ protected:
+  static constexpr int64_t kStep = 10000 * static_cast<int64_t>(kMs);
+
+  absl::StatusOr<tempopb::QueryRangeResponse> Range(const std::string& q, uint32_t exemplars = 0) {
+    auto parsed = traceql::Parse(q);
+    if (!parsed.ok()) return parsed.status();
+    if (auto st = traceql::Validate(*parsed); !st.ok()) return st;
+    const MetricsRequest req{static_cast<int64_t>(kT0), static_cast<int64_t>(kT0) + 3 * kStep, kStep, exemplars};
+    return querier_->MetricsRange({}, *parsed, req);
+  }
+
+  // "label=value,...: t0:v0 t1:v1 ..." per series (t in seconds after kT0), sorted.
+  std::vector<std::string> Series(const std::string& q) {
+    auto r = Range(q);
+    EXPECT_TRUE(r.ok()) << q << ": " << r.status();
+    std::vector<std::string> out;
+    if (!r.ok()) return out;
+    for (const auto& ts : r->series()) {
+      std::string line;
+      for (const auto& l : ts.labels()) line += LabelText(l) + ",";
+      line += ":";
+      for (const auto& smp : ts.samples()) {
+        line += StrCat(" ", (smp.timestamp_ms() - static_cast<int64_t>(kT0 / kMs)) / 1000, ":", smp.value());
+      }
+      out.push_back(line);
+    }
+    std::sort(out.begin(), out.end());
+    return out;
+  }
+
+  // "labels: trace/span@ms=value ..." per series with exemplars (ms after
+  // kT0; traces as Tempo prints them), sorted.
+  std::vector<std::string> Exemplars(const std::string& q, uint32_t limit) {
+    auto r = Range(q, limit);
+    EXPECT_TRUE(r.ok()) << q << ": " << r.status();
+    std::vector<std::string> out;
+    if (!r.ok()) return out;
+    for (const auto& ts : r->series()) {
+      if (ts.exemplars_size() == 0) continue;
+      std::string line;
+      for (const auto& l : ts.labels()) line += LabelText(l) + ",";
+      line += ":";
+      for (const auto& e : ts.exemplars()) {
+        EXPECT_EQ(e.labels_size(), 2);
+        EXPECT_EQ(e.labels(0).key(), "trace:id");
+        EXPECT_EQ(e.labels(1).key(), "span:id");
+        line += StrCat(" ", e.labels(0).value().string_value(), "/", e.labels(1).value().string_value(), "@",
+                       e.timestamp_ms() - static_cast<int64_t>(kT0 / kMs), "=", Number(e.value()));
+      }
+      out.push_back(line);
+    }
+    std::sort(out.begin(), out.end());
+    return out;
+  }
+};
+
+using V = std::vector<std::string>;
+
+TEST_F(MetricsTest, FunctionsByAndSecondStages) {
+  EXPECT_EQ(Series("{ } | count_over_time()"), (V{"__name__=count_over_time,: 0:3 10:2 20:1"}));
+  EXPECT_EQ(Series("{ } | rate() by (resource.service.name)"),
+            (V{"resource.service.name=cache,: 0:0 10:0.1 20:0", "resource.service.name=frontend,: 0:0.1 10:0.1 20:0",
+               "resource.service.name=payments,: 0:0.2 10:0 20:0.1"}));
+  EXPECT_EQ(Series("{ status = error } | count_over_time() by (name)"),
+            (V{"name=charge,: 0:1 10:0 20:0", "name=orphan,: 0:0 10:0 20:1"}));
+  EXPECT_EQ(Series("{ } | max_over_time(duration)"), (V{"__name__=max_over_time,: 0:0.2 10:0.03 20:0.001"}));
+  EXPECT_EQ(Series("{ } | min_over_time(duration)"), (V{"__name__=min_over_time,: 0:0.005 10:0.002 20:0.001"}));
+  EXPECT_EQ(Series("{ resource.service.name = \"payments\" } | sum_over_time(span.http.status_code)"),
+            (V{"__name__=sum_over_time,: 0:500 20:503"}));
+  EXPECT_EQ(Series("{ } | quantile_over_time(duration, 0.5)"),
+            (V{"__name__=quantile_over_time,p=0.5,: 0:0.05 10:0.016 20:0.001"}));
+  // Durations 200, 50, 5 | 30, 2 | 1 ms into power-of-two upper bounds in
+  // seconds (1 ms = 0.001 s goes to 2^-9 = 0.001953125, as 2^-10 < 0.001).
+  EXPECT_EQ(Series("{ } | histogram_over_time(duration)"),
+            (V{"__name__=histogram_over_time,__bucket=0.001953125,: 0:0 10:0 20:1",
+               "__name__=histogram_over_time,__bucket=0.00390625,: 0:0 10:1 20:0",
+               "__name__=histogram_over_time,__bucket=0.0078125,: 0:1 10:0 20:0",
+               "__name__=histogram_over_time,__bucket=0.03125,: 0:0 10:1 20:0",
+               "__name__=histogram_over_time,__bucket=0.0625,: 0:1 10:0 20:0",
+               "__name__=histogram_over_time,__bucket=0.25,: 0:1 10:0 20:0"}));
+  // Second stages: means frontend 0.0667, payments 0.1, cache 0.0333.
+  EXPECT_EQ(Series("{ } | rate() by (resource.service.name) | topk(1)"),
+            (V{"resource.service.name=payments,: 0:0.2 10:0 20:0.1"}));
+  EXPECT_EQ(Series("{ } | rate() by (resource.service.name) | bottomk(2)"),
+            (V{"resource.service.name=cache,: 0:0 10:0.1 20:0", "resource.service.name=frontend,: 0:0.1 10:0.1 20:0"}));
+  EXPECT_EQ(Series("{ } | rate() by (resource.service.name) > 0.15"), (V{"resource.service.name=payments,: 0:0.2"}));
+  EXPECT_EQ(Series("{ } | count_over_time() | >= 2 | < 3"), (V{"__name__=count_over_time,: 10:2"}));
+}
+
+const std::string kT1Hex = "11111111111111111111111111111111";
+const std::string kT2Hex = "abc";  // leading zeros dropped, as Tempo prints trace ids
+const std::string kT3Hex = "33333333333333333333333333333333";
+
+std::string Ex(const std::string& trace, int span, int ms, const std::string& value) {
+  return StrCat(" ", trace, "/", SpanHex(span), "@", ms, "=", value);
+}
+
+// With 100 exemplars the range has 50 slots of 600 ms: T1's spans share
+// slot 0, T2's slot 16, the orphan slot 33, so every trace gives one.
+TEST_F(MetricsTest, ExemplarsOnePerTraceWithTheFunctionsValue) {
+  // Counting functions: the earliest span of each trace, value NaN (Tempo's exemplarNaN).
+  EXPECT_EQ(Exemplars("{ } | count_over_time()", 100),
+            (V{StrCat("__name__=count_over_time,:", Ex(kT1Hex, 1, 0, "NaN"), Ex(kT2Hex, 5, 10000, "NaN"),
+                      Ex(kT3Hex, 7, 20000, "NaN"))}));
+  // Per series of by(): the payments series takes T1's charge (earlier than db).
+  EXPECT_EQ(Exemplars("{ } | rate() by (resource.service.name)", 100),
+            (V{StrCat("resource.service.name=cache,:", Ex(kT2Hex, 6, 10001, "NaN")),
+               StrCat("resource.service.name=frontend,:", Ex(kT1Hex, 1, 0, "NaN"), Ex(kT2Hex, 5, 10000, "NaN")),
+               StrCat("resource.service.name=payments,:", Ex(kT1Hex, 2, 10, "NaN"), Ex(kT3Hex, 7, 20000, "NaN"))}));
+  // Values are the function's argument in seconds: the slowest span of each
+  // trace for max_over_time, the fastest for min_over_time.
+  EXPECT_EQ(Exemplars("{ } | max_over_time(duration)", 100),
+            (V{StrCat("__name__=max_over_time,:", Ex(kT1Hex, 1, 0, "0.2"), Ex(kT2Hex, 5, 10000, "0.03"),
+                      Ex(kT3Hex, 7, 20000, "0.001"))}));
+  EXPECT_EQ(Exemplars("{ } | min_over_time(duration)", 100),
+            (V{StrCat("__name__=min_over_time,:", Ex(kT1Hex, 3, 20, "0.005"), Ex(kT2Hex, 6, 10001, "0.002"),
+                      Ex(kT3Hex, 7, 20000, "0.001"))}));
+  EXPECT_EQ(Exemplars("{ resource.service.name = \"payments\" } | avg_over_time(span.http.status_code)", 100),
+            (V{StrCat("__name__=avg_over_time,:", Ex(kT1Hex, 2, 10, "500"), Ex(kT3Hex, 7, 20000, "503"))}));
+  // Histogram exemplars sit in the bucket series of their span, value NaN.
+  EXPECT_EQ(Exemplars("{ } | histogram_over_time(duration)", 100),
+            (V{StrCat("__name__=histogram_over_time,__bucket=0.001953125,:", Ex(kT3Hex, 7, 20000, "NaN")),
+               StrCat("__name__=histogram_over_time,__bucket=0.00390625,:", Ex(kT2Hex, 6, 10001, "NaN")),
+               StrCat("__name__=histogram_over_time,__bucket=0.0078125,:", Ex(kT1Hex, 3, 20, "NaN")),
+               StrCat("__name__=histogram_over_time,__bucket=0.03125,:", Ex(kT2Hex, 5, 10000, "NaN")),
+               StrCat("__name__=histogram_over_time,__bucket=0.0625,:", Ex(kT1Hex, 2, 10, "NaN")),
+               StrCat("__name__=histogram_over_time,__bucket=0.25,:", Ex(kT1Hex, 1, 0, "NaN"))}));
+  // Quantile exemplars go to the smallest quantile whose value over the
+  // range reaches theirs: durations 1, 2, 5, 30, 50, 200 ms give p50 =
+  // 17.5 ms and p90 = 125 ms, so 1 ms goes to p50, 30 and 200 ms to p90.
+  EXPECT_EQ(Exemplars("{ } | quantile_over_time(duration, 0.5, 0.9)", 100),
+            (V{StrCat("__name__=quantile_over_time,p=0.5,:", Ex(kT3Hex, 7, 20000, "0.001")),
+               StrCat("__name__=quantile_over_time,p=0.9,:", Ex(kT1Hex, 1, 0, "0.2"), Ex(kT2Hex, 5, 10000, "0.03"))}));
+}
+
+TEST_F(MetricsTest, ExemplarsSpreadOverSlotsAndLimits) {
+  // 1 exemplar: one slot, the single preferred span.
+  EXPECT_EQ(Exemplars("{ } | count_over_time()", 1), (V{StrCat("__name__=count_over_time,:", Ex(kT1Hex, 1, 0, "NaN"))}));
+  // 3 exemplars: one slot (3 / 2), at most two spans in it.
+  EXPECT_EQ(Exemplars("{ } | count_over_time()", 3),
+            (V{StrCat("__name__=count_over_time,:", Ex(kT1Hex, 1, 0, "NaN"), Ex(kT2Hex, 5, 10000, "NaN"))}));
+  // 4 exemplars: two slots of 15 s, T1 and T2 in the first, the orphan in the second.
+  EXPECT_EQ(Exemplars("{ } | count_over_time()", 4),
+            (V{StrCat("__name__=count_over_time,:", Ex(kT1Hex, 1, 0, "NaN"), Ex(kT2Hex, 5, 10000, "NaN"),
+                      Ex(kT3Hex, 7, 20000, "NaN"))}));
+  // None asked for: none given.
+  EXPECT_EQ(Exemplars("{ } | count_over_time()", 0), V{});
+  // Exemplars only stay where their series keeps a sample (Tempo's ToProto).
+  EXPECT_EQ(Exemplars("{ } | count_over_time() > 1", 100),
+            (V{StrCat("__name__=count_over_time,:", Ex(kT1Hex, 1, 0, "NaN"), Ex(kT2Hex, 5, 10000, "NaN"))}));
+}
+
+TEST(ExemplarLimitTest, HintsOverrideTheParameterUpToTheMaximum) {
+  auto limit = [](const std::string& q, uint32_t requested) {
+    auto parsed = traceql::Parse(q);
+    EXPECT_TRUE(parsed.ok()) << parsed.status();
+    return parsed.ok() ? ExemplarLimit(*parsed, requested) : 12345u;
+  };
+  EXPECT_EQ(limit("{ } | rate()", 0), 100u);  // absent (or 0): Tempo's maximum
+  EXPECT_EQ(limit("{ } | rate()", 7), 7u);
+  EXPECT_EQ(limit("{ } | rate()", 500), 100u);
+  EXPECT_EQ(limit("{ } | rate() with(exemplars=5)", 7), 5u);
+  EXPECT_EQ(limit("{ } | rate() with(exemplars=0)", 7), 0u);
+  EXPECT_EQ(limit("{ } | rate() with(exemplars=1000)", 7), 100u);
+  EXPECT_EQ(limit("{ } | rate() with(exemplars=false)", 7), 0u);
+  EXPECT_EQ(limit("{ } | rate() with(exemplars=true)", 7), 7u);
+}
+
+TEST_F(MetricsTest, UnsupportedFormsSaySo) {
+  auto r = Range("{ .a } >> { .b } | rate()");
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kFailedPrecondition);
+}
+
+}  // namespace
+}  // namespace signaldb::querier
