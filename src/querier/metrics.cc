@@ -36,9 +36,10 @@ absl::StatusOr<tempopb::QueryRangeResponse> Querier::MetricsRange(const TenantCo
 
   SeriesSet set;
   if (q.metrics->fn == traceql::MetricsFn::kCompare) {
-    return absl::FailedPreconditionError("compare() is not supported yet");
+    ASSIGN_OR_RETURN(set, EvaluateCompare(ctx, *q.pipeline, *q.metrics));
+  } else {
+    ASSIGN_OR_RETURN(set, EvaluateLeaf(ctx, *q.pipeline, *q.metrics));
   }
-  ASSIGN_OR_RETURN(set, EvaluateLeaf(ctx, *q.pipeline, *q.metrics));
   ApplySecondStage(q.second_stage, &set);
 
   tempopb::QueryRangeResponse out;

@@ -3,6 +3,7 @@
 //
 //   metrics_spans.cc     which spans a spanset pipeline matches, as SQL
 //   metrics_leaf.cc      one metrics function over those spans
+//   metrics_compare.cc   compare(): baseline against selection, per attribute value
 //
 // Every metrics function is computed by DuckDB over the same relation: the
 // rows of the planned traces (`FROM ... AS sdb_s`) that satisfy the
@@ -47,5 +48,9 @@ std::string SpansFrom(const MetricsContext& ctx, const traceql::TraceColumns& ne
 // `metrics` over the spans `pipeline` matches (second stages not applied).
 absl::StatusOr<SeriesSet> EvaluateLeaf(MetricsContext& ctx, const traceql::Pipeline& pipeline,
                                        const traceql::Metrics& metrics);
+
+// compare(): see metrics_compare.cc.
+absl::StatusOr<SeriesSet> EvaluateCompare(MetricsContext& ctx, const traceql::Pipeline& pipeline,
+                                          const traceql::Metrics& metrics);
 
 }  // namespace signaldb::querier

@@ -198,6 +198,99 @@ TEST(ExemplarLimitTest, HintsOverrideTheParameterUpToTheMaximum) {
   EXPECT_EQ(limit("{ } | rate() with(exemplars=true)", 7), 7u);
 }
 
+V Sorted(V v) {
+  std::sort(v.begin(), v.end());
+  return v;
+}
+
+// compare() over the payments spans: charge (T1, 0 s) and the orphan (T3,
+// 20 s) are errors, the selection; db (T1, 0 s) is the baseline. Top 1
+// value per attribute: the selection's two names and two status codes tie
+// at one span each, the first by text stays and the attribute is flagged.
+TEST_F(MetricsTest, CompareCountsEveryAttributeValuePerSide) {
+  const std::string b0 = ": 0:1 10:0 20:0", both = ": 0:1 10:0 20:1";
+  EXPECT_EQ(Series("{ resource.service.name = \"payments\" } | compare({ status = error }, 1)"),
+            Sorted(V{
+                "__meta_type=baseline,kind=unspecified," + b0,
+                "__meta_type=baseline,name=db," + b0,
+                "__meta_type=baseline,resource.service.name=payments," + b0,
+                "__meta_type=baseline,rootName=GET /checkout," + b0,
+                "__meta_type=baseline,rootServiceName=frontend," + b0,
+                "__meta_type=baseline,status=unset," + b0,
+                "__meta_type=baseline_total,kind=nil," + b0,
+                "__meta_type=baseline_total,name=nil," + b0,
+                "__meta_type=baseline_total,resource.service.name=nil," + b0,
+                "__meta_type=baseline_total,rootName=nil," + b0,
+                "__meta_type=baseline_total,rootServiceName=nil," + b0,
+                "__meta_type=baseline_total,status=nil," + b0,
+                "__meta_type=selection,kind=unspecified," + both,
+                "__meta_type=selection,name=charge," + b0,
+                "__meta_type=selection,resource.service.name=payments," + both,
+                "__meta_type=selection,rootName=GET /checkout," + b0,  // the orphan's root never arrived
+                "__meta_type=selection,rootServiceName=frontend," + b0,
+                "__meta_type=selection,span.amount=9.5," + b0,
+                "__meta_type=selection,span.http.status_code=500," + b0,
+                "__meta_type=selection,status=error," + both,
+                "__meta_type=selection_total,kind=nil," + both,
+                "__meta_type=selection_total,name=nil," + both,
+                "__meta_type=selection_total,resource.service.name=nil," + both,
+                "__meta_type=selection_total,rootName=nil," + b0,
+                "__meta_type=selection_total,rootServiceName=nil," + b0,
+                "__meta_type=selection_total,span.amount=nil," + b0,
+                "__meta_type=selection_total,span.http.status_code=nil," + both,
+                "__meta_type=selection_total,status=nil," + both,
+                "__meta_error=__too_many_values__,name=nil,:",
+                "__meta_error=__too_many_values__,span.http.status_code=nil,:",
+            }));
+  // The typed values of the answer.
+  auto r = Range("{ resource.service.name = \"payments\" } | compare({ status = error })");
+  ASSERT_TRUE(r.ok()) << r.status();
+  int typed = 0;
+  for (const auto& ts : r->series()) {
+    if (ts.labels(1).key() == "span.http.status_code" && ts.labels(0).value().string_value() == "selection") {
+      EXPECT_TRUE(ts.labels(1).value().has_int_value());
+      ++typed;
+    }
+    if (ts.labels(1).key() == "span.amount" && ts.labels(0).value().string_value() == "selection") {
+      EXPECT_TRUE(ts.labels(1).value().has_double_value());
+      ++typed;
+    }
+  }
+  EXPECT_EQ(typed, 3);  // 500, 503 and 9.5
+}
+
+// With a window (15 s to 30 s after kT0) only the orphan is selected; the
+// charge error falls back to the baseline.
+TEST_F(MetricsTest, CompareWindowNarrowsTheSelection) {
+  V status;
+  const std::string q = StrCat("{ } | compare({ status = error }, 10, ", kT0 + 15000 * kMs, ", ", kT0 + 30000 * kMs, ")");
+  for (const auto& line : Series(q)) {
+    if (line.find(",status=") != std::string::npos) status.push_back(line);
+  }
+  EXPECT_EQ(status, Sorted(V{"__meta_type=baseline,status=error,: 0:1 10:0 20:0",
+                             "__meta_type=baseline,status=unset,: 0:2 10:2 20:0",
+                             "__meta_type=baseline_total,status=nil,: 0:3 10:2 20:0",
+                             "__meta_type=selection,status=error,: 0:0 10:0 20:1",
+                             "__meta_type=selection_total,status=nil,: 0:0 10:0 20:1"}));
+}
+
+// Compare exemplars sit on the totals of the attributes their span has.
+TEST_F(MetricsTest, CompareExemplarsOnTotals) {
+  const V got = Exemplars("{ resource.service.name = \"payments\" } | compare({ status = error })", 100);
+  EXPECT_NE(std::find(got.begin(), got.end(),
+                      StrCat("__meta_type=baseline_total,status=nil,:", Ex(kT1Hex, 3, 20, "NaN"))),
+            got.end());
+  EXPECT_NE(std::find(got.begin(), got.end(),
+                      StrCat("__meta_type=selection_total,status=nil,:", Ex(kT1Hex, 2, 10, "NaN"),
+                             Ex(kT3Hex, 7, 20000, "NaN"))),
+            got.end());
+  EXPECT_NE(std::find(got.begin(), got.end(),
+                      StrCat("__meta_type=selection_total,span.amount=nil,:", Ex(kT1Hex, 2, 10, "NaN"))),
+            got.end());
+  for (const auto& line : got) EXPECT_NE(line.find("_total,"), std::string::npos) << line;
+  EXPECT_EQ(got.size(), 14u);  // 6 baseline totals, 8 selection totals
+}
+
 TEST_F(MetricsTest, UnsupportedFormsSaySo) {
   auto r = Range("{ .a } >> { .b } | rate()");
   EXPECT_EQ(r.status().code(), absl::StatusCode::kFailedPrecondition);

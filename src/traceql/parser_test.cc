@@ -351,5 +351,30 @@ TEST(TraceqlValidateTest, RejectsWhatTempoRejects) {
   EXPECT_EQ(ParseAndValidate("3 = 2").code(), absl::StatusCode::kFailedPrecondition);
 }
 
+// compare()'s arguments, with Tempo's texts for the bad ones.
+TEST(TraceqlValidateTest, CompareArguments) {
+  auto message = [](const std::string& q) { return std::string(ParseAndValidate(q).message()); };
+  for (const char* q : {"{ } | compare({ status = error })", "{ .a } | compare({ status = error && .b > 1 }, 3)",
+                        "{ } | compare({ }, 5, 1700000000000000000, 1700000001000000000)"}) {
+    EXPECT_TRUE(ParseAndValidate(q).ok()) << q << ": " << ParseAndValidate(q);
+  }
+  EXPECT_EQ(Parsed("{ } | compare({ status = error }, 5, 10, 20)"), "{} |> fn8 cmp{(= #3 status2)} 5");
+  EXPECT_EQ(message("{ } | compare({ status = error }, 0)"),
+            "compare() top number of values must be integer greater than 0");
+  EXPECT_EQ(message("{ } | compare({ status = error }, 5, 20, 10)"),
+            "compare() end timestamp must be greater than start timestamp");
+  EXPECT_EQ(message("{ } | compare({ status = error }, 5, 0, 10)"),
+            "compare() timestamps must be positive integer unix nanoseconds");
+  EXPECT_EQ(message("{ } | compare(({ .a } | count() > 1))"), "compare() takes a spanset filter { ... }");
+  EXPECT_EQ(message("{ } | compare({ .a }) | topk(2)"),
+            "compare() cannot be followed by topk(), bottomk() or a comparison");
+  EXPECT_EQ(message("{ } | compare({ 1 + 1 })"),
+            "invalid TraceQL at line 1, col 19: a spanset filter must be a condition, not a number");
+  EXPECT_EQ(ParseError("{ } | compare({ .a }, 5, 10)"),
+            "parse error at line 1, col 28: syntax error: unexpected CLOSE_PARENS");
+  EXPECT_EQ(ParseError("{ } | compare({ .a } > { .b })"),
+            "parse error at line 1, col 22: syntax error: unexpected GT");
+}
+
 }  // namespace
 }  // namespace signaldb::traceql

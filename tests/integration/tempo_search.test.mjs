@@ -229,6 +229,33 @@ test('query_range exemplars: one span per trace, in JSON and protobuf', async ()
     [[strip(checkoutId), 0.2, `${t0}000`], [strip(cartId), 0.03, `${t0 + 10}000`]]);
 });
 
+test('compare(): baseline and selection series per attribute value', async () => {
+  const range = `&start=${t0}&end=${t0 + 20}&step=10`;
+  const body = await getJson(`/api/metrics/query_range?q=${encodeURIComponent('{ } | compare({ status = error }, 1)')}${range}`);
+  assertStrict(protoRoot.lookupType('tempopb.QueryRangeResponse'), body, 'compare');
+  const find = (type, key) => body.series.find((s) => s.labels[0].value.stringValue === type && s.labels[1].key === key);
+  const counts = (s) => s.samples.map((x) => x.value ?? 0);  // jsonpb leaves out zeros
+  // The declined charge is the selection; its typed attribute values label the series.
+  const code = find('selection', 'span.http.response.status_code');
+  assert.deepEqual(code.labels[1].value, { intValue: '502' });
+  assert.deepEqual(counts(code), [0, 1, 0]);
+  assert.deepEqual(find('selection', 'statusMessage').labels[1].value, { stringValue: 'declined' });
+  assert.deepEqual(counts(find('selection_total', 'status')), [0, 1, 0]);
+  assert.deepEqual(find('baseline_total', 'name').labels[1].value, { stringValue: 'nil' });
+  assert.deepEqual(counts(find('baseline_total', 'name')), [0, 1, 1]);
+  // Top 1: the baseline's two span names (one span each) keep the first by text and flag the attribute.
+  assert.deepEqual(find('baseline', 'name').labels[1].value, { stringValue: 'GET /cart' });
+  const flagged = body.series.filter((s) => s.labels[0].key === '__meta_error').map((s) => s.labels[1].key).sort();
+  assert.deepEqual(flagged, ['name', 'resource.service.name', 'rootName', 'rootServiceName']);
+  assert.deepEqual(body.series.find((s) => s.labels[0].key === '__meta_error' && s.labels[1].key === 'name'),
+    { labels: [{ key: '__meta_error', value: { stringValue: '__too_many_values__' } }, { key: 'name', value: { stringValue: 'nil' } }] });
+  // Exemplars ride on the totals.
+  assert.ok(find('selection_total', 'status').exemplars.length === 1);
+  const bad = await fetch(`${server.baseUrl}/tempo/api/metrics/query_range?q=${encodeURIComponent('{ } | compare({ status = error }, 0)')}${range}`);
+  assert.equal(bad.status, 400);
+  assert.match(await bad.text(), /compare\(\) top number of values must be integer greater than 0/);
+});
+
 // Grafana decodes Tempo's JSON strictly (jsonpb: an unknown field is an
 // error): every key must be a field of the message, recursively.
 function assertStrict(type, obj, where) {
