@@ -68,14 +68,16 @@ test('ingest traces with the SDK over OTLP/HTTP JSON, one flush between them', a
     charge.end([t0, 60e6]);
     root.end([t0, 200e6]);
   });
-  // Wait for the first trace to be flushed to a Parquet file.
+  // Wait for the first trace to be flushed to a Parquet file and that file
+  // committed (searches plan it: they inspect its bytes).
   for (let i = 0; ; ++i) {
     const res = await fetch(`${server.baseUrl}/api/v1/sql`, { method: 'POST',
       body: "SELECT count(*) FROM duckdb_tables() WHERE false" });
     assert.equal(res.status, 200);
     const files = fs.readdirSync(dataDir, { recursive: true }).filter((f) => String(f).endsWith('.parquet'));
-    if (files.length > 0) break;
-    assert.ok(i < 100, 'no Parquet file after 10 s');
+    const planned = files.length > 0 && Number((await searchJson({ q: '{ }' })).metrics.inspectedBytes) > 0;
+    if (planned) break;
+    assert.ok(i < 100, 'no committed Parquet file after 10 s');
     await new Promise((r) => setTimeout(r, 100));
   }
   await send('it-cart', (tracer) => {
