@@ -20,7 +20,7 @@ uint32_t ExemplarLimit(const traceql::Query& query, uint32_t requested) {
 
 absl::StatusOr<tempopb::QueryRangeResponse> Querier::MetricsRange(const TenantContext& tenant, const traceql::Query& q,
                                                                   const MetricsRequest& req) {
-  if (!q.metrics || !q.pipeline) return absl::InvalidArgumentError("not a metrics query");
+  if (!q.math && (!q.metrics || !q.pipeline)) return absl::InvalidArgumentError("not a metrics query");
   if (req.step_ns <= 0) return absl::InvalidArgumentError("step must be positive");
   if (req.end_ns <= req.start_ns) return absl::InvalidArgumentError("end must be greater than start");
 
@@ -35,7 +35,9 @@ absl::StatusOr<tempopb::QueryRangeResponse> Querier::MetricsRange(const TenantCo
   ctx.exemplars = std::min(req.exemplars, kMaxExemplars);
 
   SeriesSet set;
-  if (q.metrics->fn == traceql::MetricsFn::kCompare) {
+  if (q.math) {
+    ASSIGN_OR_RETURN(set, EvaluateMath(ctx, *q.math));
+  } else if (q.metrics->fn == traceql::MetricsFn::kCompare) {
     ASSIGN_OR_RETURN(set, EvaluateCompare(ctx, *q.pipeline, *q.metrics));
   } else {
     ASSIGN_OR_RETURN(set, EvaluateLeaf(ctx, *q.pipeline, *q.metrics));

@@ -4,6 +4,7 @@
 //   metrics_spans.cc     which spans a spanset pipeline matches, as SQL
 //   metrics_leaf.cc      one metrics function over those spans
 //   metrics_compare.cc   compare(): baseline against selection, per attribute value
+//   metrics_math.cc      arithmetic between series sets and with scalars
 //
 // Every metrics function is computed by DuckDB over the same relation: the
 // rows of the planned traces (`FROM ... AS sdb_s`) that satisfy the
@@ -52,5 +53,8 @@ absl::StatusOr<SeriesSet> EvaluateLeaf(MetricsContext& ctx, const traceql::Pipel
 // compare(): see metrics_compare.cc.
 absl::StatusOr<SeriesSet> EvaluateCompare(MetricsContext& ctx, const traceql::Pipeline& pipeline,
                                           const traceql::Metrics& metrics);
+
+// Metrics math: see metrics_math.cc.
+absl::StatusOr<SeriesSet> EvaluateMath(MetricsContext& ctx, const traceql::MetricsExpr& expr);
 
 }  // namespace signaldb::querier

@@ -291,6 +291,56 @@ TEST_F(MetricsTest, CompareExemplarsOnTotals) {
   EXPECT_EQ(got.size(), 14u);  // 6 baseline totals, 8 selection totals
 }
 
+// Metrics math over counts of 3, 2, 1 spans (all), 1, 0, 1 (errors) and
+// per service frontend 1, 1, 0 / payments 2, 0, 1 / cache 0, 1, 0.
+TEST_F(MetricsTest, MathJoinsSeriesOnTheirLabels) {
+  const std::string third = StrCat(1.0 / 3), two_thirds = StrCat(2.0 / 3);
+  // Both sides ungrouped: one series, named after both.
+  EXPECT_EQ(Series("({ status = error } | count_over_time()) / ({ } | count_over_time())"),
+            (V{StrCat("__name__=(count_over_time / count_over_time),: 0:", third, " 10:0 20:1")}));
+  // A grouped side against an ungrouped one: every group, labels kept, no name.
+  EXPECT_EQ(Series("({ } | count_over_time() by (resource.service.name)) / ({ } | count_over_time())"),
+            (V{"resource.service.name=cache,: 0:0 10:0.5 20:0",
+               StrCat("resource.service.name=frontend,: 0:", third, " 10:0.5 20:0"),
+               StrCat("resource.service.name=payments,: 0:", two_thirds, " 10:0 20:1")}));
+  // The other way round; dividing by 0 leaves no sample.
+  EXPECT_EQ(Series("({ } | count_over_time()) / ({ } | count_over_time() by (resource.service.name))"),
+            (V{"resource.service.name=cache,: 10:2", "resource.service.name=frontend,: 0:3 10:2",
+               "resource.service.name=payments,: 0:1.5 20:1"}));
+  // Grouped on both sides: equal labels pair up, the rest goes.
+  EXPECT_EQ(Series("({ status = error } | count_over_time() by (resource.service.name)) / "
+                   "({ } | count_over_time() by (resource.service.name))"),
+            (V{"resource.service.name=payments,: 0:0.5 20:1"}));
+  // A missing sample counts as 0 between series (payments has no span at 10 s).
+  EXPECT_EQ(Series("({ resource.service.name = \"payments\" } | max_over_time(duration)) + ({ } | count_over_time())"),
+            (V{"__name__=(max_over_time + count_over_time),: 0:3.05 10:2 20:1.001"}));
+  // Stages inside the parentheses apply first (topk keeps payments), the
+  // root's after the arithmetic.
+  EXPECT_EQ(Series("({ } | count_over_time() by (resource.service.name) | topk(1)) / ({ } | count_over_time())"),
+            (V{StrCat("resource.service.name=payments,: 0:", two_thirds, " 10:0 20:1")}));
+  EXPECT_EQ(Series("({ status = error } | count_over_time()) / ({ } | count_over_time()) > 0.5"),
+            (V{"__name__=(count_over_time / count_over_time),: 20:1"}));
+}
+
+TEST_F(MetricsTest, MathWithNumbers) {
+  EXPECT_EQ(Series("({ } | count_over_time()) * 2"), (V{"__name__=count_over_time,: 0:6 10:4 20:2"}));
+  EXPECT_EQ(Series("2 - ({ } | count_over_time())"), (V{"__name__=count_over_time,: 0:-1 10:0 20:1"}));
+  EXPECT_EQ(Series("({ } | count_over_time()) * (2 + 3)"), (V{"__name__=count_over_time,: 0:15 10:10 20:5"}));
+  EXPECT_EQ(Series("100 * ({ status = error } | count_over_time()) / ({ } | count_over_time())"),
+            (V{StrCat("__name__=(count_over_time / count_over_time),: 0:", 100.0 / 3, " 10:0 20:100")}));
+  // A number leaves a missing sample missing.
+  EXPECT_EQ(Series("({ resource.service.name = \"payments\" } | max_over_time(duration)) * 1000"),
+            (V{"__name__=max_over_time,: 0:50 20:1"}));
+  EXPECT_EQ(Series("({ } | count_over_time()) / 0"), V{});
+}
+
+TEST_F(MetricsTest, MathKeepsTheExemplarsOfBothSides) {
+  EXPECT_EQ(Exemplars("({ status = error } | count_over_time()) / ({ } | count_over_time())", 100),
+            (V{StrCat("__name__=(count_over_time / count_over_time),:", Ex(kT1Hex, 2, 10, "NaN"),
+                      Ex(kT3Hex, 7, 20000, "NaN"), Ex(kT1Hex, 1, 0, "NaN"), Ex(kT2Hex, 5, 10000, "NaN"),
+                      Ex(kT3Hex, 7, 20000, "NaN"))}));
+}
+
 TEST_F(MetricsTest, UnsupportedFormsSaySo) {
   auto r = Range("{ .a } >> { .b } | rate()");
   EXPECT_EQ(r.status().code(), absl::StatusCode::kFailedPrecondition);

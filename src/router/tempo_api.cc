@@ -288,7 +288,7 @@ absl::StatusOr<MetricsParams> ParseMetricsParams(const httplib::Request& req, bo
   if (absl::Status st = traceql::Validate(*query); !st.ok()) {
     return absl::InvalidArgumentError(StrCat("compiling query: ", st.message()));
   }
-  if (!query->metrics) return absl::InvalidArgumentError("compiling query: not a metrics query");
+  if (!query->metrics && !query->math) return absl::InvalidArgumentError("compiling query: not a metrics query");
   const int64_t now = std::chrono::duration_cast<std::chrono::nanoseconds>(
                           std::chrono::system_clock::now().time_since_epoch()).count();
   int64_t since = 3600 * kSecond;

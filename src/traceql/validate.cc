@@ -257,6 +257,31 @@ absl::Status CheckMetrics(const Metrics& m) {
   return absl::OkStatus();
 }
 
+absl::Status CheckSecondStages(const std::vector<SecondStage>& stages) {
+  for (const auto& s : stages) {
+    if (s.kind != SecondStage::Kind::kFilter && s.n <= 0) {
+      return absl::InvalidArgumentError("topk() and bottomk() need a positive count");
+    }
+  }
+  return absl::OkStatus();
+}
+
+// Each query of metrics math on its own; compare() answers series of
+// another kind and takes no part in arithmetic.
+absl::Status CheckMath(const MetricsExpr& e) {
+  switch (e.kind) {
+    case MetricsExpr::Kind::kScalar: return absl::OkStatus();
+    case MetricsExpr::Kind::kBinary:
+      RETURN_IF_ERROR(CheckMath(*e.lhs));
+      return CheckMath(*e.rhs);
+    case MetricsExpr::Kind::kQuery: break;
+  }
+  RETURN_IF_ERROR(CheckPipeline(*e.pipeline));
+  RETURN_IF_ERROR(CheckMetrics(*e.metrics));
+  if (e.metrics->fn == MetricsFn::kCompare) return absl::InvalidArgumentError("compare() cannot be used in metrics math");
+  return CheckSecondStages(e.second_stage);
+}
+
 }  // namespace
 
 absl::Status Validate(const Query& q) {
@@ -271,12 +296,8 @@ absl::Status Validate(const Query& q) {
       return absl::InvalidArgumentError("compare() cannot be followed by topk(), bottomk() or a comparison");
     }
   }
-  for (const auto& s : q.second_stage) {
-    if (s.kind != SecondStage::Kind::kFilter && s.n <= 0) {
-      return absl::InvalidArgumentError("topk() and bottomk() need a positive count");
-    }
-  }
-  return absl::OkStatus();
+  if (q.math) RETURN_IF_ERROR(CheckMath(*q.math));
+  return CheckSecondStages(q.second_stage);
 }
 
 }  // namespace signaldb::traceql

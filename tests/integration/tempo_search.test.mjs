@@ -187,6 +187,14 @@ test('TraceQL metrics query_range and query', async () => {
   assert.deepEqual(body.series[0].samples, [{ timestampMs: `${t0}000`, value: 0.05 }]);
   body = await getJson(`/api/metrics/query?q=${encodeURIComponent('{ } | count_over_time()')}&start=${t0}&end=${t0 + 20}`);
   assert.deepEqual(body.series, [{ labels: [{ key: '__name__', value: { stringValue: 'count_over_time' } }], value: 3 }]);
+  // Metrics math: the error ratio per step (no spans at t0 - 10: 0 / 0, no sample).
+  const ratio = '({ status = error } | count_over_time()) / ({ } | count_over_time())';
+  body = await getJson(`/api/metrics/query_range?q=${encodeURIComponent(ratio)}&start=${t0}&end=${t0 + 20}&step=10&exemplars=1`);
+  assert.deepEqual(body.series.map((s) => [s.labels, s.samples]), [[
+    [{ key: '__name__', value: { stringValue: '(count_over_time / count_over_time)' } }],
+    [{ timestampMs: `${t0}000`, value: 0.5 }, { timestampMs: `${t0 + 10}000` }]]]);
+  body = await getJson(`/api/metrics/query?q=${encodeURIComponent(`${ratio} * 3`)}&start=${t0}&end=${t0 + 20}`);
+  assert.equal(body.series[0].value, 1);
   const bad = async (q, extra, text) => {
     const res = await fetch(`${server.baseUrl}/tempo/api/metrics/query_range?q=${encodeURIComponent(q)}${extra}`);
     assert.equal(res.status, 400);
