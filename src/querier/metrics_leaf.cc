@@ -170,25 +170,40 @@ class LeafBuilder {
   SeriesSet set_;
 };
 
+// One statement's start: its parameters, the spans' condition and the
+// function's columns.
+struct Statement {
+  traceql::SqlBuilder sql;
+  traceql::TraceColumns needs;
+  std::string where;
+  SpanColumns span;
+};
+absl::StatusOr<Statement> StartStatement(MetricsContext& ctx, const traceql::Pipeline& p, const traceql::Metrics& m) {
+  Statement st;
+  ASSIGN_OR_RETURN(st.where, PipelineSpans(ctx, p, &st.sql, &st.needs));
+  ASSIGN_OR_RETURN(st.span, CompileColumns(m, &st.sql, &st.needs));
+  return st;
+}
+
+// quantile_cont of the function's value at its quantiles.
+std::string Quantiles(const traceql::Metrics& m, const std::string& value) {
+  std::vector<std::string> qs;
+  for (double x : m.quantiles) qs.push_back(StrCat(x));
+  return StrCat("quantile_cont(", value, ", [", Join(qs, ", "), "])");
+}
+
 // Samples: GROUP BY the by() values (and histogram bound) and bucket.
 absl::Status Aggregate(MetricsContext& ctx, const traceql::Pipeline& p, const traceql::Metrics& m,
                        LeafBuilder* out) {
-  traceql::SqlBuilder sql;
-  traceql::TraceColumns needs;
-  ASSIGN_OR_RETURN(std::string where, PipelineSpans(ctx, p, &sql, &needs));
-  ASSIGN_OR_RETURN(SpanColumns span, CompileColumns(m, &sql, &needs));
+  ASSIGN_OR_RETURN(Statement st, StartStatement(ctx, p, m));
+  auto& [sql, needs, where, span] = st;
   std::string aggregate = "count(*)";
   switch (m.fn) {
     case MetricsFn::kMinOverTime: aggregate = StrCat("min(", span.value, ")"); break;
     case MetricsFn::kMaxOverTime: aggregate = StrCat("max(", span.value, ")"); break;
     case MetricsFn::kSumOverTime: aggregate = StrCat("sum(", span.value, ")"); break;
     case MetricsFn::kAvgOverTime: aggregate = StrCat("avg(", span.value, ")"); break;
-    case MetricsFn::kQuantileOverTime: {
-      std::vector<std::string> qs;
-      for (double x : m.quantiles) qs.push_back(StrCat(x));
-      aggregate = StrCat("quantile_cont(", span.value, ", [", Join(qs, ", "), "])");
-      break;
-    }
+    case MetricsFn::kQuantileOverTime: aggregate = Quantiles(m, span.value); break;
     default: break;
   }
   std::vector<std::string> cols = span.labels;
@@ -212,10 +227,8 @@ absl::Status Aggregate(MetricsContext& ctx, const traceql::Pipeline& p, const tr
 // two preferred spans of each time slot (the order PickExemplars uses).
 absl::Status Exemplars(MetricsContext& ctx, const traceql::Pipeline& p, const traceql::Metrics& m,
                        LeafBuilder* out) {
-  traceql::SqlBuilder sql;
-  traceql::TraceColumns needs;
-  ASSIGN_OR_RETURN(std::string where, PipelineSpans(ctx, p, &sql, &needs));
-  ASSIGN_OR_RETURN(SpanColumns span, CompileColumns(m, &sql, &needs));
+  ASSIGN_OR_RETURN(Statement st, StartStatement(ctx, p, m));
+  auto& [sql, needs, where, span] = st;
   std::vector<std::string> cols, series;
   for (size_t i = 0; i < span.labels.size(); ++i) {
     cols.push_back(StrCat(span.labels[i], " AS sdb_l", i));
@@ -229,9 +242,7 @@ absl::Status Exemplars(MetricsContext& ctx, const traceql::Pipeline& p, const tr
   cols.push_back(StrCat(span.value.empty() ? "NULL::DOUBLE" : span.value, " AS sdb_v"));
   std::string thresholds = "NULL::VARCHAR";
   if (m.fn == MetricsFn::kQuantileOverTime) {
-    std::vector<std::string> qs;
-    for (double x : m.quantiles) qs.push_back(StrCat(x));
-    thresholds = StrCat("CAST(to_json(quantile_cont(", span.value, ", [", Join(qs, ", "), "]) OVER ()) AS VARCHAR)");
+    thresholds = StrCat("CAST(to_json(", Quantiles(m, span.value), " OVER ()) AS VARCHAR)");
   }
   cols.push_back(StrCat(thresholds, " AS sdb_thresholds"));
   const ExemplarSlots slots = SlotsFor(ctx.range, ctx.exemplars);

@@ -1,7 +1,9 @@
-// Test data shared by the querier's TraceQL tests (search_test.cc,
-// metrics_test.cc): three traces written in two requests with a flush
-// between them, so traces span requests and Parquet files. Expected answers
-// in those tests are worked out by hand from the spans below.
+// Test fixtures of the querier: QuerierFixture (a writer and a querier in
+// a temporary directory) and ThreeTracesTest, the data of the TraceQL tests
+// (search_test.cc, metrics_test.cc): three traces written in two requests
+// with a flush between them, so traces span requests and Parquet files.
+// Expected answers in those tests are worked out by hand from the spans
+// below.
 #pragma once
 
 #include <unistd.h>
@@ -55,11 +57,18 @@ inline void SetInt(tpb::Span* span, const std::string& key, int64_t v) {
   kv->mutable_value()->set_int_value(v);
 }
 
-class ThreeTracesTest : public ::testing::Test {
+// A writer and a querier over a fresh temporary directory.
+class QuerierFixture : public ::testing::Test {
  protected:
   void SetUp() override {
-    root_ = fs::temp_directory_path() / ("sdb_traceql_test_" + std::to_string(::getpid()));
+    root_ = fs::temp_directory_path() / ("sdb_querier_test_" + std::to_string(::getpid()));
     fs::remove_all(root_);
+    OpenWriter();
+  }
+  // (Re)opens the writer and querier over root_.
+  void OpenWriter() {
+    querier_.reset();
+    writer_.reset();
     writer::WriterOptions o;
     o.wal_dir = (root_ / "wal").string();
     o.storage_dir = (root_ / "storage").string();
@@ -68,6 +77,23 @@ class ThreeTracesTest : public ::testing::Test {
     ASSERT_TRUE(w.ok()) << w.status();
     writer_ = std::move(*w);
     querier_ = std::make_unique<Querier>(writer_.get(), QuerierOptions{});
+  }
+  void TearDown() override {
+    querier_.reset();
+    writer_.reset();
+    fs::remove_all(root_);
+  }
+
+  fs::path root_;
+  std::unique_ptr<writer::Writer> writer_;
+  std::unique_ptr<Querier> querier_;
+};
+
+class ThreeTracesTest : public QuerierFixture {
+ protected:
+  void SetUp() override {
+    QuerierFixture::SetUp();
+    if (HasFatalFailure() || !writer_) return;
 
     ExportTraceServiceRequest first;
     auto* root = AddSpan(&first, "frontend", kT1, 1, 0, "GET /checkout", kT0, 200 * kMs);
@@ -91,15 +117,6 @@ class ThreeTracesTest : public ::testing::Test {
     ASSERT_TRUE(writer_->Write({}, Signal::kTraces, second.SerializeAsString()).ok());
     ASSERT_TRUE(writer_->FlushAll().ok());
   }
-  void TearDown() override {
-    querier_.reset();
-    writer_.reset();
-    fs::remove_all(root_);
-  }
-
-  fs::path root_;
-  std::unique_ptr<writer::Writer> writer_;
-  std::unique_ptr<Querier> querier_;
 };
 
 inline const std::string kId1 = "11111111111111111111111111111111";

@@ -315,68 +315,32 @@ std::unique_ptr<Field> Parser::Binary(Op op, std::unique_ptr<Field> lhs, std::un
   return f;
 }
 
-// One level of left-associative logic operators in field expressions.
-std::unique_ptr<Field> Parser::FieldLevel(Tok tok, Op op, std::unique_ptr<Field> (Parser::*operand)()) {
-  auto lhs = (this->*operand)();
-  while (lhs && Is(tok)) {
-    const Token at = Peek();
-    ++pos_;
-    auto rhs = (this->*operand)();
-    if (!rhs) return nullptr;
-    lhs = Binary(op, std::move(lhs), std::move(rhs), at);
-  }
-  return lhs;
+// One level of left-associative operators in field expressions.
+std::unique_ptr<Field> Parser::FieldLevel(std::initializer_list<std::pair<Tok, Op>> ops,
+                                          std::unique_ptr<Field> (Parser::*operand)()) {
+  return BinaryLevel(ops, operand, [this](Op op, std::unique_ptr<Field> lhs, std::unique_ptr<Field> rhs,
+                                          const Token& at) { return Binary(op, std::move(lhs), std::move(rhs), at); });
 }
 
-std::unique_ptr<Field> Parser::ParseFieldOr() { return FieldLevel(Tok::kOr, Op::kOr, &Parser::ParseFieldAnd); }
+std::unique_ptr<Field> Parser::ParseFieldOr() { return FieldLevel({{Tok::kOr, Op::kOr}}, &Parser::ParseFieldAnd); }
 
-std::unique_ptr<Field> Parser::ParseFieldAnd() { return FieldLevel(Tok::kAnd, Op::kAnd, &Parser::ParseFieldCompare); }
-
-std::optional<Op> Parser::FieldCompareOf(Tok t) {
-  if (auto op = ScalarCompareOf(t)) return op;
-  if (t == Tok::kRegex) return Op::kRegex;
-  if (t == Tok::kNotRegex) return Op::kNotRegex;
-  return std::nullopt;
+std::unique_ptr<Field> Parser::ParseFieldAnd() {
+  return FieldLevel({{Tok::kAnd, Op::kAnd}}, &Parser::ParseFieldCompare);
 }
 
 std::unique_ptr<Field> Parser::ParseFieldCompare() {
-  auto lhs = ParseFieldSum();
-  while (lhs) {
-    auto op = FieldCompareOf(Peek().kind);
-    if (!op) break;
-    const Token at = Peek();
-    ++pos_;
-    auto rhs = ParseFieldSum();
-    if (!rhs) return nullptr;
-    lhs = Binary(*op, std::move(lhs), std::move(rhs), at);
-  }
-  return lhs;
+  return FieldLevel({{Tok::kEq, Op::kEq}, {Tok::kNeq, Op::kNeq}, {Tok::kLt, Op::kLt}, {Tok::kLte, Op::kLte},
+                     {Tok::kGt, Op::kGt}, {Tok::kGte, Op::kGte}, {Tok::kRegex, Op::kRegex},
+                     {Tok::kNotRegex, Op::kNotRegex}},
+                    &Parser::ParseFieldSum);
 }
 
 std::unique_ptr<Field> Parser::ParseFieldSum() {
-  auto lhs = ParseFieldProduct();
-  while (lhs && (Is(Tok::kAdd) || Is(Tok::kSub))) {
-    const Token at = Peek();
-    const Op op = Is(Tok::kAdd) ? Op::kAdd : Op::kSub;
-    ++pos_;
-    auto rhs = ParseFieldProduct();
-    if (!rhs) return nullptr;
-    lhs = Binary(op, std::move(lhs), std::move(rhs), at);
-  }
-  return lhs;
+  return FieldLevel({{Tok::kAdd, Op::kAdd}, {Tok::kSub, Op::kSub}}, &Parser::ParseFieldProduct);
 }
 
 std::unique_ptr<Field> Parser::ParseFieldProduct() {
-  auto lhs = ParseFieldUnary();
-  while (lhs && (Is(Tok::kMul) || Is(Tok::kDiv) || Is(Tok::kMod))) {
-    const Token at = Peek();
-    const Op op = Is(Tok::kMul) ? Op::kMul : (Is(Tok::kDiv) ? Op::kDiv : Op::kMod);
-    ++pos_;
-    auto rhs = ParseFieldUnary();
-    if (!rhs) return nullptr;
-    lhs = Binary(op, std::move(lhs), std::move(rhs), at);
-  }
-  return lhs;
+  return FieldLevel({{Tok::kMul, Op::kMul}, {Tok::kDiv, Op::kDiv}, {Tok::kMod, Op::kMod}}, &Parser::ParseFieldUnary);
 }
 
 // "!" and unary "-" bind looser than * / % and ^ but tighter than + -:

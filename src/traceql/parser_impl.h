@@ -103,6 +103,27 @@ class Parser {
     return absl::InvalidArgumentError(msg);
   }
 
+  // One level of left-associative binary operators: operands from
+  // `operand`, joined into one node by `combine(op, lhs, rhs, at)`.
+  template <typename Node, typename Combine>
+  std::unique_ptr<Node> BinaryLevel(std::initializer_list<std::pair<Tok, Op>> ops,
+                                    std::unique_ptr<Node> (Parser::*operand)(), Combine combine) {
+    auto lhs = (this->*operand)();
+    while (lhs) {
+      Op op = Op::kNone;
+      for (auto [tok, o] : ops) {
+        if (Is(tok)) op = o;
+      }
+      if (op == Op::kNone) break;
+      const Token at = Peek();
+      ++pos_;
+      auto rhs = (this->*operand)();
+      if (!rhs) return nullptr;
+      lhs = combine(op, std::move(lhs), std::move(rhs), at);
+    }
+    return lhs;
+  }
+
   // ---- pipelines ----
   std::unique_ptr<Pipeline> ParsePipeline(std::unique_ptr<Scalar>* scalar_tail);
   bool ScalarFollows() const;
@@ -151,10 +172,10 @@ class Parser {
   // ---- field expressions ----
   std::unique_ptr<Field> ParseField();
   std::unique_ptr<Field> Binary(Op op, std::unique_ptr<Field> lhs, std::unique_ptr<Field> rhs, const Token& at);
-  std::unique_ptr<Field> FieldLevel(Tok tok, Op op, std::unique_ptr<Field> (Parser::*operand)());
+  std::unique_ptr<Field> FieldLevel(std::initializer_list<std::pair<Tok, Op>> ops,
+                                    std::unique_ptr<Field> (Parser::*operand)());
   std::unique_ptr<Field> ParseFieldOr();
   std::unique_ptr<Field> ParseFieldAnd();
-  static std::optional<Op> FieldCompareOf(Tok t);
   std::unique_ptr<Field> ParseFieldCompare();
   std::unique_ptr<Field> ParseFieldSum();
   std::unique_ptr<Field> ParseFieldProduct();

@@ -62,20 +62,9 @@ bool Parser::HasQuery(const MetricsExpr& e) {
 }
 
 std::unique_ptr<MetricsExpr> Parser::MathLevel(std::initializer_list<std::pair<Tok, Op>> ops,
-                                       std::unique_ptr<MetricsExpr> (Parser::*operand)()) {
-  auto lhs = (this->*operand)();
-  while (lhs) {
-    Op op = Op::kNone;
-    for (auto [tok, o] : ops) {
-      if (Is(tok)) op = o;
-    }
-    if (op == Op::kNone) break;
-    ++pos_;
-    auto rhs = (this->*operand)();
-    if (!rhs) return nullptr;
-    lhs = CombineMath(op, std::move(lhs), std::move(rhs));
-  }
-  return lhs;
+                                               std::unique_ptr<MetricsExpr> (Parser::*operand)()) {
+  return BinaryLevel(ops, operand, [](Op op, std::unique_ptr<MetricsExpr> lhs, std::unique_ptr<MetricsExpr> rhs,
+                                      const Token&) { return CombineMath(op, std::move(lhs), std::move(rhs)); });
 }
 
 std::unique_ptr<MetricsExpr> Parser::ParseMathSum() {
