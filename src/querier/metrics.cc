@@ -27,7 +27,9 @@ absl::StatusOr<tempopb::QueryRangeResponse> Querier::MetricsRange(const TenantCo
   ASSIGN_OR_RETURN(writer::Dataset * ds, writer_->GetDataset(tenant));
   ASSIGN_OR_RETURN(auto conn, ds->db().Connect());
   ASSIGN_OR_RETURN(TracesSource source, PlanTraces(ds, req.start_ns, req.end_ns));
+  tempopb::QueryRangeResponse out;
   MetricsContext ctx;
+  ctx.metrics = out.mutable_metrics();
   ctx.conn = conn.get();
   ctx.ds = ds;
   ctx.source = &source;
@@ -44,7 +46,6 @@ absl::StatusOr<tempopb::QueryRangeResponse> Querier::MetricsRange(const TenantCo
   }
   ApplySecondStage(q.second_stage, &set);
 
-  tempopb::QueryRangeResponse out;
   AppendSeries(set, ctx.range, &out);
   auto* metrics = out.mutable_metrics();
   metrics->set_inspectedbytes(source.plan.bytes);

@@ -8,13 +8,15 @@
 //
 // Every metrics function is computed by DuckDB over the same relation: the
 // rows of the planned traces (`FROM ... AS sdb_s`) that satisfy the
-// condition PipelineSpans() returns.
+// condition PipelineSpans() returns, so one aggregation serves a plain
+// filter and a structural pipeline alike.
 //
 // Thread-safety: the functions are used by one thread at a time; they share
 // nothing but the connection they are handed.
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <string>
 
 #include "absl/status/statusor.h"
@@ -34,11 +36,16 @@ struct MetricsContext {
   const TracesSource* source = nullptr;
   MetricsRange range;
   uint32_t exemplars = 0;  // per series; 0: none
+  tempopb::SearchMetrics* metrics = nullptr;  // what was read (traces, spans)
+  std::map<const traceql::Pipeline*, std::string> matched;  // pipeline -> its matched-span table
 };
 
 // A SQL condition over `sdb_s` rows selecting the spans `pipeline` matches
-// that start in the range: a single spanset filter compiled to SQL
-// (FailedPrecondition for other pipelines, not supported yet).
+// that start in the range. A single spanset filter compiles to SQL; other
+// pipelines are evaluated over whole traces first (TraceScan, search's
+// algorithm), once per query, and the spans they match listed in a
+// temporary table the condition reads. FailedPrecondition for pipelines
+// TraceScan does not run yet.
 absl::StatusOr<std::string> PipelineSpans(MetricsContext& ctx, const traceql::Pipeline& pipeline,
                                           traceql::SqlBuilder* sql, traceql::TraceColumns* needs);
 

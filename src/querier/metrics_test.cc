@@ -341,9 +341,53 @@ TEST_F(MetricsTest, MathKeepsTheExemplarsOfBothSides) {
                       Ex(kT3Hex, 7, 20000, "NaN"))}));
 }
 
+// Metrics over spanset operators and pipeline stages: the spans are found
+// over whole traces (T1's db arrived in a later request and file than its
+// ancestors), then counted like those of a filter.
+TEST_F(MetricsTest, OverSpansetOperatorsAndPipelines) {
+  // charge and db descend from the frontend root; the orphan's parent never arrived.
+  EXPECT_EQ(Series("{ resource.service.name = \"frontend\" } >> { resource.service.name = \"payments\" } | "
+                   "count_over_time()"),
+            (V{"__name__=count_over_time,: 0:2 10:0 20:0"}));
+  EXPECT_EQ(Series("{ name = \"GET /checkout\" } > { } | rate() by (name)"), (V{"name=charge,: 0:0.1 10:0 20:0"}));
+  // && needs both in one trace (T1: charge and db; T3 has no db), || either.
+  EXPECT_EQ(Series("{ status = error } && { name = \"db\" } | count_over_time()"),
+            (V{"__name__=count_over_time,: 0:2 10:0 20:0"}));
+  EXPECT_EQ(Series("{ name = \"redis\" } || { name = \"orphan\" } | count_over_time() by (resource.service.name)"),
+            (V{"resource.service.name=cache,: 0:0 10:1 20:0", "resource.service.name=payments,: 0:0 10:0 20:1"}));
+  // Stages before the function: a scalar filter (T1 has two payments
+  // spans, T3 one), a later filter, by() then a scalar filter per group,
+  // select() (no effect on which spans count).
+  EXPECT_EQ(Series("{ resource.service.name = \"payments\" } | count() > 1 | count_over_time()"),
+            (V{"__name__=count_over_time,: 0:2 10:0 20:0"}));
+  EXPECT_EQ(Series("{ } | { status = error } | max_over_time(duration)"),
+            (V{"__name__=max_over_time,: 0:0.05 20:0.001"}));
+  EXPECT_EQ(Series("{ } | by(resource.service.name) | count() > 1 | rate()"), (V{"__name__=rate,: 0:0.2 10:0 20:0"}));
+  EXPECT_EQ(Series("{ } | select(span.http.status_code) | count_over_time()"),
+            (V{"__name__=count_over_time,: 0:3 10:2 20:1"}));
+  // Exemplars, compare() and math take the same spans.
+  EXPECT_EQ(Exemplars("{ resource.service.name = \"frontend\" } >> { resource.service.name = \"payments\" } | "
+                      "max_over_time(duration)",
+                      100),
+            (V{StrCat("__name__=max_over_time,:", Ex(kT1Hex, 2, 10, "0.05"))}));
+  V status;
+  for (const auto& line : Series("{ resource.service.name = \"frontend\" } >> { } | compare({ status = error })")) {
+    if (line.find(",status=") != std::string::npos) status.push_back(line);
+  }
+  EXPECT_EQ(status, Sorted(V{"__meta_type=baseline,status=unset,: 0:1 10:1 20:0",
+                             "__meta_type=baseline_total,status=nil,: 0:1 10:1 20:0",
+                             "__meta_type=selection,status=error,: 0:1 10:0 20:0",
+                             "__meta_type=selection_total,status=nil,: 0:1 10:0 20:0"}));
+  EXPECT_EQ(Series("({ name = \"GET /checkout\" } >> { } | count_over_time()) / ({ } | count_over_time())"),
+            (V{StrCat("__name__=(count_over_time / count_over_time),: 0:", 2.0 / 3, " 10:0 20:0")}));
+}
+
 TEST_F(MetricsTest, UnsupportedFormsSaySo) {
-  auto r = Range("{ .a } >> { .b } | rate()");
-  EXPECT_EQ(r.status().code(), absl::StatusCode::kFailedPrecondition);
+  for (const char* q : {"count() > 1 | rate()", "{ .a } | { .b } >> { .c } | rate()", "{ } | by(1 + .a) | rate()"}) {
+    auto r = Range(q);
+    EXPECT_EQ(r.status().code(), absl::StatusCode::kFailedPrecondition) << q << ": " << r.status();
+    EXPECT_NE(r.status().message().find("not supported yet"), std::string::npos) << r.status();
+  }
 }
 
 }  // namespace

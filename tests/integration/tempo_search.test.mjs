@@ -195,6 +195,11 @@ test('TraceQL metrics query_range and query', async () => {
     [{ timestampMs: `${t0}000`, value: 0.5 }, { timestampMs: `${t0 + 10}000` }]]]);
   body = await getJson(`/api/metrics/query?q=${encodeURIComponent(`${ratio} * 3`)}&start=${t0}&end=${t0 + 20}`);
   assert.equal(body.series[0].value, 1);
+  // Over a structural operator: the charge, child of the server span.
+  body = await getJson(`/api/metrics/query_range?q=${encodeURIComponent('{ kind = server } > { .payment.amount > 10 } | count_over_time() by (name)')}&start=${t0}&end=${t0 + 20}&step=10&exemplars=0`);
+  assert.deepEqual(body.series.map((s) => [s.labels, s.samples]), [[[{ key: 'name', value: { stringValue: 'charge' } }],
+    [{ timestampMs: `${t0 - 10}000` }, { timestampMs: `${t0}000`, value: 1 }, { timestampMs: `${t0 + 10}000` }]]]);
+  assert.equal(body.series[0].exemplars.length, 1);  // exemplars=0 asks for Tempo's default
   const bad = async (q, extra, text) => {
     const res = await fetch(`${server.baseUrl}/tempo/api/metrics/query_range?q=${encodeURIComponent(q)}${extra}`);
     assert.equal(res.status, 400);
