@@ -58,12 +58,23 @@ struct TagValue {
 };
 
 // A TraceQL metrics range: buckets of `step_ns` from start_ns (aligned by
-// the caller) up to end_ns.
+// the caller) up to end_ns, with up to `exemplars` exemplars per series
+// (see ExemplarLimit).
 struct MetricsRequest {
   int64_t start_ns = 0;
   int64_t end_ns = 0;
   int64_t step_ns = 0;
+  uint32_t exemplars = 0;
 };
+
+// Tempo's cap on exemplars per series (its frontend max_exemplars).
+inline constexpr uint32_t kMaxExemplars = 100;
+
+// The exemplars a range query asks for, as Tempo's frontend decides
+// (normalizeRequestExemplars): a with(exemplars=N) hint wins (N < 0: none),
+// with(exemplars=false) means none, otherwise the `exemplars` parameter, 0
+// or absent meaning the maximum; never more than kMaxExemplars.
+uint32_t ExemplarLimit(const traceql::Query& query, uint32_t requested);
 
 struct TimeRange {
   std::optional<int64_t> start_unix_nano;  // spans ending before this are skipped
@@ -100,10 +111,12 @@ class Querier {
   absl::StatusOr<std::vector<TagValue>> TagValues(const TenantContext& ctx, const traceql::Field& tag,
                                                   const TagsRequest& request);
 
-  // TraceQL metrics (rate, count/min/max/sum/avg/quantile_over_time, by())
-  // over the spans of one spanset filter, one sample per step; rate and
-  // counts have 0 where nothing happened, the others no sample. Durations
-  // are in seconds. FailedPrecondition for forms not supported yet.
+  // TraceQL metrics (rate, count/min/max/sum/avg/quantile/histogram_over_time
+  // with by(), compare(), second stages, metrics math) over the spans a
+  // spanset pipeline matches, one sample per step; rate and counts have 0
+  // where nothing happened, the others no sample. Durations are in
+  // seconds. Each series carries up to request.exemplars exemplars
+  // (metrics_series.h). FailedPrecondition for forms not supported yet.
   absl::StatusOr<tempopb::QueryRangeResponse> MetricsRange(const TenantContext& ctx, const traceql::Query& query,
                                                            const MetricsRequest& request);
 

@@ -15,6 +15,7 @@
 #include "iceberg/table.h"
 #include "objstore/object_store.h"
 #include "objstore/s3rver_process.h"
+#include "querier/test_traces.h"
 #include "schema/tables.h"
 
 namespace signaldb::querier {
@@ -131,25 +132,8 @@ ExportTraceServiceRequest RichRequest() {
   return req;
 }
 
-class QuerierTest : public ::testing::Test {
+class QuerierTest : public test_data::QuerierFixture {
  protected:
-  void SetUp() override {
-    root_ = fs::temp_directory_path() / ("sdb_querier_test_" + std::to_string(::getpid()));
-    fs::remove_all(root_);
-    writer::WriterOptions o;
-    o.wal_dir = (root_ / "wal").string();
-    o.storage_dir = (root_ / "storage").string();
-    o.flush_interval = std::chrono::hours(1);
-    auto w = writer::Writer::Open(o);
-    ASSERT_TRUE(w.ok()) << w.status();
-    writer_ = std::move(*w);
-    querier_ = std::make_unique<Querier>(writer_.get(), QuerierOptions{});
-  }
-  void TearDown() override {
-    querier_.reset();
-    writer_.reset();
-    fs::remove_all(root_);
-  }
   void ExpectRoundTrip(const ExportTraceServiceRequest& sent) {
     auto got = querier_->FindTrace({}, kTrace);
     ASSERT_TRUE(got.ok()) << got.status();
@@ -187,9 +171,6 @@ class QuerierTest : public ::testing::Test {
     }
     EXPECT_TRUE(saw_negative_zero);
   }
-  fs::path root_;
-  std::unique_ptr<writer::Writer> writer_;
-  std::unique_ptr<Querier> querier_;
 };
 
 TEST_F(QuerierTest, TraceRoundTripsLosslesslyBeforeAndAfterFlush) {
@@ -288,14 +269,8 @@ TEST_F(QuerierTest, TraceLookupPrunesFilesByPartitionWithoutBounds) {
     }
     ASSERT_TRUE((*table)->Rewrite(removed, *files, "replace").ok());
   }
-  writer::WriterOptions o;
-  o.wal_dir = (root_ / "wal").string();
-  o.storage_dir = (root_ / "storage").string();
-  o.flush_interval = std::chrono::hours(1);
-  auto w = writer::Writer::Open(o);
-  ASSERT_TRUE(w.ok()) << w.status();
-  writer_ = std::move(*w);
-  querier_ = std::make_unique<Querier>(writer_.get(), QuerierOptions{});
+  OpenWriter();
+  ASSERT_TRUE(writer_);
 
   auto ds = writer_->GetDataset({});
   ASSERT_TRUE(ds.ok());

@@ -1,11 +1,6 @@
 // TraceQL search (Tempo's GET /api/search): the traces whose spans satisfy
-// a spanset expression, newest first, with their matching spans.
-//
-// Two statements per page of candidates: the first finds trace ids with
-// spans matching the filters, pruned by the expression's necessary
-// condition (exact for filters combined with && and ||); the second reads
-// every span of those traces, so structural operators see whole traces even
-// when their spans arrived in different requests and sit in different files.
+// a spanset pipeline, newest first, with their matching spans. The traces
+// are found by TraceScan (trace_scan.h: candidates, then whole traces).
 #pragma once
 
 #include <cstdint>

@@ -1,6 +1,6 @@
 // TraceQL search through the querier, over spans written by the writer in
 // several requests and files. Expected answers are worked out by hand from
-// the three traces below.
+// the three traces of test_traces.h.
 #include <unistd.h>
 
 #include <algorithm>
@@ -12,93 +12,17 @@
 #include "gtest/gtest.h"
 #include "opentelemetry/proto/collector/trace/v1/trace_service.pb.h"
 #include "querier/querier.h"
+#include "querier/test_traces.h"
 #include "traceql/parser.h"
 #include "traceql/validate.h"
 
 namespace signaldb::querier {
 namespace {
 
-namespace fs = std::filesystem;
-namespace tpb = opentelemetry::proto::trace::v1;
-using opentelemetry::proto::collector::trace::v1::ExportTraceServiceRequest;
+using namespace test_data;  // NOLINT: the shared traces and their ids
 
-constexpr uint64_t kT0 = 1700000000000000000ULL;
-constexpr uint64_t kMs = 1000000;
-
-// T1 (newest-but-one... see starts): GET /checkout (frontend, root, 200 ms)
-//      -> charge (payments, error, http.status_code 500, amount 9.5)
-//         -> db (payments)           [db arrives in a later request and file]
-// T2 (id with leading zeros): GET /cart (frontend, root, 30 ms, starts 10 s later)
-//      -> redis (cache)
-// T3: orphan (payments, error, http.status_code 503; parent never arrived), starts 20 s later
-const std::string kT1 = std::string(16, '\x11');
-const std::string kT2 = std::string(14, '\0') + "\x0a\xbc";
-const std::string kT3 = std::string(16, '\x33');
-
-tpb::Span* AddSpan(ExportTraceServiceRequest* req, const std::string& service, const std::string& trace,
-                   char id, char parent, const std::string& name, uint64_t start, uint64_t duration) {
-  auto* rs = req->add_resource_spans();
-  auto* kv = rs->mutable_resource()->add_attributes();
-  kv->set_key("service.name");
-  kv->mutable_value()->set_string_value(service);
-  auto* span = rs->add_scope_spans()->add_spans();
-  span->set_trace_id(trace);
-  span->set_span_id(std::string(7, '\0') + id);
-  if (parent != 0) span->set_parent_span_id(std::string(7, '\0') + parent);
-  span->set_name(name);
-  span->set_start_time_unix_nano(start);
-  span->set_end_time_unix_nano(start + duration);
-  return span;
-}
-
-void SetInt(tpb::Span* span, const std::string& key, int64_t v) {
-  auto* kv = span->add_attributes();
-  kv->set_key(key);
-  kv->mutable_value()->set_int_value(v);
-}
-
-class SearchTest : public ::testing::Test {
+class SearchTest : public test_data::ThreeTracesTest {
  protected:
-  void SetUp() override {
-    root_ = fs::temp_directory_path() / ("sdb_search_test_" + std::to_string(::getpid()));
-    fs::remove_all(root_);
-    writer::WriterOptions o;
-    o.wal_dir = (root_ / "wal").string();
-    o.storage_dir = (root_ / "storage").string();
-    o.flush_interval = std::chrono::hours(1);
-    auto w = writer::Writer::Open(o);
-    ASSERT_TRUE(w.ok()) << w.status();
-    writer_ = std::move(*w);
-    querier_ = std::make_unique<Querier>(writer_.get(), QuerierOptions{});
-
-    ExportTraceServiceRequest first;
-    auto* root = AddSpan(&first, "frontend", kT1, 1, 0, "GET /checkout", kT0, 200 * kMs);
-    root->set_kind(tpb::Span::SPAN_KIND_SERVER);
-    auto* charge = AddSpan(&first, "payments", kT1, 2, 1, "charge", kT0 + 10 * kMs, 50 * kMs);
-    charge->mutable_status()->set_code(tpb::Status::STATUS_CODE_ERROR);
-    SetInt(charge, "http.status_code", 500);
-    auto* amount = charge->add_attributes();
-    amount->set_key("amount");
-    amount->mutable_value()->set_double_value(9.5);
-    AddSpan(&first, "frontend", kT2, 5, 0, "GET /cart", kT0 + 10000 * kMs, 30 * kMs);
-    AddSpan(&first, "cache", kT2, 6, 5, "redis", kT0 + 10001 * kMs, 2 * kMs);
-    ASSERT_TRUE(writer_->Write({}, Signal::kTraces, first.SerializeAsString()).ok());
-    ASSERT_TRUE(writer_->FlushAll().ok());
-
-    ExportTraceServiceRequest second;  // a later request, another file
-    AddSpan(&second, "payments", kT1, 3, 2, "db", kT0 + 20 * kMs, 5 * kMs);
-    auto* orphan = AddSpan(&second, "payments", kT3, 7, 9, "orphan", kT0 + 20000 * kMs, 1 * kMs);
-    orphan->mutable_status()->set_code(tpb::Status::STATUS_CODE_ERROR);
-    SetInt(orphan, "http.status_code", 503);
-    ASSERT_TRUE(writer_->Write({}, Signal::kTraces, second.SerializeAsString()).ok());
-    ASSERT_TRUE(writer_->FlushAll().ok());
-  }
-  void TearDown() override {
-    querier_.reset();
-    writer_.reset();
-    fs::remove_all(root_);
-  }
-
   absl::StatusOr<tempopb::SearchResponse> Run(const std::string& q, SearchRequest req = {}) {
     auto parsed = traceql::Parse(q);
     if (!parsed.ok()) return parsed.status();
@@ -119,13 +43,8 @@ class SearchTest : public ::testing::Test {
     return out;
   }
 
-  fs::path root_;
-  std::unique_ptr<writer::Writer> writer_;
-  std::unique_ptr<Querier> querier_;
 };
 
-const std::string kId1 = "11111111111111111111111111111111";
-const std::string kId3 = "33333333333333333333333333333333";
 
 TEST_F(SearchTest, FiltersNewestFirstWithRootInfo) {
   EXPECT_EQ(Summary("{ resource.service.name = \"payments\" && status = error }"), kId3 + ":7 " + kId1 + ":2");
@@ -337,66 +256,6 @@ TEST(TagCacheTest, KeepsEntriesUntilFullThenStartsOver) {
   EXPECT_EQ(cache.values("f2", "name")->values[0].second, "y");
 }
 
-// TraceQL metrics in 10 s buckets from kT0: T1's three spans in the first,
-// T2's two in the second, the orphan in the third.
-TEST_F(SearchTest, MetricsRange) {
-  const MetricsRequest range{static_cast<int64_t>(kT0), static_cast<int64_t>(kT0 + 30000 * kMs),
-                             static_cast<int64_t>(10000 * kMs)};
-  auto run = [&](const std::string& q) {
-    auto parsed = traceql::Parse(q);
-    EXPECT_TRUE(parsed.ok()) << parsed.status();
-    EXPECT_TRUE(traceql::Validate(*parsed).ok());
-    auto r = querier_->MetricsRange({}, *parsed, range);
-    EXPECT_TRUE(r.ok()) << q << ": " << r.status();
-    // "label=value,...: t0:v0 t1:v1 ..." per series (t in seconds after kT0).
-    std::vector<std::string> out;
-    if (!r.ok()) return out;
-    for (const auto& ts : r->series()) {
-      std::string line;
-      for (const auto& l : ts.labels()) {
-        const auto& v = l.value();
-        line += l.key() + "=" + (v.has_double_value() ? StrCat(v.double_value()) : v.string_value()) + ",";
-      }
-      line += ":";
-      for (const auto& smp : ts.samples()) {
-        line += StrCat(" ", (smp.timestamp_ms() - static_cast<int64_t>(kT0 / kMs)) / 1000, ":", smp.value());
-      }
-      out.push_back(line);
-    }
-    std::sort(out.begin(), out.end());
-    return out;
-  };
-  using V = std::vector<std::string>;
-  EXPECT_EQ(run("{ } | count_over_time()"), (V{"__name__=count_over_time,: 0:3 10:2 20:1"}));
-  EXPECT_EQ(run("{ } | rate() by (resource.service.name)"),
-            (V{"resource.service.name=cache,: 0:0 10:0.1 20:0", "resource.service.name=frontend,: 0:0.1 10:0.1 20:0",
-               "resource.service.name=payments,: 0:0.2 10:0 20:0.1"}));
-  EXPECT_EQ(run("{ status = error } | count_over_time() by (name)"),
-            (V{"name=charge,: 0:1 10:0 20:0", "name=orphan,: 0:0 10:0 20:1"}));
-  EXPECT_EQ(run("{ } | max_over_time(duration)"), (V{"__name__=max_over_time,: 0:0.2 10:0.03 20:0.001"}));
-  EXPECT_EQ(run("{ } | min_over_time(duration)"), (V{"__name__=min_over_time,: 0:0.005 10:0.002 20:0.001"}));
-  EXPECT_EQ(run("{ resource.service.name = \"payments\" } | sum_over_time(span.http.status_code)"),
-            (V{"__name__=sum_over_time,: 0:500 20:503"}));
-  EXPECT_EQ(run("{ } | quantile_over_time(duration, 0.5)"),
-            (V{"__name__=quantile_over_time,p=0.5,: 0:0.05 10:0.016 20:0.001"}));
-  // Durations 200, 50, 5 | 30, 2 | 1 ms into power-of-two upper bounds in
-  // seconds (1 ms = 0.001 s goes to 2^-9 = 0.001953125, as 2^-10 < 0.001).
-  EXPECT_EQ(run("{ } | histogram_over_time(duration)"),
-            (V{"__name__=histogram_over_time,__bucket=0.001953125,: 0:0 10:0 20:1",
-               "__name__=histogram_over_time,__bucket=0.00390625,: 0:0 10:1 20:0",
-               "__name__=histogram_over_time,__bucket=0.0078125,: 0:1 10:0 20:0",
-               "__name__=histogram_over_time,__bucket=0.03125,: 0:0 10:1 20:0",
-               "__name__=histogram_over_time,__bucket=0.0625,: 0:1 10:0 20:0",
-               "__name__=histogram_over_time,__bucket=0.25,: 0:1 10:0 20:0"}));
-  // Second stages: means frontend 0.0667, payments 0.1, cache 0.0333.
-  EXPECT_EQ(run("{ } | rate() by (resource.service.name) | topk(1)"),
-            (V{"resource.service.name=payments,: 0:0.2 10:0 20:0.1"}));
-  EXPECT_EQ(run("{ } | rate() by (resource.service.name) | bottomk(2)"),
-            (V{"resource.service.name=cache,: 0:0 10:0.1 20:0", "resource.service.name=frontend,: 0:0.1 10:0.1 20:0"}));
-  EXPECT_EQ(run("{ } | rate() by (resource.service.name) > 0.15"), (V{"resource.service.name=payments,: 0:0.2"}));
-  EXPECT_EQ(run("{ } | count_over_time() | >= 2 | < 3"), (V{"__name__=count_over_time,: 10:2"}));
-}
-
 TEST_F(SearchTest, UnsupportedFormsSaySo) {
   auto r = Run("count() > 1 | { }");
   EXPECT_EQ(r.status().code(), absl::StatusCode::kFailedPrecondition);
@@ -409,20 +268,12 @@ TEST_F(SearchTest, UnsupportedFormsSaySo) {
 // search.cc): twelve one-span traces five minutes apart, each in its own
 // file, and a two-span trace whose spans lie on both sides of a slice
 // boundary (33m45s for a one-hour range: slices of 3m45s, 7m30s, 15m, ...).
-class SlicedSearchTest : public ::testing::Test {
+class SlicedSearchTest : public test_data::QuerierFixture {
  protected:
   static constexpr uint64_t kMin = 60000 * kMs;
   void SetUp() override {
-    root_ = fs::temp_directory_path() / ("sdb_sliced_search_test_" + std::to_string(::getpid()));
-    fs::remove_all(root_);
-    writer::WriterOptions o;
-    o.wal_dir = (root_ / "wal").string();
-    o.storage_dir = (root_ / "storage").string();
-    o.flush_interval = std::chrono::hours(1);
-    auto w = writer::Writer::Open(o);
-    ASSERT_TRUE(w.ok()) << w.status();
-    writer_ = std::move(*w);
-    querier_ = std::make_unique<Querier>(writer_.get(), QuerierOptions{});
+    QuerierFixture::SetUp();
+    if (HasFatalFailure() || !writer_) return;
     for (int k = 0; k < 12; ++k) {
       ExportTraceServiceRequest req;
       AddSpan(&req, "svc", std::string(15, '\0') + static_cast<char>(0x40 + k), 1, 0, "s",
@@ -436,11 +287,6 @@ class SlicedSearchTest : public ::testing::Test {
     ASSERT_TRUE(writer_->Write({}, Signal::kTraces, pair.SerializeAsString()).ok());
     ASSERT_TRUE(writer_->FlushAll().ok());
   }
-  void TearDown() override {
-    querier_.reset();
-    writer_.reset();
-    fs::remove_all(root_);
-  }
   absl::StatusOr<tempopb::SearchResponse> Run(const std::string& q, uint32_t limit) {
     auto parsed = traceql::Parse(q);
     if (!parsed.ok()) return parsed.status();
@@ -450,9 +296,6 @@ class SlicedSearchTest : public ::testing::Test {
     req.end_unix_nano = static_cast<int64_t>(kT0 + 60 * kMin);
     return querier_->Search({}, *parsed, req);
   }
-  fs::path root_;
-  std::unique_ptr<writer::Writer> writer_;
-  std::unique_ptr<Querier> querier_;
 };
 
 TEST_F(SlicedSearchTest, NewestSlicesFirstAndStopsAtTheLimit) {

@@ -28,6 +28,10 @@ absl::StatusOr<TracesSource> PlanTraces(writer::Dataset* ds, std::optional<int64
 // row has none.
 bool ReadAttributeValue(const std::vector<engine::Value>& row, size_t c, opentelemetry::proto::common::v1::AnyValue* out);
 
+// A trace id as Tempo prints it in search results and exemplars: hex
+// without leading zeros.
+std::string TempoTraceId(const std::string& hex);
+
 // `a op b` for the comparisons of scalar filters and second stages.
 bool CompareNumbers(double a, traceql::Op op, double b);
 

@@ -288,7 +288,7 @@ absl::StatusOr<MetricsParams> ParseMetricsParams(const httplib::Request& req, bo
   if (absl::Status st = traceql::Validate(*query); !st.ok()) {
     return absl::InvalidArgumentError(StrCat("compiling query: ", st.message()));
   }
-  if (!query->metrics) return absl::InvalidArgumentError("compiling query: not a metrics query");
+  if (!query->metrics && !query->math) return absl::InvalidArgumentError("compiling query: not a metrics query");
   const int64_t now = std::chrono::duration_cast<std::chrono::nanoseconds>(
                           std::chrono::system_clock::now().time_since_epoch()).count();
   int64_t since = 3600 * kSecond;
@@ -308,9 +308,12 @@ absl::StatusOr<MetricsParams> ParseMetricsParams(const httplib::Request& req, bo
   if (end - start > 24 * 3600 * kSecond) {
     return absl::InvalidArgumentError("metrics query time range exceeds the maximum allowed duration of 24h0m0s");
   }
+  // Exemplars (instant answers carry none, as Tempo's).
+  ASSIGN_OR_RETURN(uint32_t exemplars, UintParam(req, "exemplars", 0));
+  exemplars = instant ? 0 : querier::ExemplarLimit(*query, exemplars);
   MetricsParams out{std::move(*query), {}};
   if (instant) {
-    out.range = {start, end, end - start};
+    out.range = {start, end, end - start, 0};
     return out;
   }
   const int64_t range = end - start;
@@ -344,7 +347,7 @@ absl::StatusOr<MetricsParams> ParseMetricsParams(const httplib::Request& req, bo
   }
   start = start / step * step - step;  // aligned, with one leading bucket
   end = (end + step - 1) / step * step;
-  out.range = {start, end, step};
+  out.range = {start, end, step, exemplars};
   return out;
 }
 

@@ -1,4 +1,5 @@
 // Text forms of the syntax tree (ast.h) and the intrinsic names.
+#include <cmath>
 #include <map>
 
 #include "common/strings.h"
@@ -146,6 +147,18 @@ std::optional<Intrinsic> IntrinsicNamed(std::string_view name) {
   auto it = Intrinsics().find(name);
   if (it == Intrinsics().end()) return std::nullopt;
   return it->second;
+}
+
+double MetricsArithmetic(Op op, double lhs, double rhs) {
+  if (std::isnan(lhs)) lhs = 0;
+  if (std::isnan(rhs)) rhs = 0;
+  switch (op) {
+    case Op::kAdd: return lhs + rhs;
+    case Op::kSub: return lhs - rhs;
+    case Op::kMul: return lhs * rhs;
+    case Op::kDiv: return rhs == 0 ? NAN : lhs / rhs;
+    default: return NAN;
+  }
 }
 
 const char* MetricsFnName(MetricsFn fn) {

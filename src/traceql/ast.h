@@ -147,6 +147,24 @@ struct SecondStage {
   double value = 0;
 };
 
+// Metrics math: parenthesised metrics queries and numbers combined with
+// + - * / (Tempo's metrics expressions). Numbers next to numbers are folded
+// by the parser, so a kBinary node has a query below it on some side.
+struct MetricsExpr {
+  enum class Kind { kQuery, kScalar, kBinary };
+  Kind kind = Kind::kScalar;
+  std::unique_ptr<Pipeline> pipeline;     // kQuery: the spans
+  std::optional<Metrics> metrics;         // kQuery: the function
+  std::vector<SecondStage> second_stage;  // kQuery: inside its parentheses
+  double value = 0;                       // kScalar
+  Op op = Op::kNone;                      // kBinary: kAdd, kSub, kMul or kDiv
+  std::unique_ptr<MetricsExpr> lhs, rhs;  // kBinary
+};
+
+// Tempo's arithmetic between two metrics samples: a missing side (NaN)
+// counts as 0, and division by zero gives NaN (no sample).
+double MetricsArithmetic(Op op, double lhs, double rhs);
+
 // The intrinsic a TraceQL name denotes ("duration", "span:duration", ...).
 std::optional<Intrinsic> IntrinsicNamed(std::string_view name);
 // The TraceQL name of a metrics function ("rate", "quantile_over_time", ...).
@@ -161,7 +179,8 @@ struct Query {
   std::unique_ptr<Pipeline> pipeline;  // spans, or the input of metrics
   std::unique_ptr<ScalarFilter> scalar_root;  // a root scalar-pipeline filter
   std::optional<Metrics> metrics;
-  std::vector<SecondStage> second_stage;
+  std::unique_ptr<MetricsExpr> math;  // metrics math (then no pipeline nor metrics)
+  std::vector<SecondStage> second_stage;  // after `metrics`, or after `math`
   std::map<std::string, Static> hints;  // with(k = v, ...)
 };
 

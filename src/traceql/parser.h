@@ -2,7 +2,10 @@
 // lexer's tokens, building ast.h. Grammar (precedence low to high):
 //
 //   query      := root [ "with" "(" hint { "," hint } ")" ]
-//   root       := pipeline [ "|" metrics { "|" second } ] | scalarRoot
+//   root       := pipeline [ "|" metrics { second } ] | scalarRoot | math { second }
+//   math       := product { (+ -) product };  product := mathAtom { (* /) mathAtom }
+//   mathAtom   := "(" pipeline "|" metrics { second } ")" | "(" math ")" | ["-"] number
+//   second     := ["|"] (topk(N) | bottomk(N) | comparison number)
 //   pipeline   := stage { "|" stage }        (not starting with coalesce())
 //   stage      := spansets | scalarFilter | by(f) | coalesce() | select(f, ...)
 //   spansets   := and { "||" and };  and := rel { "&&" rel }

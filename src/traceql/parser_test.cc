@@ -90,9 +90,30 @@ std::string Dump(const Pipeline& p) {
   return Join(parts, " | ");
 }
 
+std::string DumpSecondStages(const std::vector<SecondStage>& stages) {
+  std::string out;
+  for (const auto& s : stages) {
+    out += s.kind == SecondStage::Kind::kFilter ? StrCat(" ", OpText(s.op), s.value)
+                                                : StrCat(s.kind == SecondStage::Kind::kTopK ? " topk" : " bottomk", s.n);
+  }
+  return out;
+}
+
+std::string Dump(const MetricsExpr& e) {
+  switch (e.kind) {
+    case MetricsExpr::Kind::kQuery:
+      return StrCat("[", Dump(*e.pipeline), " |> fn", static_cast<int>(e.metrics->fn),
+                    DumpSecondStages(e.second_stage), "]");
+    case MetricsExpr::Kind::kScalar: return StrCat(e.value);
+    case MetricsExpr::Kind::kBinary: return StrCat("(", OpText(e.op), " ", Dump(*e.lhs), " ", Dump(*e.rhs), ")");
+  }
+  return "?";
+}
+
 std::string Dump(const Query& q) {
   std::string out;
   if (q.pipeline) out = Dump(*q.pipeline);
+  if (q.math) out = Dump(*q.math);
   if (q.scalar_root) {
     out = StrCat(Dump(*q.scalar_root->lhs), " ", OpText(q.scalar_root->op), " ", Dump(*q.scalar_root->rhs));
   }
@@ -103,10 +124,7 @@ std::string Dump(const Query& q) {
     if (q.metrics->compare) out += StrCat(" cmp", Dump(*q.metrics->compare), " ", q.metrics->compare_top);
     for (const auto& b : q.metrics->by) out += StrCat(" by ", Dump(*b));
   }
-  for (const auto& s : q.second_stage) {
-    out += s.kind == SecondStage::Kind::kFilter ? StrCat(" ", OpText(s.op), s.value)
-                                                : StrCat(s.kind == SecondStage::Kind::kTopK ? " topk" : " bottomk", s.n);
-  }
+  out += DumpSecondStages(q.second_stage);
   for (const auto& [k, v] : q.hints) out += StrCat(" with ", k, "=", Dump(v));
   return out;
 }
@@ -240,6 +258,41 @@ TEST(TraceqlParserTest, MetricsSecondStageAndHints) {
   EXPECT_EQ(Parsed("{ .a } with (most_recent = true)"), "{.a} with most_recent=true");
 }
 
+// Metrics math: precedence, folded numbers, stages inside and after, and
+// the single parenthesised query that is just that query.
+TEST(TraceqlParserTest, MetricsMath) {
+  EXPECT_EQ(Parsed("({ } | rate()) + ({ .a } | count_over_time())"), "(+ [{} |> fn0] [{.a} |> fn1])");
+  EXPECT_EQ(Parsed("({ status = error } | count_over_time()) / ({ } | count_over_time())"),
+            "(/ [{(= #3 status2)} |> fn1] [{} |> fn1])");
+  EXPECT_EQ(Parsed("({} | rate()) + ({} | rate()) * 2"), "(+ [{} |> fn0] (* [{} |> fn0] 2))");
+  EXPECT_EQ(Parsed("({} | rate()) - ({} | rate()) - ({} | rate())"), "(- (- [{} |> fn0] [{} |> fn0]) [{} |> fn0])");
+  EXPECT_EQ(Parsed("(({} | rate()) + ({} | rate())) / ({} | rate())"), "(/ (+ [{} |> fn0] [{} |> fn0]) [{} |> fn0])");
+  EXPECT_EQ(Parsed("({} | rate()) * (2 + 3)"), "(* [{} |> fn0] 5)");
+  EXPECT_EQ(Parsed("2 * 3 * ({} | rate())"), "(* 6 [{} |> fn0])");
+  EXPECT_EQ(Parsed("-1 * ({} | rate()) / .5"), "(/ (* -1 [{} |> fn0]) 0.5)");
+  EXPECT_EQ(Parsed("100 * ({ status = error } | count_over_time()) / ({ } | count_over_time())"),
+            "(/ (* 100 [{(= #3 status2)} |> fn1]) [{} |> fn1])");
+  EXPECT_EQ(Parsed("({ .a } >> { .b } | rate() by (.c)) / ({} | rate())"),
+            "(/ [(>> {.a} {.b}) |> fn0] [{} |> fn0])");
+  EXPECT_EQ(Parsed("({} | rate() | topk(2)) / ({} | rate() > 1)"), "(/ [{} |> fn0 topk2] [{} |> fn0 >1])");
+  EXPECT_EQ(Parsed("({} | rate()) / ({} | rate()) > 0.5 | topk(1) with(exemplars=5)"),
+            "(/ [{} |> fn0] [{} |> fn0]) >0.5 topk1 with exemplars=5");
+  // One query in parentheses is that query; its stages come first.
+  EXPECT_EQ(Parsed("({} | rate() by (.a))"), "{} |> fn0 by .a");
+  EXPECT_EQ(Parsed("({} | rate() | topk(2)) > 3"), "{} |> fn0 topk2 >3");
+  // Tempo's errors for what is not metrics math.
+  EXPECT_EQ(ParseError("{} | count_over_time() / {} | count_over_time()"),
+            "parse error at line 1, col 24: syntax error: unexpected DIV");
+  EXPECT_EQ(ParseError("({} | count_over_time()) /"), "parse error at line 1, col 27: syntax error: unexpected $end");
+  EXPECT_EQ(ParseError("({} | rate()) * 10s"), "parse error at line 1, col 17: syntax error: unexpected DURATION");
+  EXPECT_EQ(ParseError("({} | rate()) % 2"), "parse error at line 1, col 15: syntax error: unexpected MOD");
+  EXPECT_EQ(ParseError("({} | rate()) ^ 2"), "parse error at line 1, col 15: syntax error: unexpected POW");
+  for (const char* q : {"(1 + 2)", "2 * 3", "({ } | rate()) + ({ } | count())", "({} | rate()) ({} | rate())",
+                        "({} | rate()) + { }", "({} | rate()) * \"a\"", "(({} | rate())"}) {
+    EXPECT_FALSE(Parse(q).ok()) << q;
+  }
+}
+
 TEST(TraceqlParserTest, WhatMustNotParse) {
   for (const char* q : {
            "", "true", "[ true ]", "( true )", "{ . }", "{ < }", "{ .a < }", "{ .a < 3", "{ (.a < 3 }",
@@ -349,6 +402,42 @@ TEST(TraceqlValidateTest, RejectsWhatTempoRejects) {
             "invalid TraceQL at line 1, col 15: binary operation = cannot compare a number with a string");
   EXPECT_EQ(ParseAndValidate("{ span.foo =~ \"[\" }").code(), absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(ParseAndValidate("3 = 2").code(), absl::StatusCode::kFailedPrecondition);
+}
+
+TEST(TraceqlValidateTest, MetricsMathChecksEachQuery) {
+  EXPECT_TRUE(ParseAndValidate("({ status = error } | rate() by (name)) / ({ } | rate())").ok());
+  EXPECT_EQ(std::string(ParseAndValidate("({} | compare({ .a })) / ({} | rate())").message()),
+            "compare() cannot be used in metrics math");
+  EXPECT_EQ(std::string(ParseAndValidate("({} | rate() | topk(0)) / ({} | rate())").message()),
+            "topk() and bottomk() need a positive count");
+  EXPECT_EQ(std::string(ParseAndValidate("({} | rate()) / ({ 1 = \"a\" } | rate())").message()),
+            "invalid TraceQL at line 1, col 22: binary operation = cannot compare a number with a string");
+  EXPECT_FALSE(ParseAndValidate("({} | rate()) / ({} | quantile_over_time(duration, 2))").ok());
+}
+
+// compare()'s arguments, with Tempo's texts for the bad ones.
+TEST(TraceqlValidateTest, CompareArguments) {
+  auto message = [](const std::string& q) { return std::string(ParseAndValidate(q).message()); };
+  for (const char* q : {"{ } | compare({ status = error })", "{ .a } | compare({ status = error && .b > 1 }, 3)",
+                        "{ } | compare({ }, 5, 1700000000000000000, 1700000001000000000)"}) {
+    EXPECT_TRUE(ParseAndValidate(q).ok()) << q << ": " << ParseAndValidate(q);
+  }
+  EXPECT_EQ(Parsed("{ } | compare({ status = error }, 5, 10, 20)"), "{} |> fn8 cmp{(= #3 status2)} 5");
+  EXPECT_EQ(message("{ } | compare({ status = error }, 0)"),
+            "compare() top number of values must be integer greater than 0");
+  EXPECT_EQ(message("{ } | compare({ status = error }, 5, 20, 10)"),
+            "compare() end timestamp must be greater than start timestamp");
+  EXPECT_EQ(message("{ } | compare({ status = error }, 5, 0, 10)"),
+            "compare() timestamps must be positive integer unix nanoseconds");
+  EXPECT_EQ(message("{ } | compare(({ .a } | count() > 1))"), "compare() takes a spanset filter { ... }");
+  EXPECT_EQ(message("{ } | compare({ .a }) | topk(2)"),
+            "compare() cannot be followed by topk(), bottomk() or a comparison");
+  EXPECT_EQ(message("{ } | compare({ 1 + 1 })"),
+            "invalid TraceQL at line 1, col 19: a spanset filter must be a condition, not a number");
+  EXPECT_EQ(ParseError("{ } | compare({ .a }, 5, 10)"),
+            "parse error at line 1, col 28: syntax error: unexpected CLOSE_PARENS");
+  EXPECT_EQ(ParseError("{ } | compare({ .a } > { .b })"),
+            "parse error at line 1, col 22: syntax error: unexpected GT");
 }
 
 }  // namespace

@@ -240,10 +240,46 @@ absl::Status CheckMetrics(const Metrics& m) {
       return absl::InvalidArgumentError("compare() takes a spanset filter { ... }");
     }
     RETURN_IF_ERROR(CheckFilter(*m.compare));
-    if (m.compare_top <= 0) return absl::InvalidArgumentError("compare() needs a positive top N");
+    // Tempo's texts (MetricsCompare.validate).
+    if (m.compare_top <= 0) {
+      return absl::InvalidArgumentError("compare() top number of values must be integer greater than 0");
+    }
+    if (m.compare_start != 0 || m.compare_end != 0) {
+      if (m.compare_start <= 0 || m.compare_end <= 0) {
+        return absl::InvalidArgumentError("compare() timestamps must be positive integer unix nanoseconds");
+      }
+      if (m.compare_end <= m.compare_start) {
+        return absl::InvalidArgumentError("compare() end timestamp must be greater than start timestamp");
+      }
+    }
   }
   for (const auto& b : m.by) RETURN_IF_ERROR(CheckSpanField(*b, "by()", true));
   return absl::OkStatus();
+}
+
+absl::Status CheckSecondStages(const std::vector<SecondStage>& stages) {
+  for (const auto& s : stages) {
+    if (s.kind != SecondStage::Kind::kFilter && s.n <= 0) {
+      return absl::InvalidArgumentError("topk() and bottomk() need a positive count");
+    }
+  }
+  return absl::OkStatus();
+}
+
+// Each query of metrics math on its own; compare() answers series of
+// another kind and takes no part in arithmetic.
+absl::Status CheckMath(const MetricsExpr& e) {
+  switch (e.kind) {
+    case MetricsExpr::Kind::kScalar: return absl::OkStatus();
+    case MetricsExpr::Kind::kBinary:
+      RETURN_IF_ERROR(CheckMath(*e.lhs));
+      return CheckMath(*e.rhs);
+    case MetricsExpr::Kind::kQuery: break;
+  }
+  RETURN_IF_ERROR(CheckPipeline(*e.pipeline));
+  RETURN_IF_ERROR(CheckMetrics(*e.metrics));
+  if (e.metrics->fn == MetricsFn::kCompare) return absl::InvalidArgumentError("compare() cannot be used in metrics math");
+  return CheckSecondStages(e.second_stage);
 }
 
 }  // namespace
@@ -254,13 +290,14 @@ absl::Status Validate(const Query& q) {
         "unsupported: scalar filters over wrapped pipelines, e.g. ({ } | count()) > 2; use { } | count() > 2");
   }
   if (q.pipeline) RETURN_IF_ERROR(CheckPipeline(*q.pipeline));
-  if (q.metrics) RETURN_IF_ERROR(CheckMetrics(*q.metrics));
-  for (const auto& s : q.second_stage) {
-    if (s.kind != SecondStage::Kind::kFilter && s.n <= 0) {
-      return absl::InvalidArgumentError("topk() and bottomk() need a positive count");
+  if (q.metrics) {
+    RETURN_IF_ERROR(CheckMetrics(*q.metrics));
+    if (q.metrics->fn == MetricsFn::kCompare && !q.second_stage.empty()) {
+      return absl::InvalidArgumentError("compare() cannot be followed by topk(), bottomk() or a comparison");
     }
   }
-  return absl::OkStatus();
+  if (q.math) RETURN_IF_ERROR(CheckMath(*q.math));
+  return CheckSecondStages(q.second_stage);
 }
 
 }  // namespace signaldb::traceql

@@ -3,9 +3,11 @@
 // { status }), operands of the wrong type ({ 1 = "foo" }, { status > ok },
 // { -"a" = "b" }), regular expressions RE2 cannot compile, aggregates and
 // groupings that do not read the span (sum(3) = 2, by(1)), select() of
-// anything but attributes and intrinsics, and forms Tempo parses but does
-// not run (scalar filters comparing two aggregates, root filters over
-// wrapped pipelines, the `parent` intrinsic).
+// anything but attributes and intrinsics, compare() arguments Tempo refuses
+// (with its texts), compare() in metrics math or before second stages, and
+// forms Tempo parses but does not run (scalar filters comparing two
+// aggregates, root filters over wrapped pipelines, the `parent` intrinsic).
+// Each query of metrics math is checked on its own.
 //
 // Types follow Tempo: int, float and duration are numbers and mix freely;
 // attributes are untyped until read, so they match any operand; `nil` only

@@ -51,13 +51,16 @@ async function searchJson(params) {
 }
 
 let checkoutId;
+let checkoutRootSpanId;
 let cartId;
+let cartRootSpanId;
 
 test('ingest traces with the SDK over OTLP/HTTP JSON, one flush between them', async () => {
   await server.start();
   await send('it-frontend', (tracer) => {
     const root = tracer.startSpan('GET /checkout', { kind: SpanKind.SERVER, startTime: [t0, 0] });
     checkoutId = root.spanContext().traceId;
+    checkoutRootSpanId = root.spanContext().spanId;
     const ctx = trace.setSpan(context.active(), root);
     const charge = tracer.startSpan('charge', { kind: SpanKind.CLIENT, startTime: [t0, 10e6],
       attributes: { 'http.response.status_code': 502, 'payment.amount': 12.5 } }, ctx);
@@ -65,20 +68,23 @@ test('ingest traces with the SDK over OTLP/HTTP JSON, one flush between them', a
     charge.end([t0, 60e6]);
     root.end([t0, 200e6]);
   });
-  // Wait for the first trace to be flushed to a Parquet file.
+  // Wait for the first trace to be flushed to a Parquet file and that file
+  // committed (searches plan it: they inspect its bytes).
   for (let i = 0; ; ++i) {
     const res = await fetch(`${server.baseUrl}/api/v1/sql`, { method: 'POST',
       body: "SELECT count(*) FROM duckdb_tables() WHERE false" });
     assert.equal(res.status, 200);
     const files = fs.readdirSync(dataDir, { recursive: true }).filter((f) => String(f).endsWith('.parquet'));
-    if (files.length > 0) break;
-    assert.ok(i < 100, 'no Parquet file after 10 s');
+    const planned = files.length > 0 && Number((await searchJson({ q: '{ }' })).metrics.inspectedBytes) > 0;
+    if (planned) break;
+    assert.ok(i < 100, 'no committed Parquet file after 10 s');
     await new Promise((r) => setTimeout(r, 100));
   }
   await send('it-cart', (tracer) => {
     const root = tracer.startSpan('GET /cart', { kind: SpanKind.SERVER, startTime: [t0 + 10, 0],
       attributes: { 'http.request.method': 'GET' } });
     cartId = root.spanContext().traceId;
+    cartRootSpanId = root.spanContext().spanId;
     root.end([t0 + 10, 30e6]);
   });
 });
@@ -181,15 +187,88 @@ test('TraceQL metrics query_range and query', async () => {
   assert.deepEqual(body.series[0].samples, [{ timestampMs: `${t0}000`, value: 0.05 }]);
   body = await getJson(`/api/metrics/query?q=${encodeURIComponent('{ } | count_over_time()')}&start=${t0}&end=${t0 + 20}`);
   assert.deepEqual(body.series, [{ labels: [{ key: '__name__', value: { stringValue: 'count_over_time' } }], value: 3 }]);
+  // Metrics math: the error ratio per step (no spans at t0 - 10: 0 / 0, no sample).
+  const ratio = '({ status = error } | count_over_time()) / ({ } | count_over_time())';
+  body = await getJson(`/api/metrics/query_range?q=${encodeURIComponent(ratio)}&start=${t0}&end=${t0 + 20}&step=10&exemplars=1`);
+  assert.deepEqual(body.series.map((s) => [s.labels, s.samples]), [[
+    [{ key: '__name__', value: { stringValue: '(count_over_time / count_over_time)' } }],
+    [{ timestampMs: `${t0}000`, value: 0.5 }, { timestampMs: `${t0 + 10}000` }]]]);
+  body = await getJson(`/api/metrics/query?q=${encodeURIComponent(`${ratio} * 3`)}&start=${t0}&end=${t0 + 20}`);
+  assert.equal(body.series[0].value, 1);
+  // Over a structural operator: the charge, child of the server span.
+  body = await getJson(`/api/metrics/query_range?q=${encodeURIComponent('{ kind = server } > { .payment.amount > 10 } | count_over_time() by (name)')}&start=${t0}&end=${t0 + 20}&step=10&exemplars=0`);
+  assert.deepEqual(body.series.map((s) => [s.labels, s.samples]), [[[{ key: 'name', value: { stringValue: 'charge' } }],
+    [{ timestampMs: `${t0 - 10}000` }, { timestampMs: `${t0}000`, value: 1 }, { timestampMs: `${t0 + 10}000` }]]]);
+  assert.equal(body.series[0].exemplars.length, 1);  // exemplars=0 asks for Tempo's default
   const bad = async (q, extra, text) => {
     const res = await fetch(`${server.baseUrl}/tempo/api/metrics/query_range?q=${encodeURIComponent(q)}${extra}`);
     assert.equal(res.status, 400);
     assert.ok((await res.text()).includes(text));
   };
   await bad('{ }', `&start=${t0}&end=${t0 + 20}`, 'not a metrics query');
+  await bad('{ } | rate()', `&start=${t0}&end=${t0 + 20}&exemplars=x`, 'invalid exemplars: x');
   await bad('{ } | rate()', `&start=${t0}&end=${t0 + 200000}`, 'exceeds the maximum allowed duration of 24h0m0s');
   await bad('{ } | rate()', `&start=${t0 + 20}&end=${t0}`, 'end must be greater than start');
   await bad('{ } | rate()', `&start=${t0}&end=${t0 + 20000}&step=1`, 'step of 1s is too small');
+});
+
+test('query_range exemplars: one span per trace, in JSON and protobuf', async () => {
+  const strip = (id) => id.replace(/^0+/, '');
+  const range = `&start=${t0}&end=${t0 + 20}&step=10`;
+  const exemplar = (traceId, spanId, seconds, value) => ({
+    labels: [{ key: 'trace:id', value: { stringValue: strip(traceId) } }, { key: 'span:id', value: { stringValue: spanId } }],
+    value, timestampMs: `${seconds}000`,
+  });
+  // The slowest span of each trace carries its duration in seconds.
+  let body = await getJson(`/api/metrics/query_range?q=${encodeURIComponent('{ } | max_over_time(duration) by (resource.service.name)')}${range}`);
+  const byService = Object.fromEntries(body.series.map((s) => [s.labels[0].value.stringValue, s.exemplars]));
+  assert.deepEqual(byService['it-frontend'], [exemplar(checkoutId, checkoutRootSpanId, t0, 0.2)]);
+  assert.deepEqual(byService['it-cart'], [exemplar(cartId, cartRootSpanId, t0 + 10, 0.03)]);
+  // Counting functions carry no value: NaN, which jsonpb writes as a string.
+  body = await getJson(`/api/metrics/query_range?q=${encodeURIComponent('{ } | count_over_time()')}${range}&exemplars=5`);
+  assert.deepEqual(body.series[0].exemplars, [exemplar(checkoutId, checkoutRootSpanId, t0, 'NaN'),
+    exemplar(cartId, cartRootSpanId, t0 + 10, 'NaN')]);
+  // The hint wins over the parameter; instant answers have none.
+  body = await getJson(`/api/metrics/query_range?q=${encodeURIComponent('{ } | count_over_time() with(exemplars=false)')}${range}&exemplars=5`);
+  assert.equal(body.series[0].exemplars, undefined);
+  body = await getJson(`/api/metrics/query_range?q=${encodeURIComponent('{ } | count_over_time() with(exemplars=1)')}${range}`);
+  assert.equal(body.series[0].exemplars.length, 1);
+  // Protobuf carries the same.
+  const res = await fetch(`${server.baseUrl}/tempo/api/metrics/query_range?q=${encodeURIComponent('{ } | max_over_time(duration)')}${range}`,
+    { headers: { Accept: 'application/protobuf' } });
+  assert.equal(res.status, 200);
+  assert.equal(res.headers.get('content-type'), 'application/protobuf');
+  const T = protoRoot.lookupType('tempopb.QueryRangeResponse');
+  const decoded = T.toObject(T.decode(new Uint8Array(await res.arrayBuffer())), { longs: String });
+  assert.deepEqual(decoded.series[0].exemplars.map((e) => [e.labels[0].value.stringValue, e.value, e.timestampMs]),
+    [[strip(checkoutId), 0.2, `${t0}000`], [strip(cartId), 0.03, `${t0 + 10}000`]]);
+});
+
+test('compare(): baseline and selection series per attribute value', async () => {
+  const range = `&start=${t0}&end=${t0 + 20}&step=10`;
+  const body = await getJson(`/api/metrics/query_range?q=${encodeURIComponent('{ } | compare({ status = error }, 1)')}${range}`);
+  assertStrict(protoRoot.lookupType('tempopb.QueryRangeResponse'), body, 'compare');
+  const find = (type, key) => body.series.find((s) => s.labels[0].value.stringValue === type && s.labels[1].key === key);
+  const counts = (s) => s.samples.map((x) => x.value ?? 0);  // jsonpb leaves out zeros
+  // The declined charge is the selection; its typed attribute values label the series.
+  const code = find('selection', 'span.http.response.status_code');
+  assert.deepEqual(code.labels[1].value, { intValue: '502' });
+  assert.deepEqual(counts(code), [0, 1, 0]);
+  assert.deepEqual(find('selection', 'statusMessage').labels[1].value, { stringValue: 'declined' });
+  assert.deepEqual(counts(find('selection_total', 'status')), [0, 1, 0]);
+  assert.deepEqual(find('baseline_total', 'name').labels[1].value, { stringValue: 'nil' });
+  assert.deepEqual(counts(find('baseline_total', 'name')), [0, 1, 1]);
+  // Top 1: the baseline's two span names (one span each) keep the first by text and flag the attribute.
+  assert.deepEqual(find('baseline', 'name').labels[1].value, { stringValue: 'GET /cart' });
+  const flagged = body.series.filter((s) => s.labels[0].key === '__meta_error').map((s) => s.labels[1].key).sort();
+  assert.deepEqual(flagged, ['name', 'resource.service.name', 'rootName', 'rootServiceName']);
+  assert.deepEqual(body.series.find((s) => s.labels[0].key === '__meta_error' && s.labels[1].key === 'name'),
+    { labels: [{ key: '__meta_error', value: { stringValue: '__too_many_values__' } }, { key: 'name', value: { stringValue: 'nil' } }] });
+  // Exemplars ride on the totals.
+  assert.ok(find('selection_total', 'status').exemplars.length === 1);
+  const bad = await fetch(`${server.baseUrl}/tempo/api/metrics/query_range?q=${encodeURIComponent('{ } | compare({ status = error }, 0)')}${range}`);
+  assert.equal(bad.status, 400);
+  assert.match(await bad.text(), /compare\(\) top number of values must be integer greater than 0/);
 });
 
 // Grafana decodes Tempo's JSON strictly (jsonpb: an unknown field is an
@@ -233,8 +312,9 @@ test("Grafana's call sequence: every answer parses as Grafana parses it", async 
   const T = protoRoot.lookupType('tempopb.TraceByIDResponse');
   const trace = T.decode(raw);
   assert.equal(trace.trace.resourceSpans.length, 1);
-  await strict(`/api/metrics/query_range?q=${encodeURIComponent('{ } | rate() by (resource.service.name)')}&start=${t0}&end=${t0 + 60}&step=15s`,
+  const metrics = await strict(`/api/metrics/query_range?q=${encodeURIComponent('{ } | rate() by (resource.service.name)')}&start=${t0}&end=${t0 + 60}&step=15s&exemplars=100`,
     'tempopb.QueryRangeResponse');
+  assert.ok(metrics.series.every((s) => s.exemplars.length > 0));  // the strict check covered exemplars
 });
 
 test('SQL answers page and come as CSV', async () => {

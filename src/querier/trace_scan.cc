@@ -1,0 +1,347 @@
+#include "querier/trace_scan.h"
+
+#include <algorithm>
+#include <map>
+#include <set>
+
+#include "common/status_macros.h"
+#include "common/strings.h"
+#include "schema/tables.h"
+#include "traceql/evaluate.h"
+#include "writer/data_files.h"
+
+namespace signaldb::querier {
+namespace {
+
+using engine::Value;
+namespace pb = opentelemetry::proto::common::v1;
+
+std::string Text(const Value& v) {
+  if (auto* s = std::get_if<std::string>(&v)) return *s;
+  if (auto* j = std::get_if<engine::Json>(&v)) return j->text;
+  return "";
+}
+int64_t Number(const Value& v) {
+  if (auto* i = std::get_if<int64_t>(&v)) return *i;
+  if (auto* b = std::get_if<bool>(&v)) return *b ? 1 : 0;
+  return 0;
+}
+bool Truth(const Value& v) {
+  if (auto* b = std::get_if<bool>(&v)) return *b;
+  return false;
+}
+
+// Columns of the span statement before the per-filter flags.
+constexpr const char* kSpanColumns =
+    "trace_id, span_id, coalesce(parent_span_id, ''), span_name, service_name, is_root, start_time_unix_nano, "
+    "duration_nanos, status_code_number, span_kind_number";
+enum { cTrace, cSpan, cParent, cName, cService, cRoot, cStart, cDuration, cStatus, cKind, cFirstFilter };
+
+// The relation holding every span of the candidate traces (first column of
+// `candidates`): the union of the files trace-by-id would read for each,
+// plus the buffer, with the trace-level columns `needs` asks for.
+absl::StatusOr<std::string> CandidateSource(writer::Dataset* ds, const engine::Table& candidates,
+                                            const traceql::TraceColumns& needs,
+                                            std::vector<writer::SignalStore::ScanPlan>* plans) {
+  using Predicate = writer::SignalStore::Predicate;
+  std::set<std::string> files;
+  int64_t generation = -1;
+  for (const auto& row : candidates.rows) {
+    const std::string* hex = std::get_if<std::string>(&row[0]);
+    if (hex == nullptr) continue;
+    ASSIGN_OR_RETURN(auto plan, ds->store(Signal::kTraces).PlanScan("traces", {{Predicate::kStringEquals, "trace_id", *hex}}));
+    if (generation < 0) generation = plan.generation;
+    files.insert(plan.files.begin(), plan.files.end());
+    plans->push_back(std::move(plan));
+  }
+  const std::string buffer = StrCat(writer::kViewFunction, "('traces', ", std::max<int64_t>(generation, 0), ")");
+  std::string sql = buffer;
+  if (!files.empty()) {
+    sql = StrCat("(SELECT * FROM ", writer::ReadParquetById(schema::Traces(), {files.begin(), files.end()}),
+                 " UNION ALL BY NAME SELECT * FROM ", buffer, ")");
+  }
+  return traceql::WithTraceColumns(sql, needs);
+}
+
+}  // namespace
+
+absl::StatusOr<TraceScan> TraceScan::Compile(const traceql::Pipeline& pipeline, const ExtraColumns& extra) {
+  if (pipeline.stages.empty() || pipeline.stages[0].kind != traceql::Stage::Kind::kSpanset) {
+    return absl::FailedPreconditionError(
+        "pipelines that start with a scalar filter, by() or select() are not supported yet; start with a spanset "
+        "expression, e.g. { } | count() > 2");
+  }
+  for (size_t i = 1; i < pipeline.stages.size(); ++i) {
+    const traceql::Stage& st = pipeline.stages[i];
+    const bool filter = st.kind == traceql::Stage::Kind::kSpanset && st.spanset->kind == traceql::Spanset::Kind::kFilter;
+    bool plain = true;
+    for (const auto& f : st.fields) {
+      plain = plain && (f->kind == traceql::Field::Kind::kAttribute || f->kind == traceql::Field::Kind::kIntrinsic);
+    }
+    if ((st.kind == traceql::Stage::Kind::kSpanset && !filter) || !plain) {
+      return absl::FailedPreconditionError(
+          "not supported yet in a pipeline: spanset operators after the first stage, by() of an expression");
+    }
+  }
+  TraceScan scan;
+  scan.root_ = pipeline.stages[0].spanset.get();
+  const std::vector<const traceql::Spanset*> leaves = traceql::FilterLeaves(*scan.root_);
+  if (leaves.empty()) return absl::FailedPreconditionError("pipelines inside spanset expressions are not supported yet");
+  for (const traceql::Spanset* leaf : leaves) {
+    ASSIGN_OR_RETURN(std::string cond, traceql::CompileCondition(leaf->filter.get(), &scan.base_, &scan.needs_));
+    scan.conditions_.push_back(std::move(cond));
+  }
+
+  // The span statement's columns, compiled once (it binds the candidate ids
+  // after these parameters).
+  scan.read_ = scan.base_;
+  traceql::SqlBuilder* sql = &scan.read_;
+  std::vector<std::string> stage_conditions, numbers, value_cols;
+  auto value_column = [&](const traceql::Field& f) -> absl::StatusOr<size_t> {
+    const std::string label = traceql::FieldText(f);
+    for (size_t i = 0; i < scan.value_labels_.size(); ++i) {
+      if (scan.value_labels_[i] == label) return i;
+    }
+    if (f.kind == traceql::Field::Kind::kAttribute) {
+      for (auto& c : traceql::AttributeValueColumns({f.scope, f.name}, sql)) value_cols.push_back(std::move(c));
+    } else {
+      ASSIGN_OR_RETURN(std::string text, traceql::CompileText(f, sql, &scan.needs_));
+      value_cols.push_back(text);
+      for (size_t k = 1; k < traceql::kAttributeValueColumns; ++k) value_cols.push_back("NULL");
+    }
+    scan.value_labels_.push_back(label);
+    return scan.value_labels_.size() - 1;
+  };
+  for (size_t i = 1; i < pipeline.stages.size(); ++i) {
+    const traceql::Stage& st = pipeline.stages[i];
+    Stage ps;
+    ps.kind = st.kind;
+    switch (st.kind) {
+      case traceql::Stage::Kind::kSpanset: {
+        ASSIGN_OR_RETURN(std::string cond, traceql::CompileCondition(st.spanset->filter.get(), sql, &scan.needs_));
+        ps.index = stage_conditions.size();
+        stage_conditions.push_back(std::move(cond));
+        break;
+      }
+      case traceql::Stage::Kind::kScalarFilter: {
+        const traceql::ScalarFilter& f = *st.scalar_filter;
+        ps.fn = f.lhs->fn;
+        ps.op = f.op;
+        ps.rhs = f.rhs->value.type == traceql::StaticType::kFloat ? f.rhs->value.f : static_cast<double>(f.rhs->value.i);
+        ps.label = traceql::AggregateText(f.lhs->fn, f.lhs->arg.get());
+        if (f.lhs->arg) {
+          ASSIGN_OR_RETURN(std::string num, traceql::CompileNumber(*f.lhs->arg, sql, &scan.needs_));
+          ps.index = numbers.size();
+          numbers.push_back(std::move(num));
+        }
+        break;
+      }
+      case traceql::Stage::Kind::kBy: {
+        ASSIGN_OR_RETURN(ps.index, value_column(*st.fields[0]));
+        ps.label = StrCat("by(", traceql::FieldText(*st.fields[0]), ")");
+        break;
+      }
+      case traceql::Stage::Kind::kSelect:
+        for (const auto& f : st.fields) {
+          ASSIGN_OR_RETURN(size_t v, value_column(*f));
+          ps.selected.push_back(v);
+        }
+        break;
+      case traceql::Stage::Kind::kCoalesce:
+        break;
+    }
+    scan.stages_.push_back(std::move(ps));
+  }
+  std::vector<std::string> extras;
+  if (extra) {
+    ASSIGN_OR_RETURN(extras, extra(sql, &scan.needs_));
+  }
+  scan.columns_ = {kSpanColumns};
+  for (auto* part : {&scan.conditions_, &stage_conditions, &numbers, &value_cols, &extras}) {
+    scan.columns_.insert(scan.columns_.end(), part->begin(), part->end());
+  }
+  scan.stage_conditions_ = stage_conditions.size();
+  scan.numbers_ = numbers.size();
+  scan.extras_ = extras.size();
+  return scan;
+}
+
+std::vector<ScanSet> TraceScan::RunStages(const std::vector<ScanSpan>& spans, std::vector<size_t> first,
+                                          std::vector<size_t>* selected) const {
+  std::vector<ScanSet> sets(1);
+  sets[0].spans = std::move(first);
+  for (const Stage& st : stages_) {
+    std::vector<ScanSet> next;
+    switch (st.kind) {
+      case traceql::Stage::Kind::kSpanset:
+        for (auto& set : sets) {
+          std::vector<size_t> kept;
+          for (size_t i : set.spans) {
+            if (spans[i].stage_matches[st.index]) kept.push_back(i);
+          }
+          if (kept.empty()) continue;
+          set.spans = std::move(kept);
+          next.push_back(std::move(set));
+        }
+        break;
+      case traceql::Stage::Kind::kScalarFilter:
+        for (auto& set : sets) {
+          double value = 0;
+          size_t n = 0;
+          bool any = false;
+          for (size_t i : set.spans) {
+            if (st.fn == traceql::AggregateFn::kCount) {
+              ++n;
+              continue;
+            }
+            const std::optional<double>& x = spans[i].numbers[st.index];
+            if (!x) continue;
+            if (!any) value = *x;
+            else if (st.fn == traceql::AggregateFn::kMin) value = std::min(value, *x);
+            else if (st.fn == traceql::AggregateFn::kMax) value = std::max(value, *x);
+            else value += *x;
+            any = true;
+            ++n;
+          }
+          if (st.fn == traceql::AggregateFn::kCount) value = static_cast<double>(n);
+          else if (!any) continue;  // nothing to aggregate: no value to compare
+          else if (st.fn == traceql::AggregateFn::kAvg) value /= static_cast<double>(n);
+          if (!CompareNumbers(value, st.op, st.rhs)) continue;
+          pb::KeyValue kv;
+          kv.set_key(st.label);
+          if (st.fn == traceql::AggregateFn::kCount) kv.mutable_value()->set_int_value(static_cast<int64_t>(value));
+          else kv.mutable_value()->set_double_value(value);
+          set.attributes.push_back(std::move(kv));
+          next.push_back(std::move(set));
+        }
+        break;
+      case traceql::Stage::Kind::kBy:
+        for (auto& set : sets) {
+          std::map<std::string, ScanSet> groups;  // by the value's bytes
+          for (size_t i : set.spans) {
+            const bool has = spans[i].has_value[st.index];
+            const std::string key = has ? spans[i].values[st.index].SerializeAsString() : std::string();
+            auto [it, fresh] = groups.try_emplace(key);
+            if (fresh) {
+              it->second.attributes = set.attributes;
+              pb::KeyValue kv;
+              kv.set_key(st.label);
+              if (has) *kv.mutable_value() = spans[i].values[st.index];
+              it->second.attributes.push_back(std::move(kv));
+            }
+            it->second.spans.push_back(i);
+          }
+          for (auto& [key, group] : groups) next.push_back(std::move(group));
+        }
+        break;
+      case traceql::Stage::Kind::kCoalesce: {
+        ScanSet all;
+        for (auto& set : sets) all.spans.insert(all.spans.end(), set.spans.begin(), set.spans.end());
+        std::sort(all.spans.begin(), all.spans.end());
+        all.spans.erase(std::unique(all.spans.begin(), all.spans.end()), all.spans.end());
+        if (!all.spans.empty()) next.push_back(std::move(all));
+        break;
+      }
+      case traceql::Stage::Kind::kSelect:
+        selected->insert(selected->end(), st.selected.begin(), st.selected.end());
+        next = std::move(sets);
+        break;
+    }
+    sets = std::move(next);
+    if (sets.empty()) break;
+  }
+  return sets;
+}
+
+absl::Status TraceScan::Run(engine::Connection* conn, writer::Dataset* ds, const TracesSource& source,
+                            const Window& window, uint64_t page, const std::function<absl::Status(ScannedTrace&)>& visit,
+                            const std::function<absl::StatusOr<bool>()>& more, tempopb::SearchMetrics* metrics) const {
+  const std::string from = traceql::WithTraceColumns(source.sql, needs_);
+  // The window narrows the search for candidates; the spans of a candidate
+  // are then read whole (the window's parameters are the first statement's
+  // only: DuckDB refuses unused ones).
+  traceql::SqlBuilder find = base_;
+  std::vector<std::string> time = {"true"};
+  if (window.start_unix_nano) time.push_back(StrCat("end_time_unix_nano >= ", find.Bind(*window.start_unix_nano)));
+  if (window.end_unix_nano) time.push_back(StrCat("start_time_unix_nano <= ", find.Bind(*window.end_unix_nano)));
+  std::vector<std::string> any_match;
+  for (const auto& c : conditions_) any_match.push_back(StrCat("bool_or(", c, ")"));
+  std::vector<std::string> having = {traceql::TraceNecessaryCondition(*root_, any_match)};
+  if (window.latest_from) having.push_back(StrCat("max(start_time_unix_nano) >= ", find.Bind(*window.latest_from)));
+  if (window.latest_before) {
+    having.push_back(StrCat("max(start_time_unix_nano) < ", find.Bind(*window.latest_before)));
+  }
+  std::vector<writer::SignalStore::ScanPlan> page_plans;  // pins remote files while a page is read
+  for (uint64_t offset = 0;; offset += page) {
+    const std::string candidates_sql =
+        StrCat("SELECT trace_id, max(start_time_unix_nano) AS last FROM ", from, " WHERE ", Join(time, " AND "),
+               " AND (", Join(conditions_, " OR "), ") GROUP BY trace_id HAVING ", Join(having, " AND "),
+               " ORDER BY last DESC, trace_id LIMIT ", page, " OFFSET ", offset);
+    ASSIGN_OR_RETURN(engine::Table candidates, conn->Query(candidates_sql, find.params()));
+    if (candidates.rows.empty()) break;
+    metrics->set_inspectedtraces(metrics->inspectedtraces() + static_cast<uint32_t>(candidates.rows.size()));
+
+    traceql::SqlBuilder read = read_;
+    std::vector<std::string> ids;
+    for (const auto& row : candidates.rows) ids.push_back(read.Bind(Text(row[0])));
+    // Only the files that may hold the candidates (trace-id bounds and
+    // filters, as trace-by-id plans them), whatever the window: whole
+    // traces, read fast. Spans seen twice (a flush between two plans) are
+    // dropped below.
+    ASSIGN_OR_RETURN(std::string traces_from, CandidateSource(ds, candidates, needs_, &page_plans));
+    const std::string spans_sql = StrCat("SELECT ", Join(columns_, ", "), " FROM ", traces_from,
+                                         " WHERE trace_id IN (", Join(ids, ", "), ")");
+    ASSIGN_OR_RETURN(engine::Table rows, conn->Query(spans_sql, read.params()));
+    page_plans.clear();
+    metrics->set_inspectedspans(metrics->inspectedspans() + rows.rows.size());
+
+    // Spans by trace, each trace's spans once (a span sent twice is one span).
+    std::map<std::string, std::vector<ScanSpan>> traces;
+    std::map<std::string, std::set<std::string>> seen;
+    for (const auto& row : rows.rows) {
+      const std::string trace = Text(row[cTrace]);
+      ScanSpan s;
+      s.span_id = Text(row[cSpan]);
+      if (!seen[trace].insert(s.span_id).second) continue;
+      s.parent_id = Text(row[cParent]);
+      s.name = Text(row[cName]);
+      s.service = Text(row[cService]);
+      s.root = Truth(row[cRoot]);
+      s.start = Number(row[cStart]);
+      s.duration = Number(row[cDuration]);
+      s.status = Number(row[cStatus]);
+      s.kind = Number(row[cKind]);
+      size_t c = cFirstFilter;
+      for (size_t i = 0; i < conditions_.size(); ++i) s.matches.push_back(Truth(row[c++]));
+      for (size_t i = 0; i < stage_conditions_; ++i) s.stage_matches.push_back(Truth(row[c++]));
+      for (size_t i = 0; i < numbers_; ++i, ++c) {
+        if (auto* d = std::get_if<double>(&row[c])) s.numbers.push_back(*d);
+        else s.numbers.push_back(std::nullopt);
+      }
+      for (size_t i = 0; i < value_labels_.size(); ++i, c += traceql::kAttributeValueColumns) {
+        pb::AnyValue v;
+        s.has_value.push_back(ReadAttributeValue(row, c, &v));
+        s.values.push_back(std::move(v));
+      }
+      s.extra.assign(row.begin() + static_cast<std::ptrdiff_t>(c), row.begin() + static_cast<std::ptrdiff_t>(c + extras_));
+      traces[trace].push_back(std::move(s));
+    }
+    for (auto& [trace_id, spans] : traces) {
+      std::vector<traceql::SpanRow> span_rows;
+      for (const auto& s : spans) span_rows.push_back({s.span_id, s.parent_id, s.matches});
+      ASSIGN_OR_RETURN(std::vector<size_t> hits, traceql::EvaluateSpansets(*root_, span_rows));
+      if (hits.empty()) continue;
+      ScannedTrace trace;
+      trace.sets = RunStages(spans, std::move(hits), &trace.selected);
+      if (trace.sets.empty()) continue;
+      trace.trace_id = trace_id;
+      trace.spans = std::move(spans);
+      RETURN_IF_ERROR(visit(trace));
+    }
+    ASSIGN_OR_RETURN(bool again, more());
+    if (!again || candidates.rows.size() < page) break;
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace signaldb::querier

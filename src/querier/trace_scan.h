@@ -1,0 +1,123 @@
+// A spanset pipeline evaluated over whole traces: the algorithm of search
+// (search.h), shared by search and by metrics over spanset operators and
+// pipelines.
+//
+// Two statements per page of candidate traces: the first finds trace ids
+// with spans matching the filters in a time window, pruned by the spanset
+// expression's necessary condition (exact for filters combined with && and
+// ||), newest first; the second reads every span of those traces from the
+// files trace-by-id would plan for them, so structural operators see whole
+// traces even when their spans arrived in different requests and sit in
+// different files. Each trace is then evaluated (traceql/evaluate.h) and
+// the later pipeline stages run on its spansets: filters narrow spansets
+// (empty ones leave), scalar filters keep the spansets whose aggregate
+// compares true (carrying it as an attribute), by() splits spansets by a
+// value, coalesce() merges them, select() names values shown on spans.
+//
+// Thread-safety: a TraceScan is immutable once compiled; Run() may be
+// called from one thread at a time per connection.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "engine/engine.h"
+#include "opentelemetry/proto/common/v1/common.pb.h"
+#include "querier/source.h"
+#include "tempopb/tempo.pb.h"
+#include "traceql/ast.h"
+#include "traceql/compile.h"
+#include "writer/writer.h"
+
+namespace signaldb::querier {
+
+// One span of a candidate trace.
+struct ScanSpan {
+  std::string span_id, parent_id, name, service;
+  bool root = false;
+  int64_t start = 0, duration = 0, status = 0, kind = 0;
+  std::vector<bool> matches;                   // per filter of the first stage
+  std::vector<bool> stage_matches;             // filters of later stages
+  std::vector<std::optional<double>> numbers;  // aggregate arguments
+  std::vector<opentelemetry::proto::common::v1::AnyValue> values;  // by() and select() values
+  std::vector<bool> has_value;
+  std::vector<engine::Value> extra;            // the caller's columns, as read
+};
+
+// A spanset of the result: indexes into the trace's spans, and the
+// attributes the pipeline gave it (count() ..., by(...)).
+struct ScanSet {
+  std::vector<size_t> spans;
+  std::vector<opentelemetry::proto::common::v1::KeyValue> attributes;
+};
+
+// A trace with a non-empty result.
+struct ScannedTrace {
+  std::string trace_id;  // hex, as stored
+  std::vector<ScanSpan> spans;
+  std::vector<ScanSet> sets;
+  std::vector<size_t> selected;  // select()ed values (indexes into value_labels())
+};
+
+class TraceScan {
+ public:
+  // The caller's per-span columns, compiled into the span statement's
+  // parameters (read into ScanSpan::extra, in order).
+  using ExtraColumns =
+      std::function<absl::StatusOr<std::vector<std::string>>(traceql::SqlBuilder*, traceql::TraceColumns*)>;
+
+  // FailedPrecondition for pipelines not supported yet: not starting with a
+  // spanset expression, spanset operators after the first stage, by() of
+  // an expression, pipelines inside spanset expressions.
+  static absl::StatusOr<TraceScan> Compile(const traceql::Pipeline& pipeline, const ExtraColumns& extra);
+
+  struct Window {
+    std::optional<int64_t> start_unix_nano;  // traces with spans ending before are not searched
+    std::optional<int64_t> end_unix_nano;    // ... nor spans starting after
+    // Only traces whose latest matching span (in the window) starts in
+    // [latest_from, latest_before).
+    std::optional<int64_t> latest_from, latest_before;
+  };
+  // Reads candidates in pages of `page` traces (newest matching span
+  // first), calling `visit` for each trace with a result and `more` after
+  // each page (false stops). Adds what it read to `metrics` (traces, spans).
+  absl::Status Run(engine::Connection* conn, writer::Dataset* ds, const TracesSource& source, const Window& window,
+                   uint64_t page, const std::function<absl::Status(ScannedTrace&)>& visit,
+                   const std::function<absl::StatusOr<bool>()>& more, tempopb::SearchMetrics* metrics) const;
+
+  const traceql::Spanset& root() const { return *root_; }
+  // Whether a span's match depends on other spans of its trace (several
+  // filters, structural operators, trace-level intrinsics, parent.x, ...).
+  bool reads_other_spans() const { return conditions_.size() > 1 || needs_.other_spans(); }
+  // The labels of by() and select() values (FieldText), by index.
+  const std::vector<std::string>& value_labels() const { return value_labels_; }
+
+ private:
+  struct Stage {
+    traceql::Stage::Kind kind = traceql::Stage::Kind::kSpanset;
+    size_t index = 0;  // condition / number / value column
+    traceql::AggregateFn fn = traceql::AggregateFn::kCount;
+    traceql::Op op = traceql::Op::kGt;
+    double rhs = 0;
+    std::string label;  // by(...) / count() ...
+    std::vector<size_t> selected;
+  };
+  std::vector<ScanSet> RunStages(const std::vector<ScanSpan>& spans, std::vector<size_t> first,
+                                 std::vector<size_t>* selected) const;
+
+  const traceql::Spanset* root_ = nullptr;
+  traceql::SqlBuilder base_;   // the filters' parameters
+  traceql::SqlBuilder read_;   // ... and the span statement's columns'
+  traceql::TraceColumns needs_;
+  std::vector<std::string> conditions_;  // the first stage's filters
+  std::vector<std::string> columns_;     // of the span statement
+  size_t stage_conditions_ = 0, numbers_ = 0, extras_ = 0;
+  std::vector<std::string> value_labels_;
+  std::vector<Stage> stages_;
+};
+
+}  // namespace signaldb::querier
