@@ -54,10 +54,15 @@ absl::StatusOr<SpanColumns> CompileColumns(const traceql::Metrics& m, traceql::S
     }
   }
   if (m.attr) {
-    ASSIGN_OR_RETURN(out.value, traceql::CompileNumber(*m.attr, sql, needs));
-    if (IsDuration(*m.attr)) out.value = StrCat("(", out.value, " / 1e9)");
+    ASSIGN_OR_RETURN(const std::string raw, traceql::CompileNumber(*m.attr, sql, needs));
+    const bool duration = IsDuration(*m.attr);
+    out.value = duration ? StrCat("(", raw, " / 1e9)") : raw;
     if (m.fn == MetricsFn::kHistogramOverTime) {
-      out.bound = StrCat("CASE WHEN ", out.value, " > 0 THEN power(2, ceil(log2(", out.value, "))) END");
+      // Tempo's buckets: the value rounded up to a power of two (durations
+      // in nanoseconds, the label then in seconds: 200 ms is 2^28 ns, bucket
+      // 0.268435456); values below 2 have none.
+      out.bound = StrCat("CASE WHEN ", raw, " >= 2 THEN power(2, ceil(log2(", raw, ")))", duration ? " / 1e9" : "",
+                         " END");
     }
   }
   return out;

@@ -101,15 +101,16 @@ TEST_F(MetricsTest, FunctionsByAndSecondStages) {
             (V{"__name__=sum_over_time,: 0:500 20:503"}));
   EXPECT_EQ(Series("{ } | quantile_over_time(duration, 0.5)"),
             (V{"__name__=quantile_over_time,p=0.5,: 0:0.05 10:0.016 20:0.001"}));
-  // Durations 200, 50, 5 | 30, 2 | 1 ms into power-of-two upper bounds in
-  // seconds (1 ms = 0.001 s goes to 2^-9 = 0.001953125, as 2^-10 < 0.001).
+  // Durations 200, 50, 5 | 30, 2 | 1 ms into Tempo's buckets: the next power
+  // of two in nanoseconds, labelled in seconds (1 ms = 10^6 ns goes to
+  // 2^20 ns = 0.001048576 s; 200 ms to 2^28 ns = 0.268435456 s).
   EXPECT_EQ(Series("{ } | histogram_over_time(duration)"),
-            (V{"__name__=histogram_over_time,__bucket=0.001953125,: 0:0 10:0 20:1",
-               "__name__=histogram_over_time,__bucket=0.00390625,: 0:0 10:1 20:0",
-               "__name__=histogram_over_time,__bucket=0.0078125,: 0:1 10:0 20:0",
-               "__name__=histogram_over_time,__bucket=0.03125,: 0:0 10:1 20:0",
-               "__name__=histogram_over_time,__bucket=0.0625,: 0:1 10:0 20:0",
-               "__name__=histogram_over_time,__bucket=0.25,: 0:1 10:0 20:0"}));
+            (V{"__name__=histogram_over_time,__bucket=0.001048576,: 0:0 10:0 20:1",
+               "__name__=histogram_over_time,__bucket=0.002097152,: 0:0 10:1 20:0",
+               "__name__=histogram_over_time,__bucket=0.008388608,: 0:1 10:0 20:0",
+               "__name__=histogram_over_time,__bucket=0.033554432,: 0:0 10:1 20:0",
+               "__name__=histogram_over_time,__bucket=0.067108864,: 0:1 10:0 20:0",
+               "__name__=histogram_over_time,__bucket=0.268435456,: 0:1 10:0 20:0"}));
   // Second stages: means frontend 0.0667, payments 0.1, cache 0.0333.
   EXPECT_EQ(Series("{ } | rate() by (resource.service.name) | topk(1)"),
             (V{"resource.service.name=payments,: 0:0.2 10:0 20:0.1"}));
@@ -151,12 +152,12 @@ TEST_F(MetricsTest, ExemplarsOnePerTraceWithTheFunctionsValue) {
             (V{StrCat("__name__=avg_over_time,:", Ex(kT1Hex, 2, 10, "500"), Ex(kT3Hex, 7, 20000, "503"))}));
   // Histogram exemplars sit in the bucket series of their span, value NaN.
   EXPECT_EQ(Exemplars("{ } | histogram_over_time(duration)", 100),
-            (V{StrCat("__name__=histogram_over_time,__bucket=0.001953125,:", Ex(kT3Hex, 7, 20000, "NaN")),
-               StrCat("__name__=histogram_over_time,__bucket=0.00390625,:", Ex(kT2Hex, 6, 10001, "NaN")),
-               StrCat("__name__=histogram_over_time,__bucket=0.0078125,:", Ex(kT1Hex, 3, 20, "NaN")),
-               StrCat("__name__=histogram_over_time,__bucket=0.03125,:", Ex(kT2Hex, 5, 10000, "NaN")),
-               StrCat("__name__=histogram_over_time,__bucket=0.0625,:", Ex(kT1Hex, 2, 10, "NaN")),
-               StrCat("__name__=histogram_over_time,__bucket=0.25,:", Ex(kT1Hex, 1, 0, "NaN"))}));
+            (V{StrCat("__name__=histogram_over_time,__bucket=0.001048576,:", Ex(kT3Hex, 7, 20000, "NaN")),
+               StrCat("__name__=histogram_over_time,__bucket=0.002097152,:", Ex(kT2Hex, 6, 10001, "NaN")),
+               StrCat("__name__=histogram_over_time,__bucket=0.008388608,:", Ex(kT1Hex, 3, 20, "NaN")),
+               StrCat("__name__=histogram_over_time,__bucket=0.033554432,:", Ex(kT2Hex, 5, 10000, "NaN")),
+               StrCat("__name__=histogram_over_time,__bucket=0.067108864,:", Ex(kT1Hex, 2, 10, "NaN")),
+               StrCat("__name__=histogram_over_time,__bucket=0.268435456,:", Ex(kT1Hex, 1, 0, "NaN"))}));
   // Quantile exemplars go to the smallest quantile whose value over the
   // range reaches theirs: durations 1, 2, 5, 30, 50, 200 ms give p50 =
   // 17.5 ms and p90 = 125 ms, so 1 ms goes to p50, 30 and 200 ms to p90.
