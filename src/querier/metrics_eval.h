@@ -52,6 +52,12 @@ absl::StatusOr<std::string> PipelineSpans(MetricsContext& ctx, const traceql::Pi
 // The relation the condition applies to, once every column has said which
 // trace columns it needs.
 std::string SpansFrom(const MetricsContext& ctx, const traceql::TraceColumns& needs);
+// The same over a sample: the first `rows_per_file` rows of each data file
+// (spread over the file's time range, as files are sorted by trace id) and
+// every unflushed span; the whole relation when trace-level columns are
+// needed. For exemplars of functions that count spans, which have no
+// preferred span.
+std::string SampledSpansFrom(const MetricsContext& ctx, const traceql::TraceColumns& needs, int64_t rows_per_file);
 
 // `metrics` over the spans `pipeline` matches (second stages not applied).
 absl::StatusOr<SeriesSet> EvaluateLeaf(MetricsContext& ctx, const traceql::Pipeline& pipeline,

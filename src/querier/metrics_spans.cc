@@ -6,6 +6,8 @@
 #include "common/strings.h"
 #include "querier/metrics_eval.h"
 #include "querier/trace_scan.h"
+#include "schema/tables.h"
+#include "writer/data_files.h"
 
 namespace signaldb::querier {
 namespace {
@@ -77,6 +79,17 @@ absl::StatusOr<std::string> PipelineSpans(MetricsContext& ctx, const traceql::Pi
 
 std::string SpansFrom(const MetricsContext& ctx, const traceql::TraceColumns& needs) {
   return StrCat(traceql::WithTraceColumns(ctx.source->sql, needs), " AS sdb_s");
+}
+
+std::string SampledSpansFrom(const MetricsContext& ctx, const traceql::TraceColumns& needs, int64_t rows_per_file) {
+  // Trace-level columns need every span of a trace: no sample then.
+  if (needs.other_spans() || ctx.source->plan.files.empty()) return SpansFrom(ctx, needs);
+  const std::string sample =
+      StrCat("(SELECT * EXCLUDE (file_row_number) FROM ",
+             writer::ReadParquetById(schema::Traces(), ctx.source->plan.files, "file_row_number = true"),
+             " WHERE file_row_number < ", rows_per_file, " UNION ALL BY NAME SELECT * FROM ", writer::kViewFunction,
+             "('traces', ", ctx.source->plan.generation, "))");
+  return StrCat(traceql::WithTraceColumns(sample, needs), " AS sdb_s");
 }
 
 }  // namespace signaldb::querier

@@ -57,14 +57,16 @@ std::vector<int> SortColumnIndexes(const columnar::Schema& schema) {
   return {};
 }
 
-std::string ReadParquetById(const columnar::Schema& schema, const std::vector<std::string>& paths) {
+std::string ReadParquetById(const columnar::Schema& schema, const std::vector<std::string>& paths,
+                            const std::string& options) {
   std::vector<std::string> quoted, fields;
   for (const auto& p : paths) quoted.push_back(engine::QuoteLiteral(p));
   for (const auto& c : schema.columns) {
     fields.push_back(StrCat(c.field_id, ": {name: ", engine::QuoteLiteral(c.name), ", type: ",
                             engine::QuoteLiteral(columnar::SqlType(c.type)), ", default_value: NULL}"));
   }
-  return StrCat("read_parquet([", Join(quoted, ", "), "], schema = MAP {", Join(fields, ", "), "})");
+  return StrCat("read_parquet([", Join(quoted, ", "), "], schema = MAP {", Join(fields, ", "), "}",
+                options.empty() ? "" : ", ", options, ")");
 }
 
 std::string ParquetCopyOptions(const columnar::Schema& schema, int compression_level) {

@@ -35,7 +35,9 @@ std::vector<int> SortColumnIndexes(const columnar::Schema& schema);
 // the column under its old name. (By name, DuckDB would refuse files that
 // differ and could not follow a rename.) `paths` are local, unquoted; at
 // least one.
-std::string ReadParquetById(const columnar::Schema& schema, const std::vector<std::string>& paths);
+// `options` are more read_parquet options ("file_row_number = true").
+std::string ReadParquetById(const columnar::Schema& schema, const std::vector<std::string>& paths,
+                            const std::string& options = "");
 // Whether the table's files are sorted by trace (spans).
 bool SortedByTrace(const columnar::Schema& schema);
 // Rows per Parquet row group in files sorted by trace.
