@@ -83,10 +83,13 @@ std::vector<SearchSlice> SearchSlices(const SearchRequest& req, bool several_spa
 
 absl::StatusOr<tempopb::SearchResponse> Querier::Search(const TenantContext& ctx, const traceql::Query& query,
                                                         const SearchRequest& req) {
-  if (query.metrics || query.math || query.scalar_root || !query.pipeline) {
+  if (query.metrics || query.math) {
     return absl::FailedPreconditionError(
-        "TraceQL metrics functions and pipelines that start with a scalar filter, by() or select() are not supported "
-        "yet in search; start with a spanset expression, e.g. { } | count() > 2");
+        "TraceQL metrics functions are answered by the metrics API (query_range, query), not by search");
+  }
+  if (query.scalar_root || !query.pipeline) {
+    return absl::FailedPreconditionError(
+        "scalar filters over wrapped pipelines, e.g. ({ } | count()) > 2, are not supported yet in search");
   }
   // The attributes and intrinsics the filters read, shown on matched spans.
   std::vector<traceql::AttributeRef> shown;

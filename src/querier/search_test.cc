@@ -256,8 +256,78 @@ TEST(TagCacheTest, KeepsEntriesUntilFullThenStartsOver) {
   EXPECT_EQ(cache.values("f2", "name")->values[0].second, "y");
 }
 
+// A pipeline that does not start with a spanset expression applies to
+// every span of the trace, as if it started with { }.
+TEST_F(SearchTest, PipelinesStartingWithoutASpansetExpression) {
+  EXPECT_EQ(Summary("count() > 1"), "abc:56 " + kId1 + ":123");
+  EXPECT_EQ(Summary("count() = 1"), kId3 + ":7");
+  EXPECT_EQ(Summary("avg(duration) > 60ms | { name = \"db\" }"), kId1 + ":3");
+  // (Tempo's grammar lets no pipeline start with coalesce().)
+  EXPECT_EQ(Summary("by(resource.service.name) | coalesce()"), kId3 + ":7 abc:56 " + kId1 + ":123");
+  auto r = Run("by(resource.service.name)");
+  ASSERT_TRUE(r.ok()) << r.status();
+  ASSERT_EQ(r->traces_size(), 3);
+  EXPECT_EQ(r->traces(2).spansets_size(), 2);  // T1: frontend and payments
+  r = Run("select(span.http.status_code)");
+  ASSERT_TRUE(r.ok()) << r.status();
+  ASSERT_EQ(r->traces_size(), 3);
+  ASSERT_EQ(r->traces(0).spansets(0).spans(0).attributes_size(), 1);  // the orphan
+  EXPECT_EQ(r->traces(0).spansets(0).spans(0).attributes(0).key(), "span.http.status_code");
+  EXPECT_EQ(r->traces(0).spansets(0).spans(0).attributes(0).value().int_value(), 503);
+}
+
+// by() of an expression groups by its typed value, labelled with its text.
+TEST_F(SearchTest, ByExpression) {
+  auto r = Run("{ } | by(duration > 10ms)");
+  ASSERT_TRUE(r.ok()) << r.status();
+  ASSERT_EQ(r->traces_size(), 3);
+  const auto& t1 = r->traces(2);
+  ASSERT_EQ(t1.spansets_size(), 2);
+  // false (db, 5 ms), then true (GET /checkout and charge).
+  EXPECT_EQ(t1.spansets(0).attributes(0).key(), "by(duration > 10ms)");
+  EXPECT_EQ(t1.spansets(0).attributes(0).value().ShortDebugString(), "bool_value: false");
+  EXPECT_EQ(t1.spansets(0).matched(), 1u);
+  EXPECT_EQ(t1.spansets(1).attributes(0).value().ShortDebugString(), "bool_value: true");
+  EXPECT_EQ(t1.spansets(1).matched(), 2u);
+  EXPECT_EQ(r->traces(0).spansets_size(), 1);  // the orphan: 1 ms
+  // An integer intrinsic: T1's GET /checkout and charge have one child each.
+  EXPECT_EQ(Summary("{ } | by(childCount) | count() > 1"), kId1 + ":12");
+  r = Run("{ } | by(childCount) | count() > 1");
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->traces(0).spansets(0).attributes(0).key(), "by(childCount)");
+  EXPECT_EQ(r->traces(0).spansets(0).attributes(0).value().ShortDebugString(), "int_value: 1");
+  // Arithmetic over an attribute: a double.
+  r = Run("{ status = error } | by(span.http.status_code + 1)");
+  ASSERT_TRUE(r.ok()) << r.status();
+  ASSERT_EQ(r->traces_size(), 2);
+  EXPECT_EQ(r->traces(0).spansets(0).attributes(0).key(), "by(span.http.status_code + 1)");
+  EXPECT_EQ(r->traces(0).spansets(0).attributes(0).value().double_value(), 504);
+  EXPECT_EQ(r->traces(1).spansets(0).attributes(0).value().double_value(), 501);
+  // A status: its name.
+  r = Run("{ name = \"charge\" } | by(status)");
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->traces(0).spansets(0).attributes(0).value().string_value(), "error");
+}
+
+// A spanset expression after the first stage is evaluated on each input
+// spanset: its filters see that spanset's spans only, related by the
+// structure of the whole trace.
+TEST_F(SearchTest, SpansetOperatorsAfterTheFirstStage) {
+  EXPECT_EQ(Summary("{ } | { name = \"charge\" } > { name = \"db\" }"), kId1 + ":3");
+  EXPECT_EQ(Summary("{ } | ({ name = \"redis\" } || { name = \"orphan\" })"), kId3 + ":7 abc:6");
+  // GET /checkout is not in the payments spanset.
+  EXPECT_EQ(Summary("{ resource.service.name = \"payments\" } | { name = \"GET /checkout\" } >> { }"), "");
+  EXPECT_EQ(Summary("{ resource.service.name = \"payments\" } | { status = error } >> { }"), kId1 + ":3");
+  // Per group of by(), keeping the group's attributes.
+  EXPECT_EQ(Summary("{ } | by(resource.service.name) | { } && { status = error }"), kId3 + ":7 " + kId1 + ":23");
+  auto r = Run("{ } | by(resource.service.name) | { } && { status = error }");
+  ASSERT_TRUE(r.ok()) << r.status();
+  ASSERT_EQ(r->traces(1).spansets_size(), 1);
+  EXPECT_EQ(r->traces(1).spansets(0).attributes(0).value().string_value(), "payments");
+}
+
 TEST_F(SearchTest, UnsupportedFormsSaySo) {
-  auto r = Run("count() > 1 | { }");
+  auto r = Run("{ .a } && ({ .b } | count() > 1)");
   EXPECT_EQ(r.status().code(), absl::StatusCode::kFailedPrecondition);
   EXPECT_NE(r.status().message().find("not supported yet"), std::string::npos);
   r = Run("{ } | rate()");

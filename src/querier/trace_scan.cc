@@ -63,30 +63,40 @@ absl::StatusOr<std::string> CandidateSource(writer::Dataset* ds, const engine::T
   return traceql::WithTraceColumns(sql, needs);
 }
 
+bool HasPipeline(const traceql::Spanset& s) {
+  switch (s.kind) {
+    case traceql::Spanset::Kind::kFilter: return false;
+    case traceql::Spanset::Kind::kPipeline: return true;
+    case traceql::Spanset::Kind::kOperation: return HasPipeline(*s.lhs) || HasPipeline(*s.rhs);
+  }
+  return false;
+}
+
 }  // namespace
 
 absl::StatusOr<TraceScan> TraceScan::Compile(const traceql::Pipeline& pipeline, const ExtraColumns& extra) {
-  if (pipeline.stages.empty() || pipeline.stages[0].kind != traceql::Stage::Kind::kSpanset) {
-    return absl::FailedPreconditionError(
-        "pipelines that start with a scalar filter, by() or select() are not supported yet; start with a spanset "
-        "expression, e.g. { } | count() > 2");
-  }
-  for (size_t i = 1; i < pipeline.stages.size(); ++i) {
-    const traceql::Stage& st = pipeline.stages[i];
-    const bool filter = st.kind == traceql::Stage::Kind::kSpanset && st.spanset->kind == traceql::Spanset::Kind::kFilter;
-    bool plain = true;
-    for (const auto& f : st.fields) {
-      plain = plain && (f->kind == traceql::Field::Kind::kAttribute || f->kind == traceql::Field::Kind::kIntrinsic);
-    }
-    if ((st.kind == traceql::Stage::Kind::kSpanset && !filter) || !plain) {
-      return absl::FailedPreconditionError(
-          "not supported yet in a pipeline: spanset operators after the first stage, by() of an expression");
+  if (pipeline.stages.empty()) return absl::InvalidArgumentError("empty pipeline");
+  for (const traceql::Stage& st : pipeline.stages) {
+    if (st.kind == traceql::Stage::Kind::kSpanset && HasPipeline(*st.spanset)) {
+      return absl::FailedPreconditionError("pipelines inside spanset expressions are not supported yet");
     }
   }
   TraceScan scan;
-  scan.root_ = pipeline.stages[0].spanset.get();
+  // A pipeline that does not start with a spanset expression (count() > 1,
+  // by(...), select(...), coalesce()) applies to every span of the trace,
+  // as if it started with { } (Tempo's engine hands the first stage one
+  // spanset per trace holding all its fetched spans).
+  size_t first_stage = 1;
+  if (pipeline.stages[0].kind == traceql::Stage::Kind::kSpanset) {
+    scan.root_ = pipeline.stages[0].spanset.get();
+  } else {
+    auto all = std::make_shared<traceql::Spanset>();
+    all->kind = traceql::Spanset::Kind::kFilter;
+    scan.own_root_ = all;
+    scan.root_ = all.get();
+    first_stage = 0;
+  }
   const std::vector<const traceql::Spanset*> leaves = traceql::FilterLeaves(*scan.root_);
-  if (leaves.empty()) return absl::FailedPreconditionError("pipelines inside spanset expressions are not supported yet");
   for (const traceql::Spanset* leaf : leaves) {
     ASSIGN_OR_RETURN(std::string cond, traceql::CompileCondition(leaf->filter.get(), &scan.base_, &scan.needs_));
     scan.conditions_.push_back(std::move(cond));
@@ -102,25 +112,26 @@ absl::StatusOr<TraceScan> TraceScan::Compile(const traceql::Pipeline& pipeline, 
     for (size_t i = 0; i < scan.value_labels_.size(); ++i) {
       if (scan.value_labels_[i] == label) return i;
     }
-    if (f.kind == traceql::Field::Kind::kAttribute) {
-      for (auto& c : traceql::AttributeValueColumns({f.scope, f.name}, sql)) value_cols.push_back(std::move(c));
-    } else {
-      ASSIGN_OR_RETURN(std::string text, traceql::CompileText(f, sql, &scan.needs_));
-      value_cols.push_back(text);
-      for (size_t k = 1; k < traceql::kAttributeValueColumns; ++k) value_cols.push_back("NULL");
-    }
+    ASSIGN_OR_RETURN(std::vector<std::string> cols, traceql::CompileValueColumns(f, sql, &scan.needs_));
+    for (auto& c : cols) value_cols.push_back(std::move(c));
     scan.value_labels_.push_back(label);
     return scan.value_labels_.size() - 1;
   };
-  for (size_t i = 1; i < pipeline.stages.size(); ++i) {
+  for (size_t i = first_stage; i < pipeline.stages.size(); ++i) {
     const traceql::Stage& st = pipeline.stages[i];
     Stage ps;
     ps.kind = st.kind;
     switch (st.kind) {
       case traceql::Stage::Kind::kSpanset: {
-        ASSIGN_OR_RETURN(std::string cond, traceql::CompileCondition(st.spanset->filter.get(), sql, &scan.needs_));
+        // Each filter of the expression is a flag column; an expression
+        // over several is evaluated per input spanset (RunStages).
+        ps.spanset = st.spanset.get();
         ps.index = stage_conditions.size();
-        stage_conditions.push_back(std::move(cond));
+        for (const traceql::Spanset* leaf : traceql::FilterLeaves(*st.spanset)) {
+          ASSIGN_OR_RETURN(std::string cond, traceql::CompileCondition(leaf->filter.get(), sql, &scan.needs_));
+          stage_conditions.push_back(std::move(cond));
+        }
+        ps.leaves = stage_conditions.size() - ps.index;
         break;
       }
       case traceql::Stage::Kind::kScalarFilter: {
@@ -166,8 +177,9 @@ absl::StatusOr<TraceScan> TraceScan::Compile(const traceql::Pipeline& pipeline, 
   return scan;
 }
 
-std::vector<ScanSet> TraceScan::RunStages(const std::vector<ScanSpan>& spans, std::vector<size_t> first,
-                                          std::vector<size_t>* selected) const {
+absl::StatusOr<std::vector<ScanSet>> TraceScan::RunStages(const std::vector<ScanSpan>& spans,
+                                                          std::vector<traceql::SpanRow>* rows, std::vector<size_t> first,
+                                                          std::vector<size_t>* selected) const {
   std::vector<ScanSet> sets(1);
   sets[0].spans = std::move(first);
   for (const Stage& st : stages_) {
@@ -176,8 +188,19 @@ std::vector<ScanSet> TraceScan::RunStages(const std::vector<ScanSpan>& spans, st
       case traceql::Stage::Kind::kSpanset:
         for (auto& set : sets) {
           std::vector<size_t> kept;
-          for (size_t i : set.spans) {
-            if (spans[i].stage_matches[st.index]) kept.push_back(i);
+          if (st.spanset->kind == traceql::Spanset::Kind::kFilter) {
+            for (size_t i : set.spans) {
+              if (spans[i].stage_matches[st.index]) kept.push_back(i);
+            }
+          } else {
+            // As Tempo: the expression is evaluated on this spanset alone
+            // (its filters see only its spans), the structure of the whole
+            // trace relating them.
+            for (auto& row : *rows) row.matches.assign(st.leaves, false);
+            for (size_t i : set.spans) {
+              for (size_t k = 0; k < st.leaves; ++k) (*rows)[i].matches[k] = spans[i].stage_matches[st.index + k];
+            }
+            ASSIGN_OR_RETURN(kept, traceql::EvaluateSpansets(*st.spanset, *rows));
           }
           if (kept.empty()) continue;
           set.spans = std::move(kept);
@@ -332,7 +355,7 @@ absl::Status TraceScan::Run(engine::Connection* conn, writer::Dataset* ds, const
       ASSIGN_OR_RETURN(std::vector<size_t> hits, traceql::EvaluateSpansets(*root_, span_rows));
       if (hits.empty()) continue;
       ScannedTrace trace;
-      trace.sets = RunStages(spans, std::move(hits), &trace.selected);
+      ASSIGN_OR_RETURN(trace.sets, RunStages(spans, &span_rows, std::move(hits), &trace.selected));
       if (trace.sets.empty()) continue;
       trace.trace_id = trace_id;
       trace.spans = std::move(spans);

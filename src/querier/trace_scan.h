@@ -20,6 +20,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -31,6 +32,7 @@
 #include "tempopb/tempo.pb.h"
 #include "traceql/ast.h"
 #include "traceql/compile.h"
+#include "traceql/evaluate.h"
 #include "writer/writer.h"
 
 namespace signaldb::querier {
@@ -70,9 +72,11 @@ class TraceScan {
   using ExtraColumns =
       std::function<absl::StatusOr<std::vector<std::string>>(traceql::SqlBuilder*, traceql::TraceColumns*)>;
 
-  // FailedPrecondition for pipelines not supported yet: not starting with a
-  // spanset expression, spanset operators after the first stage, by() of
-  // an expression, pipelines inside spanset expressions.
+  // A pipeline that does not start with a spanset expression applies to
+  // every span of each trace (as if it started with { }). Spanset
+  // expressions after the first stage are evaluated on each input spanset,
+  // as Tempo does. FailedPrecondition for pipelines inside spanset
+  // expressions (not supported yet).
   static absl::StatusOr<TraceScan> Compile(const traceql::Pipeline& pipeline, const ExtraColumns& extra);
 
   struct Window {
@@ -105,10 +109,15 @@ class TraceScan {
     double rhs = 0;
     std::string label;  // by(...) / count() ...
     std::vector<size_t> selected;
+    const traceql::Spanset* spanset = nullptr;  // kSpanset: its filters' flags from `index`
+    size_t leaves = 0;
   };
-  std::vector<ScanSet> RunStages(const std::vector<ScanSpan>& spans, std::vector<size_t> first,
-                                 std::vector<size_t>* selected) const;
+  // `rows` are the trace's spans (their match flags are overwritten).
+  absl::StatusOr<std::vector<ScanSet>> RunStages(const std::vector<ScanSpan>& spans,
+                                                 std::vector<traceql::SpanRow>* rows, std::vector<size_t> first,
+                                                 std::vector<size_t>* selected) const;
 
+  std::shared_ptr<const traceql::Spanset> own_root_;  // the { } a pipeline starts with when it names none
   const traceql::Spanset* root_ = nullptr;
   traceql::SqlBuilder base_;   // the filters' parameters
   traceql::SqlBuilder read_;   // ... and the span statement's columns'

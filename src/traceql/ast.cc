@@ -61,6 +61,37 @@ const std::map<std::string, Intrinsic, std::less<>>& Intrinsics();
 
 }  // namespace
 
+// A duration as Go's time.Duration.String() writes it (Tempo's text of a
+// duration static): "10ms", "1.5s", "1h2m3s", "0s".
+std::string DurationText(int64_t ns) {
+  if (ns == 0) return "0s";
+  const std::string sign = ns < 0 ? "-" : "";
+  const uint64_t u = ns < 0 ? 0 - static_cast<uint64_t>(ns) : static_cast<uint64_t>(ns);
+  auto decimal = [](uint64_t v, int digits) {
+    uint64_t scale = 1;
+    for (int i = 0; i < digits; ++i) scale *= 10;
+    std::string out = std::to_string(v / scale);
+    if (v % scale != 0) {
+      std::string frac = std::to_string(v % scale);
+      frac.insert(0, static_cast<size_t>(digits) - frac.size(), '0');
+      while (frac.back() == '0') frac.pop_back();
+      out += "." + frac;
+    }
+    return out;
+  };
+  if (u < 1000) return sign + std::to_string(u) + "ns";
+  if (u < 1000000) return sign + decimal(u, 3) + "\xc2\xb5s";
+  if (u < 1000000000) return sign + decimal(u, 6) + "ms";
+  constexpr uint64_t kMinute = 60ULL * 1000000000;
+  std::string out = decimal(u % kMinute, 9) + "s";
+  const uint64_t minutes = u / kMinute;
+  if (minutes > 0) {
+    out = std::to_string(minutes % 60) + "m" + out;
+    if (minutes >= 60) out = std::to_string(minutes / 60) + "h" + out;
+  }
+  return sign + out;
+}
+
 std::string FieldText(const Field& f) {
   switch (f.kind) {
     case Field::Kind::kStatic: {
@@ -73,7 +104,7 @@ std::string FieldText(const Field& f) {
         case StaticType::kFloat: return StrCat(v.f);
         case StaticType::kString: return StrCat("\"", v.s, "\"");
         case StaticType::kBool: return v.b ? "true" : "false";
-        case StaticType::kDuration: return StrCat(v.i, "ns");
+        case StaticType::kDuration: return DurationText(v.i);
         case StaticType::kStatus: return kStatus[v.i];
         case StaticType::kKind: return kKinds[v.i];
       }

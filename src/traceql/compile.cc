@@ -192,6 +192,71 @@ class Compiler {
     return absl::InvalidArgumentError(StrCat("line ", f.line, ", col ", f.col, ": not a condition"));
   }
 
+  // The four value columns of AttributeValueColumns (string, int as text,
+  // double as text, bool) for a typed expression: conditions are bools,
+  // statuses and kinds their names, numbers ints when the expression is
+  // statically an integer (IntegerValued), else doubles.
+  absl::StatusOr<std::vector<std::string>> Columns(const Field& f) {
+    const std::string null_text = "CAST(NULL AS VARCHAR)", null_bool = "CAST(NULL AS BOOLEAN)";
+    if (IsCondition(f)) {
+      ASSIGN_OR_RETURN(std::string b, Bool(f));
+      return std::vector<std::string>{null_text, null_text, null_text, b};
+    }
+    ASSIGN_OR_RETURN(auto v, Value(f));
+    switch (v.first) {
+      case Cat::kString:
+        return std::vector<std::string>{StrCat("CAST(", v.second, " AS VARCHAR)"), null_text, null_text, null_bool};
+      case Cat::kStatus:
+        return std::vector<std::string>{
+            StrCat("(CASE ", v.second, " WHEN 0 THEN 'unset' WHEN 1 THEN 'ok' WHEN 2 THEN 'error' END)"), null_text,
+            null_text, null_bool};
+      case Cat::kKind:
+        return std::vector<std::string>{StrCat("(CASE ", v.second,
+                                               " WHEN 0 THEN 'unspecified' WHEN 1 THEN 'internal' WHEN 2 THEN 'server' "
+                                               "WHEN 3 THEN 'client' WHEN 4 THEN 'producer' WHEN 5 THEN 'consumer' END)"),
+                                        null_text, null_text, null_bool};
+      case Cat::kNumber:
+        if (IntegerValued(f)) {
+          return std::vector<std::string>{null_text, StrCat("CAST(CAST(", v.second, " AS BIGINT) AS VARCHAR)"),
+                                          null_text, null_bool};
+        }
+        return std::vector<std::string>{null_text, null_text,
+                                        StrCat("printf('%.17g', CAST(", v.second, " AS DOUBLE))"), null_bool};
+      case Cat::kBool: break;
+    }
+    return std::vector<std::string>{null_text, null_text, null_text, v.second};
+  }
+
+  static bool IsCondition(const Field& f) {
+    switch (f.kind) {
+      case Field::Kind::kStatic: return f.value.type == StaticType::kBool;
+      case Field::Kind::kUnary: return f.op == Op::kNot;
+      case Field::Kind::kBinary:
+        return f.op == Op::kAnd || f.op == Op::kOr || f.op == Op::kEq || f.op == Op::kNeq || f.op == Op::kLt ||
+               f.op == Op::kLte || f.op == Op::kGt || f.op == Op::kGte || f.op == Op::kRegex ||
+               f.op == Op::kNotRegex;
+      default: return false;
+    }
+  }
+
+  // Whether a numeric expression is an integer whatever the span: int and
+  // duration statics and intrinsics, and + - * % of them. (Attributes may
+  // hold doubles; division and ^ give doubles.)
+  static bool IntegerValued(const Field& f) {
+    switch (f.kind) {
+      case Field::Kind::kStatic: return f.value.type == StaticType::kInt || f.value.type == StaticType::kDuration;
+      case Field::Kind::kIntrinsic:
+        return f.intrinsic == Intrinsic::kDuration || f.intrinsic == Intrinsic::kChildCount ||
+               f.intrinsic == Intrinsic::kTraceDuration || f.intrinsic == Intrinsic::kNestedSetLeft ||
+               f.intrinsic == Intrinsic::kNestedSetRight || f.intrinsic == Intrinsic::kNestedSetParent;
+      case Field::Kind::kUnary: return f.op == Op::kNeg && IntegerValued(*f.lhs);
+      case Field::Kind::kBinary:
+        return (f.op == Op::kAdd || f.op == Op::kSub || f.op == Op::kMul || f.op == Op::kMod) &&
+               IntegerValued(*f.lhs) && IntegerValued(*f.rhs);
+      default: return false;
+    }
+  }
+
  private:
   // The accessors of an attribute: one for a scoped attribute, span then
   // resource for an unscoped one.
@@ -509,6 +574,15 @@ absl::StatusOr<std::string> CompileNumber(const Field& field, SqlBuilder* sql, T
 
 absl::StatusOr<std::string> CompileText(const Field& field, SqlBuilder* sql, TraceColumns* needs) {
   return Compiler(sql, needs).Text(field);
+}
+
+absl::StatusOr<std::vector<std::string>> CompileValueColumns(const Field& field, SqlBuilder* sql,
+                                                         TraceColumns* needs) {
+  if (field.kind == Field::Kind::kAttribute && !field.parent &&
+      (field.scope == Scope::kNone || field.scope == Scope::kSpan || field.scope == Scope::kResource)) {
+    return AttributeValueColumns({field.scope, field.name}, sql);
+  }
+  return Compiler(sql, needs).Columns(field);
 }
 
 std::string WithTraceColumns(const std::string& source, const TraceColumns& needs) {

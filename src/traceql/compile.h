@@ -91,4 +91,12 @@ std::vector<AttributeRef> ReferencedAttributes(const Field* filter);
 inline constexpr size_t kAttributeValueColumns = 4;
 std::vector<std::string> AttributeValueColumns(const AttributeRef& ref, SqlBuilder* sql);
 
+// The same four columns for any field expression, as by() and select()
+// show it: an attribute as above; a condition as its bool; a status or kind
+// as its name; a number as an int when the expression is an integer
+// whatever the span (int and duration statics and intrinsics combined with
+// + - * %), else as a double; other values as strings.
+absl::StatusOr<std::vector<std::string>> CompileValueColumns(const Field& field, SqlBuilder* sql,
+                                                         TraceColumns* needs);
+
 }  // namespace signaldb::traceql
