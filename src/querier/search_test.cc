@@ -326,6 +326,48 @@ TEST_F(SearchTest, SpansetOperatorsAfterTheFirstStage) {
   EXPECT_EQ(r->traces(1).spansets(0).attributes(0).value().string_value(), "payments");
 }
 
+// Tempo's nested set numbering over whole traces, across files: T1 is
+// GET /checkout [1, 6] > charge [2, 5] > db [3, 4] (db arrived later, in
+// another file); T2 is GET /cart [1, 4] > redis [2, 3]; T3 has no root,
+// so its orphan has 0 for all three.
+TEST_F(SearchTest, NestedSetIntrinsics) {
+  EXPECT_EQ(Summary("{ nestedSetLeft = 3 }"), kId1 + ":3");
+  EXPECT_EQ(Summary("{ nestedSetRight = 5 }"), kId1 + ":2");
+  EXPECT_EQ(Summary("{ nestedSetParent = -1 }"), "abc:5 " + kId1 + ":1");
+  EXPECT_EQ(Summary("{ nestedSetParent = 2 }"), kId1 + ":3");
+  EXPECT_EQ(Summary("{ nestedSetLeft = 0 && nestedSetParent = 0 }"), kId3 + ":7");
+  EXPECT_EQ(Summary("{ nestedSetRight = nestedSetLeft + 1 && nestedSetLeft > 0 }"), "abc:6 " + kId1 + ":3");
+}
+
+// Siblings are numbered by start time (then span id), whatever order they
+// arrived in: R [1, 8] > A [2, 5] > A1 [3, 4]; R > B [6, 7], B sent first.
+class NestedSetTest : public test_data::QuerierFixture {};
+
+TEST_F(NestedSetTest, SiblingsByStartTime) {
+  ExportTraceServiceRequest req;
+  const std::string trace(16, '\x55');
+  AddSpan(&req, "svc", trace, 1, 0, "R", kT0, 10 * kMs);
+  AddSpan(&req, "svc", trace, 2, 1, "B", kT0 + 2 * kMs, kMs);
+  AddSpan(&req, "svc", trace, 3, 1, "A", kT0 + 1 * kMs, kMs);
+  AddSpan(&req, "svc", trace, 4, 3, "A1", kT0 + 1 * kMs, kMs);
+  ASSERT_TRUE(writer_->Write({}, Signal::kTraces, req.SerializeAsString()).ok());
+  auto names = [&](const std::string& q) {
+    auto parsed = traceql::Parse(q);
+    EXPECT_TRUE(parsed.ok()) << parsed.status();
+    auto r = querier_->Search({}, *parsed, SearchRequest{});
+    EXPECT_TRUE(r.ok()) << r.status();
+    std::string out;
+    for (const auto& t : r.ok() ? r->traces() : decltype(r->traces()){}) {
+      for (const auto& sp : t.spansets(0).spans()) out += sp.spanid().substr(15);
+    }
+    return out;
+  };
+  EXPECT_EQ(names("{ nestedSetLeft = 2 && nestedSetRight = 5 }"), "3");
+  EXPECT_EQ(names("{ nestedSetLeft = 3 && nestedSetParent = 2 }"), "4");
+  EXPECT_EQ(names("{ nestedSetLeft = 6 && nestedSetRight = 7 && nestedSetParent = 1 }"), "2");
+  EXPECT_EQ(names("{ nestedSetRight = 8 }"), "1");
+}
+
 TEST_F(SearchTest, UnsupportedFormsSaySo) {
   auto r = Run("{ .a } && ({ .b } | count() > 1)");
   EXPECT_EQ(r.status().code(), absl::StatusCode::kFailedPrecondition);

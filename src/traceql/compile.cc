@@ -413,6 +413,15 @@ class Compiler {
       case Intrinsic::kChildCount:
         needs_->child_count = true;
         return std::pair{Cat::kNumber, std::string("__child_count")};
+      case Intrinsic::kNestedSetLeft:
+        needs_->nested_set = true;
+        return std::pair{Cat::kNumber, std::string("__nested_left")};
+      case Intrinsic::kNestedSetRight:
+        needs_->nested_set = true;
+        return std::pair{Cat::kNumber, std::string("__nested_right")};
+      case Intrinsic::kNestedSetParent:
+        needs_->nested_set = true;
+        return std::pair{Cat::kNumber, std::string("__nested_parent")};
       case Intrinsic::kEventName:
       case Intrinsic::kEventTimeSinceStart:
       case Intrinsic::kLinkTraceId:
@@ -596,11 +605,36 @@ std::string WithTraceColumns(const std::string& source, const TraceColumns& need
     cols.push_back(StrCat("max(end_time_unix_nano)", w, " - min(start_time_unix_nano)", w, " AS __trace_duration"));
   }
   const std::string spans = cols.size() == 1 ? source : StrCat("(SELECT ", Join(cols, ", "), " FROM ", source, ")");
-  if (!needs.child_count && !needs.parent) return spans;
+  if (!needs.child_count && !needs.parent && !needs.nested_set) return spans;
   // Columns from other rows of the trace: each span's number of children,
-  // and its parent's attributes (a span stored twice counts once).
-  std::string sql = StrCat("(WITH __spans AS (SELECT * FROM ", spans, ") SELECT __s.*");
+  // its parent's attributes, its nested set bounds (a span stored twice
+  // counts once).
+  std::string sql = StrCat("(WITH ", needs.nested_set ? "RECURSIVE " : "", "__spans AS (SELECT * FROM ", spans, ")");
   std::string joins;
+  if (needs.nested_set) {
+    sql +=
+        ", __ns_nodes AS (SELECT DISTINCT ON (trace_id, span_id) trace_id, span_id, coalesce(parent_span_id, '') AS "
+        "parent, start_time_unix_nano AS start FROM __spans)"
+        ", __ns_tree(trace_id, span_id, path, ids) AS (SELECT trace_id, span_id, [{'s': start, 'i': span_id}], "
+        "[span_id] FROM __ns_nodes WHERE parent = '' UNION ALL SELECT n.trace_id, n.span_id, list_append(t.path, "
+        "{'s': n.start, 'i': n.span_id}), list_append(t.ids, n.span_id) FROM __ns_nodes n JOIN __ns_tree t ON "
+        "n.trace_id = t.trace_id AND n.parent = t.span_id)"
+        ", __ns_pre AS (SELECT trace_id, span_id, ids, 1 + 2 * (row_number() OVER (PARTITION BY trace_id ORDER BY "
+        "path) - 1) - (len(ids) - 1) AS l FROM __ns_tree)"
+        ", __ns_size AS (SELECT trace_id, a AS span_id, count(*) AS n FROM (SELECT trace_id, unnest(ids) AS a FROM "
+        "__ns_tree) GROUP BY ALL)"
+        ", __ns AS (SELECT p.trace_id AS __nt, p.span_id AS __nsp, p.l, p.l + 2 * z.n - 1 AS r, CASE WHEN len(p.ids) "
+        "= 1 THEN -1 ELSE q.l END AS pl FROM __ns_pre p JOIN __ns_size z ON z.trace_id = p.trace_id AND z.span_id = "
+        "p.span_id LEFT JOIN __ns_pre q ON len(p.ids) > 1 AND q.trace_id = p.trace_id AND q.span_id = "
+        "p.ids[len(p.ids) - 1])";
+  }
+  sql += " SELECT __s.*";
+  if (needs.nested_set) {
+    sql +=
+        ", CAST(coalesce(__n.l, 0) AS BIGINT) AS __nested_left, CAST(coalesce(__n.r, 0) AS BIGINT) AS "
+        "__nested_right, CAST(coalesce(__n.pl, 0) AS BIGINT) AS __nested_parent";
+    joins += " LEFT JOIN __ns __n ON __n.__nt = __s.trace_id AND __n.__nsp = __s.span_id";
+  }
   if (needs.child_count) {
     sql += ", coalesce(__c.__n, 0) AS __child_count";
     joins += " LEFT JOIN (SELECT trace_id AS __ct, parent_span_id AS __cp, count(DISTINCT span_id) AS __n FROM __spans "
