@@ -368,6 +368,25 @@ TEST_F(NestedSetTest, SiblingsByStartTime) {
   EXPECT_EQ(names("{ nestedSetRight = 8 }"), "1");
 }
 
+// Root scalar filters over wrapped pipelines: each pipeline runs on the
+// whole trace, its aggregate over its one spanset; the trace's spanset is
+// the spans those spansets hold.
+TEST_F(SearchTest, RootScalarFilters) {
+  // T1: two payments spans, one frontend; T2 and T3 lack one side.
+  EXPECT_EQ(Summary("({ resource.service.name = \"payments\" } | count()) > "
+                    "({ resource.service.name = \"frontend\" } | count())"),
+            kId1 + ":123");
+  EXPECT_EQ(Summary("({ } | count()) = 1"), kId3 + ":7");
+  EXPECT_EQ(Summary("({ } | avg(duration)) > 60ms"), kId1 + ":123");  // (200 + 50 + 5) / 3 ms
+  EXPECT_EQ(Summary("({ status = error } | max(span.http.status_code)) >= 503"), kId3 + ":7");
+  // T1: avg 85 ms plus one error span; T3: 1 ms plus one.
+  EXPECT_EQ(Summary("({ } | avg(duration)) + ({ status = error } | count()) > 60000000"), kId1 + ":123");
+  EXPECT_EQ(Summary("({ } | by(resource.service.name) | coalesce() | count()) > 2"), kId1 + ":123");
+  // Several spansets on a side: as Tempo's spanset operators, an error.
+  auto r = Run("({ } | by(resource.service.name) | count()) > 1");
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kInvalidArgument) << r.status();
+}
+
 TEST_F(SearchTest, UnsupportedFormsSaySo) {
   auto r = Run("{ .a } && ({ .b } | count() > 1)");
   EXPECT_EQ(r.status().code(), absl::StatusCode::kFailedPrecondition);

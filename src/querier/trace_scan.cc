@@ -74,32 +74,36 @@ bool HasPipeline(const traceql::Spanset& s) {
 
 }  // namespace
 
-absl::StatusOr<TraceScan> TraceScan::Compile(const traceql::Pipeline& pipeline, const ExtraColumns& extra) {
-  if (pipeline.stages.empty()) return absl::InvalidArgumentError("empty pipeline");
-  for (const traceql::Stage& st : pipeline.stages) {
-    if (st.kind == traceql::Stage::Kind::kSpanset && HasPipeline(*st.spanset)) {
-      return absl::FailedPreconditionError("pipelines inside spanset expressions are not supported yet");
-    }
-  }
+absl::StatusOr<TraceScan> TraceScan::CompileAll(const std::vector<const traceql::Pipeline*>& pipelines,
+                                                const ExtraColumns& extra) {
   TraceScan scan;
-  // A pipeline that does not start with a spanset expression (count() > 1,
-  // by(...), select(...), coalesce()) applies to every span of the trace,
-  // as if it started with { } (Tempo's engine hands the first stage one
-  // spanset per trace holding all its fetched spans).
-  size_t first_stage = 1;
-  if (pipeline.stages[0].kind == traceql::Stage::Kind::kSpanset) {
-    scan.root_ = pipeline.stages[0].spanset.get();
-  } else {
-    auto all = std::make_shared<traceql::Spanset>();
-    all->kind = traceql::Spanset::Kind::kFilter;
-    scan.own_root_ = all;
-    scan.root_ = all.get();
-    first_stage = 0;
-  }
-  const std::vector<const traceql::Spanset*> leaves = traceql::FilterLeaves(*scan.root_);
-  for (const traceql::Spanset* leaf : leaves) {
-    ASSIGN_OR_RETURN(std::string cond, traceql::CompileCondition(leaf->filter.get(), &scan.base_, &scan.needs_));
-    scan.conditions_.push_back(std::move(cond));
+  for (const traceql::Pipeline* pipeline : pipelines) {
+    if (pipeline->stages.empty()) return absl::InvalidArgumentError("empty pipeline");
+    for (const traceql::Stage& st : pipeline->stages) {
+      if (st.kind == traceql::Stage::Kind::kSpanset && HasPipeline(*st.spanset)) {
+        return absl::FailedPreconditionError("pipelines inside spanset expressions are not supported yet");
+      }
+    }
+    Branch b;
+    // A pipeline that does not start with a spanset expression (count() > 1,
+    // by(...), select(...), coalesce()) applies to every span of the trace,
+    // as if it started with { } (Tempo's engine hands the first stage one
+    // spanset per trace holding all its fetched spans).
+    if (pipeline->stages[0].kind == traceql::Stage::Kind::kSpanset) {
+      b.root = pipeline->stages[0].spanset.get();
+    } else {
+      auto all = std::make_shared<traceql::Spanset>();
+      all->kind = traceql::Spanset::Kind::kFilter;
+      b.own_root = all;
+      b.root = all.get();
+    }
+    b.first_condition = scan.conditions_.size();
+    for (const traceql::Spanset* leaf : traceql::FilterLeaves(*b.root)) {
+      ASSIGN_OR_RETURN(std::string cond, traceql::CompileCondition(leaf->filter.get(), &scan.base_, &scan.needs_));
+      scan.conditions_.push_back(std::move(cond));
+    }
+    b.conditions = scan.conditions_.size() - b.first_condition;
+    scan.branches_.push_back(std::move(b));
   }
 
   // The span statement's columns, compiled once (it binds the candidate ids
@@ -117,8 +121,13 @@ absl::StatusOr<TraceScan> TraceScan::Compile(const traceql::Pipeline& pipeline, 
     scan.value_labels_.push_back(label);
     return scan.value_labels_.size() - 1;
   };
-  for (size_t i = first_stage; i < pipeline.stages.size(); ++i) {
-    const traceql::Stage& st = pipeline.stages[i];
+  std::vector<std::pair<size_t, size_t>> stage_refs;  // (pipeline, stage) after each first stage
+  for (size_t k = 0; k < pipelines.size(); ++k) {
+    const bool starts_with_spanset = pipelines[k]->stages[0].kind == traceql::Stage::Kind::kSpanset;
+    for (size_t i = starts_with_spanset ? 1 : 0; i < pipelines[k]->stages.size(); ++i) stage_refs.emplace_back(k, i);
+  }
+  for (const auto& [k, i] : stage_refs) {
+    const traceql::Stage& st = pipelines[k]->stages[i];
     Stage ps;
     ps.kind = st.kind;
     switch (st.kind) {
@@ -161,7 +170,7 @@ absl::StatusOr<TraceScan> TraceScan::Compile(const traceql::Pipeline& pipeline, 
       case traceql::Stage::Kind::kCoalesce:
         break;
     }
-    scan.stages_.push_back(std::move(ps));
+    scan.branches_[k].stages.push_back(std::move(ps));
   }
   std::vector<std::string> extras;
   if (extra) {
@@ -177,12 +186,31 @@ absl::StatusOr<TraceScan> TraceScan::Compile(const traceql::Pipeline& pipeline, 
   return scan;
 }
 
-absl::StatusOr<std::vector<ScanSet>> TraceScan::RunStages(const std::vector<ScanSpan>& spans,
+std::optional<double> AggregateSpans(traceql::AggregateFn fn, const std::vector<size_t>& spans,
+                                     const std::function<std::optional<double>(size_t)>& value) {
+  if (fn == traceql::AggregateFn::kCount) return static_cast<double>(spans.size());
+  double out = 0;
+  size_t n = 0;
+  for (size_t i : spans) {
+    const std::optional<double> x = value(i);
+    if (!x) continue;
+    if (n == 0) out = *x;
+    else if (fn == traceql::AggregateFn::kMin) out = std::min(out, *x);
+    else if (fn == traceql::AggregateFn::kMax) out = std::max(out, *x);
+    else out += *x;
+    ++n;
+  }
+  if (n == 0) return std::nullopt;  // nothing to aggregate: no value
+  if (fn == traceql::AggregateFn::kAvg) out /= static_cast<double>(n);
+  return out;
+}
+
+absl::StatusOr<std::vector<ScanSet>> TraceScan::RunStages(const Branch& branch, const std::vector<ScanSpan>& spans,
                                                           std::vector<traceql::SpanRow>* rows, std::vector<size_t> first,
                                                           std::vector<size_t>* selected) const {
   std::vector<ScanSet> sets(1);
   sets[0].spans = std::move(first);
-  for (const Stage& st : stages_) {
+  for (const Stage& st : branch.stages) {
     std::vector<ScanSet> next;
     switch (st.kind) {
       case traceql::Stage::Kind::kSpanset:
@@ -209,26 +237,10 @@ absl::StatusOr<std::vector<ScanSet>> TraceScan::RunStages(const std::vector<Scan
         break;
       case traceql::Stage::Kind::kScalarFilter:
         for (auto& set : sets) {
-          double value = 0;
-          size_t n = 0;
-          bool any = false;
-          for (size_t i : set.spans) {
-            if (st.fn == traceql::AggregateFn::kCount) {
-              ++n;
-              continue;
-            }
-            const std::optional<double>& x = spans[i].numbers[st.index];
-            if (!x) continue;
-            if (!any) value = *x;
-            else if (st.fn == traceql::AggregateFn::kMin) value = std::min(value, *x);
-            else if (st.fn == traceql::AggregateFn::kMax) value = std::max(value, *x);
-            else value += *x;
-            any = true;
-            ++n;
-          }
-          if (st.fn == traceql::AggregateFn::kCount) value = static_cast<double>(n);
-          else if (!any) continue;  // nothing to aggregate: no value to compare
-          else if (st.fn == traceql::AggregateFn::kAvg) value /= static_cast<double>(n);
+          const std::optional<double> agg =
+              AggregateSpans(st.fn, set.spans, [&](size_t i) { return spans[i].numbers[st.index]; });
+          if (!agg) continue;
+          const double value = *agg;
           if (!CompareNumbers(value, st.op, st.rhs)) continue;
           pb::KeyValue kv;
           kv.set_key(st.label);
@@ -289,7 +301,12 @@ absl::Status TraceScan::Run(engine::Connection* conn, writer::Dataset* ds, const
   if (window.end_unix_nano) time.push_back(StrCat("start_time_unix_nano <= ", find.Bind(*window.end_unix_nano)));
   std::vector<std::string> any_match;
   for (const auto& c : conditions_) any_match.push_back(StrCat("bool_or(", c, ")"));
-  std::vector<std::string> having = {traceql::TraceNecessaryCondition(*root_, any_match)};
+  std::vector<std::string> having;
+  for (const Branch& b : branches_) {
+    having.push_back(traceql::TraceNecessaryCondition(
+        *b.root, {any_match.begin() + static_cast<std::ptrdiff_t>(b.first_condition),
+                  any_match.begin() + static_cast<std::ptrdiff_t>(b.first_condition + b.conditions)}));
+  }
   if (window.latest_from) having.push_back(StrCat("max(start_time_unix_nano) >= ", find.Bind(*window.latest_from)));
   if (window.latest_before) {
     having.push_back(StrCat("max(start_time_unix_nano) < ", find.Bind(*window.latest_before)));
@@ -350,13 +367,21 @@ absl::Status TraceScan::Run(engine::Connection* conn, writer::Dataset* ds, const
       traces[trace].push_back(std::move(s));
     }
     for (auto& [trace_id, spans] : traces) {
-      std::vector<traceql::SpanRow> span_rows;
-      for (const auto& s : spans) span_rows.push_back({s.span_id, s.parent_id, s.matches});
-      ASSIGN_OR_RETURN(std::vector<size_t> hits, traceql::EvaluateSpansets(*root_, span_rows));
-      if (hits.empty()) continue;
       ScannedTrace trace;
-      ASSIGN_OR_RETURN(trace.sets, RunStages(spans, &span_rows, std::move(hits), &trace.selected));
-      if (trace.sets.empty()) continue;
+      for (const Branch& b : branches_) {
+        std::vector<traceql::SpanRow> span_rows;
+        for (const auto& s : spans) {
+          const auto first = s.matches.begin() + static_cast<std::ptrdiff_t>(b.first_condition);
+          span_rows.push_back({s.span_id, s.parent_id, {first, first + static_cast<std::ptrdiff_t>(b.conditions)}});
+        }
+        ASSIGN_OR_RETURN(std::vector<size_t> hits, traceql::EvaluateSpansets(*b.root, span_rows));
+        if (hits.empty()) break;
+        ASSIGN_OR_RETURN(std::vector<ScanSet> sets, RunStages(b, spans, &span_rows, std::move(hits), &trace.selected));
+        if (sets.empty()) break;
+        trace.branches.push_back(std::move(sets));
+      }
+      if (trace.branches.size() < branches_.size()) continue;
+      trace.sets = trace.branches[0];
       trace.trace_id = trace_id;
       trace.spans = std::move(spans);
       RETURN_IF_ERROR(visit(trace));

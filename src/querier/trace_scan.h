@@ -61,7 +61,8 @@ struct ScanSet {
 struct ScannedTrace {
   std::string trace_id;  // hex, as stored
   std::vector<ScanSpan> spans;
-  std::vector<ScanSet> sets;
+  std::vector<ScanSet> sets;                   // the (first) pipeline's result
+  std::vector<std::vector<ScanSet>> branches;  // each pipeline's result (CompileAll), in order
   std::vector<size_t> selected;  // select()ed values (indexes into value_labels())
 };
 
@@ -77,7 +78,14 @@ class TraceScan {
   // expressions after the first stage are evaluated on each input spanset,
   // as Tempo does. FailedPrecondition for pipelines inside spanset
   // expressions (not supported yet).
-  static absl::StatusOr<TraceScan> Compile(const traceql::Pipeline& pipeline, const ExtraColumns& extra);
+  static absl::StatusOr<TraceScan> Compile(const traceql::Pipeline& pipeline, const ExtraColumns& extra) {
+    return CompileAll({&pipeline}, extra);
+  }
+  // Several pipelines evaluated over the same traces (the sides of a root
+  // scalar filter): a trace is visited when each has a result;
+  // ScannedTrace::branches holds them, `sets` the first one's.
+  static absl::StatusOr<TraceScan> CompileAll(const std::vector<const traceql::Pipeline*>& pipelines,
+                                              const ExtraColumns& extra);
 
   struct Window {
     std::optional<int64_t> start_unix_nano;  // traces with spans ending before are not searched
@@ -93,7 +101,8 @@ class TraceScan {
                    uint64_t page, const std::function<absl::Status(ScannedTrace&)>& visit,
                    const std::function<absl::StatusOr<bool>()>& more, tempopb::SearchMetrics* metrics) const;
 
-  const traceql::Spanset& root() const { return *root_; }
+  // The first pipeline's spanset expression.
+  const traceql::Spanset& root() const { return *branches_[0].root; }
   // Whether a span's match depends on other spans of its trace (several
   // filters, structural operators, trace-level intrinsics, parent.x, ...).
   bool reads_other_spans() const { return conditions_.size() > 1 || needs_.other_spans(); }
@@ -112,13 +121,21 @@ class TraceScan {
     const traceql::Spanset* spanset = nullptr;  // kSpanset: its filters' flags from `index`
     size_t leaves = 0;
   };
+  // One pipeline: its spanset expression (the filters' flags are
+  // conditions_[first_condition, first_condition + conditions)) and the
+  // stages after it.
+  struct Branch {
+    std::shared_ptr<const traceql::Spanset> own_root;  // the { } a pipeline starts with when it names none
+    const traceql::Spanset* root = nullptr;
+    size_t first_condition = 0, conditions = 0;
+    std::vector<Stage> stages;
+  };
   // `rows` are the trace's spans (their match flags are overwritten).
-  absl::StatusOr<std::vector<ScanSet>> RunStages(const std::vector<ScanSpan>& spans,
+  absl::StatusOr<std::vector<ScanSet>> RunStages(const Branch& branch, const std::vector<ScanSpan>& spans,
                                                  std::vector<traceql::SpanRow>* rows, std::vector<size_t> first,
                                                  std::vector<size_t>* selected) const;
 
-  std::shared_ptr<const traceql::Spanset> own_root_;  // the { } a pipeline starts with when it names none
-  const traceql::Spanset* root_ = nullptr;
+  std::vector<Branch> branches_;
   traceql::SqlBuilder base_;   // the filters' parameters
   traceql::SqlBuilder read_;   // ... and the span statement's columns'
   traceql::TraceColumns needs_;
@@ -126,7 +143,12 @@ class TraceScan {
   std::vector<std::string> columns_;     // of the span statement
   size_t stage_conditions_ = 0, numbers_ = 0, extras_ = 0;
   std::vector<std::string> value_labels_;
-  std::vector<Stage> stages_;
 };
+
+// An aggregate over the spans of a spanset: count() of them, else
+// avg/min/max/sum of the values `value` gives (spans without one are
+// skipped; nullopt when none has one).
+std::optional<double> AggregateSpans(traceql::AggregateFn fn, const std::vector<size_t>& spans,
+                                     const std::function<std::optional<double>(size_t)>& value);
 
 }  // namespace signaldb::querier
