@@ -303,6 +303,13 @@ TEST_F(SearchTest, ByExpression) {
   EXPECT_EQ(r->traces(0).spansets(0).attributes(0).key(), "by(span.http.status_code + 1)");
   EXPECT_EQ(r->traces(0).spansets(0).attributes(0).value().double_value(), 504);
   EXPECT_EQ(r->traces(1).spansets(0).attributes(0).value().double_value(), 501);
+  // Labels as Tempo's stringer writes them.
+  r = Run("{ name = \"charge\" } | by(duration * 2 > 10ms) | by(name = \"charge\")");
+  ASSERT_TRUE(r.ok()) << r.status();
+  ASSERT_EQ(r->traces(0).spansets(0).attributes_size(), 2);
+  EXPECT_EQ(r->traces(0).spansets(0).attributes(0).key(), "by((duration * 2) > 10ms)");
+  EXPECT_EQ(r->traces(0).spansets(0).attributes(0).value().ShortDebugString(), "bool_value: true");
+  EXPECT_EQ(r->traces(0).spansets(0).attributes(1).key(), "by(name = `charge`)");
   // A status: its name.
   r = Run("{ name = \"charge\" } | by(status)");
   ASSERT_TRUE(r.ok()) << r.status();

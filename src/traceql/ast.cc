@@ -1,5 +1,6 @@
 // Text forms of the syntax tree (ast.h) and the intrinsic names.
 #include <cmath>
+#include <cstdio>
 #include <map>
 
 #include "common/strings.h"
@@ -61,6 +62,8 @@ const std::map<std::string, Intrinsic, std::less<>>& Intrinsics();
 
 }  // namespace
 
+std::string Operand(const Field& f);
+
 // A duration as Go's time.Duration.String() writes it (Tempo's text of a
 // duration static): "10ms", "1.5s", "1h2m3s", "0s".
 std::string DurationText(int64_t ns) {
@@ -101,8 +104,12 @@ std::string FieldText(const Field& f) {
       switch (v.type) {
         case StaticType::kNil: return "nil";
         case StaticType::kInt: return StrCat(v.i);
-        case StaticType::kFloat: return StrCat(v.f);
-        case StaticType::kString: return StrCat("\"", v.s, "\"");
+        case StaticType::kFloat: {
+          char buf[64];
+          std::snprintf(buf, sizeof(buf), "%.5f", v.f);
+          return buf;
+        }
+        case StaticType::kString: return StrCat("`", v.s, "`");
         case StaticType::kBool: return v.b ? "true" : "false";
         case StaticType::kDuration: return DurationText(v.i);
         case StaticType::kStatus: return kStatus[v.i];
@@ -122,10 +129,17 @@ std::string FieldText(const Field& f) {
         if (i == f.intrinsic) return name;
       }
       return "";
-    case Field::Kind::kUnary: return StrCat(f.op == Op::kNot ? "!" : "-", FieldText(*f.lhs));
-    case Field::Kind::kBinary: return StrCat(FieldText(*f.lhs), " ", OpText(f.op), " ", FieldText(*f.rhs));
+    case Field::Kind::kUnary: return StrCat(f.op == Op::kNot ? "!" : "-", Operand(*f.lhs));
+    case Field::Kind::kBinary: return StrCat(Operand(*f.lhs), " ", OpText(f.op), " ", Operand(*f.rhs));
   }
   return "";
+}
+
+// An operand as Tempo's stringer writes it: statics, attributes and
+// intrinsics bare, operations in parentheses.
+std::string Operand(const Field& f) {
+  if (f.kind == Field::Kind::kBinary || f.kind == Field::Kind::kUnary) return StrCat("(", FieldText(f), ")");
+  return FieldText(f);
 }
 
 std::string AggregateText(AggregateFn fn, const Field* arg) {
