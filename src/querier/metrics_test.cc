@@ -374,6 +374,9 @@ TEST_F(MetricsTest, OverSpansetOperatorsAndPipelines) {
             (V{"__name__=count_over_time,: 0:1 10:0 20:0"}));
   EXPECT_EQ(Series("{ } | by(duration > 10ms) | count() > 1 | count_over_time()"),
             (V{"__name__=count_over_time,: 0:2 10:0 20:0"}));
+  // The nested set intrinsics in a plain filter: the roots of T1 and T2
+  // (T3's orphan has no root: 0).
+  EXPECT_EQ(Series("{ nestedSetParent = -1 } | count_over_time()"), (V{"__name__=count_over_time,: 0:1 10:1 20:0"}));
   // Exemplars, compare() and math take the same spans.
   EXPECT_EQ(Exemplars("{ resource.service.name = \"frontend\" } >> { resource.service.name = \"payments\" } | "
                       "max_over_time(duration)",
