@@ -303,6 +303,12 @@ TEST_F(SearchTest, ByExpression) {
   EXPECT_EQ(r->traces(0).spansets(0).attributes(0).key(), "by(span.http.status_code + 1)");
   EXPECT_EQ(r->traces(0).spansets(0).attributes(0).value().double_value(), 504);
   EXPECT_EQ(r->traces(1).spansets(0).attributes(0).value().double_value(), 501);
+  // Spans without a value group together, shown as Tempo shows nil.
+  r = Run("{ resource.service.name = \"payments\" } | by(span.amount)");
+  ASSERT_TRUE(r.ok()) << r.status();
+  ASSERT_EQ(r->traces_size(), 2);
+  EXPECT_EQ(r->traces(0).spansets(0).attributes(0).value().string_value(), "nil");  // the orphan
+  EXPECT_EQ(r->traces(1).spansets_size(), 2);  // T1: charge (9.5) and db (nil)
   // Labels as Tempo's stringer writes them.
   r = Run("{ name = \"charge\" } | by(duration * 2 > 10ms) | by(name = \"charge\")");
   ASSERT_TRUE(r.ok()) << r.status();

@@ -261,7 +261,9 @@ absl::StatusOr<std::vector<ScanSet>> TraceScan::RunStages(const Branch& branch, 
               it->second.attributes = set.attributes;
               pb::KeyValue kv;
               kv.set_key(st.label);
+              // Without a value: Tempo's nil, which its answer writes as "nil".
               if (has) *kv.mutable_value() = spans[i].values[st.index];
+              else kv.mutable_value()->set_string_value("nil");
               it->second.attributes.push_back(std::move(kv));
             }
             it->second.spans.push_back(i);
