@@ -9,10 +9,14 @@
 // files trace-by-id would plan for them, so structural operators see whole
 // traces even when their spans arrived in different requests and sit in
 // different files. Each trace is then evaluated (traceql/evaluate.h) and
-// the later pipeline stages run on its spansets: filters narrow spansets
-// (empty ones leave), scalar filters keep the spansets whose aggregate
-// compares true (carrying it as an attribute), by() splits spansets by a
-// value, coalesce() merges them, select() names values shown on spans.
+// the later pipeline stages run on its spansets: spanset expressions
+// narrow each spanset (evaluated on its spans alone, as Tempo does; empty
+// ones leave), scalar filters keep the spansets whose aggregate compares
+// true (carrying it as an attribute), by() splits spansets by a value,
+// coalesce() merges them, select() names values shown on spans. A pipeline
+// that starts with another stage starts from { } (every span). Several
+// pipelines (a root scalar filter's sides) can share the statements: a
+// trace then needs a result from each.
 //
 // Thread-safety: a TraceScan is immutable once compiled; Run() may be
 // called from one thread at a time per connection.
