@@ -1,6 +1,7 @@
 // Querier::Search (see search.h): TraceScan (trace_scan.h) finds the
 // traces; this file answers them as Tempo does.
 #include <algorithm>
+#include <cmath>
 #include <cstdint>
 #include <optional>
 #include <set>
@@ -79,20 +80,87 @@ std::vector<SearchSlice> SearchSlices(const SearchRequest& req, bool several_spa
   return out;
 }
 
+// The wrapped pipelines of a root scalar filter's side, in order, each
+// with the aggregate ending it.
+void WrappedPipelines(const traceql::Scalar& s, std::vector<const traceql::Scalar*>* out) {
+  if (s.kind == traceql::Scalar::Kind::kPipeline) out->push_back(&s);
+  if (s.kind == traceql::Scalar::Kind::kBinary) {
+    WrappedPipelines(*s.lhs, out);
+    WrappedPipelines(*s.rhs, out);
+  }
+}
+
+double StaticNumber(const traceql::Static& v) {
+  return v.type == traceql::StaticType::kFloat ? v.f : static_cast<double>(v.i);
+}
+
+// A root scalar filter's side on one trace: each wrapped pipeline's
+// aggregate over its one spanset (`next` counts them in WrappedPipelines'
+// order; `numbers[k]` is the extra column of pipeline k's aggregate
+// argument), numbers, and arithmetic. nullopt when a pipeline has no value.
+// The spans of the spansets read go to `used`.
+absl::StatusOr<std::optional<double>> ScalarSide(const traceql::Scalar& s, const ScannedTrace& trace,
+                                                 const std::vector<size_t>& numbers, size_t* next,
+                                                 std::set<size_t>* used) {
+  switch (s.kind) {
+    case traceql::Scalar::Kind::kStatic: return StaticNumber(s.value);
+    case traceql::Scalar::Kind::kPipeline: {
+      const size_t k = (*next)++;
+      const std::vector<ScanSet>& sets = trace.branches[k];
+      if (sets.size() != 1) {
+        return absl::InvalidArgumentError(
+            "scalar filters over pipelines need one spanset per trace on each side; consider using coalesce()");
+      }
+      used->insert(sets[0].spans.begin(), sets[0].spans.end());
+      return AggregateSpans(s.lhs->fn, sets[0].spans, [&](size_t i) -> std::optional<double> {
+        if (auto* d = std::get_if<double>(&trace.spans[i].extra[numbers[k]])) return *d;
+        return std::nullopt;
+      });
+    }
+    case traceql::Scalar::Kind::kBinary: {
+      ASSIGN_OR_RETURN(std::optional<double> l, ScalarSide(*s.lhs, trace, numbers, next, used));
+      ASSIGN_OR_RETURN(std::optional<double> r, ScalarSide(*s.rhs, trace, numbers, next, used));
+      if (!l || !r) return std::optional<double>();
+      switch (s.op) {
+        case traceql::Op::kAdd: return *l + *r;
+        case traceql::Op::kSub: return *l - *r;
+        case traceql::Op::kMul: return *l * *r;
+        case traceql::Op::kDiv: return *l / *r;
+        case traceql::Op::kMod: return std::fmod(*l, *r);
+        default: return std::pow(*l, *r);
+      }
+    }
+    case traceql::Scalar::Kind::kAggregate: break;
+  }
+  return absl::InvalidArgumentError("a root scalar filter compares wrapped pipelines, e.g. ({ } | count()) > 2");
+}
+
 }  // namespace
 
 absl::StatusOr<tempopb::SearchResponse> Querier::Search(const TenantContext& ctx, const traceql::Query& query,
                                                         const SearchRequest& req) {
-  if (query.metrics || query.math || query.scalar_root || !query.pipeline) {
+  if (query.metrics || query.math) {
     return absl::FailedPreconditionError(
-        "TraceQL metrics functions and pipelines that start with a scalar filter, by() or select() are not supported "
-        "yet in search; start with a spanset expression, e.g. { } | count() > 2");
+        "TraceQL metrics functions are answered by the metrics API (query_range, query), not by search");
+  }
+  // The pipelines: the query's, or a root scalar filter's wrapped ones.
+  std::vector<const traceql::Scalar*> wrapped;
+  std::vector<const traceql::Pipeline*> pipelines;
+  if (query.scalar_root) {
+    WrappedPipelines(*query.scalar_root->lhs, &wrapped);
+    WrappedPipelines(*query.scalar_root->rhs, &wrapped);
+    for (const traceql::Scalar* w : wrapped) pipelines.push_back(w->pipeline.get());
+  } else if (query.pipeline) {
+    pipelines.push_back(query.pipeline.get());
+  } else {
+    return absl::InvalidArgumentError("not a search query");
   }
   // The attributes and intrinsics the filters read, shown on matched spans.
   std::vector<traceql::AttributeRef> shown;
   ShownIntrinsics intrinsics;
-  if (query.pipeline->stages[0].kind == traceql::Stage::Kind::kSpanset) {
-    for (const traceql::Spanset* leaf : traceql::FilterLeaves(*query.pipeline->stages[0].spanset)) {
+  for (const traceql::Pipeline* pipeline : pipelines) {
+    if (pipeline->stages[0].kind != traceql::Stage::Kind::kSpanset) continue;
+    for (const traceql::Spanset* leaf : traceql::FilterLeaves(*pipeline->stages[0].spanset)) {
       for (auto& ref : traceql::ReferencedAttributes(leaf->filter.get())) {
         bool seen = false;
         for (const auto& s : shown) seen = seen || (s.scope == ref.scope && s.name == ref.name);
@@ -101,13 +169,26 @@ absl::StatusOr<tempopb::SearchResponse> Querier::Search(const TenantContext& ctx
       CollectIntrinsics(leaf->filter.get(), &intrinsics);
     }
   }
-  ASSIGN_OR_RETURN(TraceScan scan, TraceScan::Compile(*query.pipeline, [&](traceql::SqlBuilder* sql,
-                                                                          traceql::TraceColumns*) {
+  // Extra columns: the shown attributes' values, then each wrapped
+  // pipeline's aggregate argument (numbers[k] its index).
+  std::vector<size_t> numbers;
+  ASSIGN_OR_RETURN(TraceScan scan, TraceScan::CompileAll(pipelines, [&](traceql::SqlBuilder* sql,
+                                                                       traceql::TraceColumns* needs)
+                                                                       -> absl::StatusOr<std::vector<std::string>> {
     std::vector<std::string> cols;
     for (const auto& ref : shown) {
       for (auto& c : traceql::AttributeValueColumns(ref, sql)) cols.push_back(std::move(c));
     }
-    return absl::StatusOr<std::vector<std::string>>(std::move(cols));
+    for (const traceql::Scalar* w : wrapped) {
+      numbers.push_back(cols.size());
+      if (!w->lhs->arg) {
+        cols.push_back("NULL");
+        continue;
+      }
+      ASSIGN_OR_RETURN(std::string num, traceql::CompileNumber(*w->lhs->arg, sql, needs));
+      cols.push_back(std::move(num));
+    }
+    return cols;
   }));
 
   ASSIGN_OR_RETURN(writer::Dataset * ds, writer_->GetDataset(ctx));
@@ -188,7 +269,21 @@ absl::StatusOr<tempopb::SearchResponse> Querier::Search(const TenantContext& ctx
   };
   // Pages of candidates, newest (latest matching span) first. Filters alone
   // are exact, so one page of `limit` suffices unless duration bounds drop some.
-  const uint64_t page = std::max<uint64_t>(req.limit * (traceql::OnlyFilters(scan.root()) ? 1 : 4), 20);
+  const bool exact = traceql::OnlyFilters(scan.root()) && !query.scalar_root;
+  const uint64_t page = std::max<uint64_t>(req.limit * (exact ? 1 : 4), 20);
+  // A root scalar filter keeps a trace when its sides compare true; its
+  // spanset is the spans of the spansets its pipelines aggregated.
+  auto visit = [&](ScannedTrace& trace) -> absl::Status {
+    if (!query.scalar_root) return answer(trace);
+    size_t next = 0;
+    std::set<size_t> used;
+    ASSIGN_OR_RETURN(std::optional<double> l, ScalarSide(*query.scalar_root->lhs, trace, numbers, &next, &used));
+    ASSIGN_OR_RETURN(std::optional<double> r, ScalarSide(*query.scalar_root->rhs, trace, numbers, &next, &used));
+    if (!l || !r || !CompareNumbers(*l, query.scalar_root->op, *r)) return absl::OkStatus();
+    trace.sets.assign(1, ScanSet{});
+    trace.sets[0].spans.assign(used.begin(), used.end());
+    return answer(trace);
+  };
   std::set<std::string> inspected_files;
   for (const SearchSlice& slice : SearchSlices(req, scan.reads_other_spans())) {
     if (found.size() >= req.limit) break;
@@ -198,7 +293,7 @@ absl::StatusOr<tempopb::SearchResponse> Querier::Search(const TenantContext& ctx
     metrics->set_inspectedbytes(metrics->inspectedbytes() + source.plan.bytes);
     inspected_files.insert(source.plan.files.begin(), source.plan.files.end());
     RETURN_IF_ERROR(scan.Run(conn.get(), ds, source,
-                             {slice.scan_from, slice.scan_to, slice.latest_from, slice.latest_before}, page, answer,
+                             {slice.scan_from, slice.scan_to, slice.latest_from, slice.latest_before}, page, visit,
                              [&]() -> absl::StatusOr<bool> { return found.size() < req.limit; }, metrics));
   }
   metrics->set_totalblocks(static_cast<uint32_t>(inspected_files.size()));

@@ -256,8 +256,152 @@ TEST(TagCacheTest, KeepsEntriesUntilFullThenStartsOver) {
   EXPECT_EQ(cache.values("f2", "name")->values[0].second, "y");
 }
 
+// A pipeline that does not start with a spanset expression applies to
+// every span of the trace, as if it started with { }.
+TEST_F(SearchTest, PipelinesStartingWithoutASpansetExpression) {
+  EXPECT_EQ(Summary("count() > 1"), "abc:56 " + kId1 + ":123");
+  EXPECT_EQ(Summary("count() = 1"), kId3 + ":7");
+  EXPECT_EQ(Summary("avg(duration) > 60ms | { name = \"db\" }"), kId1 + ":3");
+  // (Tempo's grammar lets no pipeline start with coalesce().)
+  EXPECT_EQ(Summary("by(resource.service.name) | coalesce()"), kId3 + ":7 abc:56 " + kId1 + ":123");
+  auto r = Run("by(resource.service.name)");
+  ASSERT_TRUE(r.ok()) << r.status();
+  ASSERT_EQ(r->traces_size(), 3);
+  EXPECT_EQ(r->traces(2).spansets_size(), 2);  // T1: frontend and payments
+  r = Run("select(span.http.status_code)");
+  ASSERT_TRUE(r.ok()) << r.status();
+  ASSERT_EQ(r->traces_size(), 3);
+  ASSERT_EQ(r->traces(0).spansets(0).spans(0).attributes_size(), 1);  // the orphan
+  EXPECT_EQ(r->traces(0).spansets(0).spans(0).attributes(0).key(), "span.http.status_code");
+  EXPECT_EQ(r->traces(0).spansets(0).spans(0).attributes(0).value().int_value(), 503);
+}
+
+// by() of an expression groups by its typed value, labelled with its text.
+TEST_F(SearchTest, ByExpression) {
+  auto r = Run("{ } | by(duration > 10ms)");
+  ASSERT_TRUE(r.ok()) << r.status();
+  ASSERT_EQ(r->traces_size(), 3);
+  const auto& t1 = r->traces(2);
+  ASSERT_EQ(t1.spansets_size(), 2);
+  // false (db, 5 ms), then true (GET /checkout and charge).
+  EXPECT_EQ(t1.spansets(0).attributes(0).key(), "by(duration > 10ms)");
+  EXPECT_EQ(t1.spansets(0).attributes(0).value().ShortDebugString(), "bool_value: false");
+  EXPECT_EQ(t1.spansets(0).matched(), 1u);
+  EXPECT_EQ(t1.spansets(1).attributes(0).value().ShortDebugString(), "bool_value: true");
+  EXPECT_EQ(t1.spansets(1).matched(), 2u);
+  EXPECT_EQ(r->traces(0).spansets_size(), 1);  // the orphan: 1 ms
+  // An integer intrinsic: T1's GET /checkout and charge have one child each.
+  EXPECT_EQ(Summary("{ } | by(childCount) | count() > 1"), kId1 + ":12");
+  r = Run("{ } | by(childCount) | count() > 1");
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->traces(0).spansets(0).attributes(0).key(), "by(childCount)");
+  EXPECT_EQ(r->traces(0).spansets(0).attributes(0).value().ShortDebugString(), "int_value: 1");
+  // Arithmetic over an attribute: a double.
+  r = Run("{ status = error } | by(span.http.status_code + 1)");
+  ASSERT_TRUE(r.ok()) << r.status();
+  ASSERT_EQ(r->traces_size(), 2);
+  EXPECT_EQ(r->traces(0).spansets(0).attributes(0).key(), "by(span.http.status_code + 1)");
+  EXPECT_EQ(r->traces(0).spansets(0).attributes(0).value().double_value(), 504);
+  EXPECT_EQ(r->traces(1).spansets(0).attributes(0).value().double_value(), 501);
+  // Spans without a value group together, shown as Tempo shows nil.
+  r = Run("{ resource.service.name = \"payments\" } | by(span.amount)");
+  ASSERT_TRUE(r.ok()) << r.status();
+  ASSERT_EQ(r->traces_size(), 2);
+  EXPECT_EQ(r->traces(0).spansets(0).attributes(0).value().string_value(), "nil");  // the orphan
+  EXPECT_EQ(r->traces(1).spansets_size(), 2);  // T1: charge (9.5) and db (nil)
+  // Labels as Tempo's stringer writes them.
+  r = Run("{ name = \"charge\" } | by(duration * 2 > 10ms) | by(name = \"charge\")");
+  ASSERT_TRUE(r.ok()) << r.status();
+  ASSERT_EQ(r->traces(0).spansets(0).attributes_size(), 2);
+  EXPECT_EQ(r->traces(0).spansets(0).attributes(0).key(), "by((duration * 2) > 10ms)");
+  EXPECT_EQ(r->traces(0).spansets(0).attributes(0).value().ShortDebugString(), "bool_value: true");
+  EXPECT_EQ(r->traces(0).spansets(0).attributes(1).key(), "by(name = `charge`)");
+  // A status: its name.
+  r = Run("{ name = \"charge\" } | by(status)");
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->traces(0).spansets(0).attributes(0).value().string_value(), "error");
+}
+
+// A spanset expression after the first stage is evaluated on each input
+// spanset: its filters see that spanset's spans only, related by the
+// structure of the whole trace.
+TEST_F(SearchTest, SpansetOperatorsAfterTheFirstStage) {
+  EXPECT_EQ(Summary("{ } | { name = \"charge\" } > { name = \"db\" }"), kId1 + ":3");
+  EXPECT_EQ(Summary("{ } | ({ name = \"redis\" } || { name = \"orphan\" })"), kId3 + ":7 abc:6");
+  // GET /checkout is not in the payments spanset.
+  EXPECT_EQ(Summary("{ resource.service.name = \"payments\" } | { name = \"GET /checkout\" } >> { }"), "");
+  EXPECT_EQ(Summary("{ resource.service.name = \"payments\" } | { status = error } >> { }"), kId1 + ":3");
+  // Per group of by(), keeping the group's attributes.
+  EXPECT_EQ(Summary("{ } | by(resource.service.name) | { } && { status = error }"), kId3 + ":7 " + kId1 + ":23");
+  auto r = Run("{ } | by(resource.service.name) | { } && { status = error }");
+  ASSERT_TRUE(r.ok()) << r.status();
+  ASSERT_EQ(r->traces(1).spansets_size(), 1);
+  EXPECT_EQ(r->traces(1).spansets(0).attributes(0).value().string_value(), "payments");
+}
+
+// Tempo's nested set numbering over whole traces, across files: T1 is
+// GET /checkout [1, 6] > charge [2, 5] > db [3, 4] (db arrived later, in
+// another file); T2 is GET /cart [1, 4] > redis [2, 3]; T3 has no root,
+// so its orphan has 0 for all three.
+TEST_F(SearchTest, NestedSetIntrinsics) {
+  EXPECT_EQ(Summary("{ nestedSetLeft = 3 }"), kId1 + ":3");
+  EXPECT_EQ(Summary("{ nestedSetRight = 5 }"), kId1 + ":2");
+  EXPECT_EQ(Summary("{ nestedSetParent = -1 }"), "abc:5 " + kId1 + ":1");
+  EXPECT_EQ(Summary("{ nestedSetParent = 2 }"), kId1 + ":3");
+  EXPECT_EQ(Summary("{ nestedSetLeft = 0 && nestedSetParent = 0 }"), kId3 + ":7");
+  EXPECT_EQ(Summary("{ nestedSetRight = nestedSetLeft + 1 && nestedSetLeft > 0 }"), "abc:6 " + kId1 + ":3");
+}
+
+// Siblings are numbered by start time (then span id), whatever order they
+// arrived in: R [1, 8] > A [2, 5] > A1 [3, 4]; R > B [6, 7], B sent first.
+class NestedSetTest : public test_data::QuerierFixture {};
+
+TEST_F(NestedSetTest, SiblingsByStartTime) {
+  ExportTraceServiceRequest req;
+  const std::string trace(16, '\x55');
+  AddSpan(&req, "svc", trace, 1, 0, "R", kT0, 10 * kMs);
+  AddSpan(&req, "svc", trace, 2, 1, "B", kT0 + 2 * kMs, kMs);
+  AddSpan(&req, "svc", trace, 3, 1, "A", kT0 + 1 * kMs, kMs);
+  AddSpan(&req, "svc", trace, 4, 3, "A1", kT0 + 1 * kMs, kMs);
+  ASSERT_TRUE(writer_->Write({}, Signal::kTraces, req.SerializeAsString()).ok());
+  auto names = [&](const std::string& q) {
+    auto parsed = traceql::Parse(q);
+    EXPECT_TRUE(parsed.ok()) << parsed.status();
+    auto r = querier_->Search({}, *parsed, SearchRequest{});
+    EXPECT_TRUE(r.ok()) << r.status();
+    std::string out;
+    for (const auto& t : r.ok() ? r->traces() : decltype(r->traces()){}) {
+      for (const auto& sp : t.spansets(0).spans()) out += sp.spanid().substr(15);
+    }
+    return out;
+  };
+  EXPECT_EQ(names("{ nestedSetLeft = 2 && nestedSetRight = 5 }"), "3");
+  EXPECT_EQ(names("{ nestedSetLeft = 3 && nestedSetParent = 2 }"), "4");
+  EXPECT_EQ(names("{ nestedSetLeft = 6 && nestedSetRight = 7 && nestedSetParent = 1 }"), "2");
+  EXPECT_EQ(names("{ nestedSetRight = 8 }"), "1");
+}
+
+// Root scalar filters over wrapped pipelines: each pipeline runs on the
+// whole trace, its aggregate over its one spanset; the trace's spanset is
+// the spans those spansets hold.
+TEST_F(SearchTest, RootScalarFilters) {
+  // T1: two payments spans, one frontend; T2 and T3 lack one side.
+  EXPECT_EQ(Summary("({ resource.service.name = \"payments\" } | count()) > "
+                    "({ resource.service.name = \"frontend\" } | count())"),
+            kId1 + ":123");
+  EXPECT_EQ(Summary("({ } | count()) = 1"), kId3 + ":7");
+  EXPECT_EQ(Summary("({ } | avg(duration)) > 60ms"), kId1 + ":123");  // (200 + 50 + 5) / 3 ms
+  EXPECT_EQ(Summary("({ status = error } | max(span.http.status_code)) >= 503"), kId3 + ":7");
+  // T1: avg 85 ms plus one error span; T3: 1 ms plus one.
+  EXPECT_EQ(Summary("({ } | avg(duration)) + ({ status = error } | count()) > 60000000"), kId1 + ":123");
+  EXPECT_EQ(Summary("({ } | by(resource.service.name) | coalesce() | count()) > 2"), kId1 + ":123");
+  // Several spansets on a side: as Tempo's spanset operators, an error.
+  auto r = Run("({ } | by(resource.service.name) | count()) > 1");
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kInvalidArgument) << r.status();
+}
+
 TEST_F(SearchTest, UnsupportedFormsSaySo) {
-  auto r = Run("count() > 1 | { }");
+  auto r = Run("{ .a } && ({ .b } | count() > 1)");
   EXPECT_EQ(r.status().code(), absl::StatusCode::kFailedPrecondition);
   EXPECT_NE(r.status().message().find("not supported yet"), std::string::npos);
   r = Run("{ } | rate()");

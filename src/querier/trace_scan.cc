@@ -63,33 +63,47 @@ absl::StatusOr<std::string> CandidateSource(writer::Dataset* ds, const engine::T
   return traceql::WithTraceColumns(sql, needs);
 }
 
+bool HasPipeline(const traceql::Spanset& s) {
+  switch (s.kind) {
+    case traceql::Spanset::Kind::kFilter: return false;
+    case traceql::Spanset::Kind::kPipeline: return true;
+    case traceql::Spanset::Kind::kOperation: return HasPipeline(*s.lhs) || HasPipeline(*s.rhs);
+  }
+  return false;
+}
+
 }  // namespace
 
-absl::StatusOr<TraceScan> TraceScan::Compile(const traceql::Pipeline& pipeline, const ExtraColumns& extra) {
-  if (pipeline.stages.empty() || pipeline.stages[0].kind != traceql::Stage::Kind::kSpanset) {
-    return absl::FailedPreconditionError(
-        "pipelines that start with a scalar filter, by() or select() are not supported yet; start with a spanset "
-        "expression, e.g. { } | count() > 2");
-  }
-  for (size_t i = 1; i < pipeline.stages.size(); ++i) {
-    const traceql::Stage& st = pipeline.stages[i];
-    const bool filter = st.kind == traceql::Stage::Kind::kSpanset && st.spanset->kind == traceql::Spanset::Kind::kFilter;
-    bool plain = true;
-    for (const auto& f : st.fields) {
-      plain = plain && (f->kind == traceql::Field::Kind::kAttribute || f->kind == traceql::Field::Kind::kIntrinsic);
-    }
-    if ((st.kind == traceql::Stage::Kind::kSpanset && !filter) || !plain) {
-      return absl::FailedPreconditionError(
-          "not supported yet in a pipeline: spanset operators after the first stage, by() of an expression");
-    }
-  }
+absl::StatusOr<TraceScan> TraceScan::CompileAll(const std::vector<const traceql::Pipeline*>& pipelines,
+                                                const ExtraColumns& extra) {
   TraceScan scan;
-  scan.root_ = pipeline.stages[0].spanset.get();
-  const std::vector<const traceql::Spanset*> leaves = traceql::FilterLeaves(*scan.root_);
-  if (leaves.empty()) return absl::FailedPreconditionError("pipelines inside spanset expressions are not supported yet");
-  for (const traceql::Spanset* leaf : leaves) {
-    ASSIGN_OR_RETURN(std::string cond, traceql::CompileCondition(leaf->filter.get(), &scan.base_, &scan.needs_));
-    scan.conditions_.push_back(std::move(cond));
+  for (const traceql::Pipeline* pipeline : pipelines) {
+    if (pipeline->stages.empty()) return absl::InvalidArgumentError("empty pipeline");
+    for (const traceql::Stage& st : pipeline->stages) {
+      if (st.kind == traceql::Stage::Kind::kSpanset && HasPipeline(*st.spanset)) {
+        return absl::FailedPreconditionError("pipelines inside spanset expressions are not supported yet");
+      }
+    }
+    Branch b;
+    // A pipeline that does not start with a spanset expression (count() > 1,
+    // by(...), select(...), coalesce()) applies to every span of the trace,
+    // as if it started with { } (Tempo's engine hands the first stage one
+    // spanset per trace holding all its fetched spans).
+    if (pipeline->stages[0].kind == traceql::Stage::Kind::kSpanset) {
+      b.root = pipeline->stages[0].spanset.get();
+    } else {
+      auto all = std::make_shared<traceql::Spanset>();
+      all->kind = traceql::Spanset::Kind::kFilter;
+      b.own_root = all;
+      b.root = all.get();
+    }
+    b.first_condition = scan.conditions_.size();
+    for (const traceql::Spanset* leaf : traceql::FilterLeaves(*b.root)) {
+      ASSIGN_OR_RETURN(std::string cond, traceql::CompileCondition(leaf->filter.get(), &scan.base_, &scan.needs_));
+      scan.conditions_.push_back(std::move(cond));
+    }
+    b.conditions = scan.conditions_.size() - b.first_condition;
+    scan.branches_.push_back(std::move(b));
   }
 
   // The span statement's columns, compiled once (it binds the candidate ids
@@ -102,25 +116,31 @@ absl::StatusOr<TraceScan> TraceScan::Compile(const traceql::Pipeline& pipeline, 
     for (size_t i = 0; i < scan.value_labels_.size(); ++i) {
       if (scan.value_labels_[i] == label) return i;
     }
-    if (f.kind == traceql::Field::Kind::kAttribute) {
-      for (auto& c : traceql::AttributeValueColumns({f.scope, f.name}, sql)) value_cols.push_back(std::move(c));
-    } else {
-      ASSIGN_OR_RETURN(std::string text, traceql::CompileText(f, sql, &scan.needs_));
-      value_cols.push_back(text);
-      for (size_t k = 1; k < traceql::kAttributeValueColumns; ++k) value_cols.push_back("NULL");
-    }
+    ASSIGN_OR_RETURN(std::vector<std::string> cols, traceql::CompileValueColumns(f, sql, &scan.needs_));
+    for (auto& c : cols) value_cols.push_back(std::move(c));
     scan.value_labels_.push_back(label);
     return scan.value_labels_.size() - 1;
   };
-  for (size_t i = 1; i < pipeline.stages.size(); ++i) {
-    const traceql::Stage& st = pipeline.stages[i];
+  std::vector<std::pair<size_t, size_t>> stage_refs;  // (pipeline, stage) after each first stage
+  for (size_t k = 0; k < pipelines.size(); ++k) {
+    const bool starts_with_spanset = pipelines[k]->stages[0].kind == traceql::Stage::Kind::kSpanset;
+    for (size_t i = starts_with_spanset ? 1 : 0; i < pipelines[k]->stages.size(); ++i) stage_refs.emplace_back(k, i);
+  }
+  for (const auto& [k, i] : stage_refs) {
+    const traceql::Stage& st = pipelines[k]->stages[i];
     Stage ps;
     ps.kind = st.kind;
     switch (st.kind) {
       case traceql::Stage::Kind::kSpanset: {
-        ASSIGN_OR_RETURN(std::string cond, traceql::CompileCondition(st.spanset->filter.get(), sql, &scan.needs_));
+        // Each filter of the expression is a flag column; an expression
+        // over several is evaluated per input spanset (RunStages).
+        ps.spanset = st.spanset.get();
         ps.index = stage_conditions.size();
-        stage_conditions.push_back(std::move(cond));
+        for (const traceql::Spanset* leaf : traceql::FilterLeaves(*st.spanset)) {
+          ASSIGN_OR_RETURN(std::string cond, traceql::CompileCondition(leaf->filter.get(), sql, &scan.needs_));
+          stage_conditions.push_back(std::move(cond));
+        }
+        ps.leaves = stage_conditions.size() - ps.index;
         break;
       }
       case traceql::Stage::Kind::kScalarFilter: {
@@ -150,7 +170,7 @@ absl::StatusOr<TraceScan> TraceScan::Compile(const traceql::Pipeline& pipeline, 
       case traceql::Stage::Kind::kCoalesce:
         break;
     }
-    scan.stages_.push_back(std::move(ps));
+    scan.branches_[k].stages.push_back(std::move(ps));
   }
   std::vector<std::string> extras;
   if (extra) {
@@ -166,18 +186,49 @@ absl::StatusOr<TraceScan> TraceScan::Compile(const traceql::Pipeline& pipeline, 
   return scan;
 }
 
-std::vector<ScanSet> TraceScan::RunStages(const std::vector<ScanSpan>& spans, std::vector<size_t> first,
-                                          std::vector<size_t>* selected) const {
+std::optional<double> AggregateSpans(traceql::AggregateFn fn, const std::vector<size_t>& spans,
+                                     const std::function<std::optional<double>(size_t)>& value) {
+  if (fn == traceql::AggregateFn::kCount) return static_cast<double>(spans.size());
+  double out = 0;
+  size_t n = 0;
+  for (size_t i : spans) {
+    const std::optional<double> x = value(i);
+    if (!x) continue;
+    if (n == 0) out = *x;
+    else if (fn == traceql::AggregateFn::kMin) out = std::min(out, *x);
+    else if (fn == traceql::AggregateFn::kMax) out = std::max(out, *x);
+    else out += *x;
+    ++n;
+  }
+  if (n == 0) return std::nullopt;  // nothing to aggregate: no value
+  if (fn == traceql::AggregateFn::kAvg) out /= static_cast<double>(n);
+  return out;
+}
+
+absl::StatusOr<std::vector<ScanSet>> TraceScan::RunStages(const Branch& branch, const std::vector<ScanSpan>& spans,
+                                                          std::vector<traceql::SpanRow>* rows, std::vector<size_t> first,
+                                                          std::vector<size_t>* selected) const {
   std::vector<ScanSet> sets(1);
   sets[0].spans = std::move(first);
-  for (const Stage& st : stages_) {
+  for (const Stage& st : branch.stages) {
     std::vector<ScanSet> next;
     switch (st.kind) {
       case traceql::Stage::Kind::kSpanset:
         for (auto& set : sets) {
           std::vector<size_t> kept;
-          for (size_t i : set.spans) {
-            if (spans[i].stage_matches[st.index]) kept.push_back(i);
+          if (st.spanset->kind == traceql::Spanset::Kind::kFilter) {
+            for (size_t i : set.spans) {
+              if (spans[i].stage_matches[st.index]) kept.push_back(i);
+            }
+          } else {
+            // As Tempo: the expression is evaluated on this spanset alone
+            // (its filters see only its spans), the structure of the whole
+            // trace relating them.
+            for (auto& row : *rows) row.matches.assign(st.leaves, false);
+            for (size_t i : set.spans) {
+              for (size_t k = 0; k < st.leaves; ++k) (*rows)[i].matches[k] = spans[i].stage_matches[st.index + k];
+            }
+            ASSIGN_OR_RETURN(kept, traceql::EvaluateSpansets(*st.spanset, *rows));
           }
           if (kept.empty()) continue;
           set.spans = std::move(kept);
@@ -186,26 +237,10 @@ std::vector<ScanSet> TraceScan::RunStages(const std::vector<ScanSpan>& spans, st
         break;
       case traceql::Stage::Kind::kScalarFilter:
         for (auto& set : sets) {
-          double value = 0;
-          size_t n = 0;
-          bool any = false;
-          for (size_t i : set.spans) {
-            if (st.fn == traceql::AggregateFn::kCount) {
-              ++n;
-              continue;
-            }
-            const std::optional<double>& x = spans[i].numbers[st.index];
-            if (!x) continue;
-            if (!any) value = *x;
-            else if (st.fn == traceql::AggregateFn::kMin) value = std::min(value, *x);
-            else if (st.fn == traceql::AggregateFn::kMax) value = std::max(value, *x);
-            else value += *x;
-            any = true;
-            ++n;
-          }
-          if (st.fn == traceql::AggregateFn::kCount) value = static_cast<double>(n);
-          else if (!any) continue;  // nothing to aggregate: no value to compare
-          else if (st.fn == traceql::AggregateFn::kAvg) value /= static_cast<double>(n);
+          const std::optional<double> agg =
+              AggregateSpans(st.fn, set.spans, [&](size_t i) { return spans[i].numbers[st.index]; });
+          if (!agg) continue;
+          const double value = *agg;
           if (!CompareNumbers(value, st.op, st.rhs)) continue;
           pb::KeyValue kv;
           kv.set_key(st.label);
@@ -226,7 +261,9 @@ std::vector<ScanSet> TraceScan::RunStages(const std::vector<ScanSpan>& spans, st
               it->second.attributes = set.attributes;
               pb::KeyValue kv;
               kv.set_key(st.label);
+              // Without a value: Tempo's nil, which its answer writes as "nil".
               if (has) *kv.mutable_value() = spans[i].values[st.index];
+              else kv.mutable_value()->set_string_value("nil");
               it->second.attributes.push_back(std::move(kv));
             }
             it->second.spans.push_back(i);
@@ -266,7 +303,12 @@ absl::Status TraceScan::Run(engine::Connection* conn, writer::Dataset* ds, const
   if (window.end_unix_nano) time.push_back(StrCat("start_time_unix_nano <= ", find.Bind(*window.end_unix_nano)));
   std::vector<std::string> any_match;
   for (const auto& c : conditions_) any_match.push_back(StrCat("bool_or(", c, ")"));
-  std::vector<std::string> having = {traceql::TraceNecessaryCondition(*root_, any_match)};
+  std::vector<std::string> having;
+  for (const Branch& b : branches_) {
+    having.push_back(traceql::TraceNecessaryCondition(
+        *b.root, {any_match.begin() + static_cast<std::ptrdiff_t>(b.first_condition),
+                  any_match.begin() + static_cast<std::ptrdiff_t>(b.first_condition + b.conditions)}));
+  }
   if (window.latest_from) having.push_back(StrCat("max(start_time_unix_nano) >= ", find.Bind(*window.latest_from)));
   if (window.latest_before) {
     having.push_back(StrCat("max(start_time_unix_nano) < ", find.Bind(*window.latest_before)));
@@ -327,13 +369,21 @@ absl::Status TraceScan::Run(engine::Connection* conn, writer::Dataset* ds, const
       traces[trace].push_back(std::move(s));
     }
     for (auto& [trace_id, spans] : traces) {
-      std::vector<traceql::SpanRow> span_rows;
-      for (const auto& s : spans) span_rows.push_back({s.span_id, s.parent_id, s.matches});
-      ASSIGN_OR_RETURN(std::vector<size_t> hits, traceql::EvaluateSpansets(*root_, span_rows));
-      if (hits.empty()) continue;
       ScannedTrace trace;
-      trace.sets = RunStages(spans, std::move(hits), &trace.selected);
-      if (trace.sets.empty()) continue;
+      for (const Branch& b : branches_) {
+        std::vector<traceql::SpanRow> span_rows;
+        for (const auto& s : spans) {
+          const auto first = s.matches.begin() + static_cast<std::ptrdiff_t>(b.first_condition);
+          span_rows.push_back({s.span_id, s.parent_id, {first, first + static_cast<std::ptrdiff_t>(b.conditions)}});
+        }
+        ASSIGN_OR_RETURN(std::vector<size_t> hits, traceql::EvaluateSpansets(*b.root, span_rows));
+        if (hits.empty()) break;
+        ASSIGN_OR_RETURN(std::vector<ScanSet> sets, RunStages(b, spans, &span_rows, std::move(hits), &trace.selected));
+        if (sets.empty()) break;
+        trace.branches.push_back(std::move(sets));
+      }
+      if (trace.branches.size() < branches_.size()) continue;
+      trace.sets = trace.branches[0];
       trace.trace_id = trace_id;
       trace.spans = std::move(spans);
       RETURN_IF_ERROR(visit(trace));

@@ -9,10 +9,14 @@
 // files trace-by-id would plan for them, so structural operators see whole
 // traces even when their spans arrived in different requests and sit in
 // different files. Each trace is then evaluated (traceql/evaluate.h) and
-// the later pipeline stages run on its spansets: filters narrow spansets
-// (empty ones leave), scalar filters keep the spansets whose aggregate
-// compares true (carrying it as an attribute), by() splits spansets by a
-// value, coalesce() merges them, select() names values shown on spans.
+// the later pipeline stages run on its spansets: spanset expressions
+// narrow each spanset (evaluated on its spans alone, as Tempo does; empty
+// ones leave), scalar filters keep the spansets whose aggregate compares
+// true (carrying it as an attribute), by() splits spansets by a value,
+// coalesce() merges them, select() names values shown on spans. A pipeline
+// that starts with another stage starts from { } (every span). Several
+// pipelines (a root scalar filter's sides) can share the statements: a
+// trace then needs a result from each.
 //
 // Thread-safety: a TraceScan is immutable once compiled; Run() may be
 // called from one thread at a time per connection.
@@ -20,6 +24,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -31,6 +36,7 @@
 #include "tempopb/tempo.pb.h"
 #include "traceql/ast.h"
 #include "traceql/compile.h"
+#include "traceql/evaluate.h"
 #include "writer/writer.h"
 
 namespace signaldb::querier {
@@ -59,7 +65,8 @@ struct ScanSet {
 struct ScannedTrace {
   std::string trace_id;  // hex, as stored
   std::vector<ScanSpan> spans;
-  std::vector<ScanSet> sets;
+  std::vector<ScanSet> sets;                   // the (first) pipeline's result
+  std::vector<std::vector<ScanSet>> branches;  // each pipeline's result (CompileAll), in order
   std::vector<size_t> selected;  // select()ed values (indexes into value_labels())
 };
 
@@ -70,10 +77,19 @@ class TraceScan {
   using ExtraColumns =
       std::function<absl::StatusOr<std::vector<std::string>>(traceql::SqlBuilder*, traceql::TraceColumns*)>;
 
-  // FailedPrecondition for pipelines not supported yet: not starting with a
-  // spanset expression, spanset operators after the first stage, by() of
-  // an expression, pipelines inside spanset expressions.
-  static absl::StatusOr<TraceScan> Compile(const traceql::Pipeline& pipeline, const ExtraColumns& extra);
+  // A pipeline that does not start with a spanset expression applies to
+  // every span of each trace (as if it started with { }). Spanset
+  // expressions after the first stage are evaluated on each input spanset,
+  // as Tempo does. FailedPrecondition for pipelines inside spanset
+  // expressions (not supported yet).
+  static absl::StatusOr<TraceScan> Compile(const traceql::Pipeline& pipeline, const ExtraColumns& extra) {
+    return CompileAll({&pipeline}, extra);
+  }
+  // Several pipelines evaluated over the same traces (the sides of a root
+  // scalar filter): a trace is visited when each has a result;
+  // ScannedTrace::branches holds them, `sets` the first one's.
+  static absl::StatusOr<TraceScan> CompileAll(const std::vector<const traceql::Pipeline*>& pipelines,
+                                              const ExtraColumns& extra);
 
   struct Window {
     std::optional<int64_t> start_unix_nano;  // traces with spans ending before are not searched
@@ -89,7 +105,8 @@ class TraceScan {
                    uint64_t page, const std::function<absl::Status(ScannedTrace&)>& visit,
                    const std::function<absl::StatusOr<bool>()>& more, tempopb::SearchMetrics* metrics) const;
 
-  const traceql::Spanset& root() const { return *root_; }
+  // The first pipeline's spanset expression.
+  const traceql::Spanset& root() const { return *branches_[0].root; }
   // Whether a span's match depends on other spans of its trace (several
   // filters, structural operators, trace-level intrinsics, parent.x, ...).
   bool reads_other_spans() const { return conditions_.size() > 1 || needs_.other_spans(); }
@@ -105,11 +122,24 @@ class TraceScan {
     double rhs = 0;
     std::string label;  // by(...) / count() ...
     std::vector<size_t> selected;
+    const traceql::Spanset* spanset = nullptr;  // kSpanset: its filters' flags from `index`
+    size_t leaves = 0;
   };
-  std::vector<ScanSet> RunStages(const std::vector<ScanSpan>& spans, std::vector<size_t> first,
-                                 std::vector<size_t>* selected) const;
+  // One pipeline: its spanset expression (the filters' flags are
+  // conditions_[first_condition, first_condition + conditions)) and the
+  // stages after it.
+  struct Branch {
+    std::shared_ptr<const traceql::Spanset> own_root;  // the { } a pipeline starts with when it names none
+    const traceql::Spanset* root = nullptr;
+    size_t first_condition = 0, conditions = 0;
+    std::vector<Stage> stages;
+  };
+  // `rows` are the trace's spans (their match flags are overwritten).
+  absl::StatusOr<std::vector<ScanSet>> RunStages(const Branch& branch, const std::vector<ScanSpan>& spans,
+                                                 std::vector<traceql::SpanRow>* rows, std::vector<size_t> first,
+                                                 std::vector<size_t>* selected) const;
 
-  const traceql::Spanset* root_ = nullptr;
+  std::vector<Branch> branches_;
   traceql::SqlBuilder base_;   // the filters' parameters
   traceql::SqlBuilder read_;   // ... and the span statement's columns'
   traceql::TraceColumns needs_;
@@ -117,7 +147,12 @@ class TraceScan {
   std::vector<std::string> columns_;     // of the span statement
   size_t stage_conditions_ = 0, numbers_ = 0, extras_ = 0;
   std::vector<std::string> value_labels_;
-  std::vector<Stage> stages_;
 };
+
+// An aggregate over the spans of a spanset: count() of them, else
+// avg/min/max/sum of the values `value` gives (spans without one are
+// skipped; nullopt when none has one).
+std::optional<double> AggregateSpans(traceql::AggregateFn fn, const std::vector<size_t>& spans,
+                                     const std::function<std::optional<double>(size_t)>& value);
 
 }  // namespace signaldb::querier

@@ -1,5 +1,6 @@
 // Text forms of the syntax tree (ast.h) and the intrinsic names.
 #include <cmath>
+#include <cstdio>
 #include <map>
 
 #include "common/strings.h"
@@ -61,6 +62,39 @@ const std::map<std::string, Intrinsic, std::less<>>& Intrinsics();
 
 }  // namespace
 
+std::string Operand(const Field& f);
+
+// A duration as Go's time.Duration.String() writes it (Tempo's text of a
+// duration static): "10ms", "1.5s", "1h2m3s", "0s".
+std::string DurationText(int64_t ns) {
+  if (ns == 0) return "0s";
+  const std::string sign = ns < 0 ? "-" : "";
+  const uint64_t u = ns < 0 ? 0 - static_cast<uint64_t>(ns) : static_cast<uint64_t>(ns);
+  auto decimal = [](uint64_t v, int digits) {
+    uint64_t scale = 1;
+    for (int i = 0; i < digits; ++i) scale *= 10;
+    std::string out = std::to_string(v / scale);
+    if (v % scale != 0) {
+      std::string frac = std::to_string(v % scale);
+      frac.insert(0, static_cast<size_t>(digits) - frac.size(), '0');
+      while (frac.back() == '0') frac.pop_back();
+      out += "." + frac;
+    }
+    return out;
+  };
+  if (u < 1000) return sign + std::to_string(u) + "ns";
+  if (u < 1000000) return sign + decimal(u, 3) + "\xc2\xb5s";
+  if (u < 1000000000) return sign + decimal(u, 6) + "ms";
+  constexpr uint64_t kMinute = 60ULL * 1000000000;
+  std::string out = decimal(u % kMinute, 9) + "s";
+  const uint64_t minutes = u / kMinute;
+  if (minutes > 0) {
+    out = std::to_string(minutes % 60) + "m" + out;
+    if (minutes >= 60) out = std::to_string(minutes / 60) + "h" + out;
+  }
+  return sign + out;
+}
+
 std::string FieldText(const Field& f) {
   switch (f.kind) {
     case Field::Kind::kStatic: {
@@ -70,10 +104,14 @@ std::string FieldText(const Field& f) {
       switch (v.type) {
         case StaticType::kNil: return "nil";
         case StaticType::kInt: return StrCat(v.i);
-        case StaticType::kFloat: return StrCat(v.f);
-        case StaticType::kString: return StrCat("\"", v.s, "\"");
+        case StaticType::kFloat: {
+          char buf[64];
+          std::snprintf(buf, sizeof(buf), "%.5f", v.f);
+          return buf;
+        }
+        case StaticType::kString: return StrCat("`", v.s, "`");
         case StaticType::kBool: return v.b ? "true" : "false";
-        case StaticType::kDuration: return StrCat(v.i, "ns");
+        case StaticType::kDuration: return DurationText(v.i);
         case StaticType::kStatus: return kStatus[v.i];
         case StaticType::kKind: return kKinds[v.i];
       }
@@ -91,10 +129,17 @@ std::string FieldText(const Field& f) {
         if (i == f.intrinsic) return name;
       }
       return "";
-    case Field::Kind::kUnary: return StrCat(f.op == Op::kNot ? "!" : "-", FieldText(*f.lhs));
-    case Field::Kind::kBinary: return StrCat(FieldText(*f.lhs), " ", OpText(f.op), " ", FieldText(*f.rhs));
+    case Field::Kind::kUnary: return StrCat(f.op == Op::kNot ? "!" : "-", Operand(*f.lhs));
+    case Field::Kind::kBinary: return StrCat(Operand(*f.lhs), " ", OpText(f.op), " ", Operand(*f.rhs));
   }
   return "";
+}
+
+// An operand as Tempo's stringer writes it: statics, attributes and
+// intrinsics bare, operations in parentheses.
+std::string Operand(const Field& f) {
+  if (f.kind == Field::Kind::kBinary || f.kind == Field::Kind::kUnary) return StrCat("(", FieldText(f), ")");
+  return FieldText(f);
 }
 
 std::string AggregateText(AggregateFn fn, const Field* arg) {

@@ -170,7 +170,11 @@ std::optional<Intrinsic> IntrinsicNamed(std::string_view name);
 // The TraceQL name of a metrics function ("rate", "quantile_over_time", ...).
 const char* MetricsFnName(MetricsFn fn);
 
-// The TraceQL text of a field expression (for keys such as by(...)).
+// A duration as Go's time.Duration.String() writes it ("10ms", "1.5s").
+std::string DurationText(int64_t ns);
+// The TraceQL text of a field expression (for keys such as by(...)), as
+// Tempo's stringer writes it: operations inside operations in parentheses,
+// strings in backquotes, floats with five decimals, durations as Go's.
 std::string FieldText(const Field& f);
 // The TraceQL text of an aggregate ("count()", "avg(duration)").
 std::string AggregateText(AggregateFn fn, const Field* arg);

@@ -192,6 +192,71 @@ class Compiler {
     return absl::InvalidArgumentError(StrCat("line ", f.line, ", col ", f.col, ": not a condition"));
   }
 
+  // The four value columns of AttributeValueColumns (string, int as text,
+  // double as text, bool) for a typed expression: conditions are bools,
+  // statuses and kinds their names, numbers ints when the expression is
+  // statically an integer (IntegerValued), else doubles.
+  absl::StatusOr<std::vector<std::string>> Columns(const Field& f) {
+    const std::string null_text = "CAST(NULL AS VARCHAR)", null_bool = "CAST(NULL AS BOOLEAN)";
+    if (IsCondition(f)) {
+      ASSIGN_OR_RETURN(std::string b, Bool(f));
+      return std::vector<std::string>{null_text, null_text, null_text, b};
+    }
+    ASSIGN_OR_RETURN(auto v, Value(f));
+    switch (v.first) {
+      case Cat::kString:
+        return std::vector<std::string>{StrCat("CAST(", v.second, " AS VARCHAR)"), null_text, null_text, null_bool};
+      case Cat::kStatus:
+        return std::vector<std::string>{
+            StrCat("(CASE ", v.second, " WHEN 0 THEN 'unset' WHEN 1 THEN 'ok' WHEN 2 THEN 'error' END)"), null_text,
+            null_text, null_bool};
+      case Cat::kKind:
+        return std::vector<std::string>{StrCat("(CASE ", v.second,
+                                               " WHEN 0 THEN 'unspecified' WHEN 1 THEN 'internal' WHEN 2 THEN 'server' "
+                                               "WHEN 3 THEN 'client' WHEN 4 THEN 'producer' WHEN 5 THEN 'consumer' END)"),
+                                        null_text, null_text, null_bool};
+      case Cat::kNumber:
+        if (IntegerValued(f)) {
+          return std::vector<std::string>{null_text, StrCat("CAST(CAST(", v.second, " AS BIGINT) AS VARCHAR)"),
+                                          null_text, null_bool};
+        }
+        return std::vector<std::string>{null_text, null_text,
+                                        StrCat("printf('%.17g', CAST(", v.second, " AS DOUBLE))"), null_bool};
+      case Cat::kBool: break;
+    }
+    return std::vector<std::string>{null_text, null_text, null_text, v.second};
+  }
+
+  static bool IsCondition(const Field& f) {
+    switch (f.kind) {
+      case Field::Kind::kStatic: return f.value.type == StaticType::kBool;
+      case Field::Kind::kUnary: return f.op == Op::kNot;
+      case Field::Kind::kBinary:
+        return f.op == Op::kAnd || f.op == Op::kOr || f.op == Op::kEq || f.op == Op::kNeq || f.op == Op::kLt ||
+               f.op == Op::kLte || f.op == Op::kGt || f.op == Op::kGte || f.op == Op::kRegex ||
+               f.op == Op::kNotRegex;
+      default: return false;
+    }
+  }
+
+  // Whether a numeric expression is an integer whatever the span: int and
+  // duration statics and intrinsics, and + - * % of them. (Attributes may
+  // hold doubles; division and ^ give doubles.)
+  static bool IntegerValued(const Field& f) {
+    switch (f.kind) {
+      case Field::Kind::kStatic: return f.value.type == StaticType::kInt || f.value.type == StaticType::kDuration;
+      case Field::Kind::kIntrinsic:
+        return f.intrinsic == Intrinsic::kDuration || f.intrinsic == Intrinsic::kChildCount ||
+               f.intrinsic == Intrinsic::kTraceDuration || f.intrinsic == Intrinsic::kNestedSetLeft ||
+               f.intrinsic == Intrinsic::kNestedSetRight || f.intrinsic == Intrinsic::kNestedSetParent;
+      case Field::Kind::kUnary: return f.op == Op::kNeg && IntegerValued(*f.lhs);
+      case Field::Kind::kBinary:
+        return (f.op == Op::kAdd || f.op == Op::kSub || f.op == Op::kMul || f.op == Op::kMod) &&
+               IntegerValued(*f.lhs) && IntegerValued(*f.rhs);
+      default: return false;
+    }
+  }
+
  private:
   // The accessors of an attribute: one for a scoped attribute, span then
   // resource for an unscoped one.
@@ -348,6 +413,15 @@ class Compiler {
       case Intrinsic::kChildCount:
         needs_->child_count = true;
         return std::pair{Cat::kNumber, std::string("__child_count")};
+      case Intrinsic::kNestedSetLeft:
+        needs_->nested_set = true;
+        return std::pair{Cat::kNumber, std::string("__nested_left")};
+      case Intrinsic::kNestedSetRight:
+        needs_->nested_set = true;
+        return std::pair{Cat::kNumber, std::string("__nested_right")};
+      case Intrinsic::kNestedSetParent:
+        needs_->nested_set = true;
+        return std::pair{Cat::kNumber, std::string("__nested_parent")};
       case Intrinsic::kEventName:
       case Intrinsic::kEventTimeSinceStart:
       case Intrinsic::kLinkTraceId:
@@ -511,6 +585,15 @@ absl::StatusOr<std::string> CompileText(const Field& field, SqlBuilder* sql, Tra
   return Compiler(sql, needs).Text(field);
 }
 
+absl::StatusOr<std::vector<std::string>> CompileValueColumns(const Field& field, SqlBuilder* sql,
+                                                         TraceColumns* needs) {
+  if (field.kind == Field::Kind::kAttribute && !field.parent &&
+      (field.scope == Scope::kNone || field.scope == Scope::kSpan || field.scope == Scope::kResource)) {
+    return AttributeValueColumns({field.scope, field.name}, sql);
+  }
+  return Compiler(sql, needs).Columns(field);
+}
+
 std::string WithTraceColumns(const std::string& source, const TraceColumns& needs) {
   std::vector<std::string> cols = {"*"};
   const std::string w = " OVER (PARTITION BY trace_id)";
@@ -522,11 +605,36 @@ std::string WithTraceColumns(const std::string& source, const TraceColumns& need
     cols.push_back(StrCat("max(end_time_unix_nano)", w, " - min(start_time_unix_nano)", w, " AS __trace_duration"));
   }
   const std::string spans = cols.size() == 1 ? source : StrCat("(SELECT ", Join(cols, ", "), " FROM ", source, ")");
-  if (!needs.child_count && !needs.parent) return spans;
+  if (!needs.child_count && !needs.parent && !needs.nested_set) return spans;
   // Columns from other rows of the trace: each span's number of children,
-  // and its parent's attributes (a span stored twice counts once).
-  std::string sql = StrCat("(WITH __spans AS (SELECT * FROM ", spans, ") SELECT __s.*");
+  // its parent's attributes, its nested set bounds (a span stored twice
+  // counts once).
+  std::string sql = StrCat("(WITH ", needs.nested_set ? "RECURSIVE " : "", "__spans AS (SELECT * FROM ", spans, ")");
   std::string joins;
+  if (needs.nested_set) {
+    sql +=
+        ", __ns_nodes AS (SELECT DISTINCT ON (trace_id, span_id) trace_id, span_id, coalesce(parent_span_id, '') AS "
+        "parent, start_time_unix_nano AS start FROM __spans)"
+        ", __ns_tree(trace_id, span_id, path, ids) AS (SELECT trace_id, span_id, [{'s': start, 'i': span_id}], "
+        "[span_id] FROM __ns_nodes WHERE parent = '' UNION ALL SELECT n.trace_id, n.span_id, list_append(t.path, "
+        "{'s': n.start, 'i': n.span_id}), list_append(t.ids, n.span_id) FROM __ns_nodes n JOIN __ns_tree t ON "
+        "n.trace_id = t.trace_id AND n.parent = t.span_id)"
+        ", __ns_pre AS (SELECT trace_id, span_id, ids, 1 + 2 * (row_number() OVER (PARTITION BY trace_id ORDER BY "
+        "path) - 1) - (len(ids) - 1) AS l FROM __ns_tree)"
+        ", __ns_size AS (SELECT trace_id, a AS span_id, count(*) AS n FROM (SELECT trace_id, unnest(ids) AS a FROM "
+        "__ns_tree) GROUP BY ALL)"
+        ", __ns AS (SELECT p.trace_id AS __nt, p.span_id AS __nsp, p.l, p.l + 2 * z.n - 1 AS r, CASE WHEN len(p.ids) "
+        "= 1 THEN -1 ELSE q.l END AS pl FROM __ns_pre p JOIN __ns_size z ON z.trace_id = p.trace_id AND z.span_id = "
+        "p.span_id LEFT JOIN __ns_pre q ON len(p.ids) > 1 AND q.trace_id = p.trace_id AND q.span_id = "
+        "p.ids[len(p.ids) - 1])";
+  }
+  sql += " SELECT __s.*";
+  if (needs.nested_set) {
+    sql +=
+        ", CAST(coalesce(__n.l, 0) AS BIGINT) AS __nested_left, CAST(coalesce(__n.r, 0) AS BIGINT) AS "
+        "__nested_right, CAST(coalesce(__n.pl, 0) AS BIGINT) AS __nested_parent";
+    joins += " LEFT JOIN __ns __n ON __n.__nt = __s.trace_id AND __n.__nsp = __s.span_id";
+  }
   if (needs.child_count) {
     sql += ", coalesce(__c.__n, 0) AS __child_count";
     joins += " LEFT JOIN (SELECT trace_id AS __ct, parent_span_id AS __cp, count(DISTINCT span_id) AS __n FROM __spans "

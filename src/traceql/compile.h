@@ -47,13 +47,16 @@ struct TraceColumns {
   bool trace_duration = false; // __trace_duration
   bool child_count = false;    // __child_count: spans whose parent is this span
   bool parent = false;         // __parent_<column>: the parent span's attribute columns
+  bool nested_set = false;     // __nested_left, __nested_right, __nested_parent (see WithTraceColumns)
   // Whether a span's condition reads other spans of its trace.
-  bool other_spans() const { return root_name || root_service || trace_duration || child_count || parent; }
+  bool other_spans() const {
+    return root_name || root_service || trace_duration || child_count || parent || nested_set;
+  }
 };
 
 // A boolean SQL expression for the condition of a spanset filter; a null
 // filter ({ }) is "true". FailedPrecondition for parts not supported yet
-// (nestedSet*; event/link values outside comparisons).
+// (event/link values outside comparisons).
 absl::StatusOr<std::string> CompileCondition(const Field* filter, SqlBuilder* sql, TraceColumns* needs);
 
 // A field expression's value per row: as DOUBLE (InvalidArgument unless it
@@ -64,6 +67,18 @@ absl::StatusOr<std::string> CompileText(const Field& field, SqlBuilder* sql, Tra
 
 // The SQL that adds the trace-level columns `needs` asks for to rows of
 // `source` (a subquery or table name): SELECT *, ... OVER (PARTITION BY trace_id).
+//
+// The nested set model (nestedSetLeft/Right/Parent) is Tempo's
+// (vparquet4 assignNestedSetModelBoundsAndServiceStats): a depth-first walk
+// from each root span (no parent id) in turn, one counter starting at 1 and
+// incremented on entering a span (its left bound) and on leaving it (its
+// right bound); a span's nestedSetParent is its parent's left bound, -1 for
+// a root. Spans not reachable from a root (their parent never arrived) have
+// 0 for all three, and so does every span of a trace without a root. Tempo
+// walks children in storage order; here siblings (and roots) are walked by
+// start time, then span id. In SQL: a recursive walk gives each span its
+// path from the root; with p its rank in preorder (from 0) and d its depth,
+// left = 1 + 2p - d and right = left + 2 * (size of its subtree) - 1.
 std::string WithTraceColumns(const std::string& source, const TraceColumns& needs);
 
 // One attribute the query reads, to be shown on matched spans (Tempo shows
@@ -90,5 +105,13 @@ std::vector<AttributeRef> ReferencedAttributes(const Field* filter);
 // read as conditions read it.
 inline constexpr size_t kAttributeValueColumns = 4;
 std::vector<std::string> AttributeValueColumns(const AttributeRef& ref, SqlBuilder* sql);
+
+// The same four columns for any field expression, as by() and select()
+// show it: an attribute as above; a condition as its bool; a status or kind
+// as its name; a number as an int when the expression is an integer
+// whatever the span (int and duration statics and intrinsics combined with
+// + - * %), else as a double; other values as strings.
+absl::StatusOr<std::vector<std::string>> CompileValueColumns(const Field& field, SqlBuilder* sql,
+                                                         TraceColumns* needs);
 
 }  // namespace signaldb::traceql

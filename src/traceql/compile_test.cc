@@ -263,8 +263,15 @@ TEST_F(CompileTest, ChildCountAndParentAttributes) {
   EXPECT_EQ(Match("{ parent.span.http.method = span.http.method }"), "");
 }
 
-TEST_F(CompileTest, UnsupportedPartsSaySo) {
-  EXPECT_NE(Match("{ nestedSetLeft > 1 }").find("not supported yet"), std::string::npos);
+// Tempo's nested set model: t1 is s1 [1, 4] > s3 [2, 3]; s2 and s4 are
+// lone roots [1, 2]; a root's parent is -1, s3's is s1's left bound.
+TEST_F(CompileTest, NestedSetModel) {
+  EXPECT_EQ(Match("{ nestedSetLeft = 1 }"), "124");
+  EXPECT_EQ(Match("{ nestedSetRight = 4 }"), "1");
+  EXPECT_EQ(Match("{ nestedSetLeft = 2 && nestedSetRight = 3 }"), "3");
+  EXPECT_EQ(Match("{ nestedSetParent = -1 }"), "124");
+  EXPECT_EQ(Match("{ nestedSetParent = 1 && name = \"db\" }"), "3");
+  EXPECT_EQ(Match("{ nestedSetRight - nestedSetLeft = 1 }"), "234");
 }
 
 }  // namespace

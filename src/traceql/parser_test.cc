@@ -393,8 +393,9 @@ TEST(TraceqlValidateTest, RejectsWhatTempoRejects) {
            "select(1 + .a)", "{ 1 = nil }", "{ } | quantile_over_time(duration, 1.5)", "{ } | sum_over_time(name)",
            "{ } | rate() | topk(0)", "{ } | rate() by (1)",
            // Parsed, but not run: Tempo answers these as unsupported too.
-           "min(.field) < max(duration)", "3 = 2", "avg(.field) > 1 - 3", "({ .a } | count()) > ({ .b } | count())",
-           "{ parent = nil }",
+           "min(.field) < max(duration)", "3 = 2", "avg(.field) > 1 - 3", "{ parent = nil }",
+           // Root scalar filters compare numbers; their pipelines are checked.
+           "({ .a } | count()) > \"x\"", "({ .a } | avg(name)) > 1", "({ 1 } | count()) > 1",
        }) {
     EXPECT_FALSE(ParseAndValidate(q).ok()) << q;
   }
@@ -402,6 +403,9 @@ TEST(TraceqlValidateTest, RejectsWhatTempoRejects) {
             "invalid TraceQL at line 1, col 15: binary operation = cannot compare a number with a string");
   EXPECT_EQ(ParseAndValidate("{ span.foo =~ \"[\" }").code(), absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(ParseAndValidate("3 = 2").code(), absl::StatusCode::kFailedPrecondition);
+  // Root scalar filters over wrapped pipelines run (Tempo refuses them).
+  EXPECT_TRUE(ParseAndValidate("({ .a } | count()) > ({ .b } | count())").ok());
+  EXPECT_TRUE(ParseAndValidate("({ .a } | avg(duration)) + ({ } | count()) >= 2").ok());
 }
 
 TEST(TraceqlValidateTest, MetricsMathChecksEachQuery) {

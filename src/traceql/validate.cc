@@ -224,6 +224,27 @@ absl::Status CheckPipeline(const Pipeline& p) {
   return absl::OkStatus();
 }
 
+// A side of a root scalar filter: wrapped pipelines ending in an
+// aggregate, numbers, and arithmetic over them.
+absl::Status CheckScalarRootSide(const Scalar& s) {
+  switch (s.kind) {
+    case Scalar::Kind::kPipeline:
+      RETURN_IF_ERROR(CheckPipeline(*s.pipeline));
+      return CheckAggregate(*s.lhs);
+    case Scalar::Kind::kAggregate: return CheckAggregate(s);
+    case Scalar::Kind::kStatic:
+      if (StaticTypeOf(s.value) != Type::kNumber) {
+        return absl::InvalidArgumentError(
+            StrCat("a scalar filter compares numbers, not a ", TypeName(StaticTypeOf(s.value))));
+      }
+      return absl::OkStatus();
+    case Scalar::Kind::kBinary:
+      RETURN_IF_ERROR(CheckScalarRootSide(*s.lhs));
+      return CheckScalarRootSide(*s.rhs);
+  }
+  return absl::OkStatus();
+}
+
 absl::Status CheckMetrics(const Metrics& m) {
   if (m.attr) {
     ASSIGN_OR_RETURN(Type t, Check(*m.attr));
@@ -286,8 +307,8 @@ absl::Status CheckMath(const MetricsExpr& e) {
 
 absl::Status Validate(const Query& q) {
   if (q.scalar_root) {
-    return absl::FailedPreconditionError(
-        "unsupported: scalar filters over wrapped pipelines, e.g. ({ } | count()) > 2; use { } | count() > 2");
+    RETURN_IF_ERROR(CheckScalarRootSide(*q.scalar_root->lhs));
+    RETURN_IF_ERROR(CheckScalarRootSide(*q.scalar_root->rhs));
   }
   if (q.pipeline) RETURN_IF_ERROR(CheckPipeline(*q.pipeline));
   if (q.metrics) {

@@ -358,9 +358,12 @@ test('bad searches get Tempo\'s 400 texts', async () => {
   await expect400({ q: '{ }', start: '20', end: '10' }, 'http parameter start must be before end. received start=20 end=10');
   await expect400({ q: '{ }', minDuration: '2s', maxDuration: '1s' }, 'invalid maxDuration: must be greater than minDuration');
   await expect400({ tags: 'a=b a=c' }, 'invalid tags: tag a has been set twice');
-  await expect400({ q: '{ } | rate()' }, 'not supported yet');  // metrics belong to /api/metrics
+  await expect400({ q: '{ } | rate()' }, 'answered by the metrics API');  // metrics belong to /api/metrics
   const piped = await searchJson({ q: '{ } | count() > 1' });
   assert.deepEqual(piped.traces.map((x) => x.traceID), [checkoutId.replace(/^0+/, '')]);
+  // A pipeline may start with a scalar filter: as if { } came first.
+  const bare = await searchJson({ q: 'count() > 1' });
+  assert.deepEqual(bare.traces.map((x) => x.traceID), [checkoutId.replace(/^0+/, '')]);
   // The server still answers.
   assert.equal((await searchJson({ q: '{ }' })).traces.length, 2);
 });
