@@ -97,8 +97,8 @@ absl::StatusOr<std::string> SpansCte(MetricsContext& ctx, const traceql::Pipelin
                       " AND start_time_unix_nano < ", sql->Bind(m.compare_end));
   }
   return StrCat("sdb_c AS (SELECT *, start_time_unix_nano AS sdb_start, (", selected, ") AS sdb_sel, ",
-                "CAST(floor((start_time_unix_nano - ", sql->Bind(ctx.range.start_ns), ") / ",
-                sql->Bind(ctx.range.step_ns), ") AS BIGINT) AS sdb_bucket FROM ", SpansFrom(ctx, needs), " WHERE ",
+                "(start_time_unix_nano - ", sql->Bind(ctx.range.start_ns), ") // ", sql->Bind(ctx.range.step_ns),
+                " AS sdb_bucket FROM ", SpansFrom(ctx, needs), " WHERE ",
                 where, ")");
 }
 
