@@ -33,8 +33,8 @@ std::string JsonValue(const std::string& column, const std::string& key) {
 // error in DuckDB).
 class Accessor {
  public:
-  // kEvent and kLink read the element `sdb_e` of a span's events or links
-  // (see Compiler::Nested).
+  // kEvent and kLink read one element of a span's events or links: for
+  // kEvent/kLink `prefix` is that element's SQL (Compiler::Element).
   enum class Source { kSpan, kResource, kScope, kEvent, kLink };
   // `prefix` names the columns of another row (WithTraceColumns' parent
   // columns, "__parent_") instead of the span's own.
@@ -93,7 +93,7 @@ class Accessor {
       case Source::kResource: return prefix_ + "resource_attributes";
       case Source::kScope: return prefix_ + "scope_attributes";
       case Source::kEvent:
-      case Source::kLink: return "(sdb_e->'attributes')";
+      case Source::kLink: return StrCat("(", prefix_, "->'attributes')");
     }
     return "";
   }
@@ -198,6 +198,22 @@ class Compiler {
   // statically an integer (IntegerValued), else doubles.
   absl::StatusOr<std::vector<std::string>> Columns(const Field& f) {
     const std::string null_text = "CAST(NULL AS VARCHAR)", null_bool = "CAST(NULL AS BOOLEAN)";
+    if (f.kind == Field::Kind::kAttribute) {
+      // Its value in whichever kind it has; the first accessor holding it.
+      ASSIGN_OR_RETURN(auto accessors, Accessors(f));
+      std::vector<std::string> out = {null_text, null_text, null_text, null_bool};
+      for (auto it = accessors.rbegin(); it != accessors.rend(); ++it) {
+        const std::vector<std::string> mine = {it->str(), StrCat("CAST(", it->i64(), " AS VARCHAR)"),
+                                               StrCat("printf('%.17g', ", it->f64(), ")"), it->boolean()};
+        if (it == accessors.rbegin()) {
+          out = mine;
+          continue;
+        }
+        const std::string here = it->exists();
+        for (size_t k = 0; k < out.size(); ++k) out[k] = StrCat("(CASE WHEN ", here, " THEN ", mine[k], " ELSE ", out[k], " END)");
+      }
+      return out;
+    }
     if (IsCondition(f)) {
       ASSIGN_OR_RETURN(std::string b, Bool(f));
       return std::vector<std::string>{null_text, null_text, null_text, b};
@@ -282,11 +298,8 @@ class Compiler {
         return std::vector<Accessor>{Accessor(S::kSpan, f.name, sql_), Accessor(S::kResource, f.name, sql_)};
       case Scope::kEvent:
       case Scope::kLink:
-        if (nested_ != f.scope) {
-          return absl::FailedPreconditionError(
-              Unsupported(f, "event and link values outside a spanset filter's conditions"));
-        }
-        return std::vector<Accessor>{Accessor(f.scope == Scope::kEvent ? S::kEvent : S::kLink, f.name, sql_)};
+        return std::vector<Accessor>{
+            Accessor(f.scope == Scope::kEvent ? S::kEvent : S::kLink, f.name, sql_, Element(f.scope))};
     }
     return absl::InternalError("unknown scope");
   }
@@ -429,17 +442,14 @@ class Compiler {
         const Scope scope = f.intrinsic == Intrinsic::kLinkTraceId || f.intrinsic == Intrinsic::kLinkSpanId
                                 ? Scope::kLink
                                 : Scope::kEvent;
-        if (nested_ != scope) {
-          return absl::FailedPreconditionError(
-              Unsupported(f, "event and link values outside a spanset filter's conditions"));
-        }
+        const std::string e = Element(scope);
         switch (f.intrinsic) {
-          case Intrinsic::kEventName: return std::pair{Cat::kString, std::string("(sdb_e->>'name')")};
+          case Intrinsic::kEventName: return std::pair{Cat::kString, StrCat("(", e, "->>'name')")};
           case Intrinsic::kEventTimeSinceStart:
             return std::pair{Cat::kNumber,
-                             std::string("(TRY_CAST(sdb_e->>'timeUnixNano' AS BIGINT) - start_time_unix_nano)")};
-          case Intrinsic::kLinkTraceId: return std::pair{Cat::kString, std::string("(sdb_e->>'traceId')")};
-          default: return std::pair{Cat::kString, std::string("(sdb_e->>'spanId')")};
+                             StrCat("(TRY_CAST(", e, "->>'timeUnixNano' AS BIGINT) - start_time_unix_nano)")};
+          case Intrinsic::kLinkTraceId: return std::pair{Cat::kString, StrCat("(", e, "->>'traceId')")};
+          default: return std::pair{Cat::kString, StrCat("(", e, "->>'spanId')")};
         }
       }
       default:
@@ -530,6 +540,14 @@ class Compiler {
     const int64_t i = f.value.i;
     if (f.value.type == StaticType::kStatus) return sql_->Bind(std::string(kStatus[i]));
     return sql_->Bind(std::string(kKinds[i]));
+  }
+
+  // The event (link) a value of `scope` is read from: inside a condition
+  // (Nested) each element in turn; elsewhere — by(), select(), aggregates,
+  // metrics — the span's first event (link), NULL when it has none.
+  std::string Element(Scope scope) const {
+    if (nested_ == scope) return "sdb_e";
+    return StrCat("(CAST(", scope == Scope::kEvent ? "events" : "links", " AS JSON[])[1])");
   }
 
   SqlBuilder* sql_;

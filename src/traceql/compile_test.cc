@@ -247,6 +247,28 @@ TEST_F(CompileTest, EventsAndLinks) {
   EXPECT_EQ(Match("{ link.link.kind = \"follows\" }"), "2");
   EXPECT_EQ(Match("{ link:spanID = \"0000000000000001\" || event:name = \"exception\" }"), "12");
   EXPECT_NE(Match("{ event:name = link:spanID }").find("both a span's events and its links"), std::string::npos);
+  // As a value (by(), select(), aggregates, metrics): the first event's.
+  auto value = [&](const std::string& field) {
+    auto q = Parse("{ } | by(" + field + ")");
+    EXPECT_TRUE(q.ok()) << q.status();
+    SqlBuilder sql;
+    TraceColumns needs;
+    auto cols = CompileValueColumns(*q->pipeline->stages[1].fields[0], &sql, &needs);
+    EXPECT_TRUE(cols.ok()) << cols.status();
+    if (!cols.ok()) return std::string("error");
+    auto t = conn_->Query(StrCat("SELECT right(span_id, 1) || ':' || coalesce(", (*cols)[0], ", ", (*cols)[1], ", ",
+                                 (*cols)[2], ", CAST(", (*cols)[3], " AS VARCHAR), '-') FROM traces ORDER BY span_id"),
+                          sql.params());
+    EXPECT_TRUE(t.ok()) << t.status();
+    std::string out;
+    for (const auto& row : t->rows) out += std::get<std::string>(row[0]) + " ";
+    return out;
+  };
+  EXPECT_EQ(value("event:name"), "1:exception 2:- 3:retry 4:- ");
+  EXPECT_EQ(value("event.exception.type"), "1:Timeout 2:- 3:- 4:- ");
+  EXPECT_EQ(value("link:spanID"), "1:- 2:0000000000000001 3:- 4:- ");
+  EXPECT_EQ(value("event.attempt"), "1:- 2:- 3:1 4:- ");  // s1's first event is the exception
+  EXPECT_EQ(value("link.link.kind"), "1:- 2:follows 3:- 4:- ");
 }
 
 // Values from other spans of the trace: s1 has one child (s3); s3's parent
