@@ -4,6 +4,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <functional>
+#include <set>
 #include <toml++/toml.h>
 
 #include "common/strings.h"
@@ -185,6 +186,8 @@ std::vector<Key> BuildKeys() {
       {"query.timeout", duration([](Config& c) -> std::chrono::milliseconds& { return c.query.timeout; })},
       {"query.max_rows", count([](Config& c) -> uint64_t& { return c.query.max_rows; })},
       {"query.max_scanned_bytes", size([](Config& c) -> uint64_t& { return c.query.max_scanned_bytes; })},
+      {"auth.enabled", boolean([](Config& c) -> bool& { return c.auth.enabled; })},
+      {"auth.admin_api_key", [](Config& c, const std::string& v) { return SetString(c.auth.admin_api_key, v); }},
       {"log.level", [](Config& c, const std::string& v) -> absl::Status {
          static const char* kLevels[] = {"trace", "debug", "info", "warn", "error", "critical", "off"};
          for (const char* l : kLevels) {
@@ -279,10 +282,115 @@ std::optional<std::string> LeafText(const toml::node& node) {
   return std::nullopt;
 }
 
+// A slug: lowercase letters, digits and inner hyphens, 1-63 characters
+// (safe as a path segment and an identifier).
+bool ValidSlug(std::string_view s) {
+  if (s.empty() || s.size() > 63 || s.front() == '-' || s.back() == '-') return false;
+  for (char ch : s) {
+    if (!((ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || ch == '-')) return false;
+  }
+  return true;
+}
+
+// The fields of one [[auth.tenants]] entry (or of its datasets, keys):
+// strings and booleans by name; anything else, or an unknown name, is an
+// error naming the field.
+absl::Status ReadFields(const toml::table& t, const std::string& where,
+                        const std::map<std::string, std::string*>& strings,
+                        const std::map<std::string, bool*>& bools, const std::set<std::string>& nested) {
+  for (const auto& [k, node] : t) {
+    const std::string key(k.str());
+    if (nested.count(key)) continue;
+    if (auto it = strings.find(key); it != strings.end() && node.as_string()) {
+      *it->second = node.as_string()->get();
+    } else if (auto b = bools.find(key); b != bools.end() && node.as_boolean()) {
+      *b->second = node.as_boolean()->get();
+    } else if (strings.count(key) || bools.count(key)) {
+      return absl::InvalidArgumentError(StrCat(where, ".", key, ": expected a ", strings.count(key) ? "string" : "boolean"));
+    } else {
+      return absl::InvalidArgumentError(StrCat(where, ": unknown field '", key, "'"));
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ReadTenants(Config& c, const toml::array& tenants, const std::string& origin) {
+  for (size_t i = 0; i < tenants.size(); ++i) {
+    const std::string where = StrCat(origin, ": auth.tenants[", i, "]");
+    const auto* t = tenants.get(i)->as_table();
+    if (t == nullptr) return absl::InvalidArgumentError(StrCat(where, ": expected a table"));
+    Config::AuthTenant tenant;
+    RETURN_IF_ERROR(ReadFields(*t, where,
+                               {{"id", &tenant.id}, {"slug", &tenant.slug}, {"name", &tenant.name},
+                                {"default_dataset", &tenant.default_dataset}},
+                               {}, {"datasets", "api_keys"}));
+    if (!ValidSlug(tenant.id)) {
+      return absl::InvalidArgumentError(
+          StrCat(where, ".id: '", tenant.id, "' must be 1-63 lowercase letters, digits or inner hyphens"));
+    }
+    if (tenant.slug.empty()) tenant.slug = tenant.id;
+    if (!ValidSlug(tenant.slug)) return absl::InvalidArgumentError(StrCat(where, ".slug: '", tenant.slug, "' is not a valid slug"));
+    auto list = [&](const char* field) -> absl::StatusOr<const toml::array*> {
+      const toml::node* n = t->get(field);
+      if (n == nullptr) return nullptr;
+      if (!n->as_array()) return absl::InvalidArgumentError(StrCat(where, ".", field, ": expected [[auth.tenants.", field, "]] tables"));
+      return n->as_array();
+    };
+    ASSIGN_OR_RETURN(const toml::array* datasets, list("datasets"));
+    for (size_t d = 0; datasets != nullptr && d < datasets->size(); ++d) {
+      const std::string dwhere = StrCat(where, ".datasets[", d, "]");
+      const auto* dt = datasets->get(d)->as_table();
+      if (dt == nullptr) return absl::InvalidArgumentError(StrCat(dwhere, ": expected a table"));
+      Config::AuthDataset ds;
+      RETURN_IF_ERROR(ReadFields(*dt, dwhere, {{"id", &ds.id}, {"slug", &ds.slug}}, {{"is_default", &ds.is_default}},
+                                 {"storage"}));
+      if (const toml::node* st = dt->get("storage")) {
+        if (!st->as_table()) return absl::InvalidArgumentError(StrCat(dwhere, ".storage: expected a table"));
+        RETURN_IF_ERROR(ReadFields(*st->as_table(), dwhere + ".storage", {{"dsn", &ds.storage_dsn}}, {}, {}));
+      }
+      if (!ValidSlug(ds.id)) return absl::InvalidArgumentError(StrCat(dwhere, ".id: '", ds.id, "' is not a valid slug"));
+      if (ds.slug.empty()) ds.slug = ds.id;
+      if (!ValidSlug(ds.slug)) return absl::InvalidArgumentError(StrCat(dwhere, ".slug: '", ds.slug, "' is not a valid slug"));
+      for (const auto& other : tenant.datasets) {
+        if (other.id == ds.id) return absl::InvalidArgumentError(StrCat(dwhere, ".id: '", ds.id, "' appears twice"));
+      }
+      tenant.datasets.push_back(std::move(ds));
+    }
+    ASSIGN_OR_RETURN(const toml::array* keys, list("api_keys"));
+    for (size_t k = 0; keys != nullptr && k < keys->size(); ++k) {
+      const std::string kwhere = StrCat(where, ".api_keys[", k, "]");
+      const auto* kt = keys->get(k)->as_table();
+      if (kt == nullptr) return absl::InvalidArgumentError(StrCat(kwhere, ": expected a table"));
+      Config::AuthApiKey key;
+      RETURN_IF_ERROR(ReadFields(*kt, kwhere, {{"key", &key.key}, {"name", &key.name}}, {}, {}));
+      if (key.key.size() < 8) return absl::InvalidArgumentError(StrCat(kwhere, ".key: must be at least 8 characters"));
+      tenant.api_keys.push_back(std::move(key));
+    }
+    if (!tenant.default_dataset.empty()) {
+      bool known = false;
+      for (const auto& ds : tenant.datasets) known = known || ds.id == tenant.default_dataset;
+      if (!known) {
+        return absl::InvalidArgumentError(
+            StrCat(where, ".default_dataset: '", tenant.default_dataset, "' is not one of the tenant's datasets"));
+      }
+    }
+    for (const auto& other : c.auth.tenants) {
+      if (other.id == tenant.id) return absl::InvalidArgumentError(StrCat(where, ".id: '", tenant.id, "' appears twice"));
+    }
+    c.auth.tenants.push_back(std::move(tenant));
+  }
+  return absl::OkStatus();
+}
+
 absl::Status WalkToml(Config& c, const toml::table& table, const std::string& prefix,
                       const std::string& origin) {
   for (const auto& [k, node] : table) {
     std::string name = prefix.empty() ? std::string(k.str()) : StrCat(prefix, ".", k.str());
+    if (name == "auth.tenants") {
+      if (!node.as_array()) return absl::InvalidArgumentError(StrCat(origin, ": auth.tenants must be [[auth.tenants]] tables"));
+      RETURN_IF_ERROR(ReadTenants(c, *node.as_array(), origin));
+      continue;
+    }
     if (const auto* sub = node.as_table()) {
       if (auto st = WalkToml(c, *sub, name, origin); !st.ok()) return st;
       continue;

@@ -118,6 +118,33 @@ struct Config {
     std::string level = "info";
   } log;
 
+  // Authentication and the tenants known from this file ([auth],
+  // [[auth.tenants]] with their datasets and API keys).
+  struct AuthDataset {
+    std::string id;
+    std::string slug;        // empty: the id
+    bool is_default = false;
+    std::string storage_dsn;  // [auth.tenants.datasets.storage] dsn; empty: storage.dsn
+  };
+  struct AuthApiKey {
+    std::string key;  // the secret as configured; hashed at startup, never logged
+    std::string name;
+  };
+  struct AuthTenant {
+    std::string id;
+    std::string slug;  // empty: the id
+    std::string name;
+    std::string default_dataset;  // a dataset id; empty: the one marked is_default
+    std::vector<AuthDataset> datasets;
+    std::vector<AuthApiKey> api_keys;
+  };
+  struct Auth {
+    // Off: every request is tenant "default", dataset "default".
+    bool enabled = false;
+    std::string admin_api_key;  // the admin API's bearer key; empty: admin API off
+    std::vector<AuthTenant> tenants;
+  } auth;
+
   // Derived locations (absolute), valid after Load().
   std::string WalDir() const;
   // The local storage directory: a file:// DSN's path, else

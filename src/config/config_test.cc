@@ -231,6 +231,76 @@ TEST(ConfigParseTest, DurationsAndSizes) {
   EXPECT_FALSE(ParseSize("12 parsecs").ok());
 }
 
+// [auth] and [[auth.tenants]] as the seed's example writes them.
+TEST(ConfigAuthTest, TenantsDatasetsAndKeys) {
+  auto dir = std::filesystem::temp_directory_path() / ("sdb_config_auth_" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  auto write = [&](const std::string& text) {
+    std::ofstream(dir / "signaldb.toml") << text;
+    ConfigSources src;
+    src.file = (dir / "signaldb.toml").string();
+    return LoadConfig(src);
+  };
+  auto c = write(R"(
+[auth]
+enabled = true
+admin_api_key = "sk-admin-key"
+
+[[auth.tenants]]
+id = "acme"
+slug = "acme"
+name = "Acme Corporation"
+default_dataset = "production"
+
+[[auth.tenants.datasets]]
+id = "production"
+slug = "prod"
+is_default = true
+
+[[auth.tenants.datasets]]
+id = "archive"
+slug = "archive"
+[auth.tenants.datasets.storage]
+dsn = "s3://acme-archive/signals"
+
+[[auth.tenants.api_keys]]
+key = "sk-acme-prod-key-123"
+name = "Production Key"
+
+[[auth.tenants]]
+id = "globex"
+)");
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_TRUE(c->auth.enabled);
+  EXPECT_EQ(c->auth.admin_api_key, "sk-admin-key");
+  ASSERT_EQ(c->auth.tenants.size(), 2u);
+  const auto& acme = c->auth.tenants[0];
+  EXPECT_EQ(acme.name, "Acme Corporation");
+  EXPECT_EQ(acme.default_dataset, "production");
+  ASSERT_EQ(acme.datasets.size(), 2u);
+  EXPECT_EQ(acme.datasets[0].slug, "prod");
+  EXPECT_TRUE(acme.datasets[0].is_default);
+  EXPECT_EQ(acme.datasets[1].storage_dsn, "s3://acme-archive/signals");
+  ASSERT_EQ(acme.api_keys.size(), 1u);
+  EXPECT_EQ(acme.api_keys[0].key, "sk-acme-prod-key-123");
+  EXPECT_EQ(c->auth.tenants[1].slug, "globex");  // the id when not given
+
+  // Errors name the field.
+  auto bad = [&](const std::string& text) {
+    auto r = write(text);
+    return r.ok() ? std::string("ok") : std::string(r.status().message());
+  };
+  EXPECT_THAT(bad("[[auth.tenants]]\nid = \"Acme\"\n"), HasSubstr("auth.tenants[0].id"));
+  EXPECT_THAT(bad("[[auth.tenants]]\nid = \"../x\"\n"), HasSubstr("auth.tenants[0].id"));
+  EXPECT_THAT(bad("[[auth.tenants]]\nid = \"a\"\ncolour = \"red\"\n"), HasSubstr("unknown field 'colour'"));
+  EXPECT_THAT(bad("[[auth.tenants]]\nid = \"a\"\ndefault_dataset = \"x\"\n"), HasSubstr("default_dataset"));
+  EXPECT_THAT(bad("[[auth.tenants]]\nid = \"a\"\n[[auth.tenants.api_keys]]\nkey = \"short\"\n"),
+              HasSubstr("api_keys[0].key"));
+  EXPECT_THAT(bad("[[auth.tenants]]\nid = \"a\"\n[[auth.tenants]]\nid = \"a\"\n"), HasSubstr("appears twice"));
+  EXPECT_THAT(bad("[auth]\nenabled = \"maybe\"\n"), HasSubstr("auth.enabled"));
+  std::filesystem::remove_all(dir);
+}
+
 // The example file must document every key, and every key it documents must
 // load back as a valid configuration.
 TEST(ConfigExampleTest, ExampleDocumentsEveryKey) {
