@@ -7,6 +7,7 @@
 #include <iostream>
 
 #include "acceptor/acceptor.h"
+#include "auth/auth.h"
 #include "common/strings.h"
 #include "config/config.h"
 #include "querier/querier.h"
@@ -27,6 +28,12 @@ int Run(const Config& config) {
   wopts.catalog_uri = config.schema.catalog_uri;
   if (!StartsWith(config.storage.dsn, "file://")) wopts.storage_uri = config.storage.dsn;
   wopts.dataset_storage = config.storage.dataset_dsn;
+  // [auth.tenants.datasets.storage] dsn: the same per-dataset override.
+  for (const auto& t : config.auth.tenants) {
+    for (const auto& d : t.datasets) {
+      if (!d.storage_dsn.empty()) wopts.dataset_storage.emplace(t.id + "/" + d.id, d.storage_dsn);
+    }
+  }
   for (auto& [dataset, dsn] : wopts.dataset_storage) {
     if (StartsWith(dsn, "file://")) {
       dsn = "file://" + std::filesystem::absolute(dsn.substr(7)).lexically_normal().string();
@@ -68,18 +75,28 @@ int Run(const Config& config) {
                                                    .sql_max_rows = config.query.max_rows,
                                                    .sql_max_scanned_bytes = config.query.max_scanned_bytes});
 
+  // Who requests come from: with [auth] enabled, API keys of the tenants in
+  // [[auth.tenants]] (keys kept as hashes); off, everything is default/default.
+  auth::Authenticator authenticator(config.auth.enabled, config.auth.admin_api_key,
+                                    auth::TenantsFromConfig(config.auth));
+  const auth::Authenticator* auth = config.auth.enabled ? &authenticator : nullptr;
+  if (config.auth.enabled && config.auth.tenants.empty()) {
+    spdlog::warn("auth.enabled with no [[auth.tenants]]: every ingest and query request will be refused (401)");
+  }
+
   auto acceptor = acceptor::Acceptor::Start({.grpc_addr = config.acceptor.grpc_addr,
                                              .http_addr = config.acceptor.http_addr,
                                              .limits = {.max_message_bytes = config.acceptor.max_message_bytes,
                                                         .max_inflight_bytes = config.acceptor.max_inflight_bytes},
                                              .workers = config.acceptor.workers,
-                                             .storage_dir = config.StorageDir()},
+                                             .storage_dir = config.StorageDir(),
+                                             .auth = auth},
                                             writer->get(), &querier);
   if (!acceptor.ok()) {
     spdlog::critical("{}", acceptor.status().ToString());
     return 1;
   }
-  auto router = router::Router::Start({.http_addr = config.router.http_addr, .storage_dir = config.StorageDir()},
+  auto router = router::Router::Start({.http_addr = config.router.http_addr, .storage_dir = config.StorageDir(), .auth = auth},
                                       &querier, writer->get());
   if (!router.ok()) {
     spdlog::critical("{}", router.status().ToString());

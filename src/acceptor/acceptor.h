@@ -29,6 +29,7 @@ struct AcceptorOptions {
   IngestLimits limits;
   int workers = 32;         // threads running writes (they wait on WAL fsyncs)
   std::string storage_dir;  // probed by /health
+  const auth::Authenticator* auth = nullptr;  // not owned; null: auth off (default/default)
 };
 
 class Acceptor {

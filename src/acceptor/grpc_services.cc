@@ -22,6 +22,20 @@ std::string Flatten(const grpc::ByteBuffer& buffer) {
   return out;
 }
 
+// Who a gRPC call says it is (metadata keys are lowercase; auth.h).
+auth::Credentials GrpcCredentials(const grpc::CallbackServerContext& context) {
+  auto get = [&](const char* key) {
+    auto it = context.client_metadata().find(key);
+    return it == context.client_metadata().end() ? std::string() : std::string(it->second.data(), it->second.size());
+  };
+  auth::Credentials c;
+  c.authorization = get("authorization");
+  c.tenant = get("x-tenant-id");
+  if (c.tenant.empty()) c.tenant = get("x-scope-orgid");
+  c.dataset = get("x-dataset-id");
+  return c;
+}
+
 // One raw-callback Export method: admission, then the write on the pool.
 template <typename Base, typename Response>
 class RawExport final : public Base {
@@ -33,6 +47,11 @@ class RawExport final : public Base {
   grpc::ServerUnaryReactor* Export(grpc::CallbackServerContext* context, const grpc::ByteBuffer* request,
                                    grpc::ByteBuffer* response) override {
     grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+    auto tenant = ingestor_->Authenticate(GrpcCredentials(*context));
+    if (!tenant.ok()) {
+      reactor->Finish(ToGrpcStatus(tenant.status()));
+      return reactor;
+    }
     auto admission = ingestor_->Admit(request->Length());
     if (!admission.ok()) {
       reactor->Finish(grpc::Status(grpc::StatusCode::UNAVAILABLE, std::string(admission.status().message())));
@@ -40,8 +59,8 @@ class RawExport final : public Base {
     }
     auto held = std::make_shared<Admission>(std::move(*admission));
     auto payload = std::make_shared<std::string>(Flatten(*request));
-    pool_->Submit([this, reactor, response, payload, held] {
-      auto result = ingestor_->Export(TenantContext{}, signal_, *payload);
+    pool_->Submit([this, reactor, response, payload, held, ctx = *tenant] {
+      auto result = ingestor_->Export(ctx, signal_, *payload);
       if (!result.ok()) {
         if (result.status().code() != absl::StatusCode::kInvalidArgument) {
           spdlog::warn("{} export failed: {}", SignalName(signal_), result.status().ToString());

@@ -11,6 +11,7 @@
 #include <string>
 #include <string_view>
 
+#include "auth/auth.h"
 #include "absl/status/status.h"
 #include "common/tenant.h"
 #include "writer/writer.h"
@@ -45,8 +46,15 @@ class Admission {
 
 class Ingestor {
  public:
-  // `writer` is not owned and must outlive the ingestor.
-  Ingestor(writer::Writer* writer, IngestLimits limits) : writer_(writer), limits_(limits) {}
+  // `writer` and `auth` are not owned and must outlive the ingestor; `auth`
+  // null: every request is default/default.
+  Ingestor(writer::Writer* writer, IngestLimits limits, const auth::Authenticator* auth = nullptr)
+      : writer_(writer), limits_(limits), auth_(auth) {}
+
+  // The tenant and dataset of a request (auth.h for the errors).
+  absl::StatusOr<TenantContext> Authenticate(const auth::Credentials& credentials) const {
+    return auth_ == nullptr ? absl::StatusOr<TenantContext>(TenantContext{}) : auth_->Authenticate(credentials);
+  }
 
   // Reserves `bytes` of the in-flight budget, or ResourceExhausted (a
   // retryable overload) when the process already holds too much.
@@ -62,6 +70,7 @@ class Ingestor {
  private:
   writer::Writer* const writer_;
   const IngestLimits limits_;
+  const auth::Authenticator* const auth_;
   std::atomic<uint64_t> inflight_{0};
 };
 

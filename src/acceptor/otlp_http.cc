@@ -78,6 +78,16 @@ void MethodNotAllowed(httplib::Server& server, const std::string& path) {
   server.Options(path, handler);
 }
 
+// Who an HTTP request says it is (headers; auth.h).
+auth::Credentials HttpCredentials(const httplib::Request& req) {
+  auth::Credentials c;
+  c.authorization = req.get_header_value("Authorization");
+  c.tenant = req.get_header_value("X-Tenant-ID");
+  if (c.tenant.empty()) c.tenant = req.get_header_value("X-Scope-OrgID");
+  c.dataset = req.get_header_value("X-Dataset-ID");
+  return c;
+}
+
 template <typename Request, typename Response>
 void RegisterSignal(httplib::Server& server, Ingestor* ingestor, const std::string& path, Signal signal,
                     void (*set_partial)(Response&, int64_t, const std::string&)) {
@@ -92,6 +102,8 @@ void RegisterSignal(httplib::Server& server, Ingestor* ingestor, const std::stri
                                 "', supported: [application/json, application/x-protobuf]"));
     }
     const int retry_after = ingestor->limits().retry_after_seconds;
+    auto tenant = ingestor->Authenticate(HttpCredentials(req));
+    if (!tenant.ok()) return ReplyError(res, enc, tenant.status(), retry_after);
     const uint64_t limit = ingestor->limits().max_message_bytes;
     auto admission = ingestor->Admit(req.body.size());
     if (!admission.ok()) return ReplyError(res, enc, admission.status(), retry_after);
@@ -109,7 +121,7 @@ void RegisterSignal(httplib::Server& server, Ingestor* ingestor, const std::stri
       protobuf = parsed.SerializeAsString();
       payload = protobuf;
     }
-    auto result = ingestor->Export(TenantContext{}, signal, payload);
+    auto result = ingestor->Export(*tenant, signal, payload);
     if (!result.ok()) {
       if (result.status().code() != absl::StatusCode::kInvalidArgument) {
         spdlog::warn("{} export failed: {}", path, result.status().ToString());
@@ -170,6 +182,15 @@ void RegisterRemoteWrite(httplib::Server& server, Ingestor* ingestor) {
       return text(415, StrCat("unsupported Content-Encoding '", enc, "', expected snappy"));
     }
     const int retry_after = ingestor->limits().retry_after_seconds;
+    auto tenant = ingestor->Authenticate(HttpCredentials(req));
+    if (!tenant.ok()) {
+      const auto code = tenant.status().code();
+      return text(code == absl::StatusCode::kUnauthenticated    ? 401
+                  : code == absl::StatusCode::kPermissionDenied ? 403
+                  : code == absl::StatusCode::kNotFound         ? 404
+                                                                : 400,
+                  std::string(tenant.status().message()));
+    }
     auto admission = ingestor->Admit(req.body.size());
     if (!admission.ok()) {
       res.set_header("Retry-After", std::to_string(retry_after));
@@ -182,7 +203,7 @@ void RegisterRemoteWrite(httplib::Server& server, Ingestor* ingestor) {
     if (!conv.ok()) return text(400, std::string(conv.status().message()));
     if (conv->series > 0) {
       std::string payload = conv->request.SerializeAsString();
-      auto result = ingestor->Export(TenantContext{}, Signal::kMetrics, payload);
+      auto result = ingestor->Export(*tenant, Signal::kMetrics, payload);
       if (!result.ok()) {
         int code = result.status().code() == absl::StatusCode::kResourceExhausted ? 429
                    : result.status().code() == absl::StatusCode::kOutOfRange      ? 413

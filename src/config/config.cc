@@ -349,6 +349,9 @@ absl::Status ReadTenants(Config& c, const toml::array& tenants, const std::strin
         RETURN_IF_ERROR(ReadFields(*st->as_table(), dwhere + ".storage", {{"dsn", &ds.storage_dsn}}, {}, {}));
       }
       if (!ValidSlug(ds.id)) return absl::InvalidArgumentError(StrCat(dwhere, ".id: '", ds.id, "' is not a valid slug"));
+      if (absl::Status st = ValidateStorageDsn(ds.storage_dsn); !st.ok()) {
+        return absl::InvalidArgumentError(StrCat(dwhere, ".storage.dsn: ", st.message()));
+      }
       if (ds.slug.empty()) ds.slug = ds.id;
       if (!ValidSlug(ds.slug)) return absl::InvalidArgumentError(StrCat(dwhere, ".slug: '", ds.slug, "' is not a valid slug"));
       for (const auto& other : tenant.datasets) {

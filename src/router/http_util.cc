@@ -27,4 +27,14 @@ void ReplyJsonError(httplib::Response& res, const absl::Status& status) {
   res.set_content(body.dump(), "application/json");
 }
 
+absl::StatusOr<TenantContext> RequestTenant(const httplib::Request& req, const auth::Authenticator* auth) {
+  if (auth == nullptr) return TenantContext{};
+  auth::Credentials c;
+  c.authorization = req.get_header_value("Authorization");
+  c.tenant = req.get_header_value("X-Tenant-ID");
+  if (c.tenant.empty()) c.tenant = req.get_header_value("X-Scope-OrgID");
+  c.dataset = req.get_header_value("X-Dataset-ID");
+  return auth->Authenticate(c);
+}
+
 }  // namespace signaldb::router

@@ -6,6 +6,9 @@
 #include <string>
 
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "auth/auth.h"
+#include "common/tenant.h"
 
 namespace signaldb::router {
 
@@ -13,5 +16,9 @@ namespace signaldb::router {
 int HttpStatusFor(const absl::Status& status);
 // Writes `{"error": message}` with the status's HTTP code.
 void ReplyJsonError(httplib::Response& res, const absl::Status& status);
+// The tenant and dataset a request is for (Authorization, X-Tenant-ID or
+// X-Scope-OrgID, X-Dataset-ID), or why it is refused (auth.h); `auth` null:
+// default/default.
+absl::StatusOr<TenantContext> RequestTenant(const httplib::Request& req, const auth::Authenticator* auth);
 
 }  // namespace signaldb::router

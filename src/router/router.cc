@@ -10,8 +10,8 @@ absl::StatusOr<std::unique_ptr<Router>> Router::Start(const RouterOptions& optio
                                                       writer::Writer* writer) {
   auto r = std::unique_ptr<Router>(new Router());
   auto& routes = r->http_.routes();
-  RegisterTempoApi(routes, "/tempo", querier);
-  RegisterSqlApi(routes, querier);
+  RegisterTempoApi(routes, "/tempo", querier, options.auth);
+  RegisterSqlApi(routes, querier, options.auth);
   routes.Get("/health", [=](const httplib::Request&, httplib::Response& res) {
     auto report = health::Check(writer, querier, options.storage_dir);
     res.status = report.healthy ? 200 : 503;

@@ -7,6 +7,7 @@
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "auth/auth.h"
 #include "net/http_server.h"
 #include "querier/querier.h"
 #include "writer/writer.h"
@@ -16,6 +17,7 @@ namespace signaldb::router {
 struct RouterOptions {
   std::string http_addr;
   std::string storage_dir;  // probed by /health
+  const auth::Authenticator* auth = nullptr;  // not owned; null: auth off (default/default)
 };
 
 class Router {

@@ -98,8 +98,10 @@ std::string SqlResultCsv(const engine::Table& table) {
   return out;
 }
 
-void RegisterSqlApi(httplib::Server& server, querier::Querier* querier) {
-  server.Post("/api/v1/sql", [querier](const httplib::Request& req, httplib::Response& res) {
+void RegisterSqlApi(httplib::Server& server, querier::Querier* querier, const auth::Authenticator* auth) {
+  server.Post("/api/v1/sql", [querier, auth](const httplib::Request& req, httplib::Response& res) {
+    auto ctx = RequestTenant(req, auth);
+    if (!ctx.ok()) return ReplyJsonError(res, ctx.status());
     std::string sql = req.body;
     if (req.get_header_value("Content-Type").find("application/json") != std::string::npos) {
       auto j = nlohmann::json::parse(req.body, nullptr, false);
@@ -126,7 +128,7 @@ void RegisterSqlApi(httplib::Server& server, querier::Querier* querier) {
     if (format != "json" && format != "csv") {
       return ReplyJsonError(res, absl::InvalidArgumentError(StrCat("invalid format: ", format, " (json or csv)")));
     }
-    auto table = querier->Sql(TenantContext{}, sql, page);
+    auto table = querier->Sql(*ctx, sql, page);
     if (!table.ok()) return ReplyJsonError(res, table.status());
     if (format == "csv") {
       // More rows than returned: the header says where the next page starts.

@@ -13,6 +13,7 @@
 
 #include <httplib.h>
 
+#include "auth/auth.h"
 #include "engine/engine.h"
 #include "querier/querier.h"
 
@@ -22,6 +23,7 @@ namespace signaldb::router {
 std::string SqlResultJson(const engine::Table& table);
 // The same as CSV.
 std::string SqlResultCsv(const engine::Table& table);
-void RegisterSqlApi(httplib::Server& server, querier::Querier* querier);
+// `auth` null: every request is default/default.
+void RegisterSqlApi(httplib::Server& server, querier::Querier* querier, const auth::Authenticator* auth = nullptr);
 
 }  // namespace signaldb::router

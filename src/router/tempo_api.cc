@@ -73,12 +73,13 @@ absl::StatusOr<querier::TimeRange> ParseTraceByIdParams(const httplib::Request& 
 }
 
 absl::StatusOr<opentelemetry::proto::trace::v1::TracesData> Lookup(const httplib::Request& req,
-                                                                   querier::Querier* querier) {
+                                                                   querier::Querier* querier,
+                                                                   const TenantContext& ctx) {
   auto id = ParseTempoTraceId(req.matches[1]);
   if (!id.ok()) return id.status();
   auto range = ParseTraceByIdParams(req);
   if (!range.ok()) return range.status();
-  return querier->FindTrace(TenantContext{}, *id, *range);
+  return querier->FindTrace(ctx, *id, *range);
 }
 
 // Errors as Tempo sends them: plain text, the status the error calls for
@@ -161,7 +162,8 @@ absl::StatusOr<std::optional<int64_t>> DurationParam(const httplib::Request& req
 }
 
 // GET /api/search: parameters as Tempo reads them, errors as Tempo words them.
-absl::StatusOr<tempopb::SearchResponse> Search(const httplib::Request& req, querier::Querier* querier) {
+absl::StatusOr<tempopb::SearchResponse> Search(const httplib::Request& req, querier::Querier* querier,
+                                                const TenantContext& ctx) {
   constexpr uint32_t kMaxLimit = 262144;
   querier::SearchRequest sr;
   ASSIGN_OR_RETURN(sr.limit, UintParam(req, "limit", 20));
@@ -196,7 +198,7 @@ absl::StatusOr<tempopb::SearchResponse> Search(const httplib::Request& req, quer
   if (absl::Status st = traceql::Validate(*query); !st.ok()) {
     return absl::InvalidArgumentError(StrCat("invalid TraceQL query: ", st.message()));
   }
-  auto found = querier->Search(TenantContext{}, *query, sr);
+  auto found = querier->Search(ctx, *query, sr);
   if (!found.ok() && found.status().code() == absl::StatusCode::kFailedPrecondition) {
     return absl::InvalidArgumentError(std::string(found.status().message()));
   }
@@ -373,7 +375,8 @@ absl::StatusOr<std::string> ParseTempoTraceId(const std::string& text) {
   return raw;
 }
 
-void RegisterTempoApi(httplib::Server& server, const std::string& prefix, querier::Querier* querier) {
+void RegisterTempoApi(httplib::Server& server, const std::string& prefix, querier::Querier* querier,
+                      const auth::Authenticator* auth) {
   server.Get(prefix + "/api/echo", [](const httplib::Request&, httplib::Response& res) {
     ReplyText(res, 200, "echo\n");
   });
@@ -389,8 +392,10 @@ void RegisterTempoApi(httplib::Server& server, const std::string& prefix, querie
     res.set_content(info.dump() + "\n", "application/json");
   });
 
-  server.Get(prefix + R"(/api/traces/([^/]+))", [querier](const httplib::Request& req, httplib::Response& res) {
-    auto trace = Lookup(req, querier);
+  server.Get(prefix + R"(/api/traces/([^/]+))", [querier, auth](const httplib::Request& req, httplib::Response& res) {
+    auto ctx = RequestTenant(req, auth);
+    if (!ctx.ok()) return ReplyError(res, ctx.status());
+    auto trace = Lookup(req, querier, *ctx);
     if (!trace.ok()) return ReplyError(res, trace.status());
     if (trace->resource_spans_size() == 0) {
       res.status = 404;
@@ -410,8 +415,10 @@ void RegisterTempoApi(httplib::Server& server, const std::string& prefix, querie
     res.set_content(*json, "application/json");
   });
 
-  server.Get(prefix + "/api/search", [querier](const httplib::Request& req, httplib::Response& res) {
-    auto found = Search(req, querier);
+  server.Get(prefix + "/api/search", [querier, auth](const httplib::Request& req, httplib::Response& res) {
+    auto ctx = RequestTenant(req, auth);
+    if (!ctx.ok()) return ReplyError(res, ctx.status());
+    auto found = Search(req, querier, *ctx);
     if (!found.ok()) return ReplyError(res, found.status());
     if (WantsProtobuf(req)) {
       res.set_content(found->SerializeAsString(), "application/protobuf");
@@ -423,11 +430,13 @@ void RegisterTempoApi(httplib::Server& server, const std::string& prefix, querie
   });
 
   // Tag names: v1 lists span and resource names (intrinsics only when asked).
-  server.Get(prefix + "/api/search/tags", [querier](const httplib::Request& req, httplib::Response& res) {
+  server.Get(prefix + "/api/search/tags", [querier, auth](const httplib::Request& req, httplib::Response& res) {
+    auto ctx = RequestTenant(req, auth);
+    if (!ctx.ok()) return ReplyError(res, ctx.status());
     querier::TagsRequest tr;
     tr.scope = req.get_param_value("scope");
     if (absl::Status st = TagTimes(req, &tr); !st.ok()) return ReplyError(res, st);
-    auto names = querier->TagNames(TenantContext{}, tr);
+    auto names = querier->TagNames(*ctx, tr);
     if (!names.ok()) return ReplyError(res, names.status());
     std::set<std::string> merged;
     for (const auto& [scope, list] : *names) {
@@ -440,7 +449,9 @@ void RegisterTempoApi(httplib::Server& server, const std::string& prefix, querie
     ReplyMessage(req, res, out);
   });
 
-  server.Get(prefix + "/api/v2/search/tags", [querier](const httplib::Request& req, httplib::Response& res) {
+  server.Get(prefix + "/api/v2/search/tags", [querier, auth](const httplib::Request& req, httplib::Response& res) {
+    auto ctx = RequestTenant(req, auth);
+    if (!ctx.ok()) return ReplyError(res, ctx.status());
     querier::TagsRequest tr;
     tr.scope = req.get_param_value("scope");
     if (absl::Status st = TagTimes(req, &tr); !st.ok()) return ReplyError(res, st);
@@ -448,7 +459,7 @@ void RegisterTempoApi(httplib::Server& server, const std::string& prefix, querie
     auto filter = TagsFilter(req, /*lenient=*/false, &holder);
     if (!filter.ok()) return ReplyError(res, filter.status());
     tr.filter = *filter;
-    auto names = querier->TagNames(TenantContext{}, tr);
+    auto names = querier->TagNames(*ctx, tr);
     if (!names.ok()) return ReplyError(res, names.status());
     tempopb::SearchTagsV2Response out;
     for (const auto& [scope, list] : *names) {
@@ -461,7 +472,9 @@ void RegisterTempoApi(httplib::Server& server, const std::string& prefix, querie
   });
 
   // Tag values: v1 takes a bare attribute name (span or resource), answers strings.
-  server.Get(prefix + R"(/api/search/tag/(.+)/values)", [querier](const httplib::Request& req, httplib::Response& res) {
+  server.Get(prefix + R"(/api/search/tag/(.+)/values)", [querier, auth](const httplib::Request& req, httplib::Response& res) {
+    auto ctx = RequestTenant(req, auth);
+    if (!ctx.ok()) return ReplyError(res, ctx.status());
     const std::string tag = req.matches[1];
     tempopb::SearchTagValuesResponse out;
     out.mutable_metrics();
@@ -478,7 +491,7 @@ void RegisterTempoApi(httplib::Server& server, const std::string& prefix, querie
     traceql::Field field;
     field.kind = traceql::Field::Kind::kAttribute;
     field.name = tag;
-    auto values = querier->TagValues(TenantContext{}, field, tr);
+    auto values = querier->TagValues(*ctx, field, tr);
     if (!values.ok()) return ReplyError(res, values.status());
     std::set<std::string> distinct;
     for (const auto& v : *values) distinct.insert(v.value);
@@ -487,7 +500,9 @@ void RegisterTempoApi(httplib::Server& server, const std::string& prefix, querie
   });
 
   // v2 takes a TraceQL attribute or intrinsic and answers typed values.
-  server.Get(prefix + R"(/api/v2/search/tag/(.+)/values)", [querier](const httplib::Request& req, httplib::Response& res) {
+  server.Get(prefix + R"(/api/v2/search/tag/(.+)/values)", [querier, auth](const httplib::Request& req, httplib::Response& res) {
+    auto ctx = RequestTenant(req, auth);
+    if (!ctx.ok()) return ReplyError(res, ctx.status());
     const std::string tag = req.matches[1];
     auto parsed = traceql::Parse(StrCat("{ ", tag, " }"));
     const traceql::Field* field = nullptr;
@@ -505,7 +520,7 @@ void RegisterTempoApi(httplib::Server& server, const std::string& prefix, querie
     std::optional<traceql::Query> holder;
     auto filter = TagsFilter(req, /*lenient=*/true, &holder);
     if (filter.ok()) tr.filter = *filter;
-    auto values = querier->TagValues(TenantContext{}, *field, tr);
+    auto values = querier->TagValues(*ctx, *field, tr);
     if (!values.ok()) return ReplyError(res, values.status());
     tempopb::SearchTagValuesV2Response out;
     for (const auto& v : *values) {
@@ -517,18 +532,22 @@ void RegisterTempoApi(httplib::Server& server, const std::string& prefix, querie
     ReplyMessage(req, res, out);
   });
 
-  server.Get(prefix + "/api/metrics/query_range", [querier](const httplib::Request& req, httplib::Response& res) {
+  server.Get(prefix + "/api/metrics/query_range", [querier, auth](const httplib::Request& req, httplib::Response& res) {
+    auto ctx = RequestTenant(req, auth);
+    if (!ctx.ok()) return ReplyError(res, ctx.status());
     auto params = ParseMetricsParams(req, /*instant=*/false);
     if (!params.ok()) return ReplyError(res, params.status());
-    auto out = querier->MetricsRange(TenantContext{}, params->query, params->range);
+    auto out = querier->MetricsRange(*ctx, params->query, params->range);
     if (!out.ok()) return ReplyError(res, out.status());
     ReplyMessage(req, res, *out);
   });
 
-  server.Get(prefix + "/api/metrics/query", [querier](const httplib::Request& req, httplib::Response& res) {
+  server.Get(prefix + "/api/metrics/query", [querier, auth](const httplib::Request& req, httplib::Response& res) {
+    auto ctx = RequestTenant(req, auth);
+    if (!ctx.ok()) return ReplyError(res, ctx.status());
     auto params = ParseMetricsParams(req, /*instant=*/true);
     if (!params.ok()) return ReplyError(res, params.status());
-    auto range = querier->MetricsRange(TenantContext{}, params->query, params->range);
+    auto range = querier->MetricsRange(*ctx, params->query, params->range);
     if (!range.ok()) return ReplyError(res, range.status());
     tempopb::QueryInstantResponse out;
     for (const auto& ts : range->series()) {
@@ -540,8 +559,10 @@ void RegisterTempoApi(httplib::Server& server, const std::string& prefix, querie
     ReplyMessage(req, res, out);
   });
 
-  server.Get(prefix + R"(/api/v2/traces/([^/]+))", [querier](const httplib::Request& req, httplib::Response& res) {
-    auto trace = Lookup(req, querier);
+  server.Get(prefix + R"(/api/v2/traces/([^/]+))", [querier, auth](const httplib::Request& req, httplib::Response& res) {
+    auto ctx = RequestTenant(req, auth);
+    if (!ctx.ok()) return ReplyError(res, ctx.status());
+    auto trace = Lookup(req, querier, *ctx);
     if (!trace.ok()) return ReplyError(res, trace.status());
     tempopb::TraceByIDResponse out;
     // Field 1 is always present, even for an unknown trace (Grafana needs it).

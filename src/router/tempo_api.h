@@ -8,6 +8,7 @@
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "auth/auth.h"
 #include "querier/querier.h"
 
 namespace signaldb::router {
@@ -18,6 +19,8 @@ namespace signaldb::router {
 absl::StatusOr<std::string> ParseTempoTraceId(const std::string& text);
 
 // Registers the routes under `prefix` (e.g. "/tempo").
-void RegisterTempoApi(httplib::Server& server, const std::string& prefix, querier::Querier* querier);
+// `auth` null: every request is default/default.
+void RegisterTempoApi(httplib::Server& server, const std::string& prefix, querier::Querier* querier,
+                      const auth::Authenticator* auth = nullptr);
 
 }  // namespace signaldb::router

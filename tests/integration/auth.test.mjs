@@ -1,0 +1,203 @@
+// Authentication and tenant isolation through the real signaldb with
+// [auth] enabled: two tenants with two datasets each, keys from
+// signaldb.toml. Every ingest and query endpoint is called with every kind of
+// key / tenant / dataset header, the statuses checked (401 missing or unknown
+// key, 403 another tenant's, 404 unknown dataset, 400 no dataset), and no
+// answer may hold another tenant's (or dataset's) data.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import grpc from '@grpc/grpc-js';
+import { Server, tempDataDir } from './lib/server.mjs';
+import { traceServiceClient } from './lib/proto.mjs';
+
+const KEYS = { acme: 'sk-acme-key-0001', globex: 'sk-globex-key-01', initech: 'sk-initech-key-1' };
+const CONFIG = `
+[auth]
+enabled = true
+admin_api_key = "sk-admin-key-000"
+
+[[auth.tenants]]
+id = "acme"
+slug = "acme-corp"
+default_dataset = "prod"
+[[auth.tenants.datasets]]
+id = "prod"
+[[auth.tenants.datasets]]
+id = "archive"
+slug = "arch"
+[[auth.tenants.api_keys]]
+key = "${KEYS.acme}"
+name = "ci"
+
+[[auth.tenants]]
+id = "globex"
+[[auth.tenants.datasets]]
+id = "main"
+is_default = true
+[[auth.tenants.datasets]]
+id = "staging"
+[[auth.tenants.api_keys]]
+key = "${KEYS.globex}"
+name = "prod"
+
+[[auth.tenants]]
+id = "initech"
+[[auth.tenants.api_keys]]
+key = "${KEYS.initech}"
+name = "nodata"
+`;
+
+let server;
+let refused = 0;  // cross-tenant (or cross-dataset) attempts refused
+const traceIds = {};  // "tenant/dataset" -> hex trace id written there
+
+function otlpJson(traceHex, service) {
+  const now = BigInt(Date.now()) * 1000000n;
+  return {
+    resourceSpans: [{
+      resource: { attributes: [{ key: 'service.name', value: { stringValue: service } }] },
+      scopeSpans: [{ spans: [{
+        traceId: traceHex, spanId: traceHex.slice(0, 16), name: `op-${service}`, kind: 2,
+        startTimeUnixNano: String(now - 5000000n), endTimeUnixNano: String(now),
+      }] }],
+    }],
+  };
+}
+
+async function postTraces(headers, body) {
+  const res = await fetch(`http://127.0.0.1:${server.ports.otlpHttp}/v1/traces`, {
+    method: 'POST', headers: { 'Content-Type': 'application/json', ...headers }, body: JSON.stringify(body),
+  });
+  return { status: res.status, text: await res.text() };
+}
+
+function bearer(tenant) { return { Authorization: `Bearer ${KEYS[tenant]}` }; }
+
+async function tempoTrace(headers, hex) {
+  const res = await fetch(`${server.baseUrl}/tempo/api/traces/${hex}`, { headers });
+  return { status: res.status, body: await res.text() };
+}
+
+async function sql(headers, query) {
+  const res = await fetch(`${server.baseUrl}/api/v1/sql`, {
+    method: 'POST', headers: { 'Content-Type': 'application/json', ...headers }, body: JSON.stringify({ query }),
+  });
+  return { status: res.status, body: await res.json() };
+}
+
+before(async () => {
+  const dir = tempDataDir('auth');
+  fs.writeFileSync(path.join(dir, 'signaldb.toml'), CONFIG);
+  server = await new Server(dir).start();
+  // One trace per tenant and dataset, each written with that tenant's key.
+  const writes = [
+    ['acme/prod', bearer('acme'), '0a'],
+    ['acme/archive', { ...bearer('acme'), 'X-Dataset-ID': 'arch' }, '0b'],
+    ['globex/main', { ...bearer('globex'), 'X-Tenant-ID': 'globex' }, '0c'],
+    ['globex/staging', { ...bearer('globex'), 'X-Scope-OrgID': 'globex', 'X-Dataset-ID': 'staging' }, '0d'],
+  ];
+  for (const [where, headers, tag] of writes) {
+    const hex = tag.repeat(16);
+    traceIds[where] = hex;
+    const r = await postTraces(headers, otlpJson(hex, where.replace('/', '-')));
+    assert.equal(r.status, 200, `${where}: ${r.text}`);
+  }
+});
+
+after(async () => {
+  console.log(`cross-tenant and cross-dataset attempts made and refused: ${refused}`);
+  await server?.stop();
+});
+
+test('OTLP/HTTP ingest: 401, 403, 404, 400 as the headers call for', async () => {
+  const body = otlpJson('0e'.repeat(16), 'x');
+  const cases = [
+    [{}, 401],
+    [{ Authorization: 'Bearer sk-not-a-key-at-all' }, 401],
+    [{ Authorization: `Basic ${KEYS.acme}` }, 401],
+    [{ ...bearer('acme'), 'X-Tenant-ID': 'globex' }, 403],
+    [{ ...bearer('acme'), 'X-Scope-OrgID': 'globex' }, 403],
+    [{ ...bearer('globex'), 'X-Tenant-ID': 'acme-corp' }, 403],
+    [{ ...bearer('acme'), 'X-Dataset-ID': 'staging' }, 404],
+    [{ ...bearer('globex'), 'X-Dataset-ID': 'prod' }, 404],
+    [{ ...bearer('initech') }, 400],
+  ];
+  for (const [headers, want] of cases) {
+    const r = await postTraces(headers, body);
+    assert.equal(r.status, want, `${JSON.stringify(headers)}: ${r.text}`);
+    if (want === 403 || want === 404) refused++;
+  }
+  // Errors are google.rpc.Status in the request's encoding.
+  const r = await postTraces({}, body);
+  assert.match(JSON.parse(r.text).message, /API key/);
+});
+
+test('OTLP/gRPC ingest: UNAUTHENTICATED, PERMISSION_DENIED, NOT_FOUND from metadata', async () => {
+  const client = traceServiceClient(server.grpcTarget);
+  const request = { resourceSpans: [] };
+  const call = (md) => new Promise((resolve) => client.Export(request, md, (err) => resolve(err ? err.code : 0)));
+  const md = (pairs) => {
+    const m = new grpc.Metadata();
+    for (const [k, v] of Object.entries(pairs)) m.set(k, v);
+    return m;
+  };
+  assert.equal(await call(md({})), grpc.status.UNAUTHENTICATED);
+  assert.equal(await call(md({ authorization: 'Bearer nope-nope-nope' })), grpc.status.UNAUTHENTICATED);
+  assert.equal(await call(md({ authorization: `Bearer ${KEYS.acme}`, 'x-tenant-id': 'globex' })),
+    grpc.status.PERMISSION_DENIED);
+  assert.equal(await call(md({ authorization: `Bearer ${KEYS.globex}`, 'x-dataset-id': 'prod' })), grpc.status.NOT_FOUND);
+  assert.equal(await call(md({ authorization: `Bearer ${KEYS.acme}`, 'x-scope-orgid': 'acme' })), 0);
+  refused += 2;
+  client.close();
+});
+
+test('Tempo API: each tenant and dataset sees only its own traces', async () => {
+  const views = {
+    'acme/prod': bearer('acme'),
+    'acme/archive': { ...bearer('acme'), 'X-Dataset-ID': 'archive' },
+    'globex/main': bearer('globex'),
+    'globex/staging': { ...bearer('globex'), 'X-Dataset-ID': 'staging' },
+  };
+  for (const [view, headers] of Object.entries(views)) {
+    for (const [where, hex] of Object.entries(traceIds)) {
+      const r = await tempoTrace(headers, hex);
+      if (where === view) {
+        assert.equal(r.status, 200, `${view} reading its own ${hex}`);
+        assert.match(r.body, new RegExp(where.replace('/', '-')));
+      } else {
+        assert.equal(r.status, 404, `${view} must not see ${where}'s trace`);
+        refused++;
+      }
+    }
+    const search = await fetch(`${server.baseUrl}/tempo/api/search?q=${encodeURIComponent('{ }')}`, { headers });
+    assert.equal(search.status, 200);
+    const found = (await search.json()).traces.map((t) => t.traceID.padStart(32, '0'));
+    assert.deepEqual(found, [traceIds[view]], `${view} search`);
+  }
+  // Statuses of the query side.
+  assert.equal((await tempoTrace({}, traceIds['acme/prod'])).status, 401);
+  assert.equal((await tempoTrace({ ...bearer('acme'), 'X-Scope-OrgID': 'globex' }, traceIds['globex/main'])).status, 403);
+  assert.equal((await tempoTrace({ ...bearer('acme'), 'X-Dataset-ID': 'main' }, traceIds['globex/main'])).status, 404);
+  refused += 2;
+  const tags = await fetch(`${server.baseUrl}/tempo/api/v2/search/tag/resource.service.name/values`,
+    { headers: bearer('globex') });
+  const values = (await tags.json()).tagValues.map((v) => v.value);
+  assert.deepEqual(values, ['globex-main']);
+});
+
+test('SQL API: a tenant counts only its dataset; no key is 401', async () => {
+  for (const [headers, service] of [
+    [bearer('acme'), 'acme-prod'],
+    [{ ...bearer('acme'), 'X-Dataset-ID': 'archive' }, 'acme-archive'],
+    [bearer('globex'), 'globex-main'],
+  ]) {
+    const r = await sql(headers, 'SELECT service_name, count(*) AS n FROM traces GROUP BY service_name');
+    assert.equal(r.status, 200, JSON.stringify(r.body));
+    assert.deepEqual(r.body.rows, [[service, '1']], JSON.stringify(headers));  // 64-bit counts as strings
+  }
+  assert.equal((await sql({}, 'SELECT 1')).status, 401);
+  assert.equal((await sql({ ...bearer('globex'), 'X-Tenant-ID': 'acme' }, 'SELECT 1')).status, 403);
+  refused++;
+});
