@@ -90,7 +90,9 @@ async function sql(headers, query) {
 before(async () => {
   const dir = tempDataDir('auth');
   fs.writeFileSync(path.join(dir, 'signaldb.toml'), CONFIG);
-  server = await new Server(dir).start();
+  // Flushed soon, so the other tenants' Parquet files exist for the SQL
+  // escape attempts below.
+  server = await new Server(dir, { SIGNALDB_WRITER__FLUSH_INTERVAL: '300ms' }).start();
   // One trace per tenant and dataset, each written with that tenant's key.
   const writes = [
     ['acme/prod', bearer('acme'), '0a'],
@@ -200,4 +202,45 @@ test('SQL API: a tenant counts only its dataset; no key is 401', async () => {
   assert.equal((await sql({}, 'SELECT 1')).status, 401);
   assert.equal((await sql({ ...bearer('globex'), 'X-Tenant-ID': 'acme' }, 'SELECT 1')).status, 403);
   refused++;
+});
+
+test('SQL API: no path, glob, catalog or statement reaches another tenant\'s files', async () => {
+  const storage = path.join(server.dataDir, 'storage');
+  const globexFiles = path.join(storage, 'globex', 'main', 'traces', 'data');
+  // Wait until globex's spans are in Parquet (a real file to aim at).
+  const deadline = Date.now() + 20000;
+  const parquet = () => fs.existsSync(globexFiles) &&
+    fs.readdirSync(globexFiles, { recursive: true }).some((f) => String(f).endsWith('.parquet'));
+  while (!parquet() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+  assert.ok(parquet(), 'globex/main was flushed to Parquet');
+  const file = fs.readdirSync(globexFiles, { recursive: true }).map(String).find((f) => f.endsWith('.parquet'));
+  const attempts = [
+    `SELECT count(*) FROM read_parquet('${path.join(globexFiles, file)}')`,
+    `SELECT count(*) FROM read_parquet('${storage}/globex/**/*.parquet')`,
+    `SELECT count(*) FROM read_parquet('${storage}/*/*/traces/data/*/*.parquet')`,
+    `SELECT count(*) FROM read_parquet('${storage}/acme/prod/../../globex/main/traces/data/*/*.parquet')`,
+    `SELECT count(*) FROM read_parquet('../../globex/main/traces/data/*/*.parquet')`,
+    `SELECT count(*) FROM glob('${storage}/globex/*')`,
+    `SELECT * FROM read_text('${path.join(server.dataDir, 'signaldb.toml')}')`,
+    `SELECT * FROM read_csv('/etc/passwd')`,
+    'SELECT * FROM globex.main.traces',
+    'SELECT * FROM "globex"."traces"',
+    `ATTACH '${path.join(storage, 'x.duckdb')}' AS other`,
+    `COPY (SELECT 1) TO '${path.join(storage, 'globex', 'main', 'x.csv')}'`,
+    'SET allowed_directories = [\'/\']',
+  ];
+  for (const query of attempts) {
+    const r = await sql(bearer('acme'), query);
+    assert.ok(r.status >= 400 && r.status < 500, `${query} answered ${r.status}: ${JSON.stringify(r.body)}`);
+    assert.ok(!JSON.stringify(r.body).includes('globex-main'), `${query} leaked globex data`);
+    refused++;
+  }
+  // Nothing in this tenant's engine even names another tenant's directory.
+  const settings = await sql(bearer('acme'),
+    "SELECT name FROM duckdb_settings() WHERE CAST(value AS VARCHAR) LIKE '%globex%'");
+  assert.equal(settings.status, 200);
+  assert.deepEqual(settings.body.rows, []);
+  // The tenant's own data stays readable the same way.
+  const own = await sql(bearer('globex'), 'SELECT count(*) AS n FROM traces');
+  assert.deepEqual(own.body.rows, [['1']]);
 });
