@@ -67,6 +67,16 @@ TEST(TraceqlEvaluateTest, PruningConditions) {
   const Spanset& root = *q->pipeline->stages[0].spanset;
   EXPECT_FALSE(OnlyFilters(root));
   EXPECT_EQ(TraceNecessaryCondition(root, {"A", "B", "C", "D", "E"}), "((A AND B) AND (D OR E))");
+  // A wrapped pipeline needs its first stage's filters, where it stands.
+  auto w = Parse("(({ .a } | count() > 1) && { .b }) || ({ .c } !> ({ .d } && { .e } | by(.f)))");
+  ASSERT_TRUE(w.ok()) << w.status();
+  const Spanset& wroot = *w->pipeline->stages[0].spanset;
+  EXPECT_EQ(ConditionFilterLeaves(wroot).size(), 5u);
+  EXPECT_EQ(FilterLeaves(wroot).size(), 2u);
+  EXPECT_EQ(TraceNecessaryCondition(wroot, {"A", "B", "C", "D", "E"}), "((A AND B) OR (D AND E))");
+  auto n = Parse("(count() > 1) && { .b }");
+  ASSERT_TRUE(n.ok()) << n.status();
+  EXPECT_EQ(TraceNecessaryCondition(*n->pipeline->stages[0].spanset, {"B"}), "(true AND B)");
   auto p = Parse("{ .a } && ({ .b } || { .c })");
   ASSERT_TRUE(p.ok());
   EXPECT_TRUE(OnlyFilters(*p->pipeline->stages[0].spanset));
