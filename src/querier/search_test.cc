@@ -413,6 +413,8 @@ TEST_F(SearchTest, WrappedPipelinesAsSpansetOperands) {
   // On either side of a structural operator.
   EXPECT_EQ(Summary("{ name = \"GET /checkout\" } >> " + payments2), kId1 + ":23");
   EXPECT_EQ(Summary("({ status = error } | count() = 1) > { name = \"db\" }"), kId1 + ":3");
+  // An aggregate of the whole trace: T1 averages 85 ms, T2 16 ms, T3 1 ms.
+  EXPECT_EQ(Summary("({ } | avg(duration) > 60ms) && { status = error }"), kId1 + ":123");
   EXPECT_EQ(Summary("({ status = error } | count() = 1) &> { }"), kId1 + ":23");
   EXPECT_EQ(Summary("{ } >> ({ resource.service.name = \"payments\" } | by(resource.service.name) | count() > 1)"),
             kId1 + ":23");
