@@ -432,6 +432,19 @@ TEST_F(SearchTest, WrappedPipelinesAsSpansetOperands) {
   ASSERT_TRUE(r.ok()) << r.status();
   ASSERT_EQ(r->traces_size(), 1);
   EXPECT_EQ(r->metrics().inspectedtraces(), 1u);
+  // A wrapped pipeline that is a whole stage runs as its stages would, on
+  // every spanset in hand: its spansets and attributes stay apart, and
+  // coalesce() merges the groups of all of them.
+  r = Run("({ } | by(resource.service.name) | count() > 1)");
+  ASSERT_TRUE(r.ok()) << r.status();
+  ASSERT_EQ(r->traces_size(), 1);
+  EXPECT_EQ(r->traces(0).spansets_size(), 1);
+  EXPECT_EQ(r->traces(0).spansets(0).attributes_size(), 2);  // by(...) and count()
+  r = Run("{ } | by(resource.service.name) | ({ } | coalesce())");
+  ASSERT_TRUE(r.ok()) << r.status();
+  ASSERT_EQ(r->traces_size(), 3);
+  for (const auto& t : r->traces()) EXPECT_EQ(t.spansets_size(), 1) << t.traceid();
+  EXPECT_EQ(r->traces(2).spansets(0).spans_size(), 3);
   // Several spansets on a side of a structural operator: Tempo's error
   // (T2's two spans make two groups).
   r = Run("{ } > ({ } | by(name))");

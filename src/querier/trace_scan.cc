@@ -76,20 +76,36 @@ void WrappedPipelines(const traceql::Spanset& s, std::vector<const traceql::Pipe
   }
 }
 
+// A pipeline's stages, with a stage that is a wrapped pipeline alone (not
+// an operand) replaced by that pipeline's stages: Tempo's Pipeline.evaluate
+// runs such an element on all the spansets in hand, as the stages would.
+void FlatStages(const traceql::Pipeline& p, std::vector<const traceql::Stage*>* out) {
+  for (const traceql::Stage& st : p.stages) {
+    if (st.kind == traceql::Stage::Kind::kSpanset && st.spanset->kind == traceql::Spanset::Kind::kPipeline) {
+      FlatStages(*st.spanset->pipeline, out);
+    } else {
+      out->push_back(&st);
+    }
+  }
+}
+
 }  // namespace
 
 absl::StatusOr<TraceScan> TraceScan::CompileAll(const std::vector<const traceql::Pipeline*>& pipelines,
                                                 const ExtraColumns& extra) {
   TraceScan scan;
-  for (const traceql::Pipeline* pipeline : pipelines) {
-    if (pipeline->stages.empty()) return absl::InvalidArgumentError("empty pipeline");
+  std::vector<std::vector<const traceql::Stage*>> flat(pipelines.size());
+  for (size_t k = 0; k < pipelines.size(); ++k) {
+    FlatStages(*pipelines[k], &flat[k]);
+    if (flat[k].empty()) return absl::InvalidArgumentError("empty pipeline");
+    const std::vector<const traceql::Stage*>& stages = flat[k];
     Branch b;
     // A pipeline that does not start with a spanset expression (count() > 1,
     // by(...), select(...), coalesce()) applies to every span of the trace,
     // as if it started with { } (Tempo's engine hands the first stage one
     // spanset per trace holding all its fetched spans).
-    if (pipeline->stages[0].kind == traceql::Stage::Kind::kSpanset) {
-      b.root = pipeline->stages[0].spanset.get();
+    if (stages[0]->kind == traceql::Stage::Kind::kSpanset) {
+      b.root = stages[0]->spanset.get();
     } else {
       auto all = std::make_shared<traceql::Spanset>();
       all->kind = traceql::Spanset::Kind::kFilter;
@@ -139,9 +155,11 @@ absl::StatusOr<TraceScan> TraceScan::CompileAll(const std::vector<const traceql:
     WrappedPipelines(expr, &wrapped);
     for (const traceql::Pipeline* p : wrapped) {
       if (p->stages.empty()) return absl::InvalidArgumentError("empty pipeline");
+      std::vector<const traceql::Stage*> flat_stages;
+      FlatStages(*p, &flat_stages);
       std::vector<Stage> stages;
-      for (const traceql::Stage& st : p->stages) {
-        ASSIGN_OR_RETURN(Stage ps, compile_stage(st));
+      for (const traceql::Stage* st : flat_stages) {
+        ASSIGN_OR_RETURN(Stage ps, compile_stage(*st));
         stages.push_back(std::move(ps));
       }
       scan.nested_[p] = std::move(stages);
@@ -196,9 +214,9 @@ absl::StatusOr<TraceScan> TraceScan::CompileAll(const std::vector<const traceql:
   };
   for (size_t k = 0; k < pipelines.size(); ++k) {
     RETURN_IF_ERROR(compile_wrapped(*scan.branches_[k].root));
-    const bool starts_with_spanset = pipelines[k]->stages[0].kind == traceql::Stage::Kind::kSpanset;
-    for (size_t i = starts_with_spanset ? 1 : 0; i < pipelines[k]->stages.size(); ++i) {
-      ASSIGN_OR_RETURN(Stage ps, compile_stage(pipelines[k]->stages[i]));
+    const bool starts_with_spanset = flat[k][0]->kind == traceql::Stage::Kind::kSpanset;
+    for (size_t i = starts_with_spanset ? 1 : 0; i < flat[k].size(); ++i) {
+      ASSIGN_OR_RETURN(Stage ps, compile_stage(*flat[k][i]));
       scan.branches_[k].stages.push_back(std::move(ps));
     }
   }

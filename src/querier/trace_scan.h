@@ -14,6 +14,9 @@
 // ones leave), scalar filters keep the spansets whose aggregate compares
 // true (carrying it as an attribute), by() splits spansets by a value,
 // coalesce() merges them, select() names values shown on spans. A pipeline
+// wrapped in a spanset expression runs on the spanset the expression is
+// evaluated on, its spansets the operand (a wrapped pipeline that is a
+// whole stage is its stages). A pipeline
 // that starts with another stage starts from { } (every span). Several
 // pipelines (a root scalar filter's sides) can share the statements: a
 // trace then needs a result from each.
