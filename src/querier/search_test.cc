@@ -421,6 +421,8 @@ TEST_F(SearchTest, WrappedPipelinesAsSpansetOperands) {
   // Nested: a wrapped pipeline inside a wrapped pipeline's first stage.
   EXPECT_EQ(Summary("(" + payments2 + " && { status = error } | count() = 2) || { name = \"redis\" }"),
             "abc:6 " + kId1 + ":23");
+  // Inside a root scalar filter's pipeline.
+  EXPECT_EQ(Summary("(" + payments2 + " && { status = error } | count()) = 2"), kId1 + ":23");
   // In a later stage, on each input spanset: per by() group, not the trace
   // (T1's three spans and T2's two would pass on the whole trace).
   EXPECT_EQ(Summary("{ } | ({ status = error } | count() = 1) && { name = \"db\" }"), kId1 + ":23");
