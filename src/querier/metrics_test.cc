@@ -395,12 +395,12 @@ TEST_F(MetricsTest, OverSpansetOperatorsAndPipelines) {
             (V{StrCat("__name__=(count_over_time / count_over_time),: 0:", 2.0 / 3, " 10:0 20:0")}));
 }
 
-TEST_F(MetricsTest, UnsupportedFormsSaySo) {
-  for (const char* q : {"{ .a } && ({ .b } | count() > 1) | rate()"}) {
-    auto r = Range(q);
-    EXPECT_EQ(r.status().code(), absl::StatusCode::kFailedPrecondition) << q << ": " << r.status();
-    EXPECT_NE(r.status().message().find("not supported yet"), std::string::npos) << r.status();
-  }
+// A wrapped pipeline as a spanset operand (T1's two payments spans, with
+// its error span; T3 has one payments span): the spans of the result count.
+TEST_F(MetricsTest, OverWrappedPipelines) {
+  EXPECT_EQ(Series("({ resource.service.name = \"payments\" } | count() > 1) && { status = error } | "
+                   "count_over_time()"),
+            (V{"__name__=count_over_time,: 0:2 10:0 20:0"}));
 }
 
 }  // namespace

@@ -160,7 +160,7 @@ absl::StatusOr<tempopb::SearchResponse> Querier::Search(const TenantContext& ctx
   ShownIntrinsics intrinsics;
   for (const traceql::Pipeline* pipeline : pipelines) {
     if (pipeline->stages[0].kind != traceql::Stage::Kind::kSpanset) continue;
-    for (const traceql::Spanset* leaf : traceql::FilterLeaves(*pipeline->stages[0].spanset)) {
+    for (const traceql::Spanset* leaf : traceql::ConditionFilterLeaves(*pipeline->stages[0].spanset)) {
       for (auto& ref : traceql::ReferencedAttributes(leaf->filter.get())) {
         bool seen = false;
         for (const auto& s : shown) seen = seen || (s.scope == ref.scope && s.name == ref.name);

@@ -63,13 +63,30 @@ absl::StatusOr<std::string> CandidateSource(writer::Dataset* ds, const engine::T
   return traceql::WithTraceColumns(sql, needs);
 }
 
-bool HasPipeline(const traceql::Spanset& s) {
+// The pipelines wrapped directly in a spanset expression (not those inside
+// them).
+void WrappedPipelines(const traceql::Spanset& s, std::vector<const traceql::Pipeline*>* out) {
   switch (s.kind) {
-    case traceql::Spanset::Kind::kFilter: return false;
-    case traceql::Spanset::Kind::kPipeline: return true;
-    case traceql::Spanset::Kind::kOperation: return HasPipeline(*s.lhs) || HasPipeline(*s.rhs);
+    case traceql::Spanset::Kind::kFilter: break;
+    case traceql::Spanset::Kind::kPipeline: out->push_back(s.pipeline.get()); break;
+    case traceql::Spanset::Kind::kOperation:
+      WrappedPipelines(*s.lhs, out);
+      WrappedPipelines(*s.rhs, out);
+      break;
   }
-  return false;
+}
+
+// A pipeline's stages, with a stage that is a wrapped pipeline alone (not
+// an operand) replaced by that pipeline's stages: Tempo's Pipeline.evaluate
+// runs such an element on all the spansets in hand, as the stages would.
+void FlatStages(const traceql::Pipeline& p, std::vector<const traceql::Stage*>* out) {
+  for (const traceql::Stage& st : p.stages) {
+    if (st.kind == traceql::Stage::Kind::kSpanset && st.spanset->kind == traceql::Spanset::Kind::kPipeline) {
+      FlatStages(*st.spanset->pipeline, out);
+    } else {
+      out->push_back(&st);
+    }
+  }
 }
 
 }  // namespace
@@ -77,31 +94,39 @@ bool HasPipeline(const traceql::Spanset& s) {
 absl::StatusOr<TraceScan> TraceScan::CompileAll(const std::vector<const traceql::Pipeline*>& pipelines,
                                                 const ExtraColumns& extra) {
   TraceScan scan;
-  for (const traceql::Pipeline* pipeline : pipelines) {
-    if (pipeline->stages.empty()) return absl::InvalidArgumentError("empty pipeline");
-    for (const traceql::Stage& st : pipeline->stages) {
-      if (st.kind == traceql::Stage::Kind::kSpanset && HasPipeline(*st.spanset)) {
-        return absl::FailedPreconditionError("pipelines inside spanset expressions are not supported yet");
-      }
-    }
+  std::vector<std::vector<const traceql::Stage*>> flat(pipelines.size());
+  for (size_t k = 0; k < pipelines.size(); ++k) {
+    FlatStages(*pipelines[k], &flat[k]);
+    if (flat[k].empty()) return absl::InvalidArgumentError("empty pipeline");
+    const std::vector<const traceql::Stage*>& stages = flat[k];
     Branch b;
     // A pipeline that does not start with a spanset expression (count() > 1,
     // by(...), select(...), coalesce()) applies to every span of the trace,
     // as if it started with { } (Tempo's engine hands the first stage one
     // spanset per trace holding all its fetched spans).
-    if (pipeline->stages[0].kind == traceql::Stage::Kind::kSpanset) {
-      b.root = pipeline->stages[0].spanset.get();
+    if (stages[0]->kind == traceql::Stage::Kind::kSpanset) {
+      b.root = stages[0]->spanset.get();
     } else {
       auto all = std::make_shared<traceql::Spanset>();
       all->kind = traceql::Spanset::Kind::kFilter;
       b.own_root = all;
       b.root = all.get();
     }
+    // The candidates' conditions: the expression's filters and those its
+    // wrapped pipelines start with (TraceNecessaryCondition's order); the
+    // expression is evaluated over its own filters' flags (FilterLeaves).
     b.first_condition = scan.conditions_.size();
-    for (const traceql::Spanset* leaf : traceql::FilterLeaves(*b.root)) {
+    const std::vector<const traceql::Spanset*> leaves = traceql::ConditionFilterLeaves(*b.root);
+    for (const traceql::Spanset* leaf : leaves) {
       ASSIGN_OR_RETURN(std::string cond, traceql::CompileCondition(leaf->filter.get(), &scan.base_, &scan.needs_));
       scan.conditions_.push_back(std::move(cond));
     }
+    for (const traceql::Spanset* leaf : traceql::FilterLeaves(*b.root)) {
+      const size_t at = static_cast<size_t>(std::find(leaves.begin(), leaves.end(), leaf) - leaves.begin());
+      b.eval_conditions.push_back(b.first_condition + at);
+    }
+    // Wrapped pipelines starting without a filter: every span may do.
+    if (leaves.empty()) scan.conditions_.push_back("true");
     b.conditions = scan.conditions_.size() - b.first_condition;
     scan.branches_.push_back(std::move(b));
   }
@@ -121,13 +146,27 @@ absl::StatusOr<TraceScan> TraceScan::CompileAll(const std::vector<const traceql:
     scan.value_labels_.push_back(label);
     return scan.value_labels_.size() - 1;
   };
-  std::vector<std::pair<size_t, size_t>> stage_refs;  // (pipeline, stage) after each first stage
-  for (size_t k = 0; k < pipelines.size(); ++k) {
-    const bool starts_with_spanset = pipelines[k]->stages[0].kind == traceql::Stage::Kind::kSpanset;
-    for (size_t i = starts_with_spanset ? 1 : 0; i < pipelines[k]->stages.size(); ++i) stage_refs.emplace_back(k, i);
-  }
-  for (const auto& [k, i] : stage_refs) {
-    const traceql::Stage& st = pipelines[k]->stages[i];
+  // Compiles a stage; the pipelines wrapped in a spanset expression are
+  // compiled whole (from their first stage, run on the spanset the
+  // expression is evaluated on) into nested_.
+  std::function<absl::StatusOr<Stage>(const traceql::Stage&)> compile_stage;
+  auto compile_wrapped = [&](const traceql::Spanset& expr) -> absl::Status {
+    std::vector<const traceql::Pipeline*> wrapped;
+    WrappedPipelines(expr, &wrapped);
+    for (const traceql::Pipeline* p : wrapped) {
+      if (p->stages.empty()) return absl::InvalidArgumentError("empty pipeline");
+      std::vector<const traceql::Stage*> flat_stages;
+      FlatStages(*p, &flat_stages);
+      std::vector<Stage> stages;
+      for (const traceql::Stage* st : flat_stages) {
+        ASSIGN_OR_RETURN(Stage ps, compile_stage(*st));
+        stages.push_back(std::move(ps));
+      }
+      scan.nested_[p] = std::move(stages);
+    }
+    return absl::OkStatus();
+  };
+  compile_stage = [&](const traceql::Stage& st) -> absl::StatusOr<Stage> {
     Stage ps;
     ps.kind = st.kind;
     switch (st.kind) {
@@ -141,6 +180,7 @@ absl::StatusOr<TraceScan> TraceScan::CompileAll(const std::vector<const traceql:
           stage_conditions.push_back(std::move(cond));
         }
         ps.leaves = stage_conditions.size() - ps.index;
+        RETURN_IF_ERROR(compile_wrapped(*st.spanset));
         break;
       }
       case traceql::Stage::Kind::kScalarFilter: {
@@ -170,7 +210,15 @@ absl::StatusOr<TraceScan> TraceScan::CompileAll(const std::vector<const traceql:
       case traceql::Stage::Kind::kCoalesce:
         break;
     }
-    scan.branches_[k].stages.push_back(std::move(ps));
+    return ps;
+  };
+  for (size_t k = 0; k < pipelines.size(); ++k) {
+    RETURN_IF_ERROR(compile_wrapped(*scan.branches_[k].root));
+    const bool starts_with_spanset = flat[k][0]->kind == traceql::Stage::Kind::kSpanset;
+    for (size_t i = starts_with_spanset ? 1 : 0; i < flat[k].size(); ++i) {
+      ASSIGN_OR_RETURN(Stage ps, compile_stage(*flat[k][i]));
+      scan.branches_[k].stages.push_back(std::move(ps));
+    }
   }
   std::vector<std::string> extras;
   if (extra) {
@@ -205,12 +253,34 @@ std::optional<double> AggregateSpans(traceql::AggregateFn fn, const std::vector<
   return out;
 }
 
-absl::StatusOr<std::vector<ScanSet>> TraceScan::RunStages(const Branch& branch, const std::vector<ScanSpan>& spans,
+absl::StatusOr<std::vector<size_t>> TraceScan::EvaluateExpression(const traceql::Spanset& expr,
+                                                                   const std::vector<ScanSpan>& spans,
+                                                                   const std::vector<traceql::SpanRow>& rows,
+                                                                   const std::vector<size_t>& input,
+                                                                   std::vector<size_t>* selected) const {
+  const traceql::PipelineResults wrapped =
+      [&](const traceql::Pipeline& p) -> absl::StatusOr<std::vector<std::vector<size_t>>> {
+    auto it = nested_.find(&p);
+    if (it == nested_.end()) return absl::InternalError("a wrapped pipeline was not compiled");
+    // Its own copy of the rows: its stages overwrite their flags while the
+    // enclosing expression still reads them.
+    std::vector<traceql::SpanRow> own = rows;
+    ASSIGN_OR_RETURN(std::vector<ScanSet> sets, RunStages(it->second, spans, &own, input, selected));
+    std::vector<std::vector<size_t>> out;
+    for (auto& set : sets) out.push_back(std::move(set.spans));
+    return out;
+  };
+  return traceql::EvaluateSpansets(expr, rows, wrapped);
+}
+
+absl::StatusOr<std::vector<ScanSet>> TraceScan::RunStages(const std::vector<Stage>& stages,
+                                                          const std::vector<ScanSpan>& spans,
                                                           std::vector<traceql::SpanRow>* rows, std::vector<size_t> first,
                                                           std::vector<size_t>* selected) const {
+  if (first.empty()) return std::vector<ScanSet>{};  // no spanset to start from
   std::vector<ScanSet> sets(1);
   sets[0].spans = std::move(first);
-  for (const Stage& st : branch.stages) {
+  for (const Stage& st : stages) {
     std::vector<ScanSet> next;
     switch (st.kind) {
       case traceql::Stage::Kind::kSpanset:
@@ -228,7 +298,7 @@ absl::StatusOr<std::vector<ScanSet>> TraceScan::RunStages(const Branch& branch, 
             for (size_t i : set.spans) {
               for (size_t k = 0; k < st.leaves; ++k) (*rows)[i].matches[k] = spans[i].stage_matches[st.index + k];
             }
-            ASSIGN_OR_RETURN(kept, traceql::EvaluateSpansets(*st.spanset, *rows));
+            ASSIGN_OR_RETURN(kept, EvaluateExpression(*st.spanset, spans, *rows, set.spans, selected));
           }
           if (kept.empty()) continue;
           set.spans = std::move(kept);
@@ -280,7 +350,10 @@ absl::StatusOr<std::vector<ScanSet>> TraceScan::RunStages(const Branch& branch, 
         break;
       }
       case traceql::Stage::Kind::kSelect:
-        selected->insert(selected->end(), st.selected.begin(), st.selected.end());
+        // Once each (a wrapped pipeline runs once per spanset).
+        for (size_t v : st.selected) {
+          if (std::find(selected->begin(), selected->end(), v) == selected->end()) selected->push_back(v);
+        }
         next = std::move(sets);
         break;
     }
@@ -372,13 +445,17 @@ absl::Status TraceScan::Run(engine::Connection* conn, writer::Dataset* ds, const
       ScannedTrace trace;
       for (const Branch& b : branches_) {
         std::vector<traceql::SpanRow> span_rows;
+        std::vector<size_t> all;
         for (const auto& s : spans) {
-          const auto first = s.matches.begin() + static_cast<std::ptrdiff_t>(b.first_condition);
-          span_rows.push_back({s.span_id, s.parent_id, {first, first + static_cast<std::ptrdiff_t>(b.conditions)}});
+          std::vector<bool> matches;
+          for (size_t c : b.eval_conditions) matches.push_back(s.matches[c]);
+          all.push_back(span_rows.size());
+          span_rows.push_back({s.span_id, s.parent_id, std::move(matches)});
         }
-        ASSIGN_OR_RETURN(std::vector<size_t> hits, traceql::EvaluateSpansets(*b.root, span_rows));
+        ASSIGN_OR_RETURN(std::vector<size_t> hits, EvaluateExpression(*b.root, spans, span_rows, all, &trace.selected));
         if (hits.empty()) break;
-        ASSIGN_OR_RETURN(std::vector<ScanSet> sets, RunStages(b, spans, &span_rows, std::move(hits), &trace.selected));
+        ASSIGN_OR_RETURN(std::vector<ScanSet> sets,
+                         RunStages(b.stages, spans, &span_rows, std::move(hits), &trace.selected));
         if (sets.empty()) break;
         trace.branches.push_back(std::move(sets));
       }

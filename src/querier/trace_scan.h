@@ -14,6 +14,9 @@
 // ones leave), scalar filters keep the spansets whose aggregate compares
 // true (carrying it as an attribute), by() splits spansets by a value,
 // coalesce() merges them, select() names values shown on spans. A pipeline
+// wrapped in a spanset expression runs on the spanset the expression is
+// evaluated on, its spansets the operand (a wrapped pipeline that is a
+// whole stage is its stages). A pipeline
 // that starts with another stage starts from { } (every span). Several
 // pipelines (a root scalar filter's sides) can share the statements: a
 // trace then needs a result from each.
@@ -24,6 +27,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -80,8 +84,9 @@ class TraceScan {
   // A pipeline that does not start with a spanset expression applies to
   // every span of each trace (as if it started with { }). Spanset
   // expressions after the first stage are evaluated on each input spanset,
-  // as Tempo does. FailedPrecondition for pipelines inside spanset
-  // expressions (not supported yet).
+  // as Tempo does. A pipeline wrapped in a spanset expression runs on the
+  // spanset the expression is evaluated on (the whole trace in the first
+  // stage), its spansets being the operand (traceql/evaluate.h).
   static absl::StatusOr<TraceScan> Compile(const traceql::Pipeline& pipeline, const ExtraColumns& extra) {
     return CompileAll({&pipeline}, extra);
   }
@@ -109,7 +114,7 @@ class TraceScan {
   const traceql::Spanset& root() const { return *branches_[0].root; }
   // Whether a span's match depends on other spans of its trace (several
   // filters, structural operators, trace-level intrinsics, parent.x, ...).
-  bool reads_other_spans() const { return conditions_.size() > 1 || needs_.other_spans(); }
+  bool reads_other_spans() const { return conditions_.size() > 1 || !nested_.empty() || needs_.other_spans(); }
   // The labels of by() and select() values (FieldText), by index.
   const std::vector<std::string>& value_labels() const { return value_labels_; }
 
@@ -125,21 +130,32 @@ class TraceScan {
     const traceql::Spanset* spanset = nullptr;  // kSpanset: its filters' flags from `index`
     size_t leaves = 0;
   };
-  // One pipeline: its spanset expression (the filters' flags are
-  // conditions_[first_condition, first_condition + conditions)) and the
+  // One pipeline: its spanset expression (the candidates' conditions are
+  // conditions_[first_condition, first_condition + conditions), those of
+  // its own filters, in order, conditions_[eval_conditions[i]]) and the
   // stages after it.
   struct Branch {
     std::shared_ptr<const traceql::Spanset> own_root;  // the { } a pipeline starts with when it names none
     const traceql::Spanset* root = nullptr;
     size_t first_condition = 0, conditions = 0;
+    std::vector<size_t> eval_conditions;
     std::vector<Stage> stages;
   };
   // `rows` are the trace's spans (their match flags are overwritten).
-  absl::StatusOr<std::vector<ScanSet>> RunStages(const Branch& branch, const std::vector<ScanSpan>& spans,
+  absl::StatusOr<std::vector<ScanSet>> RunStages(const std::vector<Stage>& stages, const std::vector<ScanSpan>& spans,
                                                  std::vector<traceql::SpanRow>* rows, std::vector<size_t> first,
                                                  std::vector<size_t>* selected) const;
+  // The result of a spanset expression whose filters' flags are in `rows`,
+  // evaluated on the spanset `input` (its wrapped pipelines run on it).
+  absl::StatusOr<std::vector<size_t>> EvaluateExpression(const traceql::Spanset& expr,
+                                                         const std::vector<ScanSpan>& spans,
+                                                         const std::vector<traceql::SpanRow>& rows,
+                                                         const std::vector<size_t>& input,
+                                                         std::vector<size_t>* selected) const;
 
   std::vector<Branch> branches_;
+  // The stages of each pipeline wrapped in a spanset expression.
+  std::map<const traceql::Pipeline*, std::vector<Stage>> nested_;
   traceql::SqlBuilder base_;   // the filters' parameters
   traceql::SqlBuilder read_;   // ... and the span statement's columns'
   traceql::TraceColumns needs_;

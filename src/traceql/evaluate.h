@@ -16,6 +16,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -28,9 +29,15 @@ namespace signaldb::traceql {
 // EvaluateSpansets expects their match flags.
 std::vector<const Spanset*> FilterLeaves(const Spanset& root);
 
+// The filters TraceNecessaryCondition reads, in its order: FilterLeaves,
+// with a wrapped pipeline's place taken by the filters of its first stage
+// (when that is a spanset expression), recursively.
+std::vector<const Spanset*> ConditionFilterLeaves(const Spanset& root);
+
 // A condition every trace with a result satisfies, over per-filter "some
 // span of the trace matches" flags: the SQL-side pruning of candidates.
-// `any_match(i)` is the SQL for filter i; the result combines them.
+// `any_match(i)` is the SQL for filter i of ConditionFilterLeaves; the
+// result combines them. A wrapped pipeline needs its first stage's result.
 std::string TraceNecessaryCondition(const Spanset& root, const std::vector<std::string>& any_match);
 
 // True when the expression is only filters combined with && and ||: then
@@ -44,8 +51,16 @@ struct SpanRow {
   std::vector<bool> matches;  // one per filter leaf
 };
 
+// The spansets a wrapped pipeline gives (each the indexes of its spans)
+// when run on the spanset the expression is evaluated on.
+using PipelineResults = std::function<absl::StatusOr<std::vector<std::vector<size_t>>>(const Pipeline&)>;
+
 // The result spans (indexes into `spans`, ascending) of `root` on one trace.
-// FailedPrecondition for pipelines inside spanset expressions.
-absl::StatusOr<std::vector<size_t>> EvaluateSpansets(const Spanset& root, const std::vector<SpanRow>& spans);
+// A wrapped pipeline's operand is every span of the spansets `pipelines`
+// gives for it (&& and || need one spanset, and pool them all); a
+// structural operator between operands of several spansets is
+// InvalidArgument, as in Tempo (coalesce() first).
+absl::StatusOr<std::vector<size_t>> EvaluateSpansets(const Spanset& root, const std::vector<SpanRow>& spans,
+                                                     const PipelineResults& pipelines = {});
 
 }  // namespace signaldb::traceql
