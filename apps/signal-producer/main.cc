@@ -54,6 +54,7 @@ int main(int argc, char** argv) {
   CLI::App app{"signal-producer: realistic OTLP load for SignalDB"};
   std::string transport_name = "grpc", target, signals = "traces,logs,metrics", duration_text = "10s";
   std::string trace_interval_text = "1500us", start_text;
+  loadgen::SenderIdentity identity;
   double rate = 0;
   uint64_t count = 0, seed = 1;
   int batch = 500, concurrency = 4;
@@ -83,6 +84,10 @@ int main(int argc, char** argv) {
   app.add_option("--start", start_text,
                  "first timestamp: Unix seconds or 'now' (default: a fixed 2023 epoch, so a seed always gives "
                  "the same bytes)");
+  app.add_option("--api-key", identity.api_key, "API key for a server with [auth] enabled (also SIGNALDB_API_KEY)")
+      ->envname("SIGNALDB_API_KEY");
+  app.add_option("--tenant", identity.tenant, "tenant to send as (X-Tenant-ID)");
+  app.add_option("--dataset", identity.dataset, "dataset to send to (X-Dataset-ID)");
   CLI11_PARSE(app, argc, argv);
 
   loadgen::Transport transport;
@@ -139,7 +144,7 @@ int main(int argc, char** argv) {
   for (int w = 0; w < concurrency; ++w) {
     workers.emplace_back([&, w] {
       loadgen::Generator gen(profile, seed * 1000003 + static_cast<uint64_t>(w));
-      auto sender = loadgen::MakeSender(transport, target);
+      auto sender = loadgen::MakeSender(transport, target, identity);
       const double per_worker = rate / concurrency;
       auto next = Clock::now();
       for (uint64_t i = 0; !stop.load(); ++i) {
@@ -166,6 +171,11 @@ int main(int argc, char** argv) {
           totals.per_signal[static_cast<int>(s)] += static_cast<uint64_t>(batch);
         } else {
           totals.errors++;
+          // Retrying cannot fix a refused key, tenant or dataset: stop.
+          if (st.code() == absl::StatusCode::kUnauthenticated || st.code() == absl::StatusCode::kPermissionDenied ||
+              st.code() == absl::StatusCode::kNotFound) {
+            stop = true;
+          }
         }
         std::lock_guard lock(totals.mu);
         totals.latencies_ms.push_back(ms);

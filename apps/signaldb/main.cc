@@ -31,7 +31,13 @@ int Run(const Config& config) {
   // [auth.tenants.datasets.storage] dsn: the same per-dataset override.
   for (const auto& t : config.auth.tenants) {
     for (const auto& d : t.datasets) {
-      if (!d.storage_dsn.empty()) wopts.dataset_storage.emplace(t.id + "/" + d.id, d.storage_dsn);
+      if (d.storage_dsn.empty()) continue;
+      auto [it, fresh] = wopts.dataset_storage.emplace(t.id + "/" + d.id, d.storage_dsn);
+      if (!fresh && it->second != d.storage_dsn) {
+        spdlog::critical("dataset {}/{} has two storage DSNs: storage.datasets and [auth.tenants.datasets.storage]",
+                         t.id, d.id);
+        return 2;
+      }
     }
   }
   for (auto& [dataset, dsn] : wopts.dataset_storage) {

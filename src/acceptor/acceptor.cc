@@ -40,7 +40,7 @@ absl::StatusOr<std::unique_ptr<Acceptor>> Acceptor::Start(const AcceptorOptions&
   RegisterRemoteWrite(routes, a->ingestor_.get());
   std::string storage_dir = options.storage_dir;
   routes.Get("/health", [=](const httplib::Request&, httplib::Response& res) {
-    auto report = health::Check(writer, querier, storage_dir);
+    auto report = health::Check(writer, querier, storage_dir, /*per_dataset=*/options.auth == nullptr);
     res.status = report.healthy ? 200 : 503;
     res.set_content(report.json, "application/json");
   });

@@ -84,15 +84,18 @@ absl::StatusOr<TenantContext> Authenticator::Authenticate(const Credentials& c) 
   const std::string hash = HashKey(key);
   const Tenant* owner = nullptr;
   bool revoked = false;
+  int matches = 0;
   for (const auto& t : *tenants) {
     for (const auto& k : t.keys) {
       if (SameHash(hash, k.hash)) {
         owner = &t;
         revoked = k.revoked;
+        ++matches;
       }
     }
   }
-  if (owner == nullptr || revoked) return absl::UnauthenticatedError("invalid or revoked API key");
+  // A key held twice (configuration refuses it) belongs to nobody.
+  if (owner == nullptr || revoked || matches != 1) return absl::UnauthenticatedError("invalid or revoked API key");
   if (!c.tenant.empty() && c.tenant != owner->id && c.tenant != owner->slug) {
     return absl::PermissionDeniedError(StrCat("the API key does not belong to tenant '", c.tenant, "'"));
   }

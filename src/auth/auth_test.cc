@@ -80,6 +80,13 @@ TEST(AuthTest, RevokedKeysAndLiveChanges) {
   EXPECT_EQ(Answer(a, {"Bearer sk-globex-new", "", ""}), "globex/main");
 }
 
+TEST(AuthTest, AKeyHeldByTwoTenantsBelongsToNeither) {
+  auto tenants = TwoTenants();
+  tenants[1].keys.push_back({"db:9", "copy", HashKey("sk-acme-key-1"), false});
+  Authenticator a(true, "", tenants);
+  EXPECT_EQ(Answer(a, {"Bearer sk-acme-key-1", "", ""}), "UNAUTHENTICATED");
+}
+
 TEST(AuthTest, AdminKey) {
   Authenticator a(true, "sk-admin-key", {});
   EXPECT_TRUE(a.IsAdmin("Bearer sk-admin-key"));

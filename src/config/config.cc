@@ -377,8 +377,37 @@ absl::Status ReadTenants(Config& c, const toml::array& tenants, const std::strin
             StrCat(where, ".default_dataset: '", tenant.default_dataset, "' is not one of the tenant's datasets"));
       }
     }
+    int defaults = 0;
+    for (const auto& ds : tenant.datasets) {
+      defaults += ds.is_default ? 1 : 0;
+      for (const auto& other : tenant.datasets) {
+        if (&other != &ds && (ds.slug == other.id || ds.slug == other.slug)) {
+          return absl::InvalidArgumentError(
+              StrCat(where, ".datasets: '", ds.slug, "' names two datasets (ids and slugs must be distinct)"));
+        }
+      }
+    }
+    if (defaults > 1) return absl::InvalidArgumentError(StrCat(where, ".datasets: more than one is_default"));
     for (const auto& other : c.auth.tenants) {
       if (other.id == tenant.id) return absl::InvalidArgumentError(StrCat(where, ".id: '", tenant.id, "' appears twice"));
+      if (other.slug == tenant.slug || other.id == tenant.slug || other.slug == tenant.id) {
+        return absl::InvalidArgumentError(StrCat(where, ".slug: '", tenant.slug, "' names another tenant"));
+      }
+      for (const auto& k : tenant.api_keys) {
+        for (const auto& ok : other.api_keys) {
+          if (k.key == ok.key) {
+            return absl::InvalidArgumentError(
+                StrCat(where, ".api_keys: a key of tenant '", tenant.id, "' is also tenant '", other.id, "''s"));
+          }
+        }
+      }
+    }
+    for (size_t a = 0; a < tenant.api_keys.size(); ++a) {
+      for (size_t b = a + 1; b < tenant.api_keys.size(); ++b) {
+        if (tenant.api_keys[a].key == tenant.api_keys[b].key) {
+          return absl::InvalidArgumentError(StrCat(where, ".api_keys[", b, "]: the same key twice"));
+        }
+      }
     }
     c.auth.tenants.push_back(std::move(tenant));
   }

@@ -298,6 +298,17 @@ id = "globex"
               HasSubstr("api_keys[0].key"));
   EXPECT_THAT(bad("[[auth.tenants]]\nid = \"a\"\n[[auth.tenants]]\nid = \"a\"\n"), HasSubstr("appears twice"));
   EXPECT_THAT(bad("[auth]\nenabled = \"maybe\"\n"), HasSubstr("auth.enabled"));
+  const std::string key = "[[auth.tenants.api_keys]]\nkey = \"sk-shared-key-1\"\n";
+  EXPECT_THAT(bad("[[auth.tenants]]\nid = \"a\"\n" + key + "[[auth.tenants]]\nid = \"b\"\n" + key),
+              HasSubstr("is also tenant 'a''s"));
+  EXPECT_THAT(bad("[[auth.tenants]]\nid = \"a\"\n[[auth.tenants]]\nid = \"b\"\nslug = \"a\"\n"),
+              HasSubstr("names another tenant"));
+  EXPECT_THAT(bad("[[auth.tenants]]\nid = \"a\"\n[[auth.tenants.datasets]]\nid = \"x\"\nis_default = true\n"
+                  "[[auth.tenants.datasets]]\nid = \"y\"\nis_default = true\n"),
+              HasSubstr("more than one is_default"));
+  EXPECT_THAT(bad("[[auth.tenants]]\nid = \"a\"\n[[auth.tenants.datasets]]\nid = \"x\"\n"
+                  "[[auth.tenants.datasets]]\nid = \"y\"\nslug = \"x\"\n"),
+              HasSubstr("names two datasets"));
   std::filesystem::remove_all(dir);
 }
 

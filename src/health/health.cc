@@ -6,7 +6,11 @@
 
 namespace signaldb::health {
 
-Report Check(writer::Writer* writer, querier::Querier* querier, const std::string& storage_dir) {
+Report Check(writer::Writer* writer, querier::Querier* querier, const std::string& storage_dir,
+             bool per_dataset) {
+  auto named = [&](const std::string& name, const std::string& what) {
+    return per_dataset ? name + ": " + what : what;
+  };
   nlohmann::json components;
   bool healthy = true;
 
@@ -26,13 +30,13 @@ Report Check(writer::Writer* writer, querier::Querier* querier, const std::strin
     io_errors += w.io_errors;
     if (w.failed) {
       wal["status"] = "failed";
-      wal["error"] = name + ": an fsync failed; appends are refused until restart";
+      wal["error"] = named(name, "an fsync failed; appends are refused until restart");
       healthy = false;
     }
   }
   for (const auto& [name, s] : stats.tables) {
-    if (!s.last_flush_error.empty()) flush_error = name + ": " + s.last_flush_error;
-    tables[name] = {{"buffered_rows", s.buffered_rows},
+    if (!s.last_flush_error.empty()) flush_error = named(name, s.last_flush_error);
+    if (per_dataset) tables[name] = {{"buffered_rows", s.buffered_rows},
                     {"committed_files", s.committed_files},
                     {"committed_rows", s.committed_rows},
                     {"committed_sequence", s.committed_sequence},
@@ -61,7 +65,7 @@ Report Check(writer::Writer* writer, querier::Querier* querier, const std::strin
     storage["error"] = flush_error;
     healthy = false;
   }
-  storage["tables"] = tables;
+  if (per_dataset) storage["tables"] = tables;
   components["storage"] = storage;
 
   nlohmann::json engine = {{"status", "ok"}};

@@ -16,6 +16,9 @@ struct Report {
 };
 
 // `storage_dir` is probed for writability. Pointers are not owned.
-Report Check(writer::Writer* writer, querier::Querier* querier, const std::string& storage_dir);
+// `per_dataset`: list each tenant/dataset table and name them in errors;
+// off (auth enabled, where /health answers anyone) only totals and states.
+Report Check(writer::Writer* writer, querier::Querier* querier, const std::string& storage_dir,
+             bool per_dataset = true);
 
 }  // namespace signaldb::health

@@ -6,6 +6,8 @@
 #include <httplib.h>
 
 #include <future>
+#include <utility>
+#include <vector>
 #include <nlohmann/json.hpp>
 
 #include "common/hex.h"
@@ -13,6 +15,15 @@
 
 namespace signaldb::loadgen {
 namespace {
+
+// The identity as (lowercase) header names and values.
+std::vector<std::pair<std::string, std::string>> IdentityHeaders(const SenderIdentity& id) {
+  std::vector<std::pair<std::string, std::string>> out;
+  if (!id.api_key.empty()) out.emplace_back("authorization", "Bearer " + id.api_key);
+  if (!id.tenant.empty()) out.emplace_back("x-tenant-id", id.tenant);
+  if (!id.dataset.empty()) out.emplace_back("x-dataset-id", id.dataset);
+  return out;
+}
 
 std::string GrpcMethod(Signal s) {
   switch (s) {
@@ -25,7 +36,7 @@ std::string GrpcMethod(Signal s) {
 
 class GrpcSender final : public Sender {
  public:
-  explicit GrpcSender(const std::string& target) {
+  GrpcSender(const std::string& target, const SenderIdentity& identity) : headers_(IdentityHeaders(identity)) {
     grpc::ChannelArguments args;
     args.SetMaxSendMessageSize(-1);
     args.SetMaxReceiveMessageSize(-1);
@@ -41,6 +52,7 @@ class GrpcSender final : public Sender {
     grpc::ByteBuffer request(&slice, 1), response;
     grpc::ClientContext ctx;
     ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
+    for (const auto& [k, v] : headers_) ctx.AddMetadata(k, v);
     std::promise<grpc::Status> done;
     stub_->UnaryCall(&ctx, GrpcMethod(signal), grpc::StubOptions(), &request, &response,
                      [&](grpc::Status st) { done.set_value(std::move(st)); });
@@ -50,13 +62,18 @@ class GrpcSender final : public Sender {
   }
 
  private:
+  std::vector<std::pair<std::string, std::string>> headers_;
   std::shared_ptr<grpc::Channel> channel_;
   std::unique_ptr<grpc::GenericStub> stub_;
 };
 
 class HttpSender final : public Sender {
  public:
-  HttpSender(const std::string& target, bool json) : client_("http://" + target), json_(json) {
+  HttpSender(const std::string& target, bool json, const SenderIdentity& identity)
+      : client_("http://" + target), json_(json) {
+    httplib::Headers headers;
+    for (const auto& [k, v] : IdentityHeaders(identity)) headers.emplace(k, v);
+    client_.set_default_headers(headers);
     client_.set_keep_alive(true);
     client_.set_read_timeout(30, 0);
     client_.set_write_timeout(30, 0);
@@ -68,7 +85,10 @@ class HttpSender final : public Sender {
     if (!res) return absl::UnavailableError(StrCat("HTTP request failed: ", httplib::to_string(res.error())));
     if (res->status == 200) return absl::OkStatus();
     absl::StatusCode code = res->status == 429 || res->status == 503 ? absl::StatusCode::kUnavailable
-                                                                       : absl::StatusCode::kInvalidArgument;
+                            : res->status == 401                     ? absl::StatusCode::kUnauthenticated
+                            : res->status == 403                     ? absl::StatusCode::kPermissionDenied
+                            : res->status == 404                     ? absl::StatusCode::kNotFound
+                                                                     : absl::StatusCode::kInvalidArgument;
     return absl::Status(code, StrCat("HTTP ", res->status, ": ", res->body.substr(0, 200)));
   }
 
@@ -105,9 +125,9 @@ const char* TransportName(Transport t) {
   return "?";
 }
 
-std::unique_ptr<Sender> MakeSender(Transport transport, const std::string& target) {
-  if (transport == Transport::kGrpc) return std::make_unique<GrpcSender>(target);
-  return std::make_unique<HttpSender>(target, transport == Transport::kHttpJson);
+std::unique_ptr<Sender> MakeSender(Transport transport, const std::string& target, const SenderIdentity& identity) {
+  if (transport == Transport::kGrpc) return std::make_unique<GrpcSender>(target, identity);
+  return std::make_unique<HttpSender>(target, transport == Transport::kHttpJson, identity);
 }
 
 std::string Encode(Transport transport, const google::protobuf::Message& request) {

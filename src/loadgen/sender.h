@@ -25,8 +25,16 @@ class Sender {
   virtual absl::Status Send(Signal signal, const std::string& body) = 0;
 };
 
+// Who the requests are from, when the server has [auth] enabled (empty:
+// not sent): Authorization: Bearer <api_key>, X-Tenant-ID, X-Dataset-ID
+// (gRPC metadata of the same names, lowercase).
+struct SenderIdentity {
+  std::string api_key, tenant, dataset;
+};
+
 // `target` is host:port.
-std::unique_ptr<Sender> MakeSender(Transport transport, const std::string& target);
+std::unique_ptr<Sender> MakeSender(Transport transport, const std::string& target,
+                                   const SenderIdentity& identity = {});
 
 // The body a sender of `transport` posts for `request`: protobuf bytes, or
 // OTLP JSON (hex ids) for HTTP/JSON.

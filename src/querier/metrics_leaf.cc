@@ -46,13 +46,10 @@ absl::StatusOr<SpanColumns> CompileColumns(const traceql::Metrics& m, traceql::S
                                            traceql::TraceColumns* needs) {
   SpanColumns out;
   for (const auto& b : m.by) {
-    if (b->kind == traceql::Field::Kind::kAttribute) {
-      for (auto& c : traceql::AttributeValueColumns({b->scope, b->name}, sql)) out.labels.push_back(std::move(c));
-    } else {
-      ASSIGN_OR_RETURN(std::string text, traceql::CompileText(*b, sql, needs));
-      out.labels.push_back(text);
-      for (size_t k = 1; k < traceql::kAttributeValueColumns; ++k) out.labels.push_back("NULL::VARCHAR");
-    }
+    // Every scope (event, link, instrumentation, parent.) and expression,
+    // as search's by() reads them.
+    ASSIGN_OR_RETURN(auto cols, traceql::CompileValueColumns(*b, sql, needs));
+    for (auto& c : cols) out.labels.push_back(std::move(c));
   }
   if (m.attr) {
     ASSIGN_OR_RETURN(const std::string raw, traceql::CompileNumber(*m.attr, sql, needs));
@@ -274,11 +271,16 @@ absl::Status Exemplars(MetricsContext& ctx, const traceql::Pipeline& p, const tr
   // (a statement of its own: DuckDB refuses parameters a statement leaves unused).
   std::vector<double> thresholds;
   if (m.fn == MetricsFn::kQuantileOverTime) {
-    ASSIGN_OR_RETURN(Statement qs, StartStatement(ctx, p, m));
-    ASSIGN_OR_RETURN(engine::Table q, ctx.conn->Query(StrCat("SELECT CAST(to_json(", Quantiles(m, qs.span.value),
-                                                             ") AS VARCHAR) FROM ", SpansFrom(ctx, qs.needs),
-                                                             " WHERE ", qs.where),
-                                                      qs.sql.params()));
+    // Only the condition and the value: by() labels would leave parameters unused.
+    traceql::SqlBuilder qsql;
+    traceql::TraceColumns qneeds;
+    ASSIGN_OR_RETURN(std::string qwhere, PipelineSpans(ctx, p, &qsql, &qneeds));
+    ASSIGN_OR_RETURN(std::string qvalue, traceql::CompileNumber(*m.attr, &qsql, &qneeds));
+    if (IsDuration(*m.attr)) qvalue = StrCat("(", qvalue, " / 1e9)");
+    ASSIGN_OR_RETURN(engine::Table q, ctx.conn->Query(StrCat("SELECT CAST(to_json(", Quantiles(m, qvalue),
+                                                             ") AS VARCHAR) FROM ", SpansFrom(ctx, qneeds),
+                                                             " WHERE ", qwhere),
+                                                      qsql.params()));
     if (!q.rows.empty()) thresholds = JsonNumbers(q.rows[0][0]);
   }
   // Candidates by series (the by() values and bound), in a stable order.

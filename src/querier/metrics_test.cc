@@ -95,6 +95,12 @@ TEST_F(MetricsTest, FunctionsByAndSecondStages) {
                "resource.service.name=payments,: 0:0.2 10:0 20:0.1"}));
   EXPECT_EQ(Series("{ status = error } | count_over_time() by (name)"),
             (V{"name=charge,: 0:1 10:0 20:0", "name=orphan,: 0:0 10:0 20:1"}));
+  // by() of other scopes reads that scope: the parent span's service (roots
+  // and the orphan have none).
+  EXPECT_EQ(Series("{ } | count_over_time() by (parent.resource.service.name)"),
+            (V{"parent.resource.service.name=frontend,: 0:1 10:1 20:0",
+               "parent.resource.service.name=nil,: 0:1 10:1 20:1",
+               "parent.resource.service.name=payments,: 0:1 10:0 20:0"}));
   EXPECT_EQ(Series("{ } | max_over_time(duration)"), (V{"__name__=max_over_time,: 0:0.2 10:0.03 20:0.001"}));
   EXPECT_EQ(Series("{ } | min_over_time(duration)"), (V{"__name__=min_over_time,: 0:0.005 10:0.002 20:0.001"}));
   EXPECT_EQ(Series("{ resource.service.name = \"payments\" } | sum_over_time(span.http.status_code)"),
@@ -161,6 +167,8 @@ TEST_F(MetricsTest, ExemplarsOnePerTraceWithTheFunctionsValue) {
   // Quantile exemplars go to the smallest quantile whose value over the
   // range reaches theirs: durations 1, 2, 5, 30, 50, 200 ms give p50 =
   // 17.5 ms and p90 = 125 ms, so 1 ms goes to p50, 30 and 200 ms to p90.
+  // With by(): the quantile thresholds' statement binds no label keys.
+  EXPECT_FALSE(Exemplars("{ } | quantile_over_time(duration, 0.5) by (resource.service.name)", 100).empty());
   EXPECT_EQ(Exemplars("{ } | quantile_over_time(duration, 0.5, 0.9)", 100),
             (V{StrCat("__name__=quantile_over_time,p=0.5,:", Ex(kT3Hex, 7, 20000, "0.001")),
                StrCat("__name__=quantile_over_time,p=0.9,:", Ex(kT1Hex, 1, 0, "0.2"), Ex(kT2Hex, 5, 10000, "0.03"))}));

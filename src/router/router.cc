@@ -13,7 +13,7 @@ absl::StatusOr<std::unique_ptr<Router>> Router::Start(const RouterOptions& optio
   RegisterTempoApi(routes, "/tempo", querier, options.auth);
   RegisterSqlApi(routes, querier, options.auth);
   routes.Get("/health", [=](const httplib::Request&, httplib::Response& res) {
-    auto report = health::Check(writer, querier, options.storage_dir);
+    auto report = health::Check(writer, querier, options.storage_dir, /*per_dataset=*/options.auth == nullptr);
     res.status = report.healthy ? 200 : 503;
     res.set_content(report.json, "application/json");
   });

@@ -113,6 +113,15 @@ after(async () => {
   await server?.stop();
 });
 
+test('/health answers anyone but names no tenant or dataset', async () => {
+  for (const url of [`${server.baseUrl}/health`, `http://127.0.0.1:${server.ports.otlpHttp}/health`]) {
+    const res = await fetch(url);
+    assert.equal(res.status, 200);
+    const text = await res.text();
+    for (const name of ['acme', 'globex', 'prod', 'archive', 'staging']) assert.ok(!text.includes(name), `${url}: ${text}`);
+  }
+});
+
 test('OTLP/HTTP ingest: 401, 403, 404, 400 as the headers call for', async () => {
   const body = otlpJson('0e'.repeat(16), 'x');
   const cases = [
