@@ -241,12 +241,15 @@ TEST_F(SearchTest, TagsFromFilesCacheAndBuffer) {
 }
 
 TEST(TagCacheTest, KeepsEntriesUntilFullThenStartsOver) {
-  TagCache cache(/*max_strings=*/5);
+  constexpr size_t k = TagCache::kStringCost;
+  // Room for the names entry of f1 (3 strings, 4 bytes of text) and one
+  // values entry (2 strings + "string" "x", plus file and tag), not a third.
+  TagCache cache(/*max_bytes=*/(k + 2) + 2 * (k + 1) + (k + 2 + 4) + (k + 7) + 2);
   EXPECT_EQ(cache.names("f1"), nullptr);
-  cache.put_names("f1", {{"span", {"a", "b"}}});  // 3 strings with the entry
+  cache.put_names("f1", {{"span", {"a", "b"}}});
   ASSERT_NE(cache.names("f1"), nullptr);
   EXPECT_EQ(cache.names("f1")->at("span").size(), 2u);
-  auto kept = cache.put_values("f1", "name", {{{"string", "x"}}, false});  // 5
+  auto kept = cache.put_values("f1", "name", {{{"string", "x"}}, false});
   EXPECT_EQ(cache.values("f1", "name"), kept);
   EXPECT_EQ(cache.values("f1", "other"), nullptr);
   cache.put_values("f2", "name", {{{"string", "y"}}, false});  // over: starts over

@@ -9,10 +9,12 @@ std::shared_ptr<const TagCache::Names> TagCache::names(const std::string& file) 
 }
 
 std::shared_ptr<const TagCache::Names> TagCache::put_names(const std::string& file, Names names) {
-  size_t strings = 1;
-  for (const auto& [scope, set] : names) strings += set.size();
+  size_t bytes = kStringCost + file.size();
+  for (const auto& [scope, set] : names) {
+    for (const auto& n : set) bytes += kStringCost + n.size();
+  }
   std::lock_guard lock(mu_);
-  Charge(strings);
+  Charge(bytes);
   auto entry = std::make_shared<const Names>(std::move(names));
   names_[file] = entry;
   return entry;
@@ -26,21 +28,22 @@ std::shared_ptr<const TagCache::Values> TagCache::values(const std::string& file
 
 std::shared_ptr<const TagCache::Values> TagCache::put_values(const std::string& file, const std::string& tag,
                                                              Values values) {
-  const size_t strings = 1 + values.values.size();
+  size_t bytes = kStringCost + file.size() + tag.size();
+  for (const auto& [type, value] : values.values) bytes += kStringCost + type.size() + value.size();
   std::lock_guard lock(mu_);
-  Charge(strings);
+  Charge(bytes);
   auto entry = std::make_shared<const Values>(std::move(values));
   values_[{file, tag}] = entry;
   return entry;
 }
 
-void TagCache::Charge(size_t strings) {
-  if (strings_ + strings > max_strings_) {
+void TagCache::Charge(size_t bytes) {
+  if (bytes_ + bytes > max_bytes_) {
     names_.clear();
     values_.clear();
-    strings_ = 0;
+    bytes_ = 0;
   }
-  strings_ += strings;
+  bytes_ += bytes;
 }
 
 }  // namespace signaldb::querier

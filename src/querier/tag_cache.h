@@ -3,9 +3,10 @@
 // a tag are read from it once, and later requests read only the files
 // flushed or compacted since (and the writer's buffer, always).
 //
-// Thread-safe. Bounded: past `max_strings` cached names and values the
-// whole cache is dropped and refills on demand (files replaced by compaction
-// leave entries behind until then).
+// Thread-safe. Bounded: past `max_bytes` of cached names and values (their
+// text plus a fixed cost per string and entry) the whole cache is dropped and
+// refills on demand (files replaced by compaction leave entries behind until
+// then).
 #pragma once
 
 #include <cstddef>
@@ -32,7 +33,8 @@ class TagCache {
   // Names and values kept per file and tag at most; more are `truncated`.
   static constexpr size_t kPerFile = 10000;
 
-  explicit TagCache(size_t max_strings = 2'000'000) : max_strings_(max_strings) {}
+  static constexpr size_t kStringCost = 64;  // beyond the text: node, allocation
+  explicit TagCache(size_t max_bytes = 256ull << 20) : max_bytes_(max_bytes) {}
 
   // Null when not cached. `file` is the file's lasting name (its URI).
   std::shared_ptr<const Names> names(const std::string& file) const;
@@ -42,11 +44,11 @@ class TagCache {
   std::shared_ptr<const Values> put_values(const std::string& file, const std::string& tag, Values values);
 
  private:
-  void Charge(size_t strings);  // mu_ held
+  void Charge(size_t bytes);  // mu_ held
 
-  const size_t max_strings_;
+  const size_t max_bytes_;
   mutable std::mutex mu_;
-  size_t strings_ = 0;
+  size_t bytes_ = 0;
   std::map<std::string, std::shared_ptr<const Names>> names_;
   std::map<std::pair<std::string, std::string>, std::shared_ptr<const Values>> values_;
 };
