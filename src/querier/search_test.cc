@@ -482,6 +482,9 @@ class SlicedSearchTest : public test_data::QuerierFixture {
     ExportTraceServiceRequest pair;
     AddSpan(&pair, "svc", std::string(16, '\x77'), 1, 0, "A", kT0 + 33 * kMin, kMs);
     AddSpan(&pair, "svc", std::string(16, '\x77'), 2, 1, "B", kT0 + 34 * kMin + 30000 * kMs, kMs);
+    // Ten minutes apart across the same boundary: beyond the margin.
+    AddSpan(&pair, "svc", std::string(16, '\x78'), 1, 0, "C", kT0 + 30 * kMin, kMs);
+    AddSpan(&pair, "svc", std::string(16, '\x78'), 2, 1, "D", kT0 + 40 * kMin, kMs);
     ASSERT_TRUE(writer_->Write({}, Signal::kTraces, pair.SerializeAsString()).ok());
     ASSERT_TRUE(writer_->FlushAll().ok());
   }
@@ -509,6 +512,17 @@ TEST_F(SlicedSearchTest, NewestSlicesFirstAndStopsAtTheLimit) {
   // The limit of two was met in the newest slices: fewer files were read.
   EXPECT_LT(two->metrics().inspectedbytes(), all->metrics().inspectedbytes());
   EXPECT_LT(two->metrics().totalblocks(), all->metrics().totalblocks());
+}
+
+TEST_F(SlicedSearchTest, FarApartSpansAreFoundByTheWholeRangePass) {
+  for (const char* q : {"{ name = \"C\" } && { name = \"D\" }", "{ name = \"C\" } > { name = \"D\" }"}) {
+    auto r = Run(q, 20);
+    ASSERT_TRUE(r.ok()) << r.status();
+    ASSERT_EQ(r->traces_size(), 1) << q;
+    std::string id;
+    for (int i = 0; i < 16; ++i) id += "78";
+    EXPECT_EQ(r->traces(0).traceid(), id);
+  }
 }
 
 TEST_F(SlicedSearchTest, SpansOnBothSidesOfASliceBoundaryAreJudgedTogether) {
