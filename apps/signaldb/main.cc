@@ -90,13 +90,26 @@ int Run(const Config& config) {
     spdlog::warn("auth.enabled with no [[auth.tenants]]: every ingest and query request will be refused (401)");
   }
 
+  // Per-tenant ingest rates: [limits], overridden per tenant.
+  std::map<std::string, acceptor::RateLimits> tenant_rates;
+  for (const auto& t : config.auth.tenants) {
+    acceptor::RateLimits r{static_cast<double>(t.ingest_bytes_per_second.value_or(config.limits.ingest_bytes_per_second)),
+                           static_cast<double>(
+                               t.ingest_records_per_second.value_or(config.limits.ingest_records_per_second))};
+    tenant_rates.emplace(t.id, r);
+  }
+  acceptor::TenantRateLimiter rates({static_cast<double>(config.limits.ingest_bytes_per_second),
+                                     static_cast<double>(config.limits.ingest_records_per_second)},
+                                    std::move(tenant_rates));
+
   auto acceptor = acceptor::Acceptor::Start({.grpc_addr = config.acceptor.grpc_addr,
                                              .http_addr = config.acceptor.http_addr,
                                              .limits = {.max_message_bytes = config.acceptor.max_message_bytes,
                                                         .max_inflight_bytes = config.acceptor.max_inflight_bytes},
                                              .workers = config.acceptor.workers,
                                              .storage_dir = config.StorageDir(),
-                                             .auth = auth},
+                                             .auth = auth,
+                                             .rates = rates.active() ? &rates : nullptr},
                                             writer->get(), &querier);
   if (!acceptor.ok()) {
     spdlog::critical("{}", acceptor.status().ToString());

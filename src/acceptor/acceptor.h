@@ -30,6 +30,7 @@ struct AcceptorOptions {
   int workers = 32;         // threads running writes (they wait on WAL fsyncs)
   std::string storage_dir;  // probed by /health
   const auth::Authenticator* auth = nullptr;  // not owned; null: auth off (default/default)
+  TenantRateLimiter* rates = nullptr;         // not owned; null: no per-tenant rates
 };
 
 class Acceptor {

@@ -89,6 +89,7 @@ class RawExport final : public Base {
 
 grpc::Status ToGrpcStatus(const absl::Status& status) {
   std::string msg(status.message());
+  if (status.GetPayload(kRateLimitPayload).has_value()) return grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED, msg);
   switch (status.code()) {
     case absl::StatusCode::kOk: return grpc::Status::OK;
     case absl::StatusCode::kInvalidArgument: return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, msg);

@@ -1,5 +1,6 @@
 #include "acceptor/ingestor.h"
 
+#include "common/status_macros.h"
 #include "common/strings.h"
 
 namespace signaldb::acceptor {
@@ -23,10 +24,13 @@ absl::StatusOr<writer::ExportResult> Ingestor::Export(const TenantContext& ctx, 
     return absl::OutOfRangeError(
         StrCat("request of ", payload.size(), " bytes exceeds the limit of ", limits_.max_message_bytes, " bytes"));
   }
+  RETURN_IF_ERROR(Throttle(ctx, payload.size()));
   if (auto st = writer_->CheckCapacity(); !st.ok()) return st;
   auto decoded = writer::DecodePayload(signal, payload);
   if (!decoded.ok()) return decoded.status();
-  return writer_->WriteDecoded(ctx, signal, payload, std::move(*decoded));
+  auto result = writer_->WriteDecoded(ctx, signal, payload, std::move(*decoded));
+  if (result.ok() && rates_ != nullptr) rates_->ChargeRecords(ctx.tenant, result->accepted);
+  return result;
 }
 
 }  // namespace signaldb::acceptor

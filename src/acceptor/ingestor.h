@@ -11,6 +11,7 @@
 #include <string>
 #include <string_view>
 
+#include "acceptor/tenant_limits.h"
 #include "auth/auth.h"
 #include "absl/status/status.h"
 #include "common/tenant.h"
@@ -48,8 +49,15 @@ class Ingestor {
  public:
   // `writer` and `auth` are not owned and must outlive the ingestor; `auth`
   // null: every request is default/default.
-  Ingestor(writer::Writer* writer, IngestLimits limits, const auth::Authenticator* auth = nullptr)
-      : writer_(writer), limits_(limits), auth_(auth) {}
+  Ingestor(writer::Writer* writer, IngestLimits limits, const auth::Authenticator* auth = nullptr,
+           TenantRateLimiter* rates = nullptr)
+      : writer_(writer), limits_(limits), auth_(auth), rates_(rates) {}
+
+  // ResourceExhausted while the tenant is over its ingest rate
+  // (tenant_limits.h); takes `bytes` otherwise.
+  absl::Status Throttle(const TenantContext& ctx, uint64_t bytes) {
+    return rates_ == nullptr ? absl::OkStatus() : rates_->Admit(ctx.tenant, bytes);
+  }
 
   // The tenant and dataset of a request (auth.h for the errors).
   absl::StatusOr<TenantContext> Authenticate(const auth::Credentials& credentials) const {
@@ -71,6 +79,7 @@ class Ingestor {
   writer::Writer* const writer_;
   const IngestLimits limits_;
   const auth::Authenticator* const auth_;
+  TenantRateLimiter* const rates_;
   std::atomic<uint64_t> inflight_{0};
 };
 

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 
+#include "absl/strings/cord.h"
 #include "common/strings.h"
 
 namespace signaldb::acceptor {
@@ -55,12 +56,14 @@ absl::Status TenantRateLimiter::Admit(const std::string& tenant, uint64_t bytes)
   std::lock_guard lock(mu_);
   State& s = StateFor(tenant, now_());
   if ((s.bytes.rate > 0 && s.bytes.tokens <= 0) || (s.records.rate > 0 && s.records.tokens <= 0)) {
-    return absl::ResourceExhaustedError(
+    absl::Status st = absl::ResourceExhaustedError(
         StrCat("tenant '", tenant, "' is over its ingest rate (",
                s.bytes.rate > 0 ? StrCat(static_cast<uint64_t>(s.bytes.rate), " bytes/s") : std::string(),
                s.bytes.rate > 0 && s.records.rate > 0 ? ", " : "",
                s.records.rate > 0 ? StrCat(static_cast<uint64_t>(s.records.rate), " records/s") : std::string(),
                "); retry later"));
+    st.SetPayload(kRateLimitPayload, absl::Cord("1"));
+    return st;
   }
   if (s.bytes.rate > 0) s.bytes.tokens -= static_cast<double>(bytes);
   return absl::OkStatus();

@@ -18,6 +18,10 @@
 
 namespace signaldb::acceptor {
 
+// Payload marking a refusal as a tenant's rate limit (gRPC answers it
+// RESOURCE_EXHAUSTED, where process overload is UNAVAILABLE).
+inline constexpr const char* kRateLimitPayload = "signaldb/tenant-rate-limit";
+
 struct RateLimits {
   double bytes_per_second = 0;    // 0: no limit
   double records_per_second = 0;  // 0: no limit

@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <functional>
 #include <set>
+#include <tuple>
 #include <toml++/toml.h>
 
 #include "common/strings.h"
@@ -186,6 +187,8 @@ std::vector<Key> BuildKeys() {
       {"query.timeout", duration([](Config& c) -> std::chrono::milliseconds& { return c.query.timeout; })},
       {"query.max_rows", count([](Config& c) -> uint64_t& { return c.query.max_rows; })},
       {"query.max_scanned_bytes", size([](Config& c) -> uint64_t& { return c.query.max_scanned_bytes; })},
+      {"limits.ingest_bytes_per_second", size([](Config& c) -> uint64_t& { return c.limits.ingest_bytes_per_second; })},
+      {"limits.ingest_records_per_second", count([](Config& c) -> uint64_t& { return c.limits.ingest_records_per_second; })},
       {"auth.enabled", boolean([](Config& c) -> bool& { return c.auth.enabled; })},
       {"auth.admin_api_key", [](Config& c, const std::string& v) { return SetString(c.auth.admin_api_key, v); }},
       {"log.level", [](Config& c, const std::string& v) -> absl::Status {
@@ -323,7 +326,24 @@ absl::Status ReadTenants(Config& c, const toml::array& tenants, const std::strin
     RETURN_IF_ERROR(ReadFields(*t, where,
                                {{"id", &tenant.id}, {"slug", &tenant.slug}, {"name", &tenant.name},
                                 {"default_dataset", &tenant.default_dataset}},
-                               {}, {"datasets", "api_keys"}));
+                               {}, {"datasets", "api_keys", "ingest_bytes_per_second", "ingest_records_per_second"}));
+    // Rates: a number, or for bytes a size such as "10MiB".
+    for (auto [field, out, sized] : {std::tuple{"ingest_bytes_per_second", &tenant.ingest_bytes_per_second, true},
+                                     std::tuple{"ingest_records_per_second", &tenant.ingest_records_per_second, false}}) {
+      const toml::node* n = t->get(field);
+      if (n == nullptr) continue;
+      std::optional<std::string> text = LeafText(*n);
+      absl::StatusOr<uint64_t> v = absl::InvalidArgumentError("expected a number");
+      if (text && sized) {
+        v = ParseSize(*text);
+      } else if (text) {
+        int64_t i = -1;
+        v = ParseInt(std::string_view(*text), &i) && i >= 0 ? absl::StatusOr<uint64_t>(static_cast<uint64_t>(i))
+                                                            : absl::InvalidArgumentError("expected a non-negative integer");
+      }
+      if (!v.ok()) return absl::InvalidArgumentError(StrCat(where, ".", field, ": ", v.status().message()));
+      *out = *v;
+    }
     if (!ValidSlug(tenant.id)) {
       return absl::InvalidArgumentError(
           StrCat(where, ".id: '", tenant.id, "' must be 1-63 lowercase letters, digits or inner hyphens"));

@@ -118,6 +118,13 @@ struct Config {
     std::string level = "info";
   } log;
 
+  // Per-tenant ingest rates (token buckets with one second of burst); 0: no
+  // limit. [[auth.tenants]] may override them per tenant.
+  struct Limits {
+    uint64_t ingest_bytes_per_second = 0;
+    uint64_t ingest_records_per_second = 0;
+  } limits;
+
   // Authentication and the tenants known from this file ([auth],
   // [[auth.tenants]] with their datasets and API keys).
   struct AuthDataset {
@@ -131,6 +138,8 @@ struct Config {
     std::string name;
   };
   struct AuthTenant {
+    // Ingest rates overriding [limits] for this tenant (0: no limit).
+    std::optional<uint64_t> ingest_bytes_per_second, ingest_records_per_second;
     std::string id;
     std::string slug;  // empty: the id
     std::string name;

@@ -269,6 +269,8 @@ name = "Production Key"
 
 [[auth.tenants]]
 id = "globex"
+ingest_bytes_per_second = "10MiB"
+ingest_records_per_second = 5000
 )");
   ASSERT_TRUE(c.ok()) << c.status();
   EXPECT_TRUE(c->auth.enabled);
@@ -284,6 +286,9 @@ id = "globex"
   ASSERT_EQ(acme.api_keys.size(), 1u);
   EXPECT_EQ(acme.api_keys[0].key, "sk-acme-prod-key-123");
   EXPECT_EQ(c->auth.tenants[1].slug, "globex");  // the id when not given
+  EXPECT_FALSE(acme.ingest_records_per_second.has_value());
+  EXPECT_EQ(c->auth.tenants[1].ingest_bytes_per_second, 10u << 20);
+  EXPECT_EQ(c->auth.tenants[1].ingest_records_per_second, 5000u);
 
   // Errors name the field.
   auto bad = [&](const std::string& text) {
@@ -298,6 +303,10 @@ id = "globex"
               HasSubstr("api_keys[0].key"));
   EXPECT_THAT(bad("[[auth.tenants]]\nid = \"a\"\n[[auth.tenants]]\nid = \"a\"\n"), HasSubstr("appears twice"));
   EXPECT_THAT(bad("[auth]\nenabled = \"maybe\"\n"), HasSubstr("auth.enabled"));
+  EXPECT_THAT(bad("[[auth.tenants]]\nid = \"a\"\ningest_records_per_second = -3\n"),
+              HasSubstr("ingest_records_per_second"));
+  EXPECT_THAT(bad("[[auth.tenants]]\nid = \"a\"\ningest_bytes_per_second = \"lots\"\n"),
+              HasSubstr("ingest_bytes_per_second"));
   const std::string key = "[[auth.tenants.api_keys]]\nkey = \"sk-shared-key-1\"\n";
   EXPECT_THAT(bad("[[auth.tenants]]\nid = \"a\"\n" + key + "[[auth.tenants]]\nid = \"b\"\n" + key),
               HasSubstr("is also tenant 'a''s"));

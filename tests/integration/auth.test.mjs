@@ -12,7 +12,8 @@ import grpc from '@grpc/grpc-js';
 import { Server, tempDataDir } from './lib/server.mjs';
 import { traceServiceClient } from './lib/proto.mjs';
 
-const KEYS = { acme: 'sk-acme-key-0001', globex: 'sk-globex-key-01', initech: 'sk-initech-key-1' };
+const KEYS = { acme: 'sk-acme-key-0001', globex: 'sk-globex-key-01', initech: 'sk-initech-key-1',
+  hooli: 'sk-hooli-key-001' };
 const CONFIG = `
 [auth]
 enabled = true
@@ -47,6 +48,16 @@ id = "initech"
 [[auth.tenants.api_keys]]
 key = "${KEYS.initech}"
 name = "nodata"
+
+[[auth.tenants]]
+id = "hooli"
+ingest_records_per_second = 5
+[[auth.tenants.datasets]]
+id = "main"
+is_default = true
+[[auth.tenants.api_keys]]
+key = "${KEYS.hooli}"
+name = "slow"
 `;
 
 let server;
@@ -252,4 +263,30 @@ test('SQL API: no path, glob, catalog or statement reaches another tenant\'s fil
   // The tenant's own data stays readable the same way.
   const own = await sql(bearer('globex'), 'SELECT count(*) AS n FROM traces');
   assert.deepEqual(own.body.rows, [['1']]);
+});
+
+test('per-tenant ingest rate: 429 + Retry-After and RESOURCE_EXHAUSTED for one tenant, others unaffected', async () => {
+  // Ten spans against 5 records/s: admitted (the bucket goes into debt), then refused.
+  const many = otlpJson('0f'.repeat(16), 'hooli');
+  const span = many.resourceSpans[0].scopeSpans[0].spans[0];
+  many.resourceSpans[0].scopeSpans[0].spans = Array.from({ length: 10 }, (_, i) => ({
+    ...span, spanId: (i + 1).toString(16).padStart(16, '0'),
+  }));
+  assert.equal((await postTraces(bearer('hooli'), many)).status, 200);
+  const res = await fetch(`http://127.0.0.1:${server.ports.otlpHttp}/v1/traces`, {
+    method: 'POST', headers: { 'Content-Type': 'application/json', ...bearer('hooli') }, body: JSON.stringify(many),
+  });
+  assert.equal(res.status, 429);
+  assert.ok(Number(res.headers.get('retry-after')) >= 1);
+  assert.match((await res.json()).message, /ingest rate/);
+  const client = traceServiceClient(server.grpcTarget);
+  const md = new grpc.Metadata();
+  md.set('authorization', `Bearer ${KEYS.hooli}`);
+  const code = await new Promise((resolve) => client.Export({ resourceSpans: [] }, md, (err) => resolve(err ? err.code : 0)));
+  assert.equal(code, grpc.status.RESOURCE_EXHAUSTED);
+  client.close();
+  // Another tenant's ingest goes on meanwhile.
+  for (let i = 0; i < 5; i++) {
+    assert.equal((await postTraces(bearer('globex'), otlpJson(`1${i}`.repeat(16), 'globex-main'))).status, 200);
+  }
 });
