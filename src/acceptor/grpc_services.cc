@@ -24,16 +24,10 @@ std::string Flatten(const grpc::ByteBuffer& buffer) {
 
 // Who a gRPC call says it is (metadata keys are lowercase; auth.h).
 auth::Credentials GrpcCredentials(const grpc::CallbackServerContext& context) {
-  auto get = [&](const char* key) {
+  return auth::CredentialsFrom([&](const char* key) {
     auto it = context.client_metadata().find(key);
     return it == context.client_metadata().end() ? std::string() : std::string(it->second.data(), it->second.size());
-  };
-  auth::Credentials c;
-  c.authorization = get("authorization");
-  c.tenant = get("x-tenant-id");
-  if (c.tenant.empty()) c.tenant = get("x-scope-orgid");
-  c.dataset = get("x-dataset-id");
-  return c;
+  });
 }
 
 // One raw-callback Export method: admission, then the write on the pool.

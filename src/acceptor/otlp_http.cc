@@ -80,12 +80,7 @@ void MethodNotAllowed(httplib::Server& server, const std::string& path) {
 
 // Who an HTTP request says it is (headers; auth.h).
 auth::Credentials HttpCredentials(const httplib::Request& req) {
-  auth::Credentials c;
-  c.authorization = req.get_header_value("Authorization");
-  c.tenant = req.get_header_value("X-Tenant-ID");
-  if (c.tenant.empty()) c.tenant = req.get_header_value("X-Scope-OrgID");
-  c.dataset = req.get_header_value("X-Dataset-ID");
-  return c;
+  return auth::CredentialsFrom([&](const char* name) { return req.get_header_value(name); });
 }
 
 template <typename Request, typename Response>

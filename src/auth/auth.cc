@@ -26,6 +26,15 @@ bool SameHash(const std::string& a, const std::string& b) {
 
 }  // namespace
 
+Credentials CredentialsFrom(const std::function<std::string(const char* lowercase_name)>& get) {
+  Credentials c;
+  c.authorization = get("authorization");
+  c.tenant = get("x-tenant-id");
+  if (c.tenant.empty()) c.tenant = get("x-scope-orgid");
+  c.dataset = get("x-dataset-id");
+  return c;
+}
+
 std::string HashKey(std::string_view key) {
   unsigned char digest[SHA256_DIGEST_LENGTH];
   SHA256(reinterpret_cast<const unsigned char*>(key.data()), key.size(), digest);

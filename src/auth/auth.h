@@ -17,6 +17,7 @@
 // tenant set atomically (requests see the old or the new set, whole).
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -35,6 +36,11 @@ struct Credentials {
   std::string tenant;         // X-Tenant-ID, else X-Scope-OrgID
   std::string dataset;        // X-Dataset-ID
 };
+
+// The credentials of a request from its headers (HTTP) or metadata (gRPC),
+// looked up by lowercase name: authorization, x-tenant-id (else
+// x-scope-orgid), x-dataset-id. `get` answers "" for an absent one.
+Credentials CredentialsFrom(const std::function<std::string(const char* lowercase_name)>& get);
 
 // SHA-256 of `key` as 64 lowercase hex digits.
 std::string HashKey(std::string_view key);

@@ -2,6 +2,8 @@
 // dataset a request can send.
 #include "auth/auth.h"
 
+#include <map>
+
 #include "gtest/gtest.h"
 
 namespace signaldb::auth {
@@ -85,6 +87,18 @@ TEST(AuthTest, AKeyHeldByTwoTenantsBelongsToNeither) {
   tenants[1].keys.push_back({"db:9", "copy", HashKey("sk-acme-key-1"), false});
   Authenticator a(true, "", tenants);
   EXPECT_EQ(Answer(a, {"Bearer sk-acme-key-1", "", ""}), "UNAUTHENTICATED");
+}
+
+TEST(AuthTest, CredentialsFromHeaders) {
+  std::map<std::string, std::string> h = {{"authorization", "Bearer k"}, {"x-scope-orgid", "grafana-org"},
+                                          {"x-dataset-id", "d"}};
+  auto get = [&](const char* n) { return h.count(n) ? h[n] : std::string(); };
+  Credentials c = CredentialsFrom(get);
+  EXPECT_EQ(c.authorization, "Bearer k");
+  EXPECT_EQ(c.tenant, "grafana-org");  // X-Scope-OrgID when X-Tenant-ID is absent
+  EXPECT_EQ(c.dataset, "d");
+  h["x-tenant-id"] = "t";
+  EXPECT_EQ(CredentialsFrom(get).tenant, "t");
 }
 
 TEST(AuthTest, AdminKey) {

@@ -29,11 +29,7 @@ void ReplyJsonError(httplib::Response& res, const absl::Status& status) {
 
 absl::StatusOr<TenantContext> RequestTenant(const httplib::Request& req, const auth::Authenticator* auth) {
   if (auth == nullptr) return TenantContext{};
-  auth::Credentials c;
-  c.authorization = req.get_header_value("Authorization");
-  c.tenant = req.get_header_value("X-Tenant-ID");
-  if (c.tenant.empty()) c.tenant = req.get_header_value("X-Scope-OrgID");
-  c.dataset = req.get_header_value("X-Dataset-ID");
+  const auth::Credentials c = auth::CredentialsFrom([&](const char* name) { return req.get_header_value(name); });
   return auth->Authenticate(c);
 }
 
