@@ -251,6 +251,10 @@ TEST(TagCacheTest, KeepsEntriesUntilFullThenStartsOver) {
   EXPECT_EQ(cache.names("f1")->at("span").size(), 2u);
   auto kept = cache.put_values("f1", "name", {{{"string", "x"}}, false});
   EXPECT_EQ(cache.values("f1", "name"), kept);
+  // A second fill of the same entry keeps the first and is not charged again
+  // (else the budget would be spent and f1 dropped below, before f2).
+  EXPECT_EQ(cache.put_values("f1", "name", {{{"string", "x"}}, false}), kept);
+  ASSERT_NE(cache.names("f1"), nullptr);
   EXPECT_EQ(cache.values("f1", "other"), nullptr);
   cache.put_values("f2", "name", {{{"string", "y"}}, false});  // over: starts over
   EXPECT_EQ(cache.names("f1"), nullptr);

@@ -14,6 +14,8 @@ std::shared_ptr<const TagCache::Names> TagCache::put_names(const std::string& fi
     for (const auto& n : set) bytes += kStringCost + n.size();
   }
   std::lock_guard lock(mu_);
+  // Filled meanwhile by another request: keep that one, charged once.
+  if (auto it = names_.find(file); it != names_.end()) return it->second;
   Charge(bytes);
   auto entry = std::make_shared<const Names>(std::move(names));
   names_[file] = entry;
@@ -31,6 +33,7 @@ std::shared_ptr<const TagCache::Values> TagCache::put_values(const std::string& 
   size_t bytes = kStringCost + file.size() + tag.size();
   for (const auto& [type, value] : values.values) bytes += kStringCost + type.size() + value.size();
   std::lock_guard lock(mu_);
+  if (auto it = values_.find({file, tag}); it != values_.end()) return it->second;
   Charge(bytes);
   auto entry = std::make_shared<const Values>(std::move(values));
   values_[{file, tag}] = entry;
