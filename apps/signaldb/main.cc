@@ -90,17 +90,18 @@ int Run(const Config& config) {
     spdlog::warn("auth.enabled with no [[auth.tenants]]: every ingest and query request will be refused (401)");
   }
 
-  // Per-tenant ingest rates: [limits], overridden per tenant.
-  std::map<std::string, acceptor::RateLimits> tenant_rates;
-  for (const auto& t : config.auth.tenants) {
-    acceptor::RateLimits r{static_cast<double>(t.ingest_bytes_per_second.value_or(config.limits.ingest_bytes_per_second)),
-                           static_cast<double>(
-                               t.ingest_records_per_second.value_or(config.limits.ingest_records_per_second))};
-    tenant_rates.emplace(t.id, r);
-  }
-  acceptor::TenantRateLimiter rates({static_cast<double>(config.limits.ingest_bytes_per_second),
-                                     static_cast<double>(config.limits.ingest_records_per_second)},
-                                    std::move(tenant_rates));
+  // Per-tenant limits: [limits], overridden per tenant.
+  std::map<std::string, TenantLimits> tenant_limits;
+  for (const auto& t : config.auth.tenants) tenant_limits.emplace(t.id, *ResolveLimits(config.limits, t.limits));
+  auto limits_of = [&](const std::string& tenant) -> const TenantLimits& {
+    auto it = tenant_limits.find(tenant);
+    return it == tenant_limits.end() ? config.limits : it->second;
+  };
+  acceptor::TenantRateLimiter rates([&](const std::string& tenant) {
+    const TenantLimits& l = limits_of(tenant);
+    return acceptor::RateLimits{static_cast<double>(l.ingest_bytes_per_second),
+                                static_cast<double>(l.ingest_records_per_second)};
+  });
 
   auto acceptor = acceptor::Acceptor::Start({.grpc_addr = config.acceptor.grpc_addr,
                                              .http_addr = config.acceptor.http_addr,
@@ -109,7 +110,7 @@ int Run(const Config& config) {
                                              .workers = config.acceptor.workers,
                                              .storage_dir = config.StorageDir(),
                                              .auth = auth,
-                                             .rates = rates.active() ? &rates : nullptr},
+                                             .rates = &rates},
                                             writer->get(), &querier);
   if (!acceptor.ok()) {
     spdlog::critical("{}", acceptor.status().ToString());

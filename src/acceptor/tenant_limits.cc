@@ -13,12 +13,6 @@ double SteadySeconds() {
   return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
 }
 
-bool AnyLimit(const RateLimits& defaults, const std::map<std::string, RateLimits>& per_tenant) {
-  bool any = defaults.bytes_per_second > 0 || defaults.records_per_second > 0;
-  for (const auto& [t, l] : per_tenant) any = any || l.bytes_per_second > 0 || l.records_per_second > 0;
-  return any;
-}
-
 // Refills a bucket for `elapsed` seconds, up to one second of its rate.
 void Refill(double elapsed, double* tokens, double rate) {
   if (rate <= 0) return;
@@ -27,22 +21,19 @@ void Refill(double elapsed, double* tokens, double rate) {
 
 }  // namespace
 
-TenantRateLimiter::TenantRateLimiter(RateLimits defaults, std::map<std::string, RateLimits> per_tenant,
+TenantRateLimiter::TenantRateLimiter(std::function<RateLimits(const std::string&)> limits_of,
                                      std::function<double()> now)
-    : defaults_(defaults),
-      per_tenant_(std::move(per_tenant)),
-      now_(now ? std::move(now) : std::function<double()>(SteadySeconds)),
-      active_(AnyLimit(defaults_, per_tenant_)) {}
+    : limits_of_(std::move(limits_of)), now_(now ? std::move(now) : std::function<double()>(SteadySeconds)) {}
 
 TenantRateLimiter::State& TenantRateLimiter::StateFor(const std::string& tenant, double now) {
+  const RateLimits l = limits_of_(tenant);
   auto [it, fresh] = states_.try_emplace(tenant);
   State& s = it->second;
-  if (fresh) {
-    auto limits = per_tenant_.find(tenant);
-    const RateLimits& l = limits == per_tenant_.end() ? defaults_ : limits->second;
-    s.bytes = {l.bytes_per_second, l.bytes_per_second};
-    s.records = {l.records_per_second, l.records_per_second};
-    s.at = now;
+  if (fresh) s.at = now;
+  // A bucket whose rate changed (or is new) starts full at the new rate;
+  // debt carries over.
+  for (auto [b, rate] : {std::pair{&s.bytes, l.bytes_per_second}, std::pair{&s.records, l.records_per_second}}) {
+    if (fresh || b->rate != rate) *b = {std::min(rate, b->tokens < 0 ? b->tokens : rate), rate};
   }
   const double elapsed = std::max(0.0, now - s.at);
   Refill(elapsed, &s.bytes.tokens, s.bytes.rate);
@@ -52,7 +43,6 @@ TenantRateLimiter::State& TenantRateLimiter::StateFor(const std::string& tenant,
 }
 
 absl::Status TenantRateLimiter::Admit(const std::string& tenant, uint64_t bytes) {
-  if (!active_) return absl::OkStatus();
   std::lock_guard lock(mu_);
   State& s = StateFor(tenant, now_());
   if ((s.bytes.rate > 0 && s.bytes.tokens <= 0) || (s.records.rate > 0 && s.records.tokens <= 0)) {
@@ -70,7 +60,6 @@ absl::Status TenantRateLimiter::Admit(const std::string& tenant, uint64_t bytes)
 }
 
 void TenantRateLimiter::ChargeRecords(const std::string& tenant, uint64_t records) {
-  if (!active_) return;
   std::lock_guard lock(mu_);
   State& s = StateFor(tenant, now_());
   if (s.records.rate > 0) s.records.tokens -= static_cast<double>(records);

@@ -29,17 +29,16 @@ struct RateLimits {
 
 class TenantRateLimiter {
  public:
-  // `now` gives seconds on a steady clock (tests pass their own).
-  TenantRateLimiter(RateLimits defaults, std::map<std::string, RateLimits> per_tenant,
-                    std::function<double()> now = nullptr);
+  // `limits_of` gives a tenant's current rates (asked on every call, so
+  // changed limits apply at once); `now` gives seconds on a steady clock
+  // (tests pass their own).
+  explicit TenantRateLimiter(std::function<RateLimits(const std::string& tenant)> limits_of,
+                             std::function<double()> now = nullptr);
 
   // OK, and `bytes` taken, unless the tenant is over one of its rates.
   absl::Status Admit(const std::string& tenant, uint64_t bytes);
   // Takes the records a request wrote.
   void ChargeRecords(const std::string& tenant, uint64_t records);
-  // Whether any tenant has a limit at all.
-  bool active() const { return active_; }
-
  private:
   struct Bucket {
     double tokens = 0;  // may go negative (debt)
@@ -51,10 +50,8 @@ class TenantRateLimiter {
   };
   State& StateFor(const std::string& tenant, double now);  // mu_ held
 
-  const RateLimits defaults_;
-  const std::map<std::string, RateLimits> per_tenant_;
+  const std::function<RateLimits(const std::string&)> limits_of_;
   const std::function<double()> now_;
-  const bool active_;
   std::mutex mu_;
   std::map<std::string, State> states_;
 };

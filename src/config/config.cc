@@ -87,7 +87,7 @@ std::vector<Key> BuildKeys() {
       return absl::OkStatus();
     };
   };
-  return {
+  std::vector<Key> keys = {
       {"data_dir", str(&Config::data_dir)},
       {"acceptor.grpc_addr", addr([](Config& c) -> std::string& { return c.acceptor.grpc_addr; })},
       {"acceptor.http_addr", addr([](Config& c) -> std::string& { return c.acceptor.http_addr; })},
@@ -187,10 +187,18 @@ std::vector<Key> BuildKeys() {
       {"query.timeout", duration([](Config& c) -> std::chrono::milliseconds& { return c.query.timeout; })},
       {"query.max_rows", count([](Config& c) -> uint64_t& { return c.query.max_rows; })},
       {"query.max_scanned_bytes", size([](Config& c) -> uint64_t& { return c.query.max_scanned_bytes; })},
-      {"limits.ingest_bytes_per_second", size([](Config& c) -> uint64_t& { return c.limits.ingest_bytes_per_second; })},
-      {"limits.ingest_records_per_second", count([](Config& c) -> uint64_t& { return c.limits.ingest_records_per_second; })},
       {"auth.enabled", boolean([](Config& c) -> bool& { return c.auth.enabled; })},
       {"auth.admin_api_key", [](Config& c, const std::string& v) { return SetString(c.auth.admin_api_key, v); }},
+      {"auth.refresh_interval",
+       duration([](Config& c) -> std::chrono::milliseconds& { return c.auth.refresh_interval; })},
+      {"database.dsn", [](Config& c, const std::string& v) -> absl::Status {
+         auto scheme = v.find("://");
+         if (scheme != std::string::npos && !StartsWith(v, "postgresql://") && !StartsWith(v, "postgres://")) {
+           return absl::InvalidArgumentError(StrCat("unsupported database DSN scheme '", v.substr(0, scheme),
+                                                    "' (supported: postgresql://, postgres://, or a SQLite file path)"));
+         }
+         return SetString(c.database.dsn, v);
+       }},
       {"log.level", [](Config& c, const std::string& v) -> absl::Status {
          static const char* kLevels[] = {"trace", "debug", "info", "warn", "error", "critical", "off"};
          for (const char* l : kLevels) {
@@ -199,6 +207,10 @@ std::vector<Key> BuildKeys() {
          return absl::InvalidArgumentError(StrCat("unknown log level '", v, "' (trace|debug|info|warn|error|critical|off)"));
        }},
   };
+  for (const std::string& field : LimitFields()) {
+    keys.push_back({"limits." + field, [field](Config& c, const std::string& v) { return SetLimit(c.limits, field, v); }});
+  }
+  return keys;
 }
 
 const std::vector<Key>& Keys() {
@@ -317,6 +329,13 @@ absl::Status ReadFields(const toml::table& t, const std::string& where,
   return absl::OkStatus();
 }
 
+// Fields of [[auth.tenants]] read apart from the plain strings.
+std::set<std::string> TenantNested() {
+  std::set<std::string> out = {"datasets", "api_keys"};
+  for (const auto& f : LimitFields()) out.insert(f);
+  return out;
+}
+
 absl::Status ReadTenants(Config& c, const toml::array& tenants, const std::string& origin) {
   for (size_t i = 0; i < tenants.size(); ++i) {
     const std::string where = StrCat(origin, ": auth.tenants[", i, "]");
@@ -326,23 +345,16 @@ absl::Status ReadTenants(Config& c, const toml::array& tenants, const std::strin
     RETURN_IF_ERROR(ReadFields(*t, where,
                                {{"id", &tenant.id}, {"slug", &tenant.slug}, {"name", &tenant.name},
                                 {"default_dataset", &tenant.default_dataset}},
-                               {}, {"datasets", "api_keys", "ingest_bytes_per_second", "ingest_records_per_second"}));
-    // Rates: a number, or for bytes a size such as "10MiB".
-    for (auto [field, out, sized] : {std::tuple{"ingest_bytes_per_second", &tenant.ingest_bytes_per_second, true},
-                                     std::tuple{"ingest_records_per_second", &tenant.ingest_records_per_second, false}}) {
+                               {}, TenantNested()));
+    // Any [limits] field, overriding it for this tenant.
+    for (const std::string& field : LimitFields()) {
       const toml::node* n = t->get(field);
       if (n == nullptr) continue;
       std::optional<std::string> text = LeafText(*n);
-      absl::StatusOr<uint64_t> v = absl::InvalidArgumentError("expected a number");
-      if (text && sized) {
-        v = ParseSize(*text);
-      } else if (text) {
-        int64_t i = -1;
-        v = ParseInt(std::string_view(*text), &i) && i >= 0 ? absl::StatusOr<uint64_t>(static_cast<uint64_t>(i))
-                                                            : absl::InvalidArgumentError("expected a non-negative integer");
-      }
-      if (!v.ok()) return absl::InvalidArgumentError(StrCat(where, ".", field, ": ", v.status().message()));
-      *out = *v;
+      TenantLimits probe;
+      absl::Status st = text ? SetLimit(probe, field, *text) : absl::InvalidArgumentError("expected a string or number");
+      if (!st.ok()) return absl::InvalidArgumentError(StrCat(where, ".", field, ": ", st.message()));
+      tenant.limits[field] = *text;
     }
     if (!ValidSlug(tenant.id)) {
       return absl::InvalidArgumentError(
@@ -499,6 +511,56 @@ absl::StatusOr<std::chrono::milliseconds> ParseDuration(const std::string& text)
     return absl::InvalidArgumentError(StrCat("invalid duration unit in '", text, "' (ms, s, m, h, d)"));
   }
   return std::chrono::milliseconds(static_cast<int64_t>(ms));
+}
+
+const std::vector<std::string>& LimitFields() {
+  static const std::vector<std::string> fields = {
+      "ingest_bytes_per_second",    "ingest_records_per_second", "max_attributes_per_record",
+      "max_attribute_value_length", "attribute_limit_action",    "query_concurrency",
+      "max_query_range"};
+  return fields;
+}
+
+absl::Status SetLimit(TenantLimits& l, const std::string& field, const std::string& text) {
+  auto count = [&](uint64_t& out) -> absl::Status {
+    int64_t n = -1;
+    if (!ParseInt(Trim(text), &n) || n < 0) {
+      return absl::InvalidArgumentError(StrCat("expected a non-negative integer, got '", text, "'"));
+    }
+    out = static_cast<uint64_t>(n);
+    return absl::OkStatus();
+  };
+  auto size = [&](uint64_t& out) -> absl::Status {
+    ASSIGN_OR_RETURN(out, ParseSize(text));
+    return absl::OkStatus();
+  };
+  if (field == "ingest_bytes_per_second") return size(l.ingest_bytes_per_second);
+  if (field == "ingest_records_per_second") return count(l.ingest_records_per_second);
+  if (field == "max_attributes_per_record") return count(l.max_attributes_per_record);
+  if (field == "max_attribute_value_length") return size(l.max_attribute_value_length);
+  if (field == "query_concurrency") return count(l.query_concurrency);
+  if (field == "max_query_range") {
+    ASSIGN_OR_RETURN(l.max_query_range, ParseDuration(text));
+    return absl::OkStatus();
+  }
+  if (field == "attribute_limit_action") {
+    if (text != "truncate" && text != "reject") {
+      return absl::InvalidArgumentError(StrCat("expected \"truncate\" or \"reject\", got '", text, "'"));
+    }
+    l.reject_over_limit_attributes = text == "reject";
+    return absl::OkStatus();
+  }
+  return absl::InvalidArgumentError(StrCat("unknown limit '", field, "'"));
+}
+
+absl::StatusOr<TenantLimits> ResolveLimits(const TenantLimits& base, const LimitOverrides& overrides) {
+  TenantLimits out = base;
+  for (const auto& [field, text] : overrides) {
+    if (absl::Status st = SetLimit(out, field, text); !st.ok()) {
+      return absl::InvalidArgumentError(StrCat(field, ": ", st.message()));
+    }
+  }
+  return out;
 }
 
 absl::StatusOr<uint64_t> ParseSize(const std::string& text) {

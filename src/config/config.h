@@ -17,6 +17,27 @@
 
 namespace signaldb {
 
+// What one tenant may do. 0 means no limit.
+struct TenantLimits {
+  // Ingest rates (token buckets with one second of burst): over them, 429 +
+  // Retry-After (gRPC RESOURCE_EXHAUSTED).
+  uint64_t ingest_bytes_per_second = 0;
+  uint64_t ingest_records_per_second = 0;
+  // Attributes of one span, span event, span link, log record, data point,
+  // resource or scope, and the length of one string value (bytes); records
+  // over them are truncated (extra attributes dropped, values cut) or
+  // rejected, per attribute_limit_action; either is counted in partialSuccess.
+  uint64_t max_attributes_per_record = 1024;
+  uint64_t max_attribute_value_length = 1 << 20;
+  bool reject_over_limit_attributes = false;  // attribute_limit_action = "reject"
+  // Queries (Tempo API and SQL) running at once; more answer 429.
+  uint64_t query_concurrency = 0;
+  // Widest start..end a Tempo search or metrics query may span; wider are 400.
+  std::chrono::milliseconds max_query_range{0};
+};
+// Per-tenant overrides: field name (LimitFields()) to its text.
+using LimitOverrides = std::map<std::string, std::string>;
+
 struct Config {
   // Root of all local state (WAL, storage, temp files).
   std::string data_dir = ".data";
@@ -118,12 +139,16 @@ struct Config {
     std::string level = "info";
   } log;
 
-  // Per-tenant ingest rates (token buckets with one second of burst); 0: no
-  // limit. [[auth.tenants]] may override them per tenant.
-  struct Limits {
-    uint64_t ingest_bytes_per_second = 0;
-    uint64_t ingest_records_per_second = 0;
-  } limits;
+  // Per-tenant limits: these defaults, overridden per tenant by
+  // [[auth.tenants]] and by tenants made through the admin API.
+  TenantLimits limits;
+
+  // The service database: tenants, datasets and API keys made through the
+  // admin API. A postgresql:// URI, or a SQLite file path; empty:
+  // <data_dir>/signaldb.db.
+  struct Database {
+    std::string dsn;
+  } database;
 
   // Authentication and the tenants known from this file ([auth],
   // [[auth.tenants]] with their datasets and API keys).
@@ -138,8 +163,8 @@ struct Config {
     std::string name;
   };
   struct AuthTenant {
-    // Ingest rates overriding [limits] for this tenant (0: no limit).
-    std::optional<uint64_t> ingest_bytes_per_second, ingest_records_per_second;
+    // [limits] fields set for this tenant, as written ("10MiB", "24h", ...).
+    LimitOverrides limits;
     std::string id;
     std::string slug;  // empty: the id
     std::string name;
@@ -151,6 +176,9 @@ struct Config {
     // Off: every request is tenant "default", dataset "default".
     bool enabled = false;
     std::string admin_api_key;  // the admin API's bearer key; empty: admin API off
+    // How often every process re-reads tenants, datasets and keys from the
+    // service database (changes made by another process's admin API).
+    std::chrono::milliseconds refresh_interval{5000};
     std::vector<AuthTenant> tenants;
   } auth;
 
@@ -160,6 +188,17 @@ struct Config {
   // <data_dir>/storage (staging and cache of remote stores, default catalog).
   std::string StorageDir() const;
 };
+
+// The names of the per-tenant limits ([limits] keys and [[auth.tenants]]
+// fields): ingest_bytes_per_second, ingest_records_per_second,
+// max_attributes_per_record, max_attribute_value_length,
+// attribute_limit_action, query_concurrency, max_query_range.
+const std::vector<std::string>& LimitFields();
+// Sets limit `field` from text ("10MiB", "500", "24h", "truncate"|"reject");
+// InvalidArgument naming the problem.
+absl::Status SetLimit(TenantLimits& limits, const std::string& field, const std::string& text);
+// `base` with `overrides` applied.
+absl::StatusOr<TenantLimits> ResolveLimits(const TenantLimits& base, const LimitOverrides& overrides);
 
 struct ConfigSources {
   std::optional<std::string> file;             // --config FILE

@@ -271,6 +271,15 @@ name = "Production Key"
 id = "globex"
 ingest_bytes_per_second = "10MiB"
 ingest_records_per_second = 5000
+max_query_range = "24h"
+attribute_limit_action = "reject"
+
+[limits]
+max_attributes_per_record = 64
+query_concurrency = 4
+
+[database]
+dsn = "postgresql://signaldb@db.internal/signaldb"
 )");
   ASSERT_TRUE(c.ok()) << c.status();
   EXPECT_TRUE(c->auth.enabled);
@@ -286,9 +295,18 @@ ingest_records_per_second = 5000
   ASSERT_EQ(acme.api_keys.size(), 1u);
   EXPECT_EQ(acme.api_keys[0].key, "sk-acme-prod-key-123");
   EXPECT_EQ(c->auth.tenants[1].slug, "globex");  // the id when not given
-  EXPECT_FALSE(acme.ingest_records_per_second.has_value());
-  EXPECT_EQ(c->auth.tenants[1].ingest_bytes_per_second, 10u << 20);
-  EXPECT_EQ(c->auth.tenants[1].ingest_records_per_second, 5000u);
+  EXPECT_TRUE(acme.limits.empty());
+  auto limits = ResolveLimits(c->limits, c->auth.tenants[1].limits);
+  ASSERT_TRUE(limits.ok()) << limits.status();
+  EXPECT_EQ(limits->ingest_bytes_per_second, 10u << 20);
+  EXPECT_EQ(limits->ingest_records_per_second, 5000u);
+  EXPECT_EQ(limits->max_query_range, std::chrono::hours(24));
+  EXPECT_TRUE(limits->reject_over_limit_attributes);
+  EXPECT_EQ(limits->max_attributes_per_record, 64u);  // [limits], not overridden
+  EXPECT_EQ(limits->query_concurrency, 4u);
+  EXPECT_FALSE(c->limits.reject_over_limit_attributes);
+  EXPECT_EQ(c->limits.max_attribute_value_length, 1u << 20);  // the default
+  EXPECT_EQ(c->database.dsn, "postgresql://signaldb@db.internal/signaldb");
 
   // Errors name the field.
   auto bad = [&](const std::string& text) {
@@ -307,6 +325,10 @@ ingest_records_per_second = 5000
               HasSubstr("ingest_records_per_second"));
   EXPECT_THAT(bad("[[auth.tenants]]\nid = \"a\"\ningest_bytes_per_second = \"lots\"\n"),
               HasSubstr("ingest_bytes_per_second"));
+  EXPECT_THAT(bad("[[auth.tenants]]\nid = \"a\"\nattribute_limit_action = \"sideways\"\n"),
+              HasSubstr("auth.tenants[0].attribute_limit_action"));
+  EXPECT_THAT(bad("[limits]\nmax_query_range = \"soon\"\n"), HasSubstr("limits.max_query_range"));
+  EXPECT_THAT(bad("[database]\ndsn = \"mysql://x\"\n"), HasSubstr("database.dsn"));
   const std::string key = "[[auth.tenants.api_keys]]\nkey = \"sk-shared-key-1\"\n";
   EXPECT_THAT(bad("[[auth.tenants]]\nid = \"a\"\n" + key + "[[auth.tenants]]\nid = \"b\"\n" + key),
               HasSubstr("is also tenant 'a''s"));
