@@ -1,26 +1,16 @@
 // The Iceberg SQL catalog on PostgreSQL, through libpq: one connection per
 // catalog object, used under a mutex, re-established once per statement when
 // it broke. Every value travels as a statement parameter (PQexecParams).
-#include <libpq-fe.h>
-
 #include <memory>
 #include <mutex>
 
 #include "catalog/catalog.h"
+#include "catalog/pg_connection.h"
 #include "common/status_macros.h"
 #include "common/strings.h"
 
 namespace signaldb::catalog {
 namespace {
-
-struct ConnCloser {
-  void operator()(PGconn* c) const { PQfinish(c); }
-};
-struct ResultClearer {
-  void operator()(PGresult* r) const { PQclear(r); }
-};
-using Conn = std::unique_ptr<PGconn, ConnCloser>;
-using Result = std::unique_ptr<PGresult, ResultClearer>;
 
 // CREATE TABLE IF NOT EXISTS alone is not safe when two processes create the
 // same table at once in PostgreSQL (one fails on the system catalogs' unique
@@ -61,55 +51,9 @@ constexpr char kListTables[] =
 
 std::string JoinNamespace(const std::vector<std::string>& ns) { return Join(ns, "."); }
 
-// Where a DSN points, for messages, and what must never appear in them.
-struct Target {
-  std::string where;
-  std::vector<std::string> secrets;
-  std::string parse_error;  // set when libpq cannot parse the DSN
-};
-
-Target Describe(const std::string& dsn) {
-  Target t;
-  // The password of a URI even when libpq cannot parse the rest.
-  if (auto scheme = dsn.find("://"); scheme != std::string::npos) {
-    auto at = dsn.find('@', scheme);
-    auto colon = dsn.find(':', scheme + 3);
-    if (at != std::string::npos && colon != std::string::npos && colon < at) {
-      t.secrets.push_back(dsn.substr(colon + 1, at - colon - 1));
-    }
-  }
-  std::string host, port, db;
-  char* err = nullptr;
-  if (PQconninfoOption* opts = PQconninfoParse(dsn.c_str(), &err)) {
-    for (PQconninfoOption* o = opts; o->keyword != nullptr; ++o) {
-      if (o->val == nullptr || *o->val == '\0') continue;
-      std::string_view key = o->keyword;
-      if (key == "password") t.secrets.push_back(o->val);
-      if (key == "host" || (key == "hostaddr" && host.empty())) host = o->val;
-      if (key == "port") port = o->val;
-      if (key == "dbname") db = o->val;
-    }
-    PQconninfoFree(opts);
-  } else {
-    t.parse_error = err != nullptr ? err : "out of memory";
-  }
-  PQfreemem(err);
-  t.where = StrCat(host.empty() ? "localhost" : host, ":", port.empty() ? "5432" : port, db.empty() ? "" : "/", db);
-  return t;
-}
-
-std::string Redact(std::string_view text, const std::vector<std::string>& secrets) {
-  std::string out(Trim(text));
-  for (const auto& s : secrets) {
-    if (s.empty()) continue;
-    for (size_t p = out.find(s); p != std::string::npos; p = out.find(s, p + 3)) out.replace(p, s.size(), "***");
-  }
-  return out;
-}
-
 class PostgresCatalog final : public Catalog {
  public:
-  PostgresCatalog(Conn conn, Target target, std::string name)
+  PostgresCatalog(PgConn conn, PgTarget target, std::string name)
       : conn_(std::move(conn)), target_(std::move(target)), name_(std::move(name)) {}
 
   absl::Status Init() {
@@ -117,7 +61,7 @@ class PostgresCatalog final : public Catalog {
     Outcome exists = ExecIdempotent(kSchemaExists, {});
     RETURN_IF_ERROR(Check(exists, "check the catalog tables"));
     if (std::string_view(PQgetvalue(exists.result.get(), 0, 0)) == "t") return absl::OkStatus();
-    Outcome created{Result(PQexec(conn_.get(), kCreateSchema))};
+    Outcome created{PgResult(PQexec(conn_.get(), kCreateSchema))};
     return Check(created, "create the catalog tables");
   }
 
@@ -185,7 +129,7 @@ class PostgresCatalog final : public Catalog {
   // One statement's result (null when it could not be sent). `lost`: the
   // connection broke under it, so the server may or may not have run it.
   struct Outcome {
-    Result result;
+    PgResult result;
     bool lost = false;
     bool retried = false;
   };
@@ -222,7 +166,7 @@ class PostgresCatalog final : public Catalog {
     const char* msg = o.result ? PQresultErrorMessage(o.result.get()) : "";
     if (*msg == '\0') msg = PQerrorMessage(conn_.get());
     return absl::UnavailableError(
-        StrCat("PostgreSQL catalog at ", target_.where, ": cannot ", what, ": ", Redact(msg, target_.secrets)));
+        StrCat("PostgreSQL catalog at ", target_.where, ": cannot ", what, ": ", RedactSecrets(msg, target_.secrets)));
   }
 
   static int Affected(const Outcome& o) {
@@ -245,8 +189,8 @@ class PostgresCatalog final : public Catalog {
   }
 
   std::mutex mu_;  // one statement at a time on the connection
-  Conn conn_;
-  const Target target_;
+  PgConn conn_;
+  const PgTarget target_;
   const std::string name_;
 };
 
@@ -254,24 +198,8 @@ class PostgresCatalog final : public Catalog {
 
 absl::StatusOr<std::unique_ptr<Catalog>> OpenPostgresCatalog(const std::string& dsn,
                                                              const std::string& catalog_name) {
-  Target target = Describe(dsn);
-  if (!target.parse_error.empty()) {
-    return absl::InvalidArgumentError(
-        StrCat("invalid PostgreSQL catalog URI: ", Redact(target.parse_error, target.secrets)));
-  }
-  // Defaults first: a later keyword wins, so the DSN (expanded from dbname)
-  // can override them.
-  const char* keys[] = {"connect_timeout", "fallback_application_name", "dbname", nullptr};
-  const char* values[] = {"10", "signaldb", dsn.c_str(), nullptr};
-  Conn conn(PQconnectdbParams(keys, values, /*expand_dbname=*/1));
-  if (conn == nullptr) return absl::ResourceExhaustedError("cannot allocate a PostgreSQL connection");
-  if (PQstatus(conn.get()) != CONNECTION_OK) {
-    return absl::UnavailableError(StrCat("cannot connect to the PostgreSQL catalog at ", target.where, ": ",
-                                         Redact(PQerrorMessage(conn.get()), target.secrets)));
-  }
-  // Notices ("relation already exists, skipping") are not errors: drop them
-  // instead of letting libpq print them on stderr.
-  PQsetNoticeProcessor(conn.get(), [](void*, const char*) {}, nullptr);
+  PgTarget target = DescribePostgres(dsn);
+  ASSIGN_OR_RETURN(PgConn conn, ConnectPostgres(dsn, target, "catalog"));
   auto catalog = std::make_unique<PostgresCatalog>(std::move(conn), std::move(target), catalog_name);
   RETURN_IF_ERROR(catalog->Init());
   return std::unique_ptr<Catalog>(std::move(catalog));
