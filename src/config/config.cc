@@ -14,9 +14,7 @@
 extern char** environ;
 
 namespace signaldb {
-namespace {
 
-// file:///abs/dir, s3://bucket[/prefix] or memory://name (or empty).
 absl::Status ValidateStorageDsn(const std::string& v) {
   if (v.empty()) return absl::OkStatus();
   auto rest = [&](std::string_view scheme) { return std::string_view(v).substr(scheme.size()); };
@@ -26,6 +24,16 @@ absl::Status ValidateStorageDsn(const std::string& v) {
   return absl::InvalidArgumentError(
       StrCat("unsupported storage DSN '", v, "' (supported: file://PATH, s3://BUCKET[/PREFIX], memory://NAME)"));
 }
+
+bool ValidSlug(std::string_view s) {
+  if (s.empty() || s.size() > 63 || s.front() == '-' || s.back() == '-') return false;
+  for (char ch : s) {
+    if (!((ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || ch == '-')) return false;
+  }
+  return true;
+}
+
+namespace {
 
 bool ParseDouble(std::string_view s, double* out) {
   auto r = std::from_chars(s.data(), s.data() + s.size(), *out);
@@ -299,14 +307,6 @@ std::optional<std::string> LeafText(const toml::node& node) {
 
 // A slug: lowercase letters, digits and inner hyphens, 1-63 characters
 // (safe as a path segment and an identifier).
-bool ValidSlug(std::string_view s) {
-  if (s.empty() || s.size() > 63 || s.front() == '-' || s.back() == '-') return false;
-  for (char ch : s) {
-    if (!((ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || ch == '-')) return false;
-  }
-  return true;
-}
-
 // The fields of one [[auth.tenants]] entry (or of its datasets, keys):
 // strings and booleans by name; anything else, or an unknown name, is an
 // error naming the field.

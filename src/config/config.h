@@ -11,6 +11,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -217,6 +218,12 @@ std::vector<std::string> KnownKeys();
 
 // Parses "host:port" (port 0-65535; host may be empty or [v6]).
 absl::Status ValidateAddress(const std::string& addr);
+// A storage DSN: file:///abs/dir, s3://bucket[/prefix], memory://name, or
+// empty (the default storage).
+absl::Status ValidateStorageDsn(const std::string& dsn);
+// Tenant and dataset ids and slugs: 1-63 lowercase letters, digits and inner
+// hyphens (safe as path components).
+bool ValidSlug(std::string_view s);
 absl::StatusOr<std::chrono::milliseconds> ParseDuration(const std::string& text);
 absl::StatusOr<uint64_t> ParseSize(const std::string& text);
 
