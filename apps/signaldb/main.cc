@@ -13,6 +13,7 @@
 #include "querier/querier.h"
 #include "router/router.h"
 #include "schema/tables.h"
+#include "tenancy/registry.h"
 #include "spdlog/sinks/stdout_color_sinks.h"
 #include "spdlog/spdlog.h"
 #include "writer/writer.h"
@@ -22,7 +23,37 @@ namespace {
 using namespace signaldb;  // NOLINT
 
 int Run(const Config& config) {
+  // Tenants, datasets and API keys: [[auth.tenants]] and the service database.
+  const std::string database = config.database.dsn.empty()
+                                     ? (std::filesystem::absolute(config.data_dir) / "signaldb.db").string()
+                                     : config.database.dsn;
+  if (config.database.dsn.empty()) {
+    std::error_code ec;
+    std::filesystem::create_directories(config.data_dir, ec);
+  }
+  auto store = tenancy::Store::Open(database);
+  if (!store.ok()) {
+    spdlog::critical("cannot open the service database: {}", store.status().ToString());
+    return 1;
+  }
+  writer::Writer* writer_for_checks = nullptr;  // set once the writer is open
+  auto registry = tenancy::Registry::Open(
+      {.auth_enabled = config.auth.enabled,
+       .admin_api_key = config.auth.admin_api_key,
+       .default_limits = config.limits,
+       .config_tenants = config.auth.tenants,
+       .refresh_interval = config.auth.refresh_interval,
+       .check_storage = [&writer_for_checks](const TenantContext& ctx, const std::string& dsn) {
+         return writer_for_checks == nullptr ? absl::OkStatus() : writer_for_checks->CheckStorage(ctx, dsn);
+       }},
+      std::move(*store));
+  if (!registry.ok()) {
+    spdlog::critical("cannot read tenants from the service database: {}", registry.status().ToString());
+    return 1;
+  }
+
   writer::WriterOptions wopts;
+  wopts.storage_of = [reg = registry->get()](const TenantContext& ctx) { return reg->StorageOf(ctx); };
   wopts.wal_dir = config.WalDir();
   wopts.storage_dir = config.StorageDir();
   wopts.catalog_uri = config.schema.catalog_uri;
@@ -75,33 +106,24 @@ int Run(const Config& config) {
     spdlog::critical("cannot open storage: {}", writer.status().ToString());
     return 1;
   }
+  writer_for_checks = writer->get();
   auto recovery_ms =
       std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start).count();
   querier::Querier querier(writer->get(), {.sql_timeout = config.query.timeout,
                                                    .sql_max_rows = config.query.max_rows,
                                                    .sql_max_scanned_bytes = config.query.max_scanned_bytes});
 
-  // Who requests come from: with [auth] enabled, API keys of the tenants in
-  // [[auth.tenants]] (keys kept as hashes); off, everything is default/default.
-  auth::Authenticator authenticator(config.auth.enabled, config.auth.admin_api_key,
-                                    auth::TenantsFromConfig(config.auth));
-  const auth::Authenticator* auth = config.auth.enabled ? &authenticator : nullptr;
-  if (config.auth.enabled && config.auth.tenants.empty()) {
-    spdlog::warn("auth.enabled with no [[auth.tenants]]: every ingest and query request will be refused (401)");
-  }
-
-  // Per-tenant limits: [limits], overridden per tenant.
-  std::map<std::string, TenantLimits> tenant_limits;
-  for (const auto& t : config.auth.tenants) tenant_limits.emplace(t.id, *ResolveLimits(config.limits, t.limits));
-  auto limits_of = [&](const std::string& tenant) -> const TenantLimits& {
-    auto it = tenant_limits.find(tenant);
-    return it == tenant_limits.end() ? config.limits : it->second;
-  };
   acceptor::TenantRateLimiter rates([&](const std::string& tenant) {
-    const TenantLimits& l = limits_of(tenant);
+    const TenantLimits l = (*registry)->LimitsOf(tenant);
     return acceptor::RateLimits{static_cast<double>(l.ingest_bytes_per_second),
                                 static_cast<double>(l.ingest_records_per_second)};
   });
+  auto limits_of = [&](const std::string& tenant) { return (*registry)->LimitsOf(tenant); };
+  const auth::Authenticator* auth = config.auth.enabled ? &(*registry)->authenticator() : nullptr;
+  if (config.auth.enabled && config.auth.tenants.empty() && (*registry)->ListTenants().empty()) {
+    spdlog::warn("auth.enabled with no tenants yet: ingest and query requests are refused (401) until tenants and "
+                 "keys are configured or created through the admin API");
+  }
 
   auto acceptor = acceptor::Acceptor::Start({.grpc_addr = config.acceptor.grpc_addr,
                                              .http_addr = config.acceptor.http_addr,
@@ -116,7 +138,11 @@ int Run(const Config& config) {
     spdlog::critical("{}", acceptor.status().ToString());
     return 1;
   }
-  auto router = router::Router::Start({.http_addr = config.router.http_addr, .storage_dir = config.StorageDir(), .auth = auth},
+  auto router = router::Router::Start({.http_addr = config.router.http_addr,
+                                       .storage_dir = config.StorageDir(),
+                                       .auth = auth,
+                                       .registry = registry->get(),
+                                       .limits_of = limits_of},
                                       &querier, writer->get());
   if (!router.ok()) {
     spdlog::critical("{}", router.status().ToString());

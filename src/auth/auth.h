@@ -75,6 +75,7 @@ class Authenticator {
   // Whether `authorization` ("Bearer <key>") carries the admin API key
   // (never, when none is configured).
   bool IsAdmin(std::string_view authorization) const;
+  bool has_admin_key() const { return !admin_hash_.empty(); }
   // Swaps in a new tenant set (changes made through the admin API).
   void Replace(std::vector<Tenant> tenants);
 

@@ -9,6 +9,8 @@
 #include "absl/status/statusor.h"
 #include "auth/auth.h"
 #include "net/http_server.h"
+#include "router/http_util.h"
+#include "tenancy/registry.h"
 #include "querier/querier.h"
 #include "writer/writer.h"
 
@@ -18,6 +20,10 @@ struct RouterOptions {
   std::string http_addr;
   std::string storage_dir;  // probed by /health
   const auth::Authenticator* auth = nullptr;  // not owned; null: auth off (default/default)
+  // Tenants for the admin API (not owned); null: the admin API answers 404.
+  tenancy::Registry* registry = nullptr;
+  // Each tenant's limits (query concurrency, max query range); null: none.
+  std::function<TenantLimits(const std::string& tenant)> limits_of;
 };
 
 class Router {
@@ -30,6 +36,7 @@ class Router {
 
  private:
   Router() = default;
+  std::unique_ptr<QueryAccess> access_;  // outlives the server's requests (declared first)
   net::HttpServer http_;
 };
 

@@ -98,9 +98,9 @@ std::string SqlResultCsv(const engine::Table& table) {
   return out;
 }
 
-void RegisterSqlApi(httplib::Server& server, querier::Querier* querier, const auth::Authenticator* auth) {
-  server.Post("/api/v1/sql", [querier, auth](const httplib::Request& req, httplib::Response& res) {
-    auto ctx = RequestTenant(req, auth);
+void RegisterSqlApi(httplib::Server& server, querier::Querier* querier, const QueryAccess* access) {
+  server.Post("/api/v1/sql", [querier, access](const httplib::Request& req, httplib::Response& res) {
+    auto ctx = RequestTenant(req, access);
     if (!ctx.ok()) return ReplyJsonError(res, ctx.status());
     std::string sql = req.body;
     if (req.get_header_value("Content-Type").find("application/json") != std::string::npos) {

@@ -13,7 +13,7 @@
 
 #include <httplib.h>
 
-#include "auth/auth.h"
+#include "router/http_util.h"
 #include "engine/engine.h"
 #include "querier/querier.h"
 
@@ -23,7 +23,7 @@ namespace signaldb::router {
 std::string SqlResultJson(const engine::Table& table);
 // The same as CSV.
 std::string SqlResultCsv(const engine::Table& table);
-// `auth` null: every request is default/default.
-void RegisterSqlApi(httplib::Server& server, querier::Querier* querier, const auth::Authenticator* auth = nullptr);
+// `access` null: every request is default/default, without limits.
+void RegisterSqlApi(httplib::Server& server, querier::Querier* querier, const QueryAccess* access = nullptr);
 
 }  // namespace signaldb::router

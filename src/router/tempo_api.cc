@@ -86,6 +86,7 @@ absl::StatusOr<opentelemetry::proto::trace::v1::TracesData> Lookup(const httplib
 // (unsupported query forms are the client's to change: 400).
 void ReplyError(httplib::Response& res, const absl::Status& st) {
   const int code = st.code() == absl::StatusCode::kFailedPrecondition ? 400 : HttpStatusFor(st);
+  if (code == 429) res.set_header("Retry-After", "1");
   ReplyText(res, code, std::string(st.message()));
 }
 
@@ -163,7 +164,7 @@ absl::StatusOr<std::optional<int64_t>> DurationParam(const httplib::Request& req
 
 // GET /api/search: parameters as Tempo reads them, errors as Tempo words them.
 absl::StatusOr<tempopb::SearchResponse> Search(const httplib::Request& req, querier::Querier* querier,
-                                                const TenantContext& ctx) {
+                                                const QueryScope& ctx) {
   constexpr uint32_t kMaxLimit = 262144;
   querier::SearchRequest sr;
   ASSIGN_OR_RETURN(sr.limit, UintParam(req, "limit", 20));
@@ -179,6 +180,10 @@ absl::StatusOr<tempopb::SearchResponse> Search(const httplib::Request& req, quer
   }
   if (start != 0) sr.start_unix_nano = int64_t{start} * 1000000000;
   if (end != 0) sr.end_unix_nano = int64_t{end} * 1000000000;
+  int64_t from = sr.start_unix_nano.value_or(0), to = sr.end_unix_nano.value_or(0);
+  RETURN_IF_ERROR(LimitRange(ctx.limits, &from, &to));
+  if (from != 0) sr.start_unix_nano = from;
+  if (to != 0) sr.end_unix_nano = to;
   ASSIGN_OR_RETURN(sr.min_duration_nanos, DurationParam(req, "minDuration"));
   ASSIGN_OR_RETURN(sr.max_duration_nanos, DurationParam(req, "maxDuration"));
   if (sr.min_duration_nanos && sr.max_duration_nanos && *sr.max_duration_nanos <= *sr.min_duration_nanos) {
@@ -282,7 +287,8 @@ struct MetricsParams {
 
 // q/query, start/end/since and step as Tempo reads them; the range aligned
 // to the step with one leading bucket (`instant`: one bucket, unaligned).
-absl::StatusOr<MetricsParams> ParseMetricsParams(const httplib::Request& req, bool instant) {
+absl::StatusOr<MetricsParams> ParseMetricsParams(const httplib::Request& req, bool instant,
+                                                 const TenantLimits& limits) {
   constexpr int64_t kSecond = 1000000000;
   const std::string text = req.has_param("q") ? req.get_param_value("q") : req.get_param_value("query");
   auto query = traceql::Parse(text);
@@ -307,6 +313,7 @@ absl::StatusOr<MetricsParams> ParseMetricsParams(const httplib::Request& req, bo
     start = std::min(end, now) - since;
   }
   if (end <= start) return absl::InvalidArgumentError("end must be greater than start");
+  RETURN_IF_ERROR(LimitRange(limits, &start, &end));
   if (end - start > 24 * 3600 * kSecond) {
     return absl::InvalidArgumentError("metrics query time range exceeds the maximum allowed duration of 24h0m0s");
   }
@@ -376,7 +383,7 @@ absl::StatusOr<std::string> ParseTempoTraceId(const std::string& text) {
 }
 
 void RegisterTempoApi(httplib::Server& server, const std::string& prefix, querier::Querier* querier,
-                      const auth::Authenticator* auth) {
+                      const QueryAccess* access) {
   server.Get(prefix + "/api/echo", [](const httplib::Request&, httplib::Response& res) {
     ReplyText(res, 200, "echo\n");
   });
@@ -392,8 +399,8 @@ void RegisterTempoApi(httplib::Server& server, const std::string& prefix, querie
     res.set_content(info.dump() + "\n", "application/json");
   });
 
-  server.Get(prefix + R"(/api/traces/([^/]+))", [querier, auth](const httplib::Request& req, httplib::Response& res) {
-    auto ctx = RequestTenant(req, auth);
+  server.Get(prefix + R"(/api/traces/([^/]+))", [querier, access](const httplib::Request& req, httplib::Response& res) {
+    auto ctx = RequestTenant(req, access);
     if (!ctx.ok()) return ReplyError(res, ctx.status());
     auto trace = Lookup(req, querier, *ctx);
     if (!trace.ok()) return ReplyError(res, trace.status());
@@ -415,8 +422,8 @@ void RegisterTempoApi(httplib::Server& server, const std::string& prefix, querie
     res.set_content(*json, "application/json");
   });
 
-  server.Get(prefix + "/api/search", [querier, auth](const httplib::Request& req, httplib::Response& res) {
-    auto ctx = RequestTenant(req, auth);
+  server.Get(prefix + "/api/search", [querier, access](const httplib::Request& req, httplib::Response& res) {
+    auto ctx = RequestTenant(req, access);
     if (!ctx.ok()) return ReplyError(res, ctx.status());
     auto found = Search(req, querier, *ctx);
     if (!found.ok()) return ReplyError(res, found.status());
@@ -430,8 +437,8 @@ void RegisterTempoApi(httplib::Server& server, const std::string& prefix, querie
   });
 
   // Tag names: v1 lists span and resource names (intrinsics only when asked).
-  server.Get(prefix + "/api/search/tags", [querier, auth](const httplib::Request& req, httplib::Response& res) {
-    auto ctx = RequestTenant(req, auth);
+  server.Get(prefix + "/api/search/tags", [querier, access](const httplib::Request& req, httplib::Response& res) {
+    auto ctx = RequestTenant(req, access);
     if (!ctx.ok()) return ReplyError(res, ctx.status());
     querier::TagsRequest tr;
     tr.scope = req.get_param_value("scope");
@@ -449,8 +456,8 @@ void RegisterTempoApi(httplib::Server& server, const std::string& prefix, querie
     ReplyMessage(req, res, out);
   });
 
-  server.Get(prefix + "/api/v2/search/tags", [querier, auth](const httplib::Request& req, httplib::Response& res) {
-    auto ctx = RequestTenant(req, auth);
+  server.Get(prefix + "/api/v2/search/tags", [querier, access](const httplib::Request& req, httplib::Response& res) {
+    auto ctx = RequestTenant(req, access);
     if (!ctx.ok()) return ReplyError(res, ctx.status());
     querier::TagsRequest tr;
     tr.scope = req.get_param_value("scope");
@@ -472,8 +479,8 @@ void RegisterTempoApi(httplib::Server& server, const std::string& prefix, querie
   });
 
   // Tag values: v1 takes a bare attribute name (span or resource), answers strings.
-  server.Get(prefix + R"(/api/search/tag/(.+)/values)", [querier, auth](const httplib::Request& req, httplib::Response& res) {
-    auto ctx = RequestTenant(req, auth);
+  server.Get(prefix + R"(/api/search/tag/(.+)/values)", [querier, access](const httplib::Request& req, httplib::Response& res) {
+    auto ctx = RequestTenant(req, access);
     if (!ctx.ok()) return ReplyError(res, ctx.status());
     const std::string tag = req.matches[1];
     tempopb::SearchTagValuesResponse out;
@@ -500,8 +507,8 @@ void RegisterTempoApi(httplib::Server& server, const std::string& prefix, querie
   });
 
   // v2 takes a TraceQL attribute or intrinsic and answers typed values.
-  server.Get(prefix + R"(/api/v2/search/tag/(.+)/values)", [querier, auth](const httplib::Request& req, httplib::Response& res) {
-    auto ctx = RequestTenant(req, auth);
+  server.Get(prefix + R"(/api/v2/search/tag/(.+)/values)", [querier, access](const httplib::Request& req, httplib::Response& res) {
+    auto ctx = RequestTenant(req, access);
     if (!ctx.ok()) return ReplyError(res, ctx.status());
     const std::string tag = req.matches[1];
     auto parsed = traceql::Parse(StrCat("{ ", tag, " }"));
@@ -532,20 +539,20 @@ void RegisterTempoApi(httplib::Server& server, const std::string& prefix, querie
     ReplyMessage(req, res, out);
   });
 
-  server.Get(prefix + "/api/metrics/query_range", [querier, auth](const httplib::Request& req, httplib::Response& res) {
-    auto ctx = RequestTenant(req, auth);
+  server.Get(prefix + "/api/metrics/query_range", [querier, access](const httplib::Request& req, httplib::Response& res) {
+    auto ctx = RequestTenant(req, access);
     if (!ctx.ok()) return ReplyError(res, ctx.status());
-    auto params = ParseMetricsParams(req, /*instant=*/false);
+    auto params = ParseMetricsParams(req, /*instant=*/false, ctx->limits);
     if (!params.ok()) return ReplyError(res, params.status());
     auto out = querier->MetricsRange(*ctx, params->query, params->range);
     if (!out.ok()) return ReplyError(res, out.status());
     ReplyMessage(req, res, *out);
   });
 
-  server.Get(prefix + "/api/metrics/query", [querier, auth](const httplib::Request& req, httplib::Response& res) {
-    auto ctx = RequestTenant(req, auth);
+  server.Get(prefix + "/api/metrics/query", [querier, access](const httplib::Request& req, httplib::Response& res) {
+    auto ctx = RequestTenant(req, access);
     if (!ctx.ok()) return ReplyError(res, ctx.status());
-    auto params = ParseMetricsParams(req, /*instant=*/true);
+    auto params = ParseMetricsParams(req, /*instant=*/true, ctx->limits);
     if (!params.ok()) return ReplyError(res, params.status());
     auto range = querier->MetricsRange(*ctx, params->query, params->range);
     if (!range.ok()) return ReplyError(res, range.status());
@@ -559,8 +566,8 @@ void RegisterTempoApi(httplib::Server& server, const std::string& prefix, querie
     ReplyMessage(req, res, out);
   });
 
-  server.Get(prefix + R"(/api/v2/traces/([^/]+))", [querier, auth](const httplib::Request& req, httplib::Response& res) {
-    auto ctx = RequestTenant(req, auth);
+  server.Get(prefix + R"(/api/v2/traces/([^/]+))", [querier, access](const httplib::Request& req, httplib::Response& res) {
+    auto ctx = RequestTenant(req, access);
     if (!ctx.ok()) return ReplyError(res, ctx.status());
     auto trace = Lookup(req, querier, *ctx);
     if (!trace.ok()) return ReplyError(res, trace.status());

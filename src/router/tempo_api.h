@@ -8,7 +8,7 @@
 #include <string>
 
 #include "absl/status/statusor.h"
-#include "auth/auth.h"
+#include "router/http_util.h"
 #include "querier/querier.h"
 
 namespace signaldb::router {
@@ -19,8 +19,8 @@ namespace signaldb::router {
 absl::StatusOr<std::string> ParseTempoTraceId(const std::string& text);
 
 // Registers the routes under `prefix` (e.g. "/tempo").
-// `auth` null: every request is default/default.
+// `access` null: every request is default/default, without limits.
 void RegisterTempoApi(httplib::Server& server, const std::string& prefix, querier::Querier* querier,
-                      const auth::Authenticator* auth = nullptr);
+                      const QueryAccess* access = nullptr);
 
 }  // namespace signaldb::router

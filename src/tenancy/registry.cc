@@ -424,6 +424,9 @@ absl::StatusOr<DatasetInfo> Registry::CreateDataset(const std::string& tenant, c
   row.is_default = spec.is_default;
   row.storage_dsn = spec.storage_dsn;
   if (absl::Status st = ValidateStorageDsn(row.storage_dsn); !st.ok()) return FieldError("storage.dsn", std::string(st.message()));
+  if (StartsWith(row.storage_dsn, "file://") && row.storage_dsn[7] != '/') {
+    return FieldError("storage.dsn", "a file:// DSN needs an absolute path (file:///srv/signaldb)");
+  }
   for (const auto& d : s->datasets) {
     if (d.row.tenant_id != row.tenant_id) continue;
     if (Names(row.id, d.row.id, d.row.slug) || Names(row.slug, d.row.id, d.row.slug)) {

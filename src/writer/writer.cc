@@ -195,20 +195,44 @@ absl::StatusOr<Dataset*> Writer::GetDataset(const TenantContext& ctx) {
   if (closed_) return absl::UnavailableError("writer is shutting down");
   auto it = datasets_.find(ctx);
   if (it != datasets_.end()) return it->second.get();
-  ASSIGN_OR_RETURN(objstore::ObjectStore * store, StoreFor(ctx));
+  const std::string uri = StorageUri(ctx);
+  ASSIGN_OR_RETURN(objstore::ObjectStore * store, StoreFor(uri));
   ASSIGN_OR_RETURN(auto ds, Dataset::Open(options_, catalog_.get(), store, ctx));
   Dataset* raw = ds.get();
   datasets_.emplace(ctx, std::move(ds));
+  dataset_uris_[ctx] = uri;
   spdlog::info("opened dataset {}/{}", ctx.tenant, ctx.dataset);
   return raw;
 }
 
-absl::StatusOr<objstore::ObjectStore*> Writer::StoreFor(const TenantContext& ctx) {
-  std::string uri = options_.storage_uri.empty() ? "file://" + options_.storage_dir : options_.storage_uri;
+std::string Writer::StorageUri(const TenantContext& ctx) const {
   if (auto it = options_.dataset_storage.find(StrCat(ctx.tenant, "/", ctx.dataset));
       it != options_.dataset_storage.end()) {
-    uri = it->second;
+    return it->second;
   }
+  if (options_.storage_of) {
+    if (std::string uri = options_.storage_of(ctx); !uri.empty()) return uri;
+  }
+  return options_.storage_uri.empty() ? "file://" + options_.storage_dir : options_.storage_uri;
+}
+
+absl::Status Writer::CheckStorage(const TenantContext& ctx, const std::string& dsn) {
+  std::lock_guard lock(mu_);
+  auto it = dataset_uris_.find(ctx);
+  if (it == dataset_uris_.end()) return absl::OkStatus();
+  std::string wanted = dsn;
+  if (wanted.empty()) {
+    auto configured = options_.dataset_storage.find(StrCat(ctx.tenant, "/", ctx.dataset));
+    wanted = configured != options_.dataset_storage.end() ? configured->second
+             : options_.storage_uri.empty()                ? "file://" + options_.storage_dir
+                                                           : options_.storage_uri;
+  }
+  if (wanted == it->second) return absl::OkStatus();
+  return absl::FailedPreconditionError(StrCat("dataset ", ctx.tenant, "/", ctx.dataset, " is open on ", it->second,
+                                              " in this process; restart signaldb before giving it other storage"));
+}
+
+absl::StatusOr<objstore::ObjectStore*> Writer::StoreFor(const std::string& uri) {
   std::lock_guard lock(stores_mu_);
   auto& store = stores_[uri];
   if (!store) {

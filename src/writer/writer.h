@@ -11,6 +11,7 @@
 
 #include <chrono>
 #include <condition_variable>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -43,6 +44,9 @@ struct WriterOptions {
   objstore::S3Options s3;
   // Per-dataset ("tenant/dataset") overrides of storage_uri.
   std::map<std::string, std::string> dataset_storage;
+  // Further per-dataset overrides, asked when a dataset opens (datasets made
+  // through the admin API); "" for none.
+  std::function<std::string(const TenantContext&)> storage_of;
   // Bytes of remote data files each dataset keeps in its local cache.
   uint64_t cache_bytes = 10ull << 30;
   // Unflushed bytes held across datasets; past it writes answer Unavailable
@@ -133,6 +137,11 @@ class Writer {
   // before decoding so a refused request costs almost nothing.
   absl::Status CheckCapacity();
 
+  // FailedPrecondition when `ctx`'s dataset is open on other storage than
+  // `dsn` ("" for the default) would give it (a deleted dataset made again
+  // with other storage: the process must restart first).
+  absl::Status CheckStorage(const TenantContext& ctx, const std::string& dsn);
+
   absl::Status FlushAll();
   // One maintenance pass over every dataset, as the background maintainer
   // runs it (tests call it with a chosen `now`).
@@ -161,8 +170,10 @@ class Writer {
   void MaintainerLoop();
   void RequestFlush();
 
-  // The object store of `ctx`'s dataset, opened on first use.
-  absl::StatusOr<objstore::ObjectStore*> StoreFor(const TenantContext& ctx);
+  // Where `ctx`'s dataset lives: its override, else the default storage.
+  std::string StorageUri(const TenantContext& ctx) const;
+  // The object store at `uri`, opened on first use.
+  absl::StatusOr<objstore::ObjectStore*> StoreFor(const std::string& uri);
 
   const WriterOptions options_;
   std::unique_ptr<catalog::Catalog> catalog_;
@@ -171,6 +182,7 @@ class Writer {
   int64_t recovery_ms_ = 0;
   std::mutex mu_;
   std::map<TenantContext, std::unique_ptr<Dataset>> datasets_;
+  std::map<TenantContext, std::string> dataset_uris_;  // where each open dataset lives
   bool closed_ = false;
 
   std::mutex flusher_mu_;
