@@ -39,7 +39,8 @@ TEST(RenderTableTest, MeasuresCodePointsAndFlattensControlCharacters) {
 }
 
 TEST(RenderObjectTest, FlattensNestedObjects) {
-  Json o = Json::parse(R"({"id":"acme","limits":{"max_query_range":"24h","x":5},"storage":null,"empty":{},
+  Json o = Json::parse(
+      R"({"id":"acme","limits":{"max_query_range":"24h","x":5},"storage":null,"empty":{},
                            "tags":["a","b"]})");
   EXPECT_EQ(RenderObject(o),
             "id                      acme\n"
@@ -129,13 +130,17 @@ TEST(PercentEncodeTest, KeepsOnlyUnreserved) {
 }
 
 TEST(ErrorMessageTest, PrefersTheServersWords) {
-  EXPECT_EQ(ErrorMessage({400, R"({"error":"bad slug","field":"slug"})", ""}), "bad slug (field: slug)");
-  EXPECT_EQ(ErrorMessage({401, R"({"code":16,"message":"missing API key"})", ""}), "missing API key");
-  EXPECT_EQ(ErrorMessage({400, "invalid TraceQL query: x\nmore\n", ""}), "invalid TraceQL query: x");
+  EXPECT_EQ(ErrorMessage({400, R"({"error":"bad slug","field":"slug"})", ""}),
+            "bad slug (field: slug)");
+  EXPECT_EQ(ErrorMessage({401, R"({"code":16,"message":"missing API key"})", ""}),
+            "missing API key");
+  EXPECT_EQ(ErrorMessage({400, "invalid TraceQL query: x\nmore\n", ""}),
+            "invalid TraceQL query: x");
   EXPECT_EQ(ErrorMessage({404, "", ""}, "trace 1 not found"), "trace 1 not found");
   EXPECT_EQ(ErrorMessage({404, "", ""}), "HTTP 404 Not Found");
   EXPECT_EQ(ErrorMessage({500, "{}", ""}), "HTTP 500 Internal Server Error");
-  EXPECT_EQ(ErrorMessage({429, R"({"error":"ingest rate"})", "3"}), "ingest rate (retry after 3 s)");
+  EXPECT_EQ(ErrorMessage({429, R"({"error":"ingest rate"})", "3"}),
+            "ingest rate (retry after 3 s)");
 }
 
 // ---- views ----
@@ -148,12 +153,13 @@ TEST(IdToHexTest, Base64AndHex) {
 }
 
 TEST(ViewsTest, Tenants) {
-  Json body = Json::parse(R"({"tenants":[{"id":"acme","slug":"acme","name":"Acme Corp","default_dataset":"prod",
+  Json body = Json::parse(
+      R"({"tenants":[{"id":"acme","slug":"acme","name":"Acme Corp","default_dataset":"prod",
     "limits":{"ingest_records_per_second":"5000"},"source":"database","created_at":"2026-11-22T10:00:00.000Z"}]})");
   Table t = TenantsTable(body);
   ASSERT_EQ(t.rows.size(), 1u);
-  EXPECT_THAT(t.rows[0], ElementsAre("acme", "acme", "Acme Corp", "prod", "database", "ingest_records_per_second=5000",
-                                     "2026-11-22T10:00:00.000Z"));
+  EXPECT_THAT(t.rows[0], ElementsAre("acme", "acme", "Acme Corp", "prod", "database",
+                                     "ingest_records_per_second=5000", "2026-11-22T10:00:00.000Z"));
   EXPECT_TRUE(TenantsTable(Json::parse(R"({"tenants":"oops"})")).rows.empty());
 }
 
@@ -169,7 +175,8 @@ TEST(ViewsTest, ApiKeysAndDatasets) {
 }
 
 TEST(ViewsTest, Sql) {
-  Table t = SqlTable(Json::parse(R"({"columns":[{"name":"svc","type":"VARCHAR"},{"name":"n","type":"BIGINT"},
+  Table t = SqlTable(
+      Json::parse(R"({"columns":[{"name":"svc","type":"VARCHAR"},{"name":"n","type":"BIGINT"},
     {"name":"x","type":"DOUBLE"},{"name":"m","type":"MAP"}],"rows":[["api","12",1.5,{"a":1}],[null,"0",null,null]]})"));
   EXPECT_THAT(t.header, ElementsAre("svc", "n", "x", "m"));
   EXPECT_THAT(t.rows[0], ElementsAre("api", "12", "1.5", R"({"a":1})"));
@@ -183,8 +190,10 @@ TEST(ViewsTest, Search) {
     {"traceID":"ab","rootServiceName":"<root span not yet received>","startTimeUnixNano":"1694718625000000000"}],
     "metrics":{}})"));
   ASSERT_EQ(t.rows.size(), 2u);
-  EXPECT_THAT(t.rows[0], ElementsAre("5b8efff798038103d269b633813fc700", "api", "GET /", "2023-09-14T19:10:25.557Z", "1.25s"));
-  EXPECT_THAT(t.rows[1], ElementsAre("ab", "<root span not yet received>", "-", "2023-09-14T19:10:25.000Z", "<1ms"));
+  EXPECT_THAT(t.rows[0], ElementsAre("5b8efff798038103d269b633813fc700", "api", "GET /",
+                                     "2023-09-14T19:10:25.557Z", "1.25s"));
+  EXPECT_THAT(t.rows[1], ElementsAre("ab", "<root span not yet received>", "-",
+                                     "2023-09-14T19:10:25.000Z", "<1ms"));
   EXPECT_TRUE(SearchTable(Json::parse(R"({"metrics":{"inspectedBytes":"1"}})")).rows.empty());
 }
 
@@ -203,10 +212,12 @@ TEST(ViewsTest, TraceInTreeOrder) {
         "endTimeUnixNano":"600"}]}]}]})");
   Table t = TraceTable(body);
   ASSERT_EQ(t.rows.size(), 4u);
-  EXPECT_THAT(t.header, ElementsAre("SERVICE", "NAME", "SPAN ID", "PARENT", "START", "DURATION", "STATUS"));
+  EXPECT_THAT(t.header,
+              ElementsAre("SERVICE", "NAME", "SPAN ID", "PARENT", "START", "DURATION", "STATUS"));
   EXPECT_THAT(t.rows[0], ElementsAre("api", "orphan", "0000000000000004", "0000000000000009",
                                      "1970-01-01T00:00:00.000Z", "100ns", "unset"));
-  EXPECT_THAT(t.rows[1], ElementsAre("api", "GET /", "0000000000000001", "-", "1970-01-01T00:00:00.000Z", "8us", "unset"));
+  EXPECT_THAT(t.rows[1], ElementsAre("api", "GET /", "0000000000000001", "-",
+                                     "1970-01-01T00:00:00.000Z", "8us", "unset"));
   EXPECT_THAT(t.rows[2], ElementsAre("db", "  query", "0000000000000002", "0000000000000001",
                                      "1970-01-01T00:00:00.000Z", "3us", "error: boom"));
   EXPECT_EQ(t.rows[3][1], "  render");
@@ -225,9 +236,11 @@ TEST(ViewsTest, TraceWithAParentCycleListsEverySpanOnce) {
 // ---- argument values ----
 
 TEST(ArgsTest, LimitAssignments) {
-  auto l = ParseLimitAssignments({"ingest_records_per_second=5000", "max_query_range=24h", "on_limit=truncate"}, false);
+  auto l = ParseLimitAssignments(
+      {"ingest_records_per_second=5000", "max_query_range=24h", "on_limit=truncate"}, false);
   ASSERT_TRUE(l.ok());
-  EXPECT_EQ(l->dump(), R"({"ingest_records_per_second":5000,"max_query_range":"24h","on_limit":"truncate"})");
+  EXPECT_EQ(l->dump(),
+            R"({"ingest_records_per_second":5000,"max_query_range":"24h","on_limit":"truncate"})");
   EXPECT_FALSE(ParseLimitAssignments({"noequals"}, false).ok());
   EXPECT_FALSE(ParseLimitAssignments({"=5"}, false).ok());
   EXPECT_FALSE(ParseLimitAssignments({"x="}, false).ok());
@@ -369,7 +382,8 @@ TEST_F(CommandsTest, TenantUpdateClearAndNothing) {
 }
 
 TEST_F(CommandsTest, ApiKeyCreateShowsTheKeyOnce) {
-  const char* answer = R"({"id":"k1","name":"ci","tenant_id":"acme","key":"sdb_SECRET","created_at":"t"})";
+  const char* answer =
+      R"({"id":"k1","name":"ci","tenant_id":"acme","key":"sdb_SECRET","created_at":"t"})";
   http_.answers.push_back(HttpResponse{201, answer, ""});
   EXPECT_EQ(Make().ApiKeyCreate("acme", "ci"), 0);
   EXPECT_EQ(http_.requests[0].target, "/api/v1/admin/tenants/acme/api-keys");
@@ -384,7 +398,8 @@ TEST_F(CommandsTest, ApiKeyCreateShowsTheKeyOnce) {
 }
 
 TEST_F(CommandsTest, QueriesCarryTheApiKeyAndTenantHeaders) {
-  http_.answers.push_back(HttpResponse{200, R"({"columns":[{"name":"n","type":"BIGINT"}],"rows":[["3"]]})", ""});
+  http_.answers.push_back(
+      HttpResponse{200, R"({"columns":[{"name":"n","type":"BIGINT"}],"rows":[["3"]]})", ""});
   EXPECT_EQ(Make().QuerySql("SELECT count(*) AS n FROM traces"), 0);
   const HttpRequest& r = http_.requests[0];
   EXPECT_EQ(r.method, "POST");
@@ -397,7 +412,8 @@ TEST_F(CommandsTest, QueriesCarryTheApiKeyAndTenantHeaders) {
 }
 
 TEST_F(CommandsTest, SqlTruncationIsNoted) {
-  http_.answers.push_back(HttpResponse{200, R"({"columns":[{"name":"n"}],"rows":[["1"]],"truncated":true,"next_offset":1})", ""});
+  http_.answers.push_back(HttpResponse{
+      200, R"({"columns":[{"name":"n"}],"rows":[["1"]],"truncated":true,"next_offset":1})", ""});
   EXPECT_EQ(Make().QuerySql("SELECT 1"), 0);
   EXPECT_THAT(err_.str(), HasSubstr("offset 1"));
 }
@@ -406,8 +422,10 @@ TEST_F(CommandsTest, TraceqlBuildsTempoSearchParameters) {
   http_.answers.push_back(HttpResponse{200, R"({"metrics":{}})", ""});
   TraceqlArgs args{"{ name = \"a b\" }", "1h", "", 5};
   EXPECT_EQ(Make().QueryTraceql(args, 1800000000), 0);
-  EXPECT_EQ(http_.requests[0].target,
-            "/tempo/api/search?q=%7B%20name%20%3D%20%22a%20b%22%20%7D&start=1799996400&end=1800000000&limit=5");
+  EXPECT_EQ(
+      http_.requests[0].target,
+      "/tempo/api/"
+      "search?q=%7B%20name%20%3D%20%22a%20b%22%20%7D&start=1799996400&end=1800000001&limit=5");
   EXPECT_EQ(out_.str(), "TRACE ID  ROOT SERVICE  ROOT NAME  START  DURATION\n");
 
   TraceqlArgs bad{"{ }", "yesterday", "", 0};

@@ -10,7 +10,9 @@ using Json = nlohmann::ordered_json;
 
 constexpr const char* kAdmin = "/api/v1/admin/tenants";
 
-std::string TenantPath(const std::string& tenant) { return std::string(kAdmin) + "/" + PercentEncode(tenant); }
+std::string TenantPath(const std::string& tenant) {
+  return std::string(kAdmin) + "/" + PercentEncode(tenant);
+}
 
 HttpRequest Get(std::string target) { return {"GET", std::move(target), {}, "", ""}; }
 HttpRequest Delete(std::string target) { return {"DELETE", std::move(target), {}, "", ""}; }
@@ -46,8 +48,9 @@ int Commands::Call(HttpRequest request, Auth auth, const std::string& not_found,
   if (code != kExitOk) {
     std::string message = ErrorMessage(*response, response->status == 404 ? not_found : "");
     if (response->status == 401 && key.empty()) {
-      message += auth == Auth::kAdmin ? " (no admin key given: use --admin-key or SIGNALDB_ADMIN_KEY)"
-                                      : " (no API key given: use --api-key or SIGNALDB_API_KEY)";
+      message += auth == Auth::kAdmin
+                     ? " (no admin key given: use --admin-key or SIGNALDB_ADMIN_KEY)"
+                     : " (no API key given: use --api-key or SIGNALDB_API_KEY)";
     }
     err_ << "error: " << message << "\n";
     return code;
@@ -96,7 +99,9 @@ int Commands::TenantCreate(const TenantCreateArgs& args) {
 
 int Commands::TenantGet(const std::string& tenant) {
   Json body;
-  if (int rc = Call(Get(TenantPath(tenant)), Auth::kAdmin, "tenant " + tenant + " not found", &body)) return rc;
+  if (int rc =
+          Call(Get(TenantPath(tenant)), Auth::kAdmin, "tenant " + tenant + " not found", &body))
+    return rc;
   if (globals_.output == OutputFormat::kJson) {
     PrintJson(body);
   } else {
@@ -136,10 +141,13 @@ int Commands::TenantUpdate(const TenantUpdateArgs& args) {
     request["limits"] = Json::object();
   }
   if (request.empty()) {
-    return UsageError("nothing to update: give --name, --slug, --default-dataset, --limit or --clear-limits");
+    return UsageError(
+        "nothing to update: give --name, --slug, --default-dataset, --limit or --clear-limits");
   }
   Json body;
-  if (int rc = Call(WithJson("PUT", TenantPath(args.tenant), request), Auth::kAdmin, not_found, &body)) return rc;
+  if (int rc =
+          Call(WithJson("PUT", TenantPath(args.tenant), request), Auth::kAdmin, not_found, &body))
+    return rc;
   if (globals_.output == OutputFormat::kJson) {
     PrintJson(body);
   } else {
@@ -150,7 +158,9 @@ int Commands::TenantUpdate(const TenantUpdateArgs& args) {
 
 int Commands::TenantDelete(const std::string& tenant) {
   Json body;
-  if (int rc = Call(Delete(TenantPath(tenant)), Auth::kAdmin, "tenant " + tenant + " not found", &body)) return rc;
+  if (int rc =
+          Call(Delete(TenantPath(tenant)), Auth::kAdmin, "tenant " + tenant + " not found", &body))
+    return rc;
   if (globals_.output == OutputFormat::kJson) {
     if (!body.is_null()) PrintJson(body);
   } else {
@@ -163,8 +173,8 @@ int Commands::TenantDelete(const std::string& tenant) {
 
 int Commands::ApiKeyCreate(const std::string& tenant, const std::string& name) {
   Json body;
-  if (int rc = Call(WithJson("POST", TenantPath(tenant) + "/api-keys", Json{{"name", name}}), Auth::kAdmin,
-                    "tenant " + tenant + " not found", &body)) {
+  if (int rc = Call(WithJson("POST", TenantPath(tenant) + "/api-keys", Json{{"name", name}}),
+                    Auth::kAdmin, "tenant " + tenant + " not found", &body)) {
     return rc;
   }
   if (globals_.output == OutputFormat::kJson) {
@@ -173,10 +183,11 @@ int Commands::ApiKeyCreate(const std::string& tenant, const std::string& name) {
     return kExitOk;
   }
   auto field = [&](const char* name_of_field, const std::string& fallback) {
-    return body.is_object() && body.contains(name_of_field) ? CellText(body[name_of_field]) : fallback;
+    return body.is_object() && body.contains(name_of_field) ? CellText(body[name_of_field])
+                                                            : fallback;
   };
-  out_ << "API key \"" << field("name", name) << "\" (id " << field("id", "-") << ") created for tenant "
-       << field("tenant_id", tenant) << ":\n\n"
+  out_ << "API key \"" << field("name", name) << "\" (id " << field("id", "-")
+       << ") created for tenant " << field("tenant_id", tenant) << ":\n\n"
        << "    " << field("key", "-") << "\n\n"
        << "Store this key now: it will not be shown again.\n";
   return kExitOk;
@@ -184,7 +195,8 @@ int Commands::ApiKeyCreate(const std::string& tenant, const std::string& name) {
 
 int Commands::ApiKeyList(const std::string& tenant) {
   Json body;
-  if (int rc = Call(Get(TenantPath(tenant) + "/api-keys"), Auth::kAdmin, "tenant " + tenant + " not found", &body)) {
+  if (int rc = Call(Get(TenantPath(tenant) + "/api-keys"), Auth::kAdmin,
+                    "tenant " + tenant + " not found", &body)) {
     return rc;
   }
   if (globals_.output == OutputFormat::kJson) {
@@ -214,7 +226,8 @@ int Commands::ApiKeyRevoke(const std::string& tenant, const std::string& key_id)
 
 int Commands::DatasetList(const std::string& tenant) {
   Json body;
-  if (int rc = Call(Get(TenantPath(tenant) + "/datasets"), Auth::kAdmin, "tenant " + tenant + " not found", &body)) {
+  if (int rc = Call(Get(TenantPath(tenant) + "/datasets"), Auth::kAdmin,
+                    "tenant " + tenant + " not found", &body)) {
     return rc;
   }
   if (globals_.output == OutputFormat::kJson) {
@@ -247,14 +260,16 @@ int Commands::DatasetCreate(const DatasetCreateArgs& args) {
 
 int Commands::DatasetDelete(const std::string& tenant, const std::string& dataset) {
   Json body;
-  if (int rc = Call(Delete(TenantPath(tenant) + "/datasets/" + PercentEncode(dataset)), Auth::kAdmin,
-                    "dataset " + dataset + " of tenant " + tenant + " not found", &body)) {
+  if (int rc =
+          Call(Delete(TenantPath(tenant) + "/datasets/" + PercentEncode(dataset)), Auth::kAdmin,
+               "dataset " + dataset + " of tenant " + tenant + " not found", &body)) {
     return rc;
   }
   if (globals_.output == OutputFormat::kJson) {
     if (!body.is_null()) PrintJson(body);
   } else {
-    out_ << "dataset " << dataset << " of tenant " << tenant << " deleted (its data files stay in storage)\n";
+    out_ << "dataset " << dataset << " of tenant " << tenant
+         << " deleted (its data files stay in storage)\n";
   }
   return kExitOk;
 }
@@ -263,7 +278,8 @@ int Commands::DatasetDelete(const std::string& tenant, const std::string& datase
 
 int Commands::QuerySql(const std::string& sql) {
   Json body;
-  if (int rc = Call(WithJson("POST", "/api/v1/sql", Json{{"query", sql}}), Auth::kQuery, "", &body)) return rc;
+  if (int rc = Call(WithJson("POST", "/api/v1/sql", Json{{"query", sql}}), Auth::kQuery, "", &body))
+    return rc;
   if (globals_.output == OutputFormat::kJson) {
     PrintJson(body);
     return kExitOk;
@@ -271,7 +287,8 @@ int Commands::QuerySql(const std::string& sql) {
   out_ << RenderTable(SqlTable(body));
   if (body.is_object() && body.value("truncated", false)) {
     err_ << "note: the result was cut at the server's row limit";
-    if (body.contains("next_offset")) err_ << "; the next page starts at offset " << CellText(body["next_offset"]);
+    if (body.contains("next_offset"))
+      err_ << "; the next page starts at offset " << CellText(body["next_offset"]);
     err_ << "\n";
   }
   return kExitOk;
@@ -290,8 +307,10 @@ int Commands::QueryTraceql(const TraceqlArgs& args, int64_t now_unix_seconds) {
     if (!t.ok()) return UsageError("--end: " + std::string(t.status().message()));
     end = *t;
   }
-  // Tempo reads a start without an end as a bad range; the end is now.
-  if (start && !end) end = now_unix_seconds;
+  // Tempo reads a start without an end as a bad range, so the end becomes
+  // now; times are whole seconds, and spans from the current second must
+  // still fall inside, hence one second more.
+  if (start && !end) end = now_unix_seconds + 1;
   if (start) target += "&start=" + std::to_string(*start);
   if (end) target += "&end=" + std::to_string(*end);
   if (args.limit > 0) target += "&limit=" + std::to_string(args.limit);

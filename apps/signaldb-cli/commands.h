@@ -5,11 +5,10 @@
 #pragma once
 
 #include <cstdint>
+#include <nlohmann/json.hpp>
 #include <ostream>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "absl/status/statusor.h"
 #include "http.h"
@@ -29,9 +28,9 @@ struct Globals {
 
 struct TenantCreateArgs {
   std::string slug;
-  std::string id;               // empty: the server takes the slug
-  std::string name;             // empty: not sent
-  std::string default_dataset;  // empty: not sent (the server creates "default")
+  std::string id;                   // empty: the server takes the slug
+  std::string name;                 // empty: not sent
+  std::string default_dataset;      // empty: not sent (the server creates "default")
   std::vector<std::string> limits;  // FIELD=VALUE
 };
 
@@ -59,7 +58,7 @@ struct TraceqlArgs {
   std::string query;
   std::string start;  // ParseTimeArg forms; empty: not sent
   std::string end;
-  int limit = 0;      // 0: the server's default
+  int limit = 0;  // 0: the server's default
 };
 
 // Runs commands against one server. `http` must outlive it. Results go to
@@ -92,7 +91,8 @@ class Commands {
   // Sends `request` with the credentials `auth` calls for. On any failure
   // prints the error and returns its exit code; on success parses a JSON
   // body (null when empty) into `body` and returns 0.
-  int Call(HttpRequest request, Auth auth, const std::string& not_found, nlohmann::ordered_json* body);
+  int Call(HttpRequest request, Auth auth, const std::string& not_found,
+           nlohmann::ordered_json* body);
   // Prints `body` as indented JSON (--output json).
   void PrintJson(const nlohmann::ordered_json& body);
   int UsageError(const std::string& message);
@@ -107,8 +107,8 @@ class Commands {
 // become JSON numbers, anything else a string ("10MiB", "24h"). With
 // `allow_removal`, `FIELD=` maps FIELD to null (drop the override);
 // otherwise an empty value is an error.
-absl::StatusOr<nlohmann::ordered_json> ParseLimitAssignments(const std::vector<std::string>& assignments,
-                                                             bool allow_removal);
+absl::StatusOr<nlohmann::ordered_json> ParseLimitAssignments(
+    const std::vector<std::string>& assignments, bool allow_removal);
 
 // A --start/--end value as Unix seconds: Unix seconds ("1732269600"),
 // RFC 3339 ("2026-11-22T10:00:00Z", "2026-11-22T12:00:00+02:00",

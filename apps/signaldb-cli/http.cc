@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <cctype>
 #include <charconv>
-
 #include <nlohmann/json.hpp>
 
 namespace signaldb::cli {
@@ -23,19 +22,32 @@ std::string Trim(const std::string& s) {
 
 std::string ReasonPhrase(int status) {
   switch (status) {
-    case 400: return "Bad Request";
-    case 401: return "Unauthorized";
-    case 403: return "Forbidden";
-    case 404: return "Not Found";
-    case 405: return "Method Not Allowed";
-    case 409: return "Conflict";
-    case 413: return "Payload Too Large";
-    case 429: return "Too Many Requests";
-    case 500: return "Internal Server Error";
-    case 502: return "Bad Gateway";
-    case 503: return "Service Unavailable";
-    case 504: return "Gateway Timeout";
-    default: return "";
+    case 400:
+      return "Bad Request";
+    case 401:
+      return "Unauthorized";
+    case 403:
+      return "Forbidden";
+    case 404:
+      return "Not Found";
+    case 405:
+      return "Method Not Allowed";
+    case 409:
+      return "Conflict";
+    case 413:
+      return "Payload Too Large";
+    case 429:
+      return "Too Many Requests";
+    case 500:
+      return "Internal Server Error";
+    case 502:
+      return "Bad Gateway";
+    case 503:
+      return "Service Unavailable";
+    case 504:
+      return "Gateway Timeout";
+    default:
+      return "";
   }
 }
 
@@ -44,13 +56,19 @@ std::string ReasonPhrase(int status) {
 ExitCode ExitCodeForStatus(int http_status) {
   if (http_status >= 200 && http_status < 300) return kExitOk;
   switch (http_status) {
-    case 400: return kExitUsage;
+    case 400:
+      return kExitUsage;
     case 401:
-    case 403: return kExitAuth;
-    case 404: return kExitNotFound;
-    case 409: return kExitConflict;
-    case 429: return kExitRateLimit;
-    default: return kExitFailure;
+    case 403:
+      return kExitAuth;
+    case 404:
+      return kExitNotFound;
+    case 409:
+      return kExitConflict;
+    case 429:
+      return kExitRateLimit;
+    default:
+      return kExitFailure;
   }
 }
 
@@ -65,7 +83,8 @@ absl::StatusOr<BaseUrl> ParseBaseUrl(const std::string& url) {
     rest = rest.substr(sep + 3);
   }
   if (out.scheme != "http" && out.scheme != "https") {
-    return absl::InvalidArgumentError("unsupported URL scheme \"" + out.scheme + "\" in " + url + " (use http:// or https://)");
+    return absl::InvalidArgumentError("unsupported URL scheme \"" + out.scheme + "\" in " + url +
+                                      " (use http:// or https://)");
   }
   if (rest.find_first_of("?#") != std::string::npos) {
     return absl::InvalidArgumentError("the URL may not hold a query or fragment: " + url);
@@ -75,12 +94,14 @@ absl::StatusOr<BaseUrl> ParseBaseUrl(const std::string& url) {
   out.path = slash == std::string::npos ? "" : rest.substr(slash);
   while (!out.path.empty() && out.path.back() == '/') out.path.pop_back();
   if (authority.find('@') != std::string::npos) {
-    return absl::InvalidArgumentError("credentials in the URL are not supported; use --admin-key or --api-key");
+    return absl::InvalidArgumentError(
+        "credentials in the URL are not supported; use --admin-key or --api-key");
   }
   std::string port_text;
   if (!authority.empty() && authority[0] == '[') {
     size_t close = authority.find(']');
-    if (close == std::string::npos) return absl::InvalidArgumentError("unclosed [ in the URL's host: " + url);
+    if (close == std::string::npos)
+      return absl::InvalidArgumentError("unclosed [ in the URL's host: " + url);
     out.host = authority.substr(1, close - 1);
     std::string after = authority.substr(close + 1);
     if (!after.empty()) {
@@ -100,8 +121,10 @@ absl::StatusOr<BaseUrl> ParseBaseUrl(const std::string& url) {
   if (port_text.empty()) {
     out.port = out.scheme == "https" ? 443 : 80;
   } else {
-    auto [end, ec] = std::from_chars(port_text.data(), port_text.data() + port_text.size(), out.port);
-    if (ec != std::errc() || end != port_text.data() + port_text.size() || out.port < 1 || out.port > 65535) {
+    auto [end, ec] =
+        std::from_chars(port_text.data(), port_text.data() + port_text.size(), out.port);
+    if (ec != std::errc() || end != port_text.data() + port_text.size() || out.port < 1 ||
+        out.port > 65535) {
       return absl::InvalidArgumentError("bad port \"" + port_text + "\" in URL: " + url);
     }
   }

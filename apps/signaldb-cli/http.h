@@ -15,13 +15,13 @@ namespace signaldb::cli {
 // Exit codes scripts rely on (docs/admin-api.md, "signaldb-cli").
 enum ExitCode : int {
   kExitOk = 0,
-  kExitFailure = 1,     // 5xx, unreadable answer, anything else
-  kExitUsage = 2,       // bad command line, or the server said 400
-  kExitAuth = 3,        // 401, 403
-  kExitNotFound = 4,    // 404
-  kExitConflict = 5,    // 409
-  kExitConnect = 6,     // no connection to the server
-  kExitRateLimit = 7,   // 429
+  kExitFailure = 1,    // 5xx, unreadable answer, anything else
+  kExitUsage = 2,      // bad command line, or the server said 400
+  kExitAuth = 3,       // 401, 403
+  kExitNotFound = 4,   // 404
+  kExitConflict = 5,   // 409
+  kExitConnect = 6,    // no connection to the server
+  kExitRateLimit = 7,  // 429
 };
 
 // The exit code for an HTTP status: 0 for 2xx, else as listed above.

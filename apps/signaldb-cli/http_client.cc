@@ -30,19 +30,25 @@ class HttplibClient : public HttpClient {
       httplib::Error error = result.error();
       switch (error) {
         case httplib::Error::Connection:
-          return absl::UnavailableError("cannot connect to " + display_ + " (refused, unreachable or unknown host)");
+          return absl::UnavailableError("cannot connect to " + display_ +
+                                        " (refused, unreachable or unknown host)");
         case httplib::Error::ConnectionTimeout:
           return absl::UnavailableError("cannot connect to " + display_ + " (timed out)");
         case httplib::Error::BindIPAddress:
-          return absl::UnavailableError("cannot connect to " + display_ + " (no local address to bind)");
+          return absl::UnavailableError("cannot connect to " + display_ +
+                                        " (no local address to bind)");
         case httplib::Error::SSLConnection:
-          return absl::UnavailableError("cannot connect to " + display_ + " (TLS handshake failed)");
+          return absl::UnavailableError("cannot connect to " + display_ +
+                                        " (TLS handshake failed)");
         case httplib::Error::SSLServerVerification:
-          return absl::UnavailableError("cannot connect to " + display_ + " (server certificate not trusted)");
+          return absl::UnavailableError("cannot connect to " + display_ +
+                                        " (server certificate not trusted)");
         case httplib::Error::Read:
-          return absl::InternalError("no complete answer from " + display_ + " (connection closed or read timed out)");
+          return absl::InternalError("no complete answer from " + display_ +
+                                     " (connection closed or read timed out)");
         default:
-          return absl::InternalError("request to " + display_ + " failed: " + httplib::to_string(error));
+          return absl::InternalError("request to " + display_ +
+                                     " failed: " + httplib::to_string(error));
       }
     }
     HttpResponse out;
@@ -63,7 +69,8 @@ class HttplibClient : public HttpClient {
 absl::StatusOr<std::unique_ptr<HttpClient>> CreateHttpClient(const BaseUrl& base) {
 #ifndef CPPHTTPLIB_OPENSSL_SUPPORT
   if (base.scheme == "https") {
-    return absl::UnimplementedError("https is not supported by this build (cpp-httplib without OpenSSL); use http://");
+    return absl::UnimplementedError(
+        "https is not supported by this build (cpp-httplib without OpenSSL); use http://");
   }
 #endif
   std::string host = base.host.find(':') == std::string::npos ? base.host : "[" + base.host + "]";
@@ -74,7 +81,8 @@ absl::StatusOr<std::unique_ptr<HttpClient>> CreateHttpClient(const BaseUrl& base
   client->set_connection_timeout(kConnectTimeoutSeconds);
   client->set_read_timeout(kReadTimeoutSeconds);
   client->set_write_timeout(kWriteTimeoutSeconds);
-  return std::unique_ptr<HttpClient>(std::make_unique<HttplibClient>(std::move(client), base.path, origin + base.path));
+  return std::unique_ptr<HttpClient>(
+      std::make_unique<HttplibClient>(std::move(client), base.path, origin + base.path));
 }
 
 }  // namespace signaldb::cli

@@ -48,7 +48,8 @@ void Flatten(const std::string& prefix, const nlohmann::ordered_json& value,
     return;
   }
   if (value.is_array()) {
-    bool scalars = std::all_of(value.begin(), value.end(), [](const auto& v) { return v.is_primitive(); });
+    bool scalars =
+        std::all_of(value.begin(), value.end(), [](const auto& v) { return v.is_primitive(); });
     if (scalars) {
       std::string joined;
       for (const auto& v : value) {
@@ -71,7 +72,8 @@ std::string RenderTable(const Table& table) {
     return i < row.size() ? OneLine(row[i]) : std::string();
   };
   auto measure = [&](const std::vector<std::string>& row) {
-    for (size_t i = 0; i < columns; ++i) widths[i] = std::max(widths[i], DisplayWidth(cell(row, i)));
+    for (size_t i = 0; i < columns; ++i)
+      widths[i] = std::max(widths[i], DisplayWidth(cell(row, i)));
   };
   measure(table.header);
   for (const auto& row : table.rows) measure(row);
@@ -122,7 +124,8 @@ std::string FormatDuration(int64_t nanos) {
   if (nanos < 1000000000) return Decimal(nanos / 1e6) + "ms";
   if (nanos < 60 * int64_t{1000000000}) return Decimal(nanos / 1e9) + "s";
   int64_t seconds = nanos / 1000000000;
-  if (seconds < 3600) return std::to_string(seconds / 60) + "m" + std::to_string(seconds % 60) + "s";
+  if (seconds < 3600)
+    return std::to_string(seconds / 60) + "m" + std::to_string(seconds % 60) + "s";
   return std::to_string(seconds / 3600) + "h" + std::to_string(seconds % 3600 / 60) + "m";
 }
 
@@ -138,8 +141,9 @@ std::string FormatUnixNanos(int64_t nanos) {
   std::tm tm{};
   if (gmtime_r(&t, &tm) == nullptr) return std::to_string(nanos);
   char buf[64];
-  std::snprintf(buf, sizeof(buf), "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
-                tm.tm_hour, tm.tm_min, tm.tm_sec, static_cast<int>(rest / 1000000));
+  std::snprintf(buf, sizeof(buf), "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
+                tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+                static_cast<int>(rest / 1000000));
   return buf;
 }
 

@@ -67,7 +67,8 @@ std::string StatusText(const Json& status) {
   if (code == "STATUS_CODE_OK" || code == 1) word = "ok";
   if (code == "STATUS_CODE_ERROR" || code == 2) word = "error";
   const Json& message = Field(status, "message");
-  if (message.is_string() && !message.get<std::string>().empty()) word += ": " + message.get<std::string>();
+  if (message.is_string() && !message.get<std::string>().empty())
+    word += ": " + message.get<std::string>();
   return word;
 }
 
@@ -106,7 +107,8 @@ std::optional<int64_t> JsonInt(const Json& value) {
 std::optional<std::string> IdToHex(const std::string& id) {
   // Hex ids have an even length of 16 or 32 digits; base64 of 8 or 16 bytes
   // is 12 or 24 characters, so the two cannot be confused.
-  bool all_hex = !id.empty() && std::all_of(id.begin(), id.end(), [](unsigned char c) { return std::isxdigit(c); });
+  bool all_hex = !id.empty() && std::all_of(id.begin(), id.end(),
+                                            [](unsigned char c) { return std::isxdigit(c); });
   if (all_hex && (id.size() == 16 || id.size() == 32)) {
     std::string out = id;
     for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
@@ -140,8 +142,8 @@ std::optional<std::string> IdToHex(const std::string& id) {
 Table TenantsTable(const Json& body) {
   Table t{{"ID", "SLUG", "NAME", "DEFAULT DATASET", "SOURCE", "LIMITS", "CREATED"}, {}};
   for (const Json& x : List(body, "tenants")) {
-    t.rows.push_back({Text(x, "id"), Text(x, "slug"), Text(x, "name"), Text(x, "default_dataset"), Text(x, "source"),
-                      KeyValues(Field(x, "limits")), Text(x, "created_at")});
+    t.rows.push_back({Text(x, "id"), Text(x, "slug"), Text(x, "name"), Text(x, "default_dataset"),
+                      Text(x, "source"), KeyValues(Field(x, "limits")), Text(x, "created_at")});
   }
   return t;
 }
@@ -158,8 +160,9 @@ Table ApiKeysTable(const Json& body) {
 Table DatasetsTable(const Json& body) {
   Table t{{"ID", "SLUG", "NAME", "DEFAULT", "STORAGE", "SOURCE", "CREATED"}, {}};
   for (const Json& x : List(body, "datasets")) {
-    t.rows.push_back({Text(x, "id"), Text(x, "slug"), Text(x, "name"), YesNo(Field(x, "is_default")),
-                      Text(Field(x, "storage"), "dsn"), Text(x, "source"), Text(x, "created_at")});
+    t.rows.push_back({Text(x, "id"), Text(x, "slug"), Text(x, "name"),
+                      YesNo(Field(x, "is_default")), Text(Field(x, "storage"), "dsn"),
+                      Text(x, "source"), Text(x, "created_at")});
   }
   return t;
 }
@@ -203,8 +206,9 @@ Table TraceTable(const Json& body) {
     if (scopes->empty()) scopes = &List(batch, "instrumentationLibrarySpans");
     for (const Json& scope : *scopes) {
       for (const Json& span : List(scope, "spans")) {
-        spans.push_back({service, Text(span, "name"), Hex(Field(span, "spanId")), Hex(Field(span, "parentSpanId")),
-                         StatusText(Field(span, "status")), JsonInt(Field(span, "startTimeUnixNano")),
+        spans.push_back({service, Text(span, "name"), Hex(Field(span, "spanId")),
+                         Hex(Field(span, "parentSpanId")), StatusText(Field(span, "status")),
+                         JsonInt(Field(span, "startTimeUnixNano")),
                          JsonInt(Field(span, "endTimeUnixNano"))});
       }
     }
@@ -226,7 +230,8 @@ Table TraceTable(const Json& body) {
     }
   }
   auto earlier = [&](size_t a, size_t b) {
-    return std::make_pair(spans[a].start.value_or(INT64_MAX), a) < std::make_pair(spans[b].start.value_or(INT64_MAX), b);
+    return std::make_pair(spans[a].start.value_or(INT64_MAX), a) <
+           std::make_pair(spans[b].start.value_or(INT64_MAX), b);
   };
   std::sort(roots.begin(), roots.end(), earlier);
   for (auto& c : children) std::sort(c.begin(), c.end(), earlier);

@@ -4,10 +4,9 @@
 // field shows as "-" rather than failing the command.
 #pragma once
 
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
-
-#include <nlohmann/json.hpp>
 
 #include "output.h"
 
