@@ -107,6 +107,7 @@ before(async () => {
 
 after(async () => {
   await server?.stop();
+  if (server) fs.rmSync(server.dataDir, { recursive: true, force: true });
 });
 
 test('usage errors exit 2 without asking the server; --help exits 0 on every level', async () => {
