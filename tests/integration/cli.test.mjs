@@ -3,11 +3,15 @@
 // ingested with a key it created and read back with `query sql`,
 // `query traceql` and `trace get`, and the exit codes scripts rely on
 // (docs/admin-api.md, "signaldb-cli"). The CLI comes from SDB_CLI_BIN (set by
-// ctest), the server from SDB_BIN.
+// ctest), the server from SDB_BIN. The service database is the default SQLite
+// file, or with SDB_CLI_BACKEND=postgres (cli_postgres.test.mjs) a real
+// PostgreSQL server from scripts/pg-test-server.sh.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
+import crypto from 'node:crypto';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { Server, freePort, repoRoot, tempDataDir } from './lib/server.mjs';
 
@@ -99,15 +103,35 @@ function otlpTrace() {
   };
 }
 
+const pgScript = path.join(repoRoot, 'scripts/pg-test-server.sh');
+let pgDir;
+
 before(async () => {
   const dir = tempDataDir('cli');
-  fs.writeFileSync(path.join(dir, 'signaldb.toml'), CONFIG);
+  let config = CONFIG;
+  if (process.env.SDB_CLI_BACKEND === 'postgres') {
+    pgDir = path.join(os.tmpdir(), `sdb-it-pgcli-${process.pid}-${crypto.randomBytes(4).toString('hex')}`);
+    // Throws with the script's message when PostgreSQL is not installed.
+    const uri = execFileSync(pgScript, ['start', pgDir, String(process.pid)], { encoding: 'utf8' }).trim().split('\n').pop();
+    assert.match(uri, /^postgresql:\/\//);
+    config += `\n[database]\ndsn = "${uri}"\n`;
+  }
+  fs.writeFileSync(path.join(dir, 'signaldb.toml'), config);
   server = await new Server(dir).start();
+  // The tenants really live where they should.
+  assert.equal(fs.existsSync(path.join(dir, 'signaldb.db')), !pgDir);
 });
 
 after(async () => {
   await server?.stop();
   if (server) fs.rmSync(server.dataDir, { recursive: true, force: true });
+  if (pgDir) {
+    // The tenancy tables are in PostgreSQL (and no SQLite file was made).
+    const made = execFileSync(pgScript, ['psql', pgDir, '-qAt', '-c',
+      "SELECT to_regclass('tenants') IS NOT NULL AND to_regclass('api_keys') IS NOT NULL"], { encoding: 'utf8' });
+    assert.equal(made.trim(), 't');
+    execFileSync(pgScript, ['stop', pgDir]);
+  }
 });
 
 test('usage errors exit 2 without asking the server; --help exits 0 on every level', async () => {
