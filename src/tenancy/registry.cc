@@ -135,6 +135,10 @@ std::shared_ptr<const Registry::State> Registry::state() const {
 }
 
 absl::Status Registry::Refresh() {
+  // Read and applied as one step: a refresh that read the database before an
+  // admin change cannot be applied after that change's own refresh (which
+  // would bring a revoked key back until the next refresh).
+  std::lock_guard lock(refresh_mu_);
   ASSIGN_OR_RETURN(StoreSnapshot snapshot, store_->Load());
   return Apply(snapshot);
 }

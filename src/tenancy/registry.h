@@ -124,7 +124,8 @@ class Registry {
   const Options options_;
   std::unique_ptr<Store> store_;
   auth::Authenticator authenticator_;
-  std::mutex admin_mu_;  // one admin change at a time in this process
+  std::mutex admin_mu_;    // one admin change at a time in this process
+  std::mutex refresh_mu_;  // one read-and-apply of the database at a time
   mutable std::mutex mu_;
   std::shared_ptr<const State> state_;  // guarded by mu_ (the pointer)
   std::mutex stop_mu_;
