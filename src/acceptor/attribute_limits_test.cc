@@ -49,8 +49,9 @@ tsvc::ExportTraceServiceRequest Spans(int trace, int attrs) {
 class AttributeLimitsAcceptorTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    root_ = fs::temp_directory_path() / ("sdb_acceptor_limits_test_" + std::to_string(::getpid()) + "_" +
-                                         ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    root_ = fs::temp_directory_path() /
+            ("sdb_acceptor_limits_test_" + std::to_string(::getpid()) + "_" +
+             ::testing::UnitTest::GetInstance()->current_test_info()->name());
     fs::remove_all(root_);
     writer::WriterOptions wo;
     wo.wal_dir = (root_ / "wal").string();
@@ -60,7 +61,9 @@ class AttributeLimitsAcceptorTest : public ::testing::Test {
     ASSERT_TRUE(w.ok()) << w.status();
     writer_ = std::move(*w);
     querier_ = std::make_unique<querier::Querier>(writer_.get(), querier::QuerierOptions{});
-    AcceptorOptions o{.grpc_addr = "127.0.0.1:0", .http_addr = "127.0.0.1:0", .workers = 2,
+    AcceptorOptions o{.grpc_addr = "127.0.0.1:0",
+                      .http_addr = "127.0.0.1:0",
+                      .workers = 2,
                       .storage_dir = wo.storage_dir};
     o.limits_of = [this](const std::string& tenant) {
       std::lock_guard lock(mu_);
@@ -112,15 +115,18 @@ class AttributeLimitsAcceptorTest : public ::testing::Test {
     for (int i = 0; i < 2; ++i) {
       std::string kvs;
       for (int a = 0; a < (i == 0 ? attrs : 1); ++a) {
-        kvs += std::string(a ? "," : "") + R"({"key":"a)" + std::to_string(a) + R"(","value":{"stringValue":"v"}})";
+        kvs += std::string(a ? "," : "") + R"({"key":"a)" + std::to_string(a) +
+               R"(","value":{"stringValue":"v"}})";
       }
       char ids[80];
       std::snprintf(ids, sizeof(ids), R"("traceId":"%032x","spanId":"%016x")", trace, i + 1);
-      spans += std::string(i ? "," : "") + "{" + ids + R"(,"name":"op","startTimeUnixNano":"1700000000000000000",)" +
-               R"("attributes":[)" + kvs + "]}";
+      spans += std::string(i ? "," : "") + "{" + ids +
+               R"(,"name":"op","startTimeUnixNano":"1700000000000000000",)" + R"("attributes":[)" +
+               kvs + "]}";
     }
-    auto res = Post("/v1/traces", R"({"resourceSpans":[{"scopeSpans":[{"spans":[)" + spans + "]}]}]}",
-                    "application/json");
+    auto res =
+        Post("/v1/traces", R"({"resourceSpans":[{"scopeSpans":[{"spans":[)" + spans + "]}]}]}",
+             "application/json");
     EXPECT_TRUE(res);
     tsvc::ExportTraceServiceResponse resp;
     if (!res) return resp;
@@ -170,7 +176,8 @@ TEST_F(AttributeLimitsAcceptorTest, HttpJsonAndProtobufAnswerTheSame) {
   SetLimits(2, /*reject=*/true);
   auto rejected = ExportJson(2, 4);
   EXPECT_EQ(rejected.partial_success().rejected_spans(), 1);
-  EXPECT_THAT(rejected.partial_success().error_message(), HasSubstr("max_attributes_per_record (2)"));
+  EXPECT_THAT(rejected.partial_success().error_message(),
+              HasSubstr("max_attributes_per_record (2)"));
   EXPECT_EQ(Count("SELECT count(*) FROM traces"), 3);
 
   // Logs over OTLP/HTTP protobuf.
@@ -190,7 +197,8 @@ TEST_F(AttributeLimitsAcceptorTest, HttpJsonAndProtobufAnswerTheSame) {
   lsvc::ExportLogsServiceResponse resp;
   ASSERT_TRUE(resp.ParseFromString(res->body));
   EXPECT_EQ(resp.partial_success().rejected_log_records(), 1);
-  EXPECT_EQ(resp.partial_success().error_message(), "log record has 3 attributes, over max_attributes_per_record (2)");
+  EXPECT_EQ(resp.partial_success().error_message(),
+            "log record has 3 attributes, over max_attributes_per_record (2)");
   EXPECT_EQ(Count("SELECT count(*) FROM logs"), 1);
 }
 
@@ -243,7 +251,10 @@ TEST_F(AttributeLimitsAcceptorTest, MetricsOverGrpcAndRemoteWrite) {
   auto res = send();
   ASSERT_TRUE(res);
   EXPECT_EQ(res->status, 400);
-  EXPECT_THAT(res->body, HasSubstr("3 samples rejected: data point has 3 attributes, over max_attributes_per_record (2)"));
+  EXPECT_THAT(
+      res->body,
+      HasSubstr(
+          "3 samples rejected: data point has 3 attributes, over max_attributes_per_record (2)"));
   EXPECT_EQ(Count("SELECT count(*) FROM metrics_gauge WHERE metric_name = 'up'"), 2);
 
   SetLimits(2, /*reject=*/false);

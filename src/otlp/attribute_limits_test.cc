@@ -15,11 +15,11 @@
 namespace signaldb::otlp {
 namespace {
 
-using ::testing::HasSubstr;
 using opentelemetry::proto::collector::logs::v1::ExportLogsServiceRequest;
 using opentelemetry::proto::collector::metrics::v1::ExportMetricsServiceRequest;
 using opentelemetry::proto::collector::trace::v1::ExportTraceServiceRequest;
 using opentelemetry::proto::trace::v1::Span;
+using ::testing::HasSubstr;
 
 constexpr AttributeLimits kTruncate{.max_attributes = 3, .max_value_length = 8, .reject = false};
 constexpr AttributeLimits kReject{.max_attributes = 3, .max_value_length = 8, .reject = true};
@@ -74,7 +74,8 @@ TEST(AttributeLimitsTest, TruncatesSpanAttributesEventsAndLinks) {
   ExportTraceServiceRequest req;
   auto* ss = req.add_resource_spans()->add_scope_spans();
   Span* span = AddSpan(ss, 0);
-  AddString(span->mutable_attributes(), "long", "a\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9z");  // 10 bytes: cut to 7
+  AddString(span->mutable_attributes(), "long",
+            "a\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9z");  // 10 bytes: cut to 7
   AddString(span->mutable_attributes(), "a-key-longer-than-eight", "v");
   AddInts(span->mutable_attributes(), 3);  // 5 attributes: two dropped
   auto* bytes = span->add_attributes();
@@ -117,10 +118,12 @@ TEST(AttributeLimitsTest, TruncatesSpanAttributesEventsAndLinks) {
   EXPECT_EQ(b.column(schema::kDroppedAttributesCount).ints[0], 1 + 3);  // sent + k1, k2, late
 
   Span decoded;
-  ASSERT_TRUE(ParseEventsJson(b.column(schema::kEvents).StringAt(0), decoded.mutable_events()).ok());
+  ASSERT_TRUE(
+      ParseEventsJson(b.column(schema::kEvents).StringAt(0), decoded.mutable_events()).ok());
   EXPECT_EQ(Keys(decoded.events(0).attributes()), (std::vector<std::string>{"k0", "k1", "k2"}));
   EXPECT_EQ(decoded.events(0).dropped_attributes_count(), 2u);
-  EXPECT_EQ(decoded.events(0).attributes(0).value().array_value().values(0).string_value(), "nested s");
+  EXPECT_EQ(decoded.events(0).attributes(0).value().array_value().values(0).string_value(),
+            "nested s");
   ASSERT_TRUE(ParseLinksJson(b.column(schema::kLinks).StringAt(0), decoded.mutable_links()).ok());
   EXPECT_EQ(decoded.links(0).attributes_size(), 3);
   EXPECT_EQ(decoded.links(0).dropped_attributes_count(), 3u);  // 2 sent + 1
@@ -131,15 +134,15 @@ TEST(AttributeLimitsTest, TruncatesSpanAttributesEventsAndLinks) {
 TEST(AttributeLimitsTest, RejectsSpansOverALimitInAnyList) {
   ExportTraceServiceRequest req;
   auto* ss = req.add_resource_spans()->add_scope_spans();
-  AddInts(AddSpan(ss, 0)->mutable_attributes(), 4);                      // count
-  AddString(AddSpan(ss, 1)->mutable_attributes(), "k", "nine byte");    // length
-  AddInts(AddSpan(ss, 2)->add_events()->mutable_attributes(), 4);         // event
+  AddInts(AddSpan(ss, 0)->mutable_attributes(), 4);                   // count
+  AddString(AddSpan(ss, 1)->mutable_attributes(), "k", "nine byte");  // length
+  AddInts(AddSpan(ss, 2)->add_events()->mutable_attributes(), 4);     // event
   auto* link = AddSpan(ss, 3)->add_links();
   link->set_trace_id(std::string(16, '\x02'));
   link->set_span_id(std::string(8, '\x03'));
-  AddString(link->mutable_attributes(), "long-link-key", "v");           // link key
-  AddInts(AddSpan(ss, 4)->mutable_attributes(), 3);                      // at the limit: kept
-  AddString(AddSpan(ss, 5)->mutable_attributes(), "k", "8 bytes!");      // at the limit: kept
+  AddString(link->mutable_attributes(), "long-link-key", "v");       // link key
+  AddInts(AddSpan(ss, 4)->mutable_attributes(), 3);                  // at the limit: kept
+  AddString(AddSpan(ss, 5)->mutable_attributes(), "k", "8 bytes!");  // at the limit: kept
 
   columnar::Batch b(&schema::Traces());
   auto r = DecodeTracesProto(req.SerializeAsString(), &b, &kReject);
@@ -162,10 +165,12 @@ TEST(AttributeLimitsTest, RejectsSpansOverALimitInAnyList) {
     columnar::Batch out(&schema::Traces());
     return DecodeTracesProto(one.SerializeAsString(), &out, &kReject)->first_error;
   };
-  EXPECT_EQ(first_error(1), "span attribute 'k' has a value of 9 bytes, over max_attribute_value_length (8)");
+  EXPECT_EQ(first_error(1),
+            "span attribute 'k' has a value of 9 bytes, over max_attribute_value_length (8)");
   EXPECT_EQ(first_error(2), "span event has 4 attributes, over max_attributes_per_record (3)");
   EXPECT_EQ(first_error(3),
-            "span link attribute 'long-link-key' has a key of 13 bytes, over max_attribute_value_length (8)");
+            "span link attribute 'long-link-key' has a key of 13 bytes, over "
+            "max_attribute_value_length (8)");
 }
 
 TEST(AttributeLimitsTest, ResourceAndScopeOverALimit) {
@@ -210,7 +215,8 @@ TEST(AttributeLimitsTest, ResourceAndScopeOverALimit) {
     EXPECT_EQ(r->accepted, 1u);
     EXPECT_EQ(r->rejected, 3u);
     EXPECT_EQ(r->first_error,
-              "resource has 4 attributes, over max_attributes_per_record (3); every span under it is rejected");
+              "resource has 4 attributes, over max_attributes_per_record (3); every span under it "
+              "is rejected");
     ASSERT_EQ(b.num_rows(), 1u);
     EXPECT_EQ(b.column(schema::kSpanName).StringAt(0), "op3");
   }
@@ -301,12 +307,14 @@ TEST(AttributeLimitsTest, MetricDataPointsAndExemplars) {
   AddString(ex->mutable_filtered_attributes(), "user", "someone@example.com");
   auto* summary = sm->add_metrics();
   summary->set_name("s");
-  AddString(summary->mutable_summary()->add_data_points()->mutable_attributes(), "path", "/a/very/long/path");
+  AddString(summary->mutable_summary()->add_data_points()->mutable_attributes(), "path",
+            "/a/very/long/path");
 
   auto make = [] {
     std::vector<columnar::Batch> out;
-    for (const auto* s : {&schema::MetricsGauge(), &schema::MetricsSum(), &schema::MetricsHistogram(),
-                          &schema::MetricsExponentialHistogram(), &schema::MetricsSummary()}) {
+    for (const auto* s :
+         {&schema::MetricsGauge(), &schema::MetricsSum(), &schema::MetricsHistogram(),
+          &schema::MetricsExponentialHistogram(), &schema::MetricsSummary()}) {
       out.emplace_back(s);
     }
     return out;
@@ -350,8 +358,9 @@ TEST(AttributeLimitsTest, NoLimitOrNoneExceededChangesNothing) {
   const std::string bytes = req.SerializeAsString();
   columnar::Batch want(&schema::Traces());
   ASSERT_TRUE(DecodeTracesProto(bytes, &want).ok());
-  for (AttributeLimits limits : {AttributeLimits{}, AttributeLimits{.reject = true},
-                                 AttributeLimits{.max_attributes = 2001, .max_value_length = 100000, .reject = true}}) {
+  for (AttributeLimits limits :
+       {AttributeLimits{}, AttributeLimits{.reject = true},
+        AttributeLimits{.max_attributes = 2001, .max_value_length = 100000, .reject = true}}) {
     columnar::Batch got(&schema::Traces());
     auto r = DecodeTracesProto(bytes, &got, &limits);
     ASSERT_TRUE(r.ok());
@@ -376,7 +385,8 @@ TEST(AttributeLimitsTest, MalformedRequestsFailUnderLimitsToo) {
   const AttributeLimits one{.max_attributes = 1, .max_value_length = 2};
   for (size_t cut = 0; cut < bytes.size(); ++cut) {
     columnar::Batch a(&schema::Traces()), b(&schema::Traces());
-    EXPECT_EQ(DecodeTracesProto(bytes.substr(0, cut), &a).ok(), DecodeTracesProto(bytes.substr(0, cut), &b, &one).ok())
+    EXPECT_EQ(DecodeTracesProto(bytes.substr(0, cut), &a).ok(),
+              DecodeTracesProto(bytes.substr(0, cut), &b, &one).ok())
         << "cut " << cut;
   }
   // Invalid UTF-8 inside an attribute beyond the count limit.

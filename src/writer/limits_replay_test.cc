@@ -19,10 +19,10 @@ namespace signaldb::writer {
 namespace {
 
 namespace fs = std::filesystem;
-using ::testing::HasSubstr;
-using ::testing::Not;
 using opentelemetry::proto::collector::logs::v1::ExportLogsServiceRequest;
 using opentelemetry::proto::collector::trace::v1::ExportTraceServiceRequest;
+using ::testing::HasSubstr;
+using ::testing::Not;
 
 // `spans` spans of trace `trace`, each with a string attribute of
 // `value_bytes` bytes and then `attrs` int attributes.
@@ -55,8 +55,9 @@ std::string Spans(int trace, int spans, int attrs, size_t value_bytes) {
 class LimitsReplayTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    root_ = fs::temp_directory_path() / ("sdb_limits_replay_test_" + std::to_string(::getpid()) + "_" +
-                                         ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    root_ = fs::temp_directory_path() /
+            ("sdb_limits_replay_test_" + std::to_string(::getpid()) + "_" +
+             ::testing::UnitTest::GetInstance()->current_test_info()->name());
     fs::remove_all(root_);
   }
   void TearDown() override { fs::remove_all(root_); }
@@ -71,7 +72,8 @@ class LimitsReplayTest : public ::testing::Test {
     return w.ok() ? std::move(*w) : nullptr;
   }
   // Stores `payload` as the acceptor does, under `limits`.
-  ExportResult Store(Writer& w, Signal signal, const std::string& payload, const otlp::AttributeLimits& limits) {
+  ExportResult Store(Writer& w, Signal signal, const std::string& payload,
+                     const otlp::AttributeLimits& limits) {
     auto decoded = DecodePayload(signal, payload, &limits);
     EXPECT_TRUE(decoded.ok()) << decoded.status();
     auto r = w.WriteDecoded({}, signal, payload, std::move(*decoded));
@@ -83,11 +85,13 @@ class LimitsReplayTest : public ::testing::Test {
     auto ds = w.GetDataset({});
     auto conn = (*ds)->db().Connect();
     auto t = (*conn)->Query(
-        "SELECT string_agg(line, '\n' ORDER BY line) FROM (SELECT concat_ws('|', trace_id, span_id, "
+        "SELECT string_agg(line, '\n' ORDER BY line) FROM (SELECT concat_ws('|', trace_id, "
+        "span_id, "
         "CAST(span_attributes_string AS VARCHAR), CAST(span_attributes_int AS VARCHAR), "
         "dropped_attributes_count, resource_attributes) AS line FROM traces)");
     EXPECT_TRUE(t.ok()) << t.status();
-    if (!t.ok() || t->rows.empty() || !std::holds_alternative<std::string>(t->rows[0][0])) return "";
+    if (!t.ok() || t->rows.empty() || !std::holds_alternative<std::string>(t->rows[0][0]))
+      return "";
     return std::get<std::string>(t->rows[0][0]);
   }
   std::string LogAttributes(Writer& w) {
@@ -100,14 +104,16 @@ class LimitsReplayTest : public ::testing::Test {
   }
   // The WAL record types of the default dataset's `signal` log, in order.
   std::vector<wal::RecordType> RecordTypes(const char* signal) {
-    auto log = wal::Wal::Open(DefaultFileSystem(), (root_ / "wal" / "default" / "default" / signal).string(), {}, 0);
+    auto log = wal::Wal::Open(DefaultFileSystem(),
+                              (root_ / "wal" / "default" / "default" / signal).string(), {}, 0);
     EXPECT_TRUE(log.ok()) << log.status();
     std::vector<wal::RecordType> out;
     EXPECT_TRUE((*log)
-                    ->Replay(0, [&](uint64_t, wal::RecordType type, std::string_view) {
-                      out.push_back(type);
-                      return absl::OkStatus();
-                    })
+                    ->Replay(0,
+                             [&](uint64_t, wal::RecordType type, std::string_view) {
+                               out.push_back(type);
+                               return absl::OkStatus();
+                             })
                     .ok());
     return out;
   }
@@ -115,7 +121,8 @@ class LimitsReplayTest : public ::testing::Test {
 };
 
 TEST(WalRecordTest, LimitsHeaderRoundTripsAndBadHeadersAreDataLoss) {
-  const otlp::AttributeLimits limits{.max_attributes = 1024, .max_value_length = (1ull << 40) + 7, .reject = true};
+  const otlp::AttributeLimits limits{
+      .max_attributes = 1024, .max_value_length = (1ull << 40) + 7, .reject = true};
   std::string record = EncodeLimitsHeader(limits) + "request";
   ASSERT_EQ(record.size(), kLimitsHeaderSize + 7);
   auto parsed = ParseLimitedRecord(record);
@@ -161,7 +168,8 @@ TEST(WalRecordTest, OnlyRequestsTheLimitsChangedAreLoggedWithThem) {
 TEST_F(LimitsReplayTest, ReplayGivesBackTheAcknowledgedRowsAfterTheLimitsChanged) {
   // Long enough for the key service.name, which every request has.
   const otlp::AttributeLimits before{.max_attributes = 3, .max_value_length = 12};
-  const otlp::AttributeLimits before_reject{.max_attributes = 3, .max_value_length = 12, .reject = true};
+  const otlp::AttributeLimits before_reject{
+      .max_attributes = 3, .max_value_length = 12, .reject = true};
   pid_t pid = ::fork();
   ASSERT_GE(pid, 0);
   if (pid == 0) {
@@ -177,13 +185,16 @@ TEST_F(LimitsReplayTest, ReplayGivesBackTheAcknowledgedRowsAfterTheLimitsChanged
       kv->mutable_value()->set_string_value(std::string(64, 'm'));
       return Store(*w, Signal::kLogs, req.SerializeAsString(), before);
     }();
-    const bool as_expected = truncated.accepted == 3 && truncated.truncated == 3 && rejected.rejected == 2 &&
-                             rejected.accepted == 0 && plain.accepted == 2 && plain.message.empty() &&
+    const bool as_expected = truncated.accepted == 3 && truncated.truncated == 3 &&
+                             rejected.rejected == 2 && rejected.accepted == 0 &&
+                             plain.accepted == 2 && plain.message.empty() &&
                              logs_limited.truncated == 1 && !::testing::Test::HasFailure();
     if (!as_expected) {
       std::fprintf(stderr, "truncated %lu/%lu rejected %lu/%lu plain %lu '%s' logs %lu\n",
-                   static_cast<unsigned long>(truncated.accepted), static_cast<unsigned long>(truncated.truncated),
-                   static_cast<unsigned long>(rejected.accepted), static_cast<unsigned long>(rejected.rejected),
+                   static_cast<unsigned long>(truncated.accepted),
+                   static_cast<unsigned long>(truncated.truncated),
+                   static_cast<unsigned long>(rejected.accepted),
+                   static_cast<unsigned long>(rejected.rejected),
                    static_cast<unsigned long>(plain.accepted), plain.message.c_str(),
                    static_cast<unsigned long>(logs_limited.truncated));
     }
@@ -204,9 +215,11 @@ TEST_F(LimitsReplayTest, ReplayGivesBackTheAcknowledgedRowsAfterTheLimitsChanged
   EXPECT_THAT(before_rows, Not(HasSubstr("a2")));
   EXPECT_THAT(before_rows, HasSubstr(std::string(12, 'x')));
   EXPECT_THAT(before_rows, Not(HasSubstr(std::string(13, 'x'))));
-  EXPECT_EQ(RecordTypes("traces"), (std::vector<wal::RecordType>{wal::RecordType::kOtlpExportLimited,
-                                                                  wal::RecordType::kOtlpExport}));
-  EXPECT_EQ(RecordTypes("logs"), (std::vector<wal::RecordType>{wal::RecordType::kOtlpExportLimited}));
+  EXPECT_EQ(RecordTypes("traces"),
+            (std::vector<wal::RecordType>{wal::RecordType::kOtlpExportLimited,
+                                          wal::RecordType::kOtlpExport}));
+  EXPECT_EQ(RecordTypes("logs"),
+            (std::vector<wal::RecordType>{wal::RecordType::kOtlpExportLimited}));
 
   // Restart: replay knows nothing of the limits in force now.
   auto w = Open();

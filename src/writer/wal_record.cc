@@ -30,13 +30,15 @@ std::string EncodeLimitsHeader(const otlp::AttributeLimits& limits) {
 
 absl::StatusOr<LimitedRequest> ParseLimitedRecord(std::string_view payload) {
   if (payload.size() < kLimitsHeaderSize) {
-    return absl::DataLossError(StrCat("limited WAL record of ", payload.size(), " bytes has no limits header"));
+    return absl::DataLossError(
+        StrCat("limited WAL record of ", payload.size(), " bytes has no limits header"));
   }
   const auto version = static_cast<uint8_t>(payload[0]);
   const auto action = static_cast<uint8_t>(payload[1]);
   if (version != kLimitsHeaderVersion || action > 1) {
-    return absl::DataLossError(
-        StrCat("limited WAL record has an unknown limits header (version ", static_cast<int>(version), ", action ", static_cast<int>(action), ")"));
+    return absl::DataLossError(StrCat("limited WAL record has an unknown limits header (version ",
+                                      static_cast<int>(version), ", action ",
+                                      static_cast<int>(action), ")"));
   }
   LimitedRequest out;
   out.limits.reject = action == 1;
