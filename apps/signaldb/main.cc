@@ -132,7 +132,8 @@ int Run(const Config& config) {
                                              .workers = config.acceptor.workers,
                                              .storage_dir = config.StorageDir(),
                                              .auth = auth,
-                                             .rates = &rates},
+                                             .rates = &rates,
+                                             .limits_of = limits_of},
                                             writer->get(), &querier);
   if (!acceptor.ok()) {
     spdlog::critical("{}", acceptor.status().ToString());

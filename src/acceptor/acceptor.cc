@@ -12,7 +12,7 @@ namespace signaldb::acceptor {
 absl::StatusOr<std::unique_ptr<Acceptor>> Acceptor::Start(const AcceptorOptions& options, writer::Writer* writer,
                                                           querier::Querier* querier) {
   auto a = std::unique_ptr<Acceptor>(new Acceptor());
-  a->ingestor_ = std::make_unique<Ingestor>(writer, options.limits, options.auth, options.rates);
+  a->ingestor_ = std::make_unique<Ingestor>(writer, options.limits, options.auth, options.rates, options.limits_of);
   a->pool_ = std::make_unique<ThreadPool>(options.workers);
   a->services_ = MakeOtlpServices(a->ingestor_.get(), a->pool_.get());
 

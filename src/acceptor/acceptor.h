@@ -10,6 +10,7 @@
 #include <grpcpp/grpcpp.h>
 #include <grpcpp/impl/codegen/service_type.h>
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -31,6 +32,9 @@ struct AcceptorOptions {
   std::string storage_dir;  // probed by /health
   const auth::Authenticator* auth = nullptr;  // not owned; null: auth off (default/default)
   TenantRateLimiter* rates = nullptr;         // not owned; null: no per-tenant rates
+  // A tenant's current limits, asked once per request (from many threads at
+  // once) for its attribute limits (ingestor.h); null: no attribute limits.
+  std::function<TenantLimits(const std::string& tenant)> limits_of;
 };
 
 class Acceptor {

@@ -63,7 +63,10 @@ class RawExport final : public Base {
         return;
       }
       Response resp;
-      if (result->rejected > 0) partial_(resp, static_cast<int64_t>(result->rejected), result->message);
+      // Truncation alone is a warning: partialSuccess with 0 rejected.
+      if (result->rejected > 0 || !result->message.empty()) {
+        partial_(resp, static_cast<int64_t>(result->rejected), result->message);
+      }
       std::string bytes = resp.SerializeAsString();
       grpc::Slice slice(bytes);
       *response = grpc::ByteBuffer(&slice, 1);

@@ -18,6 +18,14 @@ absl::StatusOr<Admission> Ingestor::Admit(uint64_t bytes) {
   return Admission(&inflight_, bytes);
 }
 
+otlp::AttributeLimits Ingestor::AttributeLimitsOf(const std::string& tenant) const {
+  if (!limits_of_) return {};
+  const TenantLimits l = limits_of_(tenant);
+  return {.max_attributes = l.max_attributes_per_record,
+          .max_value_length = l.max_attribute_value_length,
+          .reject = l.reject_over_limit_attributes};
+}
+
 absl::StatusOr<writer::ExportResult> Ingestor::Export(const TenantContext& ctx, Signal signal,
                                                       std::string_view payload) {
   if (payload.size() > limits_.max_message_bytes) {
@@ -26,7 +34,8 @@ absl::StatusOr<writer::ExportResult> Ingestor::Export(const TenantContext& ctx, 
   }
   RETURN_IF_ERROR(Throttle(ctx, payload.size()));
   if (auto st = writer_->CheckCapacity(); !st.ok()) return st;
-  auto decoded = writer::DecodePayload(signal, payload);
+  const otlp::AttributeLimits attribute_limits = AttributeLimitsOf(ctx.tenant);
+  auto decoded = writer::DecodePayload(signal, payload, &attribute_limits);
   if (!decoded.ok()) return decoded.status();
   auto result = writer_->WriteDecoded(ctx, signal, payload, std::move(*decoded));
   if (result.ok() && rates_ != nullptr) rates_->ChargeRecords(ctx.tenant, result->accepted);

@@ -3,11 +3,21 @@
 // itself refuses writes while its buffers are full). Results carry what a transport needs to answer: OK (with
 // partial-success counts), or an error class with a retry hint.
 //
+// Attribute limits: the tenant's max_attributes_per_record,
+// max_attribute_value_length and attribute_limit_action are applied while
+// the request is decoded (otlp/attribute_limits.h), the same way for every
+// transport (OTLP/gRPC, OTLP/HTTP protobuf and JSON, remote_write, which all
+// reach Export as OTLP protobuf). Rejected records count as rejected;
+// truncated ones are stored and named in the result's message. The limits
+// applied are logged with the request when they changed it, so WAL replay
+// gives back exactly the rows acknowledged (writer/wal_record.h).
+//
 // Thread-safety: thread-safe.
 #pragma once
 
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <string_view>
 
@@ -15,6 +25,8 @@
 #include "auth/auth.h"
 #include "absl/status/status.h"
 #include "common/tenant.h"
+#include "config/config.h"
+#include "otlp/attribute_limits.h"
 #include "writer/writer.h"
 
 namespace signaldb::acceptor {
@@ -49,9 +61,11 @@ class Ingestor {
  public:
   // `writer` and `auth` are not owned and must outlive the ingestor; `auth`
   // null: every request is default/default.
+  // `limits_of` gives a tenant's limits (null: no attribute limits).
   Ingestor(writer::Writer* writer, IngestLimits limits, const auth::Authenticator* auth = nullptr,
-           TenantRateLimiter* rates = nullptr)
-      : writer_(writer), limits_(limits), auth_(auth), rates_(rates) {}
+           TenantRateLimiter* rates = nullptr,
+           std::function<TenantLimits(const std::string& tenant)> limits_of = nullptr)
+      : writer_(writer), limits_(limits), auth_(auth), rates_(rates), limits_of_(std::move(limits_of)) {}
 
   // ResourceExhausted while the tenant is over its ingest rate
   // (tenant_limits.h); takes `bytes` otherwise.
@@ -68,11 +82,15 @@ class Ingestor {
   // retryable overload) when the process already holds too much.
   absl::StatusOr<Admission> Admit(uint64_t bytes);
 
-  // Stores one serialized Export*ServiceRequest. InvalidArgument for bytes
-  // that do not decode; Unavailable / ResourceExhausted are retryable.
+  // Stores one serialized Export*ServiceRequest under the tenant's attribute
+  // limits. InvalidArgument for bytes that do not decode; Unavailable /
+  // ResourceExhausted are retryable.
   absl::StatusOr<writer::ExportResult> Export(const TenantContext& ctx, Signal signal, std::string_view payload);
 
   const IngestLimits& limits() const { return limits_; }
+  // The attribute limits of `tenant` as the decoders take them (none
+  // without limits_of).
+  otlp::AttributeLimits AttributeLimitsOf(const std::string& tenant) const;
   uint64_t inflight_bytes() const { return inflight_.load(); }
 
  private:
@@ -80,6 +98,7 @@ class Ingestor {
   const IngestLimits limits_;
   const auth::Authenticator* const auth_;
   TenantRateLimiter* const rates_;
+  const std::function<TenantLimits(const std::string&)> limits_of_;
   std::atomic<uint64_t> inflight_{0};
 };
 

@@ -124,7 +124,10 @@ void RegisterSignal(httplib::Server& server, Ingestor* ingestor, const std::stri
       return ReplyError(res, enc, result.status(), retry_after);
     }
     Response response;
-    if (result->rejected > 0) set_partial(response, static_cast<int64_t>(result->rejected), result->message);
+    // Truncation alone is a warning: partialSuccess with 0 rejected.
+    if (result->rejected > 0 || !result->message.empty()) {
+      set_partial(response, static_cast<int64_t>(result->rejected), result->message);
+    }
     std::string out;
     if (enc == Encoding::kJson) (void)google::protobuf::util::MessageToJsonString(response, &out);
     else out = response.SerializeAsString();
@@ -196,6 +199,10 @@ void RegisterRemoteWrite(httplib::Server& server, Ingestor* ingestor) {
                                 std::string(body.status().message()));
     auto conv = ConvertRemoteWrite(*body);
     if (!conv.ok()) return text(400, std::string(conv.status().message()));
+    std::string rejected;  // what was not stored, if anything
+    if (conv->rejected_series > 0) {
+      rejected = StrCat(conv->rejected_series, " series rejected: ", conv->first_error);
+    }
     if (conv->series > 0) {
       std::string payload = conv->request.SerializeAsString();
       auto result = ingestor->Export(*tenant, Signal::kMetrics, payload);
@@ -207,10 +214,17 @@ void RegisterRemoteWrite(httplib::Server& server, Ingestor* ingestor) {
         if (code == 429 || code == 503) res.set_header("Retry-After", std::to_string(retry_after));
         return text(code, std::string(result.status().message()));
       }
+      // Labels are data point attributes: a series over the attribute
+      // limits has all its samples rejected (reject mode) or stored with
+      // its labels truncated (204, as for any stored write).
+      if (result->rejected > 0) {
+        rejected += StrCat(rejected.empty() ? "" : "; ", result->rejected, " samples rejected: ", result->message);
+      }
     }
-    if (conv->rejected_series > 0) {
-      // The valid series are stored; the sender must not retry the rest.
-      return text(400, StrCat(conv->rejected_series, " series rejected: ", conv->first_error));
+    if (!rejected.empty()) {
+      // The rest is stored; as Prometheus answers a partly bad write, 400
+      // tells the sender not to retry what was refused.
+      return text(400, rejected);
     }
     res.status = 204;
   });

@@ -45,6 +45,7 @@ void SpanAttributes::Clear() {
   other.clear();
   other.push_back('[');
   repeated = 0;
+  limit_dropped = 0;
   seen.clear();
 }
 

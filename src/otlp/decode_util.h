@@ -86,6 +86,7 @@ struct SpanAttributes {
   std::vector<std::string_view> other_keys;
   std::string other = "[";  // OTLP JSON list, closed by Append
   uint32_t repeated = 0;
+  uint32_t limit_dropped = 0;  // beyond the attribute count limit
   // Keys seen, once a span has more than a few (a linear scan is faster
   // below that, and a quadratic one is a denial of service above it).
   std::unordered_set<std::string_view> seen;
@@ -95,10 +96,10 @@ struct SpanAttributes {
   bool Add(std::string_view key);
   // Starts the JSON of a non-primitive attribute in `other`: `{"key":...,`.
   void BeginOther(std::string_view key);
-  // The span's dropped_attributes_count plus the repeats, at most what the
-  // uint32 field can hold.
+  // The span's dropped_attributes_count plus the repeats and those over the
+  // count limit, at most what the uint32 field can hold.
   int64_t DroppedCount(uint64_t sent) const {
-    return static_cast<int64_t>(std::min<uint64_t>(sent + repeated, UINT32_MAX));
+    return static_cast<int64_t>(std::min<uint64_t>(sent + repeated + limit_dropped, UINT32_MAX));
   }
   // Appends the five traces columns of the row.
   void Append(columnar::Batch& batch);

@@ -19,6 +19,8 @@ DecodeResult DecodeLogs(const opentelemetry::proto::collector::logs::v1::ExportL
                         columnar::Batch* batch);
 // The ingest path: straight from the protobuf wire into `batch` (which must
 // be empty), agreeing with DecodeLogs; InvalidArgument for malformed bytes.
-absl::StatusOr<DecodeResult> DecodeLogsProto(std::string_view bytes, columnar::Batch* batch);
+// `limits` (null: none) as DecodeTracesProto.
+absl::StatusOr<DecodeResult> DecodeLogsProto(std::string_view bytes, columnar::Batch* batch,
+                                             const AttributeLimits* limits = nullptr);
 
 }  // namespace signaldb::otlp

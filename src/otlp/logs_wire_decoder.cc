@@ -1,6 +1,7 @@
 // DecodeLogsProto: OTLP logs requests from protobuf wire bytes straight into
 // `logs` rows, with no message objects; it agrees with DecodeLogs, the
 // message-based reference decoder (otlp_signals_test checks both).
+#include <optional>
 #include <vector>
 
 #include "common/hex.h"
@@ -22,7 +23,7 @@ struct Columns {
 };
 
 void DecodeRecord(std::string_view bytes, const WireContext& ctx, Columns& c, DecodeResult* result,
-                  std::vector<std::string_view>& attrs) {
+                  std::vector<std::string_view>& attrs, Limiter* lim) {
   uint64_t time = 0, observed = 0, dropped = 0;
   int32_t severity = 0;
   uint32_t flags = 0;
@@ -50,7 +51,11 @@ void DecodeRecord(std::string_view bytes, const WireContext& ctx, Columns& c, De
   auto& c_attrs = c.col("log_attributes");
   const size_t mark_body = c_body.bytes.size(), mark_attrs = c_attrs.bytes.size();
   if (has_body) AnyValueJson(body, c_body.BeginString(), 5);
-  KeyValuesJson(attrs, c_attrs.BeginString(), 5);
+  if (lim != nullptr) {
+    lim->found = {};
+    lim->where = "log record";
+  }
+  dropped = AddDropped(dropped, KeyValuesJson(attrs, c_attrs.BeginString(), 5, lim));
   auto reject = [&](std::string why) {
     c_body.bytes.resize(mark_body);
     c_attrs.bytes.resize(mark_attrs);
@@ -62,6 +67,7 @@ void DecodeRecord(std::string_view bytes, const WireContext& ctx, Columns& c, De
   if (!span_id.empty() && span_id.size() != 8) {
     return reject(StrCat("log record has an invalid span id (", span_id.size(), " bytes, must be 8)"));
   }
+  if (std::string why; LimitRejects(lim, ctx, "log record", result, &why)) return reject(std::move(why));
   if (has_body) c_body.EndString();
   else c_body.AppendNull();
   c_attrs.EndString();
@@ -96,19 +102,24 @@ void DecodeRecord(std::string_view bytes, const WireContext& ctx, Columns& c, De
 
 }  // namespace
 
-absl::StatusOr<DecodeResult> DecodeLogsProto(std::string_view bytes, columnar::Batch* batch) {
+absl::StatusOr<DecodeResult> DecodeLogsProto(std::string_view bytes, columnar::Batch* batch,
+                                             const AttributeLimits* limits) {
   DecodeResult result;
+  std::optional<Limiter> limiter;
+  if (limits != nullptr && limits->active()) limiter.emplace(*limits);
+  Limiter* lim = limiter ? &*limiter : nullptr;
   columnar::Batch out(&batch->schema());
   out.Reserve(bytes.size() / 256 + 1);
   Columns cols(&out);
   std::vector<std::string_view> attrs;
   try {
-    ForEachItem(bytes, [&](const WireContext& ctx, std::string_view rec) {
-      DecodeRecord(rec, ctx, cols, &result, attrs);
+    ForEachItem(bytes, lim, [&](const WireContext& ctx, std::string_view rec) {
+      DecodeRecord(rec, ctx, cols, &result, attrs, lim);
     });
   } catch (const Malformed&) {
     return absl::InvalidArgumentError("request is not a valid ExportLogsServiceRequest protobuf");
   }
+  NoteTruncation(lim, "log records", &result);
   if (batch->num_rows() != 0) return absl::InternalError("DecodeLogsProto expects an empty batch");
   *batch = std::move(out);
   return result;

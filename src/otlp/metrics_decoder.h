@@ -26,6 +26,9 @@ DecodeResult DecodeMetrics(const opentelemetry::proto::collector::metrics::v1::E
                            std::vector<columnar::Batch>* batches);
 // The ingest path: straight from the protobuf wire (empty batches in, rows
 // out), agreeing with DecodeMetrics; InvalidArgument for malformed bytes.
-absl::StatusOr<DecodeResult> DecodeMetricsProto(std::string_view bytes, std::vector<columnar::Batch>* batches);
+// `limits` (null: none) as DecodeTracesProto; a data point's records are its
+// own attributes and its exemplars' filtered attributes.
+absl::StatusOr<DecodeResult> DecodeMetricsProto(std::string_view bytes, std::vector<columnar::Batch>* batches,
+                                                const AttributeLimits* limits = nullptr);
 
 }  // namespace signaldb::otlp

@@ -4,6 +4,7 @@
 // checks both).
 #include <cmath>
 #include <cstring>
+#include <optional>
 #include <vector>
 
 #include "common/hex.h"
@@ -82,7 +83,8 @@ bool ValidExemplars(const std::vector<Exemplar>& exemplars) {
   return true;
 }
 
-void ExemplarsJson(const std::vector<Exemplar>& exemplars, std::string& out) {
+void ExemplarsJson(const std::vector<Exemplar>& exemplars, std::string& out, Limiter* lim) {
+  if (lim != nullptr) lim->where = "exemplar";
   out += '[';
   for (size_t i = 0; i < exemplars.size(); ++i) {
     const Exemplar& e = exemplars[i];
@@ -98,7 +100,7 @@ void ExemplarsJson(const std::vector<Exemplar>& exemplars, std::string& out) {
     if (!e.span_id.empty()) out += ",\"spanId\":\"" + HexEncode(e.span_id) + "\"";
     if (!e.attrs.empty()) {
       out += ",\"filteredAttributes\":";
-      KeyValuesJson(e.attrs, out, 8);
+      KeyValuesJson(e.attrs, out, 8, lim);
     }
     out += '}';
   }
@@ -123,7 +125,8 @@ struct Table {
   Batch& batch;
   columnar::ColumnData& col(const char* name) { return batch.column(batch.schema().IndexOf(name)); }
 
-  void Common(const MetricInfo& m, const WireContext& ctx, const Point& p, std::string& buf) {
+  // `attrs`: the point's attributes as JSON.
+  void Common(const MetricInfo& m, const WireContext& ctx, const Point& p, const std::string& attrs) {
     TimeParts t = SplitTime(p.time);
     col("timestamp").AppendInt(t.micros);
     if (p.start != 0) col("start_timestamp").AppendInt(SplitTime(p.start).micros);
@@ -134,9 +137,7 @@ struct Table {
     OptionalString(col("metric_description"), m.description);
     OptionalString(col("metric_unit"), m.unit);
     col("flags").AppendInt(static_cast<uint32_t>(p.flags));
-    buf.clear();
-    KeyValuesJson(p.attrs, buf, 8);
-    col("attributes").AppendString(buf);
+    col("attributes").AppendString(attrs);
     col("metric_metadata").AppendString(m.metadata);
     col("service_name").AppendString(ctx.service);
     col("resource_attributes").AppendString(ctx.resource_attrs);
@@ -150,11 +151,7 @@ struct Table {
     col("date_day").AppendInt(t.day);
     col("hour").AppendInt(t.hour);
   }
-  void Exemplars(const Point& p, std::string& buf) {
-    buf.clear();
-    ExemplarsJson(p.exemplars, buf);
-    col("exemplars").AppendString(buf);
-  }
+  void Exemplars(const std::string& json) { col("exemplars").AppendString(json); }
   void OptionalDouble(const char* name, bool has, uint64_t bits) {
     if (has) col(name).AppendDouble(AsDouble(bits));
     else col(name).AppendNull();
@@ -178,7 +175,26 @@ bool CommonField(Reader& r, uint32_t f, WireType t, const PointFields& pf, Point
 struct Decoder {
   std::vector<Table> tables;
   DecodeResult* result;
+  Limiter* lim;  // null: no attribute limits
   std::string buf;
+  std::string attrs, exemplars;  // JSON of the point being decoded
+
+  // Writes the point's attribute and exemplar JSON under the limits; false
+  // (and counted) when the limits reject the point.
+  bool Prepare(const WireContext& ctx, const Point& p) {
+    if (lim != nullptr) {
+      lim->found = {};
+      lim->where = "data point";
+    }
+    attrs.clear();
+    KeyValuesJson(p.attrs, attrs, 8, lim);
+    exemplars.clear();
+    ExemplarsJson(p.exemplars, exemplars, lim);
+    std::string why;
+    if (!LimitRejects(lim, ctx, "data point", result, &why)) return true;
+    Reject(1, std::move(why));
+    return false;
+  }
 
   void Reject(uint64_t n, std::string why) {
     if (n == 0) return;
@@ -200,7 +216,8 @@ struct Decoder {
       return CommonField(r, f, wt, {7, 2, 3, 5, 8}, p);
     });
     if (!ValidExemplars(p.exemplars)) return Reject(1, "exemplar has a malformed trace or span id");
-    t.Common(m, ctx, p, buf);
+    if (!Prepare(ctx, p)) return;
+    t.Common(m, ctx, p, attrs);
     if (which == 4) {
       t.col("value").AppendDouble(AsDouble(value));
       t.col("value_int").AppendNull();
@@ -212,7 +229,7 @@ struct Decoder {
       t.col("aggregation_temporality").AppendInt(temporality);
       t.col("is_monotonic").AppendBool(monotonic);
     }
-    t.Exemplars(p, buf);
+    t.Exemplars(exemplars);
     t.batch.EndRow();
     ++result->accepted;
   }
@@ -238,7 +255,8 @@ struct Decoder {
                               " bounds"));
     }
     if (!ValidExemplars(p.exemplars)) return Reject(1, "exemplar has a malformed trace or span id");
-    t.Common(m, ctx, p, buf);
+    if (!Prepare(ctx, p)) return;
+    t.Common(m, ctx, p, attrs);
     t.col("count").AppendInt(static_cast<int64_t>(count));
     t.OptionalDouble("sum", has_sum, sum);
     t.OptionalDouble("min", has_min, min);
@@ -255,7 +273,7 @@ struct Decoder {
     buf += ']';
     t.col("explicit_bounds").AppendString(buf);
     t.col("aggregation_temporality").AppendInt(temporality);
-    t.Exemplars(p, buf);
+    t.Exemplars(exemplars);
     t.batch.EndRow();
     ++result->accepted;
   }
@@ -290,7 +308,8 @@ struct Decoder {
       }
     });
     if (!ValidExemplars(p.exemplars)) return Reject(1, "exemplar has a malformed trace or span id");
-    t.Common(m, ctx, p, buf);
+    if (!Prepare(ctx, p)) return;
+    t.Common(m, ctx, p, attrs);
     t.col("count").AppendInt(static_cast<int64_t>(count));
     t.OptionalDouble("sum", has_sum, sum);
     t.OptionalDouble("min", has_min, min);
@@ -309,7 +328,7 @@ struct Decoder {
     t.col("negative_offset").AppendInt(neg_offset);
     t.col("negative_bucket_counts").AppendString(list(neg));
     t.col("aggregation_temporality").AppendInt(temporality);
-    t.Exemplars(p, buf);
+    t.Exemplars(exemplars);
     t.batch.EndRow();
     ++result->accepted;
   }
@@ -336,7 +355,8 @@ struct Decoder {
         default: return CommonField(r, f, wt, {7, 2, 3, 0, 8}, p);
       }
     });
-    t.Common(m, ctx, p, buf);
+    if (!Prepare(ctx, p)) return;
+    t.Common(m, ctx, p, attrs);
     t.col("count").AppendInt(static_cast<int64_t>(count));
     t.col("sum").AppendDouble(AsDouble(sum));
     buf = "[";
@@ -406,20 +426,25 @@ struct Decoder {
 
 }  // namespace
 
-absl::StatusOr<DecodeResult> DecodeMetricsProto(std::string_view bytes, std::vector<Batch>* batches) {
+absl::StatusOr<DecodeResult> DecodeMetricsProto(std::string_view bytes, std::vector<Batch>* batches,
+                                                const AttributeLimits* limits) {
   DecodeResult result;
+  std::optional<Limiter> limiter;
+  if (limits != nullptr && limits->active()) limiter.emplace(*limits);
+  Limiter* lim = limiter ? &*limiter : nullptr;
   std::vector<Batch> out;
   for (const auto& b : *batches) {
     if (b.num_rows() != 0) return absl::InternalError("DecodeMetricsProto expects empty batches");
     out.emplace_back(&b.schema());
   }
-  Decoder d{{}, &result, {}};
+  Decoder d{{}, &result, lim, {}, {}, {}};
   for (auto& b : out) d.tables.emplace_back(b);
   try {
-    ForEachItem(bytes, [&](const WireContext& ctx, std::string_view metric) { d.Metric(metric, ctx); });
+    ForEachItem(bytes, lim, [&](const WireContext& ctx, std::string_view metric) { d.Metric(metric, ctx); });
   } catch (const Malformed&) {
     return absl::InvalidArgumentError("request is not a valid ExportMetricsServiceRequest protobuf");
   }
+  NoteTruncation(lim, "data points", &result);
   *batches = std::move(out);
   return result;
 }

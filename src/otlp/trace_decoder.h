@@ -14,6 +14,7 @@
 
 #include "absl/status/statusor.h"
 #include "columnar/batch.h"
+#include "otlp/attribute_limits.h"
 #include "opentelemetry/proto/collector/trace/v1/trace_service.pb.h"
 
 namespace signaldb::otlp {
@@ -22,6 +23,15 @@ struct DecodeResult {
   uint64_t accepted = 0;
   uint64_t rejected = 0;
   std::string first_error;  // why the first rejected record was rejected
+  // Attribute limits (attribute_limits.h): records stored with attributes
+  // truncated, records rejected for them (also counted in `rejected`), and a
+  // note naming the limits that truncated (empty when none did).
+  uint64_t truncated = 0;
+  uint64_t limit_rejected = 0;
+  std::string truncation;
+  // Whether the limits changed what was stored: when false, decoding the
+  // same bytes without limits gives the same rows.
+  bool limited() const { return truncated != 0 || limit_rejected != 0; }
 };
 
 // Service name of a resource: its `service.name` string attribute, else the
@@ -37,7 +47,9 @@ DecodeResult DecodeTraces(const opentelemetry::proto::collector::trace::v1::Expo
 // Decodes serialized protobuf straight from the wire into `batch` (which
 // must be empty), with no message objects; InvalidArgument when the bytes are
 // not a valid request (truncated, malformed, invalid UTF-8, nested deeper
-// than libprotobuf allows).
-absl::StatusOr<DecodeResult> DecodeTracesProto(std::string_view bytes, columnar::Batch* batch);
+// than libprotobuf allows). `limits` (null: none) are applied to every
+// attribute list; a request is invalid or valid whatever they are.
+absl::StatusOr<DecodeResult> DecodeTracesProto(std::string_view bytes, columnar::Batch* batch,
+                                               const AttributeLimits* limits = nullptr);
 
 }  // namespace signaldb::otlp

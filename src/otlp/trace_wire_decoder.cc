@@ -2,6 +2,7 @@
 // into `traces` rows, with no message objects. It produces exactly what
 // DecodeTraces (the message-based reference decoder) produces for the same
 // request; otlp_test checks the two against each other.
+#include <optional>
 #include <vector>
 
 #include "common/hex.h"
@@ -19,7 +20,7 @@ using namespace wire;    // NOLINT: the shared wire helpers
 using namespace schema;  // NOLINT: column indexes
 using Context = WireContext;
 
-void EventJson(std::string_view bytes, std::string& out, int depth) {
+void EventJson(std::string_view bytes, std::string& out, int depth, Limiter* lim) {
   uint64_t time = 0, dropped = 0;
   std::string_view name;
   std::vector<std::string_view> attrs;
@@ -32,6 +33,7 @@ void EventJson(std::string_view bytes, std::string& out, int depth) {
       default: return false;
     }
   });
+  if (lim != nullptr) lim->where = "span event";
   out += '{';
   bool first = true;
   if (time != 0) {
@@ -44,7 +46,7 @@ void EventJson(std::string_view bytes, std::string& out, int depth) {
   }
   if (!attrs.empty()) {
     AppendJsonKey(out, "attributes", first);
-    KeyValuesJson(attrs, out, depth + 1);
+    dropped = AddDropped(dropped, KeyValuesJson(attrs, out, depth + 1, lim));
   }
   if (dropped != 0) {
     AppendJsonKey(out, "droppedAttributesCount", first);
@@ -53,7 +55,7 @@ void EventJson(std::string_view bytes, std::string& out, int depth) {
   out += '}';
 }
 
-void LinkJson(std::string_view bytes, std::string& out, int depth) {
+void LinkJson(std::string_view bytes, std::string& out, int depth, Limiter* lim) {
   std::string_view trace_id, span_id, state;
   std::vector<std::string_view> attrs;
   uint64_t dropped = 0;
@@ -69,6 +71,7 @@ void LinkJson(std::string_view bytes, std::string& out, int depth) {
       default: return false;
     }
   });
+  if (lim != nullptr) lim->where = "span link";
   out += '{';
   bool first = true;
   AppendHexMember(out, "traceId", trace_id, first);
@@ -79,7 +82,7 @@ void LinkJson(std::string_view bytes, std::string& out, int depth) {
   }
   if (!attrs.empty()) {
     AppendJsonKey(out, "attributes", first);
-    KeyValuesJson(attrs, out, depth + 1);
+    dropped = AddDropped(dropped, KeyValuesJson(attrs, out, depth + 1, lim));
   }
   if (dropped != 0) {
     AppendJsonKey(out, "droppedAttributesCount", first);
@@ -100,7 +103,7 @@ struct Scratch {
 };
 
 void DecodeSpan(std::string_view bytes, const Context& ctx, columnar::Batch* batch, DecodeResult* result,
-                Scratch& scratch) {
+                Scratch& scratch, Limiter* lim) {
   std::string_view trace_id, span_id, parent, state, name, status_msg;
   int32_t kind = 0, status_code = 0;
   uint64_t start = 0, end = 0, dropped_attrs = 0, dropped_events = 0, dropped_links = 0;
@@ -143,7 +146,11 @@ void DecodeSpan(std::string_view bytes, const Context& ctx, columnar::Batch* bat
   // malformed bytes fail the whole request as a full protobuf parse would;
   // the JSON columns are written in place, and a rejected span's bytes are
   // cut off again below.
-  SplitAttributes(attrs, &scratch.split, 5);
+  if (lim != nullptr) {
+    lim->found = {};
+    lim->where = "span";
+  }
+  SplitAttributes(attrs, &scratch.split, 5, lim);
   auto& c_events = batch->column(kEvents);
   auto& c_links = batch->column(kLinks);
   const size_t mark_events = c_events.bytes.size(), mark_links = c_links.bytes.size();
@@ -151,14 +158,14 @@ void DecodeSpan(std::string_view bytes, const Context& ctx, columnar::Batch* bat
   ev += '[';
   for (size_t i = 0; i < events.size(); ++i) {
     if (i) ev += ',';
-    EventJson(events[i], ev, 5);
+    EventJson(events[i], ev, 5, lim);
   }
   ev += ']';
   std::string& ln = c_links.BeginString();
   ln += '[';
   for (size_t i = 0; i < links.size(); ++i) {
     if (i) ln += ',';
-    LinkJson(links[i], ln, 5);
+    LinkJson(links[i], ln, 5, lim);
   }
   ln += ']';
 
@@ -176,6 +183,7 @@ void DecodeSpan(std::string_view bytes, const Context& ctx, columnar::Batch* bat
   if (!parent.empty() && parent.size() != 8) {
     return reject(StrCat("span has an invalid parent span id (", parent.size(), " bytes, must be 8)"));
   }
+  if (std::string why; LimitRejects(lim, ctx, "span", result, &why)) return reject(std::move(why));
   scratch.split.Append(*batch);
   c_events.EndString();
   c_links.EndString();
@@ -217,17 +225,23 @@ void DecodeSpan(std::string_view bytes, const Context& ctx, columnar::Batch* bat
 
 }  // namespace
 
-absl::StatusOr<DecodeResult> DecodeTracesProto(std::string_view bytes, columnar::Batch* batch) {
+absl::StatusOr<DecodeResult> DecodeTracesProto(std::string_view bytes, columnar::Batch* batch,
+                                               const AttributeLimits* limits) {
   DecodeResult result;
+  std::optional<Limiter> limiter;
+  if (limits != nullptr && limits->active()) limiter.emplace(*limits);
+  Limiter* lim = limiter ? &*limiter : nullptr;
   columnar::Batch out(&batch->schema());
   // Rough reservation: a span takes a few hundred bytes on the wire.
   out.Reserve(bytes.size() / 256 + 1);
   Scratch scratch;
   try {
-    ForEachItem(bytes, [&](const Context& ctx, std::string_view span) { DecodeSpan(span, ctx, &out, &result, scratch); });
+    ForEachItem(bytes, lim,
+                [&](const Context& ctx, std::string_view span) { DecodeSpan(span, ctx, &out, &result, scratch, lim); });
   } catch (const Malformed&) {
     return absl::InvalidArgumentError("request is not a valid ExportTraceServiceRequest protobuf");
   }
+  NoteTruncation(lim, "spans", &result);
   if (batch->num_rows() == 0) *batch = std::move(out);
   else return absl::InternalError("DecodeTracesProto expects an empty batch");
   return result;

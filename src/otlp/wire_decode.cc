@@ -61,6 +61,8 @@ struct AnyValueParts {
   }
 };
 
+uint64_t KeyValueList(const std::vector<std::string_view>& kvs, std::string& out, int depth, Limiter* lim, bool top);
+
 // Parses a superseded array or kvlist as libprotobuf would have, so bytes
 // that fail its parse fail ours.
 void ValidateNested(const AnyValueParts& v, int depth) {
@@ -112,11 +114,11 @@ void AnyValueParts::Read(std::string_view piece, int depth) {
   });
 }
 
-void AppendAnyValueJson(const AnyValueParts& v, std::string& out, int depth) {
+void AppendAnyValueJson(const AnyValueParts& v, std::string& out, int depth, Limiter* lim) {
   switch (v.which) {
     case 1:
       out += "{\"stringValue\":";
-      AppendJsonString(out, v.bytes);
+      AppendJsonString(out, lim != nullptr ? lim->Cut(v.bytes, true) : v.bytes);
       out += '}';
       break;
     case 2: out += v.scalar != 0 ? "{\"boolValue\":true}" : "{\"boolValue\":false}"; break;
@@ -137,7 +139,7 @@ void AppendAnyValueJson(const AnyValueParts& v, std::string& out, int depth) {
           if (f != 1 || t != kLen) return false;
           if (!first) out += ',';
           first = false;
-          AnyValueJson(Bytes(r), out, depth + 2);
+          AnyValueJson(Bytes(r), out, depth + 2, lim);
           return true;
         });
       });
@@ -154,13 +156,13 @@ void AppendAnyValueJson(const AnyValueParts& v, std::string& out, int depth) {
         });
       });
       out += "{\"kvlistValue\":{\"values\":";
-      KeyValuesJson(kvs, out, depth + 2);
+      KeyValueList(kvs, out, depth + 2, lim, /*top=*/false);
       out += "}}";
       break;
     }
     case 7:
       out += "{\"bytesValue\":\"";
-      out += Base64Encode(v.bytes);
+      out += Base64Encode(lim != nullptr ? lim->Cut(v.bytes, false) : v.bytes);
       out += "\"}";
       break;
     default: out += "{}";
@@ -186,49 +188,83 @@ bool ReadKeyValue(std::string_view kv, std::string_view* key, AnyValueParts* val
   return has_value;
 }
 
-}  // namespace
-
-void AnyValueJson(std::string_view bytes, std::string& out, int depth) {
-  AnyValueParts v;
-  v.Read(bytes, depth);
-  AppendAnyValueJson(v, out, depth);
-}
-
-void KeyValuesJson(const std::vector<std::string_view>& kvs, std::string& out, int depth) {
+// A KeyValue list as JSON; `top` for an attribute list (counted, and its
+// keys named in findings), not for the entries of a kvlist value.
+uint64_t KeyValueList(const std::vector<std::string_view>& kvs, std::string& out, int depth, Limiter* lim,
+                      bool top) {
   if (depth > kMaxDepth) Fail();
+  const size_t keep = lim != nullptr && top ? lim->Keep(kvs.size()) : kvs.size();
   out += '[';
-  bool first = true;
-  for (std::string_view kv : kvs) {
+  for (size_t i = 0; i < kvs.size(); ++i) {
     std::string_view key;
     AnyValueParts value;
-    const bool has_value = ReadKeyValue(kv, &key, &value, depth + 2);
-    if (!first) out += ',';
-    first = false;
+    const bool has_value = ReadKeyValue(kvs[i], &key, &value, depth + 2);
+    if (i >= keep) {
+      // Dropped by the count limit; its bytes must still be well-formed.
+      ValidateNested(value, depth + 2);
+      continue;
+    }
+    if (i != 0) out += ',';
     out += "{\"key\":";
+    if (lim != nullptr) {
+      if (top) lim->key = key;
+      key = lim->Cut(key, true, /*is_key=*/true);
+    }
     AppendJsonString(out, key);
     if (has_value) {
       out += ",\"value\":";
-      AppendAnyValueJson(value, out, depth + 2);
+      AppendAnyValueJson(value, out, depth + 2, lim);
     }
     out += '}';
   }
   out += ']';
+  return kvs.size() - keep;
 }
 
-void SplitAttributes(const std::vector<std::string_view>& kvs, SpanAttributes* out, int depth) {
+}  // namespace
+
+void AnyValueJson(std::string_view bytes, std::string& out, int depth, Limiter* lim) {
+  AnyValueParts v;
+  v.Read(bytes, depth);
+  AppendAnyValueJson(v, out, depth, lim);
+}
+
+uint64_t KeyValuesJson(const std::vector<std::string_view>& kvs, std::string& out, int depth, Limiter* lim) {
+  return KeyValueList(kvs, out, depth, lim, /*top=*/true);
+}
+
+void SplitAttributes(const std::vector<std::string_view>& kvs, SpanAttributes* out, int depth, Limiter* lim) {
   if (depth > kMaxDepth) Fail();
   out->Clear();
+  const uint64_t max = lim != nullptr ? lim->limits.max_attributes : 0;
   for (std::string_view kv : kvs) {
     std::string_view key;
     AnyValueParts v;
     const bool has_value = ReadKeyValue(kv, &key, &v, depth + 2);
-    if (!out->Add(key)) {
+    // Repeats are judged on the key as stored, so a cut key that equals
+    // an earlier one is a repeat.
+    std::string_view stored = key;
+    if (lim != nullptr && lim->limits.max_value_length != 0) stored = CutUtf8(key, lim->limits.max_value_length);
+    if (!out->Add(stored)) {
       // A repeat is dropped, but its bytes must still be well-formed.
       ValidateNested(v, depth + 2);
       continue;
     }
+    if (max != 0 && out->entries.size() + out->other_keys.size() >= max) {
+      // Over the count limit: dropped, its bytes validated.
+      ++out->limit_dropped;
+      ValidateNested(v, depth + 2);
+      continue;
+    }
+    if (lim != nullptr) {
+      lim->key = key;
+      if (stored.size() != key.size()) lim->Note(LimitFindings::kLength, key.size(), /*is_key=*/true);
+      key = stored;
+    }
     switch (v.which) {
-      case 1: out->entries.push_back({key, SpanAttributes::kString, v.bytes}); break;
+      case 1:
+        out->entries.push_back({key, SpanAttributes::kString, lim != nullptr ? lim->Cut(v.bytes, true) : v.bytes});
+        break;
       case 2: out->entries.push_back({key, SpanAttributes::kBool, {}, v.scalar != 0 ? 1 : 0}); break;
       case 3: out->entries.push_back({key, SpanAttributes::kInt, {}, static_cast<int64_t>(v.scalar)}); break;
       case 4: {
@@ -241,20 +277,32 @@ void SplitAttributes(const std::vector<std::string_view>& kvs, SpanAttributes* o
         out->BeginOther(key);
         if (has_value) {
           out->other += ",\"value\":";
-          AppendAnyValueJson(v, out->other, depth + 2);
+          AppendAnyValueJson(v, out->other, depth + 2, lim);
         }
         out->other += '}';
     }
   }
+  if (out->limit_dropped != 0) {
+    lim->Note(LimitFindings::kCount, out->entries.size() + out->other_keys.size() + out->limit_dropped, false);
+  }
 }
 
 // service.name from a resource's attributes: the first string-valued one.
-std::string ServiceNameOf(const std::vector<std::string_view>& kvs) {
-  for (std::string_view kv : kvs) {
+std::string ServiceNameOf(const std::vector<std::string_view>& kvs, const Limiter* lim) {
+  size_t n = kvs.size();
+  uint64_t max_length = 0;
+  if (lim != nullptr) {
+    if (lim->limits.max_attributes != 0) n = std::min<uint64_t>(n, lim->limits.max_attributes);
+    max_length = lim->limits.max_value_length;
+  }
+  for (size_t i = 0; i < n; ++i) {
     std::string_view key;
     AnyValueParts v;
-    const bool has_value = ReadKeyValue(kv, &key, &v, 3);
-    if (key == "service.name" && has_value && v.which == 1) return std::string(v.bytes);
+    const bool has_value = ReadKeyValue(kvs[i], &key, &v, 3);
+    if (max_length != 0) key = CutUtf8(key, max_length);
+    if (key == "service.name" && has_value && v.which == 1) {
+      return std::string(max_length != 0 ? CutUtf8(v.bytes, max_length) : v.bytes);
+    }
   }
   return "unknown_service";
 }
@@ -288,8 +336,14 @@ void WireContext::SetResource(const std::vector<std::string_view>& resources, st
     });
   }
   resource_attrs.clear();
-  KeyValuesJson(attrs, resource_attrs, 3);
-  service = ServiceNameOf(attrs);
+  resource_found = {};
+  if (lim != nullptr) {
+    lim->found = {};
+    lim->where = "resource";
+  }
+  dropped = AddDropped(dropped, KeyValuesJson(attrs, resource_attrs, 3, lim));
+  service = ServiceNameOf(attrs, lim);
+  if (lim != nullptr) resource_found = lim->found;
   resource_dropped = static_cast<int64_t>(dropped);
   resource_schema = schema_url;
 }
@@ -309,9 +363,62 @@ void WireContext::SetScope(const std::vector<std::string_view>& scopes, std::str
     });
   }
   scope_attrs.clear();
-  KeyValuesJson(attrs, scope_attrs, 4);
+  scope_found = {};
+  if (lim != nullptr) {
+    lim->found = {};
+    lim->where = "scope";
+  }
+  dropped = AddDropped(dropped, KeyValuesJson(attrs, scope_attrs, 4, lim));
+  if (lim != nullptr) scope_found = lim->found;
   scope_dropped = static_cast<int64_t>(dropped);
   scope_schema = schema_url;
+}
+
+std::string DescribeFindings(const LimitFindings& f, const AttributeLimits& limits) {
+  if (f.first == LimitFindings::kCount) {
+    return StrCat(f.where, " has ", f.size, " attributes, over max_attributes_per_record (", limits.max_attributes,
+                  ")");
+  }
+  // Keys are named, but not at any length.
+  constexpr size_t kShownKey = 64;
+  std::string key(CutUtf8(f.key, kShownKey));
+  if (key.size() < f.key.size()) key += "...";
+  return StrCat(f.where, " attribute '", key, "' has a ", f.key_too_long ? "key" : "value", " of ", f.size,
+                " bytes, over max_attribute_value_length (", limits.max_value_length, ")");
+}
+
+bool LimitRejects(Limiter* lim, const WireContext& ctx, const char* noun, DecodeResult* result, std::string* why) {
+  if (lim == nullptr) return false;
+  const LimitFindings* f = ctx.resource_found.any() ? &ctx.resource_found
+                           : ctx.scope_found.any()  ? &ctx.scope_found
+                           : lim->found.any()       ? &lim->found
+                                                    : nullptr;
+  if (f == nullptr) return false;
+  if (!lim->limits.reject) {
+    ++result->truncated;
+    lim->truncated_by |= ctx.resource_found.hit | ctx.scope_found.hit | lim->found.hit;
+    return false;
+  }
+  ++result->limit_rejected;
+  if (result->rejected == 0) {
+    *why = DescribeFindings(*f, lim->limits);
+    if (f != &lim->found) *why += StrCat("; every ", noun, " under it is rejected");
+  }
+  return true;
+}
+
+void NoteTruncation(const Limiter* lim, const char* plural, DecodeResult* result) {
+  if (lim == nullptr || result->truncated == 0) return;
+  std::string what;
+  if (lim->truncated_by & LimitFindings::kCount) {
+    what = StrCat("attributes beyond max_attributes_per_record (", lim->limits.max_attributes, ") dropped");
+  }
+  if (lim->truncated_by & LimitFindings::kLength) {
+    if (!what.empty()) what += ", ";
+    what += StrCat("keys and values longer than max_attribute_value_length (", lim->limits.max_value_length,
+                   " bytes) cut");
+  }
+  result->truncation = StrCat(result->truncated, " ", plural, " stored truncated: ", what);
 }
 
 }  // namespace signaldb::otlp::wire

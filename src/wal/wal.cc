@@ -110,13 +110,14 @@ std::vector<std::pair<size_t, size_t>> Resync(std::string_view data, size_t from
 
 }  // namespace
 
-std::string EncodeRecord(RecordType type, uint64_t seq, std::string_view payload) {
+std::string EncodeRecord(RecordType type, uint64_t seq, std::string_view payload, std::string_view head) {
   std::string rec;
-  rec.reserve(kRecordHeaderSize + payload.size());
+  rec.reserve(kRecordHeaderSize + head.size() + payload.size());
   PutU32(rec, 0);
-  PutU32(rec, static_cast<uint32_t>(payload.size()));
+  PutU32(rec, static_cast<uint32_t>(head.size() + payload.size()));
   rec.push_back(static_cast<char>(type));
   PutU64(rec, seq);
+  rec.append(head);
   rec.append(payload);
   uint32_t crc = crc32c::Value(std::string_view(rec).substr(8));
   uint32_t masked = crc32c::Mask(crc);
@@ -305,8 +306,8 @@ void Wal::CommitPendingLocked(std::unique_lock<std::mutex>& lock) {
   committed_cv_.notify_all();
 }
 
-absl::StatusOr<uint64_t> Wal::Append(RecordType type, std::string_view payload) {
-  if (payload.size() > UINT32_MAX - kRecordHeaderSize) {
+absl::StatusOr<uint64_t> Wal::Append(RecordType type, std::string_view head, std::string_view payload) {
+  if (payload.size() > UINT32_MAX - kRecordHeaderSize - head.size()) {
     return absl::InvalidArgumentError("WAL record too large");
   }
   std::unique_lock lock(mu_);
@@ -317,7 +318,7 @@ absl::StatusOr<uint64_t> Wal::Append(RecordType type, std::string_view payload) 
     }
   }
   const uint64_t seq = ++last_seq_;
-  pending_ += EncodeRecord(type, seq, payload);
+  pending_ += EncodeRecord(type, seq, payload, head);
   while (true) {
     if (LostLocked(seq)) {
       return absl::UnavailableError(StrCat("WAL record ", seq, " was lost to a failed write or fsync; retry"));

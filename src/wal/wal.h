@@ -46,7 +46,8 @@ inline constexpr size_t kRecordHeaderSize = 17;
 
 // Record types.
 enum class RecordType : uint8_t {
-  kOtlpExport = 1,  // a serialized OTLP Export*ServiceRequest
+  kOtlpExport = 1,         // a serialized OTLP Export*ServiceRequest
+  kOtlpExportLimited = 2,  // the same, after the attribute limits it was stored under
 };
 
 struct Options {
@@ -84,7 +85,10 @@ class Wal {
                                                        std::string_view payload)>& fn);
 
   // Appends one record and returns its sequence number once it is durable.
-  absl::StatusOr<uint64_t> Append(RecordType type, std::string_view payload);
+  absl::StatusOr<uint64_t> Append(RecordType type, std::string_view payload) { return Append(type, {}, payload); }
+  // The same for a record whose payload is `head` followed by `payload`
+  // (not joined by the caller first).
+  absl::StatusOr<uint64_t> Append(RecordType type, std::string_view head, std::string_view payload);
 
   // Deletes every segment whose records all have sequence <= `seq`. The active
   // segment is rolled first when it is wholly covered.
@@ -143,7 +147,7 @@ class Wal {
   std::atomic<uint64_t> synced_seq_{0};
 };
 
-// Encodes one record (header + payload), for tests and tools.
-std::string EncodeRecord(RecordType type, uint64_t seq, std::string_view payload);
+// Encodes one record (header + head + payload), for tests and tools.
+std::string EncodeRecord(RecordType type, uint64_t seq, std::string_view payload, std::string_view head = {});
 
 }  // namespace signaldb::wal

@@ -63,6 +63,29 @@ TEST_F(WalTest, AppendsReplayAfterReopen) {
   EXPECT_EQ(*w->Append(RecordType::kOtlpExport, "d"), 4u);
 }
 
+// A record given in two pieces is one record of their concatenation, and
+// keeps its type.
+TEST_F(WalTest, TwoPieceRecordsReplayJoinedWithTheirType) {
+  {
+    auto w = OpenWal();
+    ASSERT_TRUE(w->Append(RecordType::kOtlpExport, "plain").ok());
+    ASSERT_TRUE(w->Append(RecordType::kOtlpExportLimited, "head|", "payload").ok());
+  }
+  auto w = OpenWal();
+  std::vector<std::pair<RecordType, std::string>> recs;
+  ASSERT_TRUE(w->Replay(0, [&](uint64_t, RecordType type, std::string_view p) {
+                 recs.emplace_back(type, std::string(p));
+                 return absl::OkStatus();
+               }).ok());
+  ASSERT_EQ(recs.size(), 2u);
+  EXPECT_EQ(recs[0].first, RecordType::kOtlpExport);
+  EXPECT_EQ(recs[0].second, "plain");
+  EXPECT_EQ(recs[1].first, RecordType::kOtlpExportLimited);
+  EXPECT_EQ(recs[1].second, "head|payload");
+  EXPECT_EQ(EncodeRecord(RecordType::kOtlpExportLimited, 7, "payload", "head|"),
+            EncodeRecord(RecordType::kOtlpExportLimited, 7, "head|payload"));
+}
+
 TEST_F(WalTest, SequenceNeverGoesBackwardsAfterTrim) {
   auto w = OpenWal(100);
   EXPECT_EQ(*w->Append(RecordType::kOtlpExport, "x"), 100u);

@@ -142,7 +142,7 @@ class SchemaEvolutionTest : public ::testing::Test {
                          .prefix = "storage",
                          .storage_dir = storage};
     auto store = SignalStore::Open(o, {schema}, db_.get(), flush_db_.get(),
-                                   [schema](std::string_view payload) { return Decode(schema, payload); });
+                                   [schema](wal::RecordType, std::string_view payload) { return Decode(schema, payload); });
     ASSERT_TRUE(store.ok()) << store.status();
     store_ = std::move(*store);
     view_.store_ = flush_.store_ = store_.get();

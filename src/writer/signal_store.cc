@@ -60,8 +60,8 @@ absl::StatusOr<std::unique_ptr<SignalStore>> SignalStore::Open(const SignalStore
   auto start = std::chrono::steady_clock::now();
   uint64_t records = 0, rows = 0;
   absl::Status replay = store->wal_->Replay(
-      min_committed, [&](uint64_t seq, wal::RecordType, std::string_view payload) -> absl::Status {
-        auto decoded = store->decoder_(payload);
+      min_committed, [&](uint64_t seq, wal::RecordType type, std::string_view payload) -> absl::Status {
+        auto decoded = store->decoder_(type, payload);
         if (!decoded.ok()) {
           // A record that was valid when acknowledged must decode the same way.
           return absl::DataLossError(StrCat("WAL record ", seq, " cannot be decoded: ", decoded.status().message()));
@@ -365,7 +365,7 @@ absl::StatusOr<uint64_t> SignalStore::Ingest(std::string_view payload, Decoded d
     gate_cv_.wait(lock, [&] { return !gate_closed_; });
     ++ingests_in_flight_;
   }
-  auto seq = wal_->Append(wal::RecordType::kOtlpExport, payload);
+  auto seq = wal_->Append(decoded.record_type, decoded.record_head, payload);
   if (seq.ok()) {
     for (size_t i = 0; i < tables_.size(); ++i) AppendToBuffer(*tables_[i], std::move(decoded.batches[i]), *seq);
   }

@@ -52,6 +52,12 @@ struct Decoded {
   uint64_t accepted = 0;
   uint64_t rejected = 0;
   std::string first_error;  // why the first rejected record was rejected
+  uint64_t truncated = 0;   // records stored with attributes truncated to limits
+  std::string truncation;   // which limits truncated them (empty: none)
+  // The WAL record that gives these rows back on replay: its type, and bytes
+  // logged before the payload (writer/wal_record.h).
+  wal::RecordType record_type = wal::RecordType::kOtlpExport;
+  std::string record_head;
   uint64_t rows() const {
     uint64_t n = 0;
     for (const auto& b : batches) n += b.num_rows();
@@ -63,8 +69,8 @@ struct Decoded {
 inline constexpr const char* kViewFunction = "sdb_buffer";
 inline constexpr const char* kFlushFunction = "sdb_flushing";
 
-// Decodes a serialized export request (what the WAL keeps) into rows.
-using PayloadDecoder = std::function<absl::StatusOr<Decoded>(std::string_view payload)>;
+// Decodes a WAL record (type and payload, as Ingest logged it) into rows.
+using PayloadDecoder = std::function<absl::StatusOr<Decoded>(wal::RecordType type, std::string_view payload)>;
 
 struct SignalStoreOptions {
   FileSystem* fs;
@@ -152,8 +158,9 @@ class SignalStore {
   // Defines each table's view (committed files + buffered batches) in the database.
   absl::Status CreateViews();
 
-  // Makes `payload` durable, then buffers `decoded` (its rows). Returns the
-  // WAL sequence once both are done; on error nothing may be acknowledged.
+  // Makes `payload` durable (as a record of decoded.record_type, after
+  // decoded.record_head), then buffers `decoded` (its rows). Returns the WAL
+  // sequence once both are done; on error nothing may be acknowledged.
   absl::StatusOr<uint64_t> Ingest(std::string_view payload, Decoded decoded);
 
   // The buffered batches of `table` that a view of generation `gen` must add

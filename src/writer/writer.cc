@@ -1,6 +1,7 @@
 #include "writer/writer.h"
 
 #include "writer/data_files.h"
+#include "writer/wal_record.h"
 
 #include "common/status_macros.h"
 #include "common/strings.h"
@@ -25,20 +26,37 @@ std::vector<const columnar::Schema*> TablesOf(Signal signal) {
   return {};
 }
 
-absl::StatusOr<Decoded> DecodePayload(Signal signal, std::string_view payload) {
+absl::StatusOr<Decoded> DecodePayload(Signal signal, std::string_view payload, const otlp::AttributeLimits* limits) {
   Decoded out;
   for (const auto* schema : TablesOf(signal)) out.batches.emplace_back(schema);
   absl::StatusOr<otlp::DecodeResult> r;
   switch (signal) {
-    case Signal::kTraces: r = otlp::DecodeTracesProto(payload, &out.batches[0]); break;
-    case Signal::kLogs: r = otlp::DecodeLogsProto(payload, &out.batches[0]); break;
-    case Signal::kMetrics: r = otlp::DecodeMetricsProto(payload, &out.batches); break;
+    case Signal::kTraces: r = otlp::DecodeTracesProto(payload, &out.batches[0], limits); break;
+    case Signal::kLogs: r = otlp::DecodeLogsProto(payload, &out.batches[0], limits); break;
+    case Signal::kMetrics: r = otlp::DecodeMetricsProto(payload, &out.batches, limits); break;
   }
   if (!r.ok()) return r.status();
   out.accepted = r->accepted;
   out.rejected = r->rejected;
   out.first_error = std::move(r->first_error);
+  out.truncated = r->truncated;
+  out.truncation = std::move(r->truncation);
+  if (r->limited()) {
+    out.record_type = wal::RecordType::kOtlpExportLimited;
+    out.record_head = EncodeLimitsHeader(*limits);
+  }
   return out;
+}
+
+absl::StatusOr<Decoded> DecodeWalRecord(Signal signal, wal::RecordType type, std::string_view payload) {
+  switch (type) {
+    case wal::RecordType::kOtlpExport: return DecodePayload(signal, payload);
+    case wal::RecordType::kOtlpExportLimited: {
+      ASSIGN_OR_RETURN(LimitedRequest limited, ParseLimitedRecord(payload));
+      return DecodePayload(signal, limited.request, &limited.limits);
+    }
+  }
+  return absl::DataLossError(StrCat("unknown WAL record type ", static_cast<int>(type)));
 }
 
 const columnar::Schema* Dataset::Buffers::TableSchema(const std::string& table) const {
@@ -113,7 +131,9 @@ absl::StatusOr<std::unique_ptr<Dataset>> Dataset::Open(const WriterOptions& opti
     };
     ASSIGN_OR_RETURN(ds->stores_[static_cast<int>(s)],
                      SignalStore::Open(so, TablesOf(s), ds->db_.get(), ds->flush_db_.get(),
-                                       [s](std::string_view payload) { return DecodePayload(s, payload); }));
+                                       [s](wal::RecordType type, std::string_view payload) {
+                                         return DecodeWalRecord(s, type, payload);
+                                       }));
     RETURN_IF_ERROR(ds->stores_[static_cast<int>(s)]->CreateViews());
   }
   return ds;
@@ -253,7 +273,10 @@ absl::StatusOr<ExportResult> Writer::Write(const TenantContext& ctx, Signal sign
 
 absl::StatusOr<ExportResult> Writer::WriteDecoded(const TenantContext& ctx, Signal signal, std::string_view payload,
                                                   Decoded decoded) {
-  ExportResult result{decoded.accepted, decoded.rejected, decoded.first_error};
+  ExportResult result{decoded.accepted, decoded.rejected, decoded.truncated, decoded.first_error};
+  if (!decoded.truncation.empty()) {
+    result.message += StrCat(result.message.empty() ? "" : "; ", decoded.truncation);
+  }
   if (decoded.rows() == 0) return result;  // nothing to store
   RETURN_IF_ERROR(CheckCapacity());
   uint64_t buffered = BufferedBytes();

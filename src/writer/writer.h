@@ -23,6 +23,7 @@
 #include "common/tenant.h"
 #include "engine/engine.h"
 #include "engine/row_source.h"
+#include "otlp/attribute_limits.h"
 #include "writer/signal_store.h"
 
 namespace signaldb::writer {
@@ -69,9 +70,16 @@ struct WriterOptions {
 
 // The tables a signal's rows go to, in the order of Decoded::batches.
 std::vector<const columnar::Schema*> TablesOf(Signal signal);
-// Decodes a serialized Export*ServiceRequest of `signal` into rows.
-// InvalidArgument when the bytes are not such a request.
-absl::StatusOr<Decoded> DecodePayload(Signal signal, std::string_view payload);
+// Decodes a serialized Export*ServiceRequest of `signal` into rows, under
+// attribute `limits` (null: none). InvalidArgument when the bytes are not
+// such a request. When the limits changed the rows, the result says to log
+// the request as a limited record, so replay applies the same limits.
+absl::StatusOr<Decoded> DecodePayload(Signal signal, std::string_view payload,
+                                      const otlp::AttributeLimits* limits = nullptr);
+// Decodes a WAL record of `signal` (what replay reads) into the rows it was
+// acknowledged with: plain requests without limits, limited ones under the
+// limits they carry. DataLoss for an unknown record type or limits header.
+absl::StatusOr<Decoded> DecodeWalRecord(Signal signal, wal::RecordType type, std::string_view payload);
 
 class Dataset {
  public:
@@ -114,7 +122,10 @@ class Dataset {
 struct ExportResult {
   uint64_t accepted = 0;
   uint64_t rejected = 0;
-  std::string message;  // why records were rejected
+  uint64_t truncated = 0;  // of the accepted, stored with attributes truncated to limits
+  // Why records were rejected, and which limits truncated records (OTLP's
+  // partialSuccess.error_message; a warning when nothing was rejected).
+  std::string message;
 };
 
 class Writer {
