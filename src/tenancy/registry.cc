@@ -202,6 +202,7 @@ absl::Status Registry::Apply(const StoreSnapshot& snapshot) {
     if (tenant_known(row.tenant_id)) s->keys.push_back({row, Source::kDatabase});
   }
 
+  for (const auto& t : s->tenants) s->limits.emplace(t.row.id, t.effective);
   // What the Authenticator checks requests against.
   std::vector<auth::Tenant> tenants;
   for (const auto& t : s->tenants) {
@@ -225,10 +226,8 @@ absl::Status Registry::Apply(const StoreSnapshot& snapshot) {
 
 TenantLimits Registry::LimitsOf(const std::string& tenant) const {
   auto s = state();
-  for (const auto& t : s->tenants) {
-    if (t.row.id == tenant) return t.effective;
-  }
-  return options_.default_limits;
+  auto it = s->limits.find(tenant);
+  return it == s->limits.end() ? options_.default_limits : it->second;
 }
 
 std::string Registry::StorageOf(const TenantContext& ctx) const {

@@ -114,6 +114,7 @@ class Registry {
     std::vector<TenantInfo> tenants;
     std::vector<DatasetInfo> datasets;
     std::vector<ApiKeyInfo> keys;
+    std::map<std::string, TenantLimits> limits;  // by tenant id (asked per request)
   };
   Registry(Options options, std::unique_ptr<Store> store);
   std::shared_ptr<const State> state() const;
