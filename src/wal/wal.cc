@@ -85,6 +85,12 @@ absl::StatusOr<Scan> ScanSegment(
   return scan;
 }
 
+// Whether `type` is a record type this version writes.
+bool KnownType(uint8_t type) {
+  return type == static_cast<uint8_t>(RecordType::kOtlpExport) ||
+         type == static_cast<uint8_t>(RecordType::kOtlpExportLimited);
+}
+
 // Looks past a damaged spot for records that are still whole: candidates
 // must have a plausible header (known type, growing sequence, length within
 // the file) before their CRC is checked. Returns the byte ranges found.
@@ -95,7 +101,7 @@ std::vector<std::pair<size_t, size_t>> Resync(std::string_view data, size_t from
     uint32_t len = Get<uint32_t>(data.data() + pos + 4);
     auto type = static_cast<uint8_t>(data[pos + 8]);
     uint64_t seq = Get<uint64_t>(data.data() + pos + 9);
-    bool plausible = type == static_cast<uint8_t>(RecordType::kOtlpExport) && seq > after_seq &&
+    bool plausible = KnownType(type) && seq > after_seq &&
                      seq < after_seq + (1ull << 32) && pos + kRecordHeaderSize + len <= data.size();
     if (plausible && crc32c::Value(data.substr(pos + 8, 9 + len)) == crc32c::Unmask(Get<uint32_t>(data.data() + pos))) {
       found.emplace_back(pos, kRecordHeaderSize + len);

@@ -174,6 +174,35 @@ TEST_F(WalTest, CorruptionInTheMiddleIsQuarantinedAndLaterRecordsKept) {
   EXPECT_EQ(w->GetStats().quarantined_segments, 0u);
 }
 
+// Every record type is salvaged past damage, not only the first one.
+TEST_F(WalTest, SalvageAfterCorruptionKeepsLimitedRecords) {
+  {
+    auto w = OpenWal();
+    ASSERT_TRUE(w->Append(RecordType::kOtlpExport, "alpha").ok());
+    ASSERT_TRUE(w->Append(RecordType::kOtlpExport, "bravo").ok());
+    ASSERT_TRUE(w->Append(RecordType::kOtlpExportLimited, "head|", "charlie").ok());
+    ASSERT_TRUE(w->Append(RecordType::kOtlpExport, "delta").ok());
+  }
+  auto files = SegmentFiles();
+  std::fstream f(files[0], std::ios::in | std::ios::out | std::ios::binary);
+  auto off = kSegmentHeaderSize + EncodeRecord(RecordType::kOtlpExport, 1, "alpha").size() + kRecordHeaderSize + 1;
+  f.seekp(static_cast<std::streamoff>(off));
+  f.put('X');  // inside "bravo"
+  f.close();
+  auto w = OpenWal();
+  std::vector<std::pair<RecordType, std::string>> recs;
+  ASSERT_TRUE(w->Replay(0, [&](uint64_t, RecordType type, std::string_view p) {
+                 recs.emplace_back(type, std::string(p));
+                 return absl::OkStatus();
+               }).ok());
+  ASSERT_EQ(recs.size(), 3u);
+  EXPECT_EQ(recs[0].second, "alpha");
+  EXPECT_EQ(recs[1].first, RecordType::kOtlpExportLimited);
+  EXPECT_EQ(recs[1].second, "head|charlie");
+  EXPECT_EQ(recs[2].second, "delta");
+  EXPECT_EQ(w->GetStats().dropped_tail_bytes, 0u);
+}
+
 TEST_F(WalTest, RotatesAndTrimsWholeSegments) {
   auto w = OpenWal(0, 256);
   for (int i = 0; i < 20; ++i) ASSERT_TRUE(w->Append(RecordType::kOtlpExport, std::string(100, 'a' + i)).ok());
