@@ -238,6 +238,27 @@ TEST(AttributeLimitsTest, RepeatedKeysAfterCuttingAreRepeats) {
   EXPECT_EQ(b.column(schema::kDroppedAttributesCount).ints[0], 1);
 }
 
+// A key cut into a repeat of an earlier key was still over the length limit:
+// noted (the record rejected under "reject", reported as truncated otherwise).
+TEST(AttributeLimitsTest, AKeyCutIntoARepeatStillCounts) {
+  ExportTraceServiceRequest req;
+  Span* span = AddSpan(req.add_resource_spans()->add_scope_spans(), 0);
+  AddString(span->mutable_attributes(), "abcd", "1");
+  AddString(span->mutable_attributes(), "abcdE", "2");  // "abcd" once cut
+  AttributeLimits reject{.max_attributes = 0, .max_value_length = 4, .reject = true};
+  columnar::Batch rejected(&schema::Traces());
+  auto r = DecodeTracesProto(req.SerializeAsString(), &rejected, &reject);
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->rejected, 1u);
+  EXPECT_EQ(rejected.num_rows(), 0u);
+  AttributeLimits truncate{.max_attributes = 0, .max_value_length = 4, .reject = false};
+  columnar::Batch truncated(&schema::Traces());
+  r = DecodeTracesProto(req.SerializeAsString(), &truncated, &truncate);
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->truncated, 1u);  // so the WAL records the limits it was stored under
+  EXPECT_EQ(truncated.num_rows(), 1u);
+}
+
 TEST(AttributeLimitsTest, LogRecords) {
   ExportLogsServiceRequest req;
   auto* rl = req.add_resource_logs();

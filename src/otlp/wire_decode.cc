@@ -245,6 +245,12 @@ void SplitAttributes(const std::vector<std::string_view>& kvs, SpanAttributes* o
     // an earlier one is a repeat.
     std::string_view stored = key;
     if (lim != nullptr && lim->limits.max_value_length != 0) stored = CutUtf8(key, lim->limits.max_value_length);
+    if (lim != nullptr && stored.size() != key.size()) {
+      // Noted before the repeat check: a key cut into a repeat was still
+      // over the limit (and rejects the record under "reject").
+      lim->key = key;
+      lim->Note(LimitFindings::kLength, key.size(), /*is_key=*/true);
+    }
     if (!out->Add(stored)) {
       // A repeat is dropped, but its bytes must still be well-formed.
       ValidateNested(v, depth + 2);
@@ -258,7 +264,6 @@ void SplitAttributes(const std::vector<std::string_view>& kvs, SpanAttributes* o
     }
     if (lim != nullptr) {
       lim->key = key;
-      if (stored.size() != key.size()) lim->Note(LimitFindings::kLength, key.size(), /*is_key=*/true);
       key = stored;
     }
     switch (v.which) {
