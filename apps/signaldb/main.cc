@@ -43,6 +43,11 @@ int Run(const Config& config) {
        .default_limits = config.limits,
        .config_tenants = config.auth.tenants,
        .refresh_interval = config.auth.refresh_interval,
+       .default_storage = StartsWith(config.storage.dsn, "file://") || config.storage.dsn.empty()
+                              ? "file://" + config.StorageDir()
+                              : config.storage.dsn,
+       .reserved_dirs = {std::filesystem::absolute(config.data_dir).lexically_normal().string(), config.WalDir(),
+                         config.StorageDir()},
        .check_storage = [&writer_for_checks](const TenantContext& ctx, const std::string& dsn) {
          return writer_for_checks == nullptr ? absl::OkStatus() : writer_for_checks->CheckStorage(ctx, dsn);
        }},

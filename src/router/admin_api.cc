@@ -81,7 +81,8 @@ absl::Status BadField(const std::string& field, const std::string& message) {
 
 void Reply(httplib::Response& res, int status, const json& body) {
   res.status = status;
-  res.set_content(body.dump(), "application/json");
+  // Messages may echo path bytes that are not UTF-8.
+  res.set_content(body.dump(-1, ' ', false, json::error_handler_t::replace), "application/json");
 }
 
 void ReplyError(httplib::Response& res, const absl::Status& st, const std::string& field = "") {

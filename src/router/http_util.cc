@@ -32,7 +32,8 @@ void ReplyJsonError(httplib::Response& res, const absl::Status& status) {
   res.status = HttpStatusFor(status);
   if (res.status == 429) res.set_header("Retry-After", "1");
   nlohmann::json body = {{"error", std::string(status.message())}};
-  res.set_content(body.dump(), "application/json");
+  // Messages may echo request bytes that are not UTF-8.
+  res.set_content(body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace), "application/json");
 }
 
 absl::StatusOr<QueryScope> QueryAccess::Enter(const httplib::Request& req) const {

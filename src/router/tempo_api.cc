@@ -310,6 +310,10 @@ absl::StatusOr<MetricsParams> ParseMetricsParams(const httplib::Request& req, bo
   if (req.has_param("start")) {
     ASSIGN_OR_RETURN(start, MetricsTime("start", req.get_param_value("start")));
   } else {
+    // Neither start nor since: the last hour, or less when the tenant's
+    // max_query_range is shorter.
+    const int64_t max_range = std::chrono::duration_cast<std::chrono::nanoseconds>(limits.max_query_range).count();
+    if (max_range > 0 && !req.has_param("since")) since = std::min(since, max_range);
     start = std::min(end, now) - since;
   }
   if (end <= start) return absl::InvalidArgumentError("end must be greater than start");

@@ -3,6 +3,8 @@
 #include <openssl/rand.h>
 
 #include <algorithm>
+#include <filesystem>
+#include <set>
 
 #include "absl/strings/cord.h"
 #include "common/status_macros.h"
@@ -75,6 +77,32 @@ absl::Status CheckLimits(const LimitOverrides& limits) {
     if (absl::Status st = SetLimit(probe, field, text); !st.ok()) return FieldError(StrCat("limits.", field), std::string(st.message()));
   }
   return absl::OkStatus();
+}
+
+// A storage location as "<scheme>:<path>" with the path normalized and no
+// trailing slash, for nesting checks; "" for what is not file:// or s3://.
+std::string StorageRoot(const std::string& uri) {
+  std::string path;
+  std::string scheme;
+  if (StartsWith(uri, "file://")) {
+    scheme = "file:";
+    path = std::filesystem::absolute(uri.substr(7)).lexically_normal().string();
+  } else if (StartsWith(uri, "s3://")) {
+    scheme = "s3:";
+    path = ("/" / std::filesystem::path(uri.substr(5))).lexically_normal().string();
+  } else {
+    return "";
+  }
+  while (path.size() > 1 && path.back() == '/') path.pop_back();
+  return scheme + path;
+}
+
+// Whether one root lies inside the other (equal roots do not).
+bool Nested(const std::string& a, const std::string& b) {
+  auto inside = [](const std::string& x, const std::string& y) {
+    return x.size() > y.size() && StartsWith(x, y) && (y.back() == '/' || x[y.size()] == '/');
+  };
+  return !a.empty() && !b.empty() && (inside(a, b) || inside(b, a));
 }
 
 bool Names(const std::string& name, const std::string& id, const std::string& slug) {
@@ -171,9 +199,18 @@ absl::Status Registry::Apply(const StoreSnapshot& snapshot) {
     }
     return false;
   };
+  // Database tenants whose id a configured tenant took: their keys and
+  // datasets were made for the database tenant and must not open the
+  // configured one.
+  std::set<std::string> shadowed;
   for (const auto& row : snapshot.tenants) {
     if (clashes(row.id, row.slug)) {
-      spdlog::debug("service database tenant {} clashes with a configured tenant; ignored", row.id);
+      shadowed.insert(row.id);
+      if (warned_shadowed_.insert(row.id).second) {
+        spdlog::warn("service database tenant '{}' has the id or slug of a tenant in the configuration file; it and "
+                     "its keys and datasets are ignored (rename one of them)",
+                     row.id);
+      }
       continue;
     }
     TenantInfo info{row, Source::kDatabase, defaults};
@@ -190,7 +227,7 @@ absl::Status Registry::Apply(const StoreSnapshot& snapshot) {
     return std::any_of(s->tenants.begin(), s->tenants.end(), [&](const TenantInfo& t) { return t.row.id == id; });
   };
   for (const auto& row : snapshot.datasets) {
-    if (!tenant_known(row.tenant_id)) continue;  // its tenant is gone or shadowed
+    if (!tenant_known(row.tenant_id) || shadowed.count(row.tenant_id)) continue;  // its tenant is gone or shadowed
     bool clash = false;
     for (const auto& d : s->datasets) {
       clash = clash || (d.row.tenant_id == row.tenant_id &&
@@ -199,7 +236,15 @@ absl::Status Registry::Apply(const StoreSnapshot& snapshot) {
     if (!clash) s->datasets.push_back({row, Source::kDatabase});
   }
   for (const auto& row : snapshot.api_keys) {
-    if (tenant_known(row.tenant_id)) s->keys.push_back({row, Source::kDatabase});
+    if (tenant_known(row.tenant_id) && !shadowed.count(row.tenant_id)) s->keys.push_back({row, Source::kDatabase});
+  }
+  // A database tenant's default is its default_dataset alone (the datasets'
+  // flags follow it, so there is one truth).
+  for (const auto& t : s->tenants) {
+    if (t.source != Source::kDatabase) continue;
+    for (auto& d : s->datasets) {
+      if (d.row.tenant_id == t.row.id) d.row.is_default = d.row.id == t.row.default_dataset;
+    }
   }
 
   for (const auto& t : s->tenants) s->limits.emplace(t.row.id, t.effective);
@@ -258,6 +303,38 @@ absl::Status FromConfig(std::string_view what, const std::string& name) {
 }
 }  // namespace
 
+absl::StatusOr<std::string> Registry::CheckDatasetStorage(const State& s, const std::string& dsn) const {
+  // Datasets keep their tables under <root>/<tenant>/<dataset>/, so datasets
+  // may share a root; a root inside another one (or holding one) would put
+  // one dataset's files among another's, where its queries could read them
+  // and its cleanup delete them.
+  if (!StartsWith(dsn, "file://") && !StartsWith(dsn, "s3://")) {
+    return FieldError("storage.dsn", "must be file:///PATH or s3://BUCKET[/PREFIX] (memory:// only in the configuration file)");
+  }
+  if (StartsWith(dsn, "file://") && dsn[7] != '/') {
+    return FieldError("storage.dsn", "a file:// DSN needs an absolute path (file:///srv/signaldb)");
+  }
+  const std::string root = StorageRoot(dsn);
+  const std::string normalized = StartsWith(root, "file:") ? "file://" + root.substr(5) : "s3://" + root.substr(4);
+  std::vector<std::string> shared = {StorageRoot(options_.default_storage)};
+  for (const auto& d : s.datasets) {
+    if (!d.row.storage_dsn.empty()) shared.push_back(StorageRoot(d.row.storage_dsn));
+  }
+  for (const auto& other : shared) {
+    if (Nested(root, other)) {
+      return FieldError("storage.dsn", StrCat("'", dsn, "' lies inside (or holds) the storage of other datasets"));
+    }
+  }
+  for (const auto& dir : options_.reserved_dirs) {
+    const std::string reserved = StorageRoot("file://" + dir);
+    if (root == reserved || Nested(root, reserved)) {
+      if (root == shared[0]) continue;  // the default storage itself may be named
+      return FieldError("storage.dsn", StrCat("'", dsn, "' overlaps SignalDB's own directory ", dir));
+    }
+  }
+  return normalized;
+}
+
 std::vector<TenantInfo> Registry::ListTenants() const { return state()->tenants; }
 
 absl::StatusOr<TenantInfo> Registry::GetTenant(const std::string& tenant) const {
@@ -293,7 +370,7 @@ absl::StatusOr<TenantInfo> Registry::CreateTenant(const TenantSpec& spec) {
   RETURN_IF_ERROR(store_->InsertTenant(row));
   // Its default dataset, so a first key can ingest at once.
   DatasetRow dataset{row.id, row.default_dataset, row.default_dataset, "", true, "", row.created_at};
-  if (absl::Status st = store_->InsertDataset(dataset); !st.ok() && !absl::IsAlreadyExists(st)) {
+  if (absl::Status st = store_->InsertDataset(dataset); !st.ok()) {
     (void)store_->DeleteTenant(row.id);
     return st;
   }
@@ -427,8 +504,8 @@ absl::StatusOr<DatasetInfo> Registry::CreateDataset(const std::string& tenant, c
   row.is_default = spec.is_default;
   row.storage_dsn = spec.storage_dsn;
   if (absl::Status st = ValidateStorageDsn(row.storage_dsn); !st.ok()) return FieldError("storage.dsn", std::string(st.message()));
-  if (StartsWith(row.storage_dsn, "file://") && row.storage_dsn[7] != '/') {
-    return FieldError("storage.dsn", "a file:// DSN needs an absolute path (file:///srv/signaldb)");
+  if (!row.storage_dsn.empty()) {
+    ASSIGN_OR_RETURN(row.storage_dsn, CheckDatasetStorage(*s, row.storage_dsn));
   }
   for (const auto& d : s->datasets) {
     if (d.row.tenant_id != row.tenant_id) continue;
@@ -437,14 +514,21 @@ absl::StatusOr<DatasetInfo> Registry::CreateDataset(const std::string& tenant, c
           StrCat("tenant '", row.tenant_id, "' already has a dataset named '",
                  Names(row.id, d.row.id, d.row.slug) ? row.id : row.slug, "'"));
     }
-    if (row.is_default && d.row.is_default) {
-      return absl::FailedPreconditionError(
-          StrCat("tenant '", row.tenant_id, "' already has a default dataset ('", d.row.id, "')"));
+    if (row.is_default && d.row.is_default && t->source == Source::kConfig) {
+      return absl::FailedPreconditionError(StrCat("tenant '", row.tenant_id, "' has its default dataset ('", d.row.id,
+                                                  "') in the configuration file"));
     }
   }
   if (options_.check_storage) RETURN_IF_ERROR(options_.check_storage(TenantContext{row.tenant_id, row.id}, row.storage_dsn));
   row.created_at = NowMs();
   RETURN_IF_ERROR(store_->InsertDataset(row));
+  if (row.is_default && t->source == Source::kDatabase) {
+    // The new default replaces the old one.
+    TenantRow tenant_row = t->row;
+    tenant_row.default_dataset = row.id;
+    tenant_row.updated_at = row.created_at;
+    RETURN_IF_ERROR(store_->UpdateTenant(tenant_row));
+  }
   RETURN_IF_ERROR(Refresh());
   return DatasetInfo{row, Source::kDatabase};
 }

@@ -19,6 +19,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -75,8 +76,13 @@ class Registry {
     TenantLimits default_limits;
     std::vector<Config::AuthTenant> config_tenants;
     std::chrono::milliseconds refresh_interval{5000};
-    // Asked before a dataset with its own storage is created; an error
-    // refuses the creation (e.g. the writer has the dataset open elsewhere).
+    // The default storage ([storage] dsn as a URI) and SignalDB's own
+    // directories (data, WAL, local storage): a dataset's own storage may
+    // equal the default but not lie inside or around these.
+    std::string default_storage;
+    std::vector<std::string> reserved_dirs;
+    // Asked before a dataset is created; an error refuses the creation (the
+    // writer: its data already lives on other storage).
     std::function<absl::Status(const TenantContext&, const std::string& dsn)> check_storage;
   };
   // Loads the database once; starts the refresher when refresh_interval > 0.
@@ -120,6 +126,8 @@ class Registry {
   std::shared_ptr<const State> state() const;
   absl::Status Apply(const StoreSnapshot& snapshot);
   const TenantInfo* Find(const State& s, const std::string& tenant) const;
+  // The storage DSN of a new dataset, normalized, or why it is refused.
+  absl::StatusOr<std::string> CheckDatasetStorage(const State& s, const std::string& dsn) const;
   void RefreshLoop();
 
   const Options options_;
@@ -127,6 +135,7 @@ class Registry {
   auth::Authenticator authenticator_;
   std::mutex admin_mu_;    // one admin change at a time in this process
   std::mutex refresh_mu_;  // one read-and-apply of the database at a time
+  std::set<std::string> warned_shadowed_;  // guarded by refresh_mu_
   mutable std::mutex mu_;
   std::shared_ptr<const State> state_;  // guarded by mu_ (the pointer)
   std::mutex stop_mu_;

@@ -88,11 +88,29 @@ absl::StatusOr<StoreSnapshot> Store::Load() {
 
 absl::Status Store::InsertTenant(const TenantRow& t) {
   std::lock_guard lock(mu_);
-  return db_->Run("INSERT INTO tenants (id, slug, name, default_dataset, limits, created_at, updated_at, source)"
-                  " VALUES ($1, $2, $3, $4, $5, $6, $7, 'database')",
-                  {t.id, t.slug, t.name, OrNull(t.default_dataset), LimitsJson(t.limits),
-                   std::to_string(t.created_at), std::to_string(t.updated_at)})
-      .status();
+  RETURN_IF_ERROR(db_->Run("BEGIN").status());
+  auto run = [&]() -> absl::Status {
+    // Keys and datasets left by an earlier tenant of this id (one that was in
+    // the configuration file) must not carry over to the new one.
+    RETURN_IF_ERROR(db_->Run("DELETE FROM api_keys WHERE tenant_id = $1 AND NOT EXISTS"
+                             " (SELECT 1 FROM tenants WHERE id = $1)",
+                             {t.id})
+                        .status());
+    RETURN_IF_ERROR(db_->Run("DELETE FROM datasets WHERE tenant_id = $1 AND NOT EXISTS"
+                             " (SELECT 1 FROM tenants WHERE id = $1)",
+                             {t.id})
+                        .status());
+    return db_->Run("INSERT INTO tenants (id, slug, name, default_dataset, limits, created_at, updated_at, source)"
+                    " VALUES ($1, $2, $3, $4, $5, $6, $7, 'database')",
+                    {t.id, t.slug, t.name, OrNull(t.default_dataset), LimitsJson(t.limits),
+                     std::to_string(t.created_at), std::to_string(t.updated_at)})
+        .status();
+  };
+  if (absl::Status st = run(); !st.ok()) {
+    (void)db_->Run("ROLLBACK");
+    return st;
+  }
+  return db_->Run("COMMIT").status();
 }
 
 absl::Status Store::UpdateTenant(const TenantRow& t) {

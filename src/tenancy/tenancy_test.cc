@@ -62,6 +62,8 @@ class TenancyTest : public ::testing::TestWithParam<Backend> {
     acme.limits["max_query_range"] = "1h";
     o.config_tenants.push_back(acme);
     o.refresh_interval = refresh;
+    o.default_storage = "file:///data/signaldb/storage";
+    o.reserved_dirs = {"/data/signaldb", "/data/signaldb/wal", "/data/signaldb/storage"};
     o.check_storage = [this](const TenantContext& ctx, const std::string& dsn) -> absl::Status {
       checked_.push_back(ctx.tenant + "/" + ctx.dataset + "=" + dsn);
       return absl::OkStatus();
@@ -159,10 +161,10 @@ TEST_P(TenancyTest, AdminChangesApplyToAuthenticationAtOnce) {
   EXPECT_EQ(as(key->secret, "acme").status().code(), absl::StatusCode::kPermissionDenied);
   EXPECT_EQ(as(key->secret, "", "staging").status().code(), absl::StatusCode::kNotFound);
 
-  auto staging = reg->CreateDataset("globex", {.slug = "staging", .storage_dsn = "memory://globex-staging"});
+  auto staging = reg->CreateDataset("globex", {.slug = "staging", .storage_dsn = "s3://globex-bucket/staging/"});
   ASSERT_TRUE(staging.ok()) << staging.status();
-  EXPECT_EQ(checked_, std::vector<std::string>{"globex/staging=memory://globex-staging"});
-  EXPECT_EQ(reg->StorageOf({"globex", "staging"}), "memory://globex-staging");
+  EXPECT_EQ(checked_, std::vector<std::string>{"globex/staging=s3://globex-bucket/staging"});  // normalized
+  EXPECT_EQ(reg->StorageOf({"globex", "staging"}), "s3://globex-bucket/staging");
   ctx = as(key->secret, "globex", "staging");
   ASSERT_TRUE(ctx.ok()) << ctx.status();
   EXPECT_EQ(ctx->dataset, "staging");
@@ -233,11 +235,76 @@ TEST_P(TenancyTest, ValidationConflictsAndConfigTenants) {
   EXPECT_EQ(field(reg->UpdateTenant("ini", {.id = "other"}).status()), "id");
   EXPECT_TRUE(absl::IsAlreadyExists(reg->UpdateTenant("ini", {.slug = "acme"}).status()));
   EXPECT_EQ(field(reg->CreateDataset("ini", {.slug = "s", .storage_dsn = "ftp://x"}).status()), "storage.dsn");
+  EXPECT_EQ(field(reg->CreateDataset("ini", {.slug = "s", .storage_dsn = "memory://x"}).status()), "storage.dsn");
+  EXPECT_EQ(field(reg->CreateDataset("ini", {.slug = "s", .storage_dsn = "file://relative/dir"}).status()),
+            "storage.dsn");
+  // Roots may be shared, never nested in one another or in SignalDB's own directories.
+  ASSERT_TRUE(reg->CreateDataset("ini", {.slug = "s1", .storage_dsn = "s3://shared/root"}).ok());
+  EXPECT_TRUE(reg->CreateDataset("ini", {.slug = "s2", .storage_dsn = "s3://shared/root/"}).ok());
+  EXPECT_EQ(field(reg->CreateDataset("ini", {.slug = "s3", .storage_dsn = "s3://shared/root/ini/s1"}).status()),
+            "storage.dsn");
+  EXPECT_EQ(field(reg->CreateDataset("ini", {.slug = "s3", .storage_dsn = "s3://shared"}).status()), "storage.dsn");
+  EXPECT_EQ(field(reg->CreateDataset("ini", {.slug = "s3", .storage_dsn = "file:///data/signaldb/../signaldb/wal"})
+                      .status()),
+            "storage.dsn");
+  EXPECT_TRUE(reg->CreateDataset("ini", {.slug = "s4", .storage_dsn = "file:///data/signaldb/storage"}).ok());  // the default
+  EXPECT_TRUE(reg->CreateDataset("ini", {.slug = "s5", .storage_dsn = "file:///srv/elsewhere"}).ok());
   EXPECT_TRUE(absl::IsAlreadyExists(reg->CreateDataset("ini", {.slug = "default"}).status()));
-  EXPECT_TRUE(absl::IsFailedPrecondition(reg->CreateDataset("ini", {.slug = "second", .is_default = true}).status()));
+  // A new default dataset replaces the old one; there is one default.
+  ASSERT_TRUE(reg->CreateDataset("ini", {.slug = "second", .is_default = true}).ok());
+  EXPECT_EQ(reg->GetTenant("ini")->row.default_dataset, "second");
+  auto listed = reg->ListDatasets("ini");
+  ASSERT_TRUE(listed.ok());
+  for (const auto& d : *listed) EXPECT_EQ(d.row.is_default, d.row.id == "second") << d.row.id;
+  // Clearing it leaves none (requests then name their dataset).
+  ASSERT_TRUE(reg->UpdateTenant("ini", {.default_dataset = ""}).ok());
+  listed = reg->ListDatasets("ini");
+  ASSERT_TRUE(listed.ok());
+  for (const auto& d : *listed) EXPECT_FALSE(d.row.is_default) << d.row.id;
+  auto ini_key = reg->CreateApiKey("ini", "ci");
+  ASSERT_TRUE(ini_key.ok());
+  EXPECT_EQ(reg->authenticator().Authenticate({"Bearer " + ini_key->secret, "", ""}).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  // The configured tenant's default stays its own.
+  EXPECT_TRUE(absl::IsFailedPrecondition(reg->CreateDataset("acme", {.slug = "d2", .is_default = true}).status()));
   EXPECT_TRUE(absl::IsNotFound(reg->CreateApiKey("nobody", "x").status()));
   EXPECT_EQ(field(reg->CreateApiKey("ini", " ").status()), "name");
   EXPECT_TRUE(absl::IsNotFound(reg->RevokeApiKey("ini", "key_nope").status()));
+}
+
+// Keys never carry over between two tenants that share an id over time.
+TEST_P(TenancyTest, KeysOfAnEarlierTenantOfTheSameIdOpenNothing) {
+  std::string old_key;
+  {
+    auto reg = OpenRegistry();  // "acme" configured; a key made for it in the database
+    auto key = reg->CreateApiKey("acme", "extra");
+    ASSERT_TRUE(key.ok());
+    old_key = key->secret;
+    ASSERT_TRUE(reg->CreateTenant({.slug = "umbrella"}).ok());
+  }
+  auto bare = [&](std::vector<Config::AuthTenant> config) {
+    Registry::Options o;
+    o.auth_enabled = true;
+    o.config_tenants = std::move(config);
+    o.refresh_interval = std::chrono::milliseconds(0);
+    return std::move(*Registry::Open(o, OpenStore()));
+  };
+  // acme left the configuration; a database tenant of that id is a new tenant.
+  auto reg = bare({});
+  ASSERT_TRUE(reg->CreateTenant({.slug = "acme"}).ok());
+  EXPECT_EQ(reg->authenticator().Authenticate({"Bearer " + old_key, "", ""}).status().code(),
+            absl::StatusCode::kUnauthenticated);
+  auto umbrella_key = reg->CreateApiKey("umbrella", "ci");
+  ASSERT_TRUE(umbrella_key.ok());
+  // A configured tenant taking the database tenant's id does not inherit its keys.
+  Config::AuthTenant umbrella;
+  umbrella.id = umbrella.slug = "umbrella";
+  auto shadowing = bare({umbrella});
+  EXPECT_EQ(shadowing->authenticator().Authenticate({"Bearer " + umbrella_key->secret, "", ""}).status().code(),
+            absl::StatusCode::kUnauthenticated);
+  auto datasets = shadowing->ListDatasets("umbrella");
+  ASSERT_TRUE(datasets.ok());
+  EXPECT_TRUE(datasets->empty());
 }
 
 TEST_P(TenancyTest, AnotherProcessSeesChangesOnRefresh) {

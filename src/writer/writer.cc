@@ -216,6 +216,11 @@ absl::StatusOr<Dataset*> Writer::GetDataset(const TenantContext& ctx) {
   auto it = datasets_.find(ctx);
   if (it != datasets_.end()) return it->second.get();
   const std::string uri = StorageUri(ctx);
+  if (uri != DefaultStorageUri() && !options_.fs->Exists(StorageMarker(ctx))) {
+    const std::string marker = StorageMarker(ctx);
+    RETURN_IF_ERROR(options_.fs->CreateDirs(marker.substr(0, marker.rfind('/'))));
+    RETURN_IF_ERROR(options_.fs->WriteFileAtomic(marker, uri));
+  }
   ASSIGN_OR_RETURN(objstore::ObjectStore * store, StoreFor(uri));
   ASSIGN_OR_RETURN(auto ds, Dataset::Open(options_, catalog_.get(), store, ctx));
   Dataset* raw = ds.get();
@@ -225,31 +230,51 @@ absl::StatusOr<Dataset*> Writer::GetDataset(const TenantContext& ctx) {
   return raw;
 }
 
+std::string Writer::DefaultStorageUri() const {
+  return options_.storage_uri.empty() ? "file://" + options_.storage_dir : options_.storage_uri;
+}
+
+std::string Writer::StorageMarker(const TenantContext& ctx) const {
+  return StrCat(options_.wal_dir, "/", ctx.tenant, "/", ctx.dataset, "/storage.uri");
+}
+
 std::string Writer::StorageUri(const TenantContext& ctx) const {
   if (auto it = options_.dataset_storage.find(StrCat(ctx.tenant, "/", ctx.dataset));
       it != options_.dataset_storage.end()) {
     return it->second;
   }
-  if (options_.storage_of) {
-    if (std::string uri = options_.storage_of(ctx); !uri.empty()) return uri;
+  const std::string wanted = options_.storage_of ? options_.storage_of(ctx) : "";
+  if (auto marker = options_.fs->ReadFile(StorageMarker(ctx)); marker.ok() && !marker->empty()) {
+    if (!wanted.empty() && wanted != *marker) {
+      spdlog::warn("dataset {}/{}: its data is on {}, not on {} as the service database says; opening {}", ctx.tenant,
+                   ctx.dataset, *marker, wanted, *marker);
+    }
+    return *marker;
   }
-  return options_.storage_uri.empty() ? "file://" + options_.storage_dir : options_.storage_uri;
+  return wanted.empty() ? DefaultStorageUri() : wanted;
 }
 
 absl::Status Writer::CheckStorage(const TenantContext& ctx, const std::string& dsn) {
   std::lock_guard lock(mu_);
-  auto it = dataset_uris_.find(ctx);
-  if (it == dataset_uris_.end()) return absl::OkStatus();
+  std::string current;
+  if (auto it = dataset_uris_.find(ctx); it != dataset_uris_.end()) {
+    current = it->second;
+  } else if (auto marker = options_.fs->ReadFile(StorageMarker(ctx)); marker.ok() && !marker->empty()) {
+    current = *marker;
+  } else if (options_.fs->Exists(StrCat(options_.wal_dir, "/", ctx.tenant, "/", ctx.dataset)) ||
+             options_.fs->Exists(StrCat(options_.storage_dir, "/", ctx.tenant, "/", ctx.dataset))) {
+    current = DefaultStorageUri();  // data from before, on the default storage
+  } else {
+    return absl::OkStatus();  // no data anywhere yet
+  }
   std::string wanted = dsn;
   if (wanted.empty()) {
     auto configured = options_.dataset_storage.find(StrCat(ctx.tenant, "/", ctx.dataset));
-    wanted = configured != options_.dataset_storage.end() ? configured->second
-             : options_.storage_uri.empty()                ? "file://" + options_.storage_dir
-                                                           : options_.storage_uri;
+    wanted = configured != options_.dataset_storage.end() ? configured->second : DefaultStorageUri();
   }
-  if (wanted == it->second) return absl::OkStatus();
-  return absl::FailedPreconditionError(StrCat("dataset ", ctx.tenant, "/", ctx.dataset, " is open on ", it->second,
-                                              " in this process; restart signaldb before giving it other storage"));
+  if (wanted == current) return absl::OkStatus();
+  return absl::FailedPreconditionError(StrCat("dataset ", ctx.tenant, "/", ctx.dataset, " already holds data on ",
+                                              current, "; give it that storage, or remove its data first"));
 }
 
 absl::StatusOr<objstore::ObjectStore*> Writer::StoreFor(const std::string& uri) {

@@ -148,9 +148,9 @@ class Writer {
   // before decoding so a refused request costs almost nothing.
   absl::Status CheckCapacity();
 
-  // FailedPrecondition when `ctx`'s dataset is open on other storage than
-  // `dsn` ("" for the default) would give it (a deleted dataset made again
-  // with other storage: the process must restart first).
+  // FailedPrecondition when `ctx`'s dataset already holds data on other
+  // storage than `dsn` ("" for the default) would give it (a deleted dataset
+  // made again with other storage).
   absl::Status CheckStorage(const TenantContext& ctx, const std::string& dsn);
 
   absl::Status FlushAll();
@@ -181,8 +181,14 @@ class Writer {
   void MaintainerLoop();
   void RequestFlush();
 
-  // Where `ctx`'s dataset lives: its override, else the default storage.
+  // Where `ctx`'s dataset lives: [storage.datasets], else where it was first
+  // opened (the marker), else storage_of, else the default storage.
   std::string StorageUri(const TenantContext& ctx) const;
+  std::string DefaultStorageUri() const;
+  // <wal_dir>/<tenant>/<dataset>/storage.uri: the storage a dataset on other
+  // than the default storage was opened on, so it reopens there even when the
+  // service database no longer names it (the dataset was deleted).
+  std::string StorageMarker(const TenantContext& ctx) const;
   // The object store at `uri`, opened on first use.
   absl::StatusOr<objstore::ObjectStore*> StoreFor(const std::string& uri);
 

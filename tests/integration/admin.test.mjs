@@ -253,10 +253,17 @@ function adminSuite(backend) {
       const metrics = await fetch(`${server.baseUrl}/tempo/api/metrics/query_range?q=${encodeURIComponent('{ } | rate()')}&since=3h`,
         { headers: bearer('gamma') });
       assert.equal(metrics.status, 400);
-      // Raising the limit through the API applies to the next request.
-      assert.equal((await admin('PATCH', '/tenants/gamma', { limits: { query_concurrency: 1, ingest_records_per_second: 5 } })).status, 200);
+      // A changed limit applies to the next request (PATCH replaces all overrides).
+      assert.equal((await admin('PATCH', '/tenants/gamma',
+        { limits: { query_concurrency: 1, ingest_records_per_second: 5, max_query_range: '3h' } })).status, 200);
       assert.equal((await fetch(`${server.baseUrl}/tempo/api/search?q=%7B%7D&start=${now - 7200}&end=${now}`,
         { headers: bearer('gamma') })).status, 200);
+      assert.equal((await admin('PATCH', '/tenants/gamma',
+        { limits: { query_concurrency: 1, ingest_records_per_second: 5, max_query_range: '30m' } })).status, 200);
+      // Metrics without start or since read the last max_query_range, not the default hour.
+      const recent = await fetch(`${server.baseUrl}/tempo/api/metrics/query_range?q=${encodeURIComponent('{ } | rate()')}`,
+        { headers: bearer('gamma') });
+      assert.equal(recent.status, 200, await recent.text());
       // One slow query holds gamma's only slot: a second one is 429, alpha's is not.
       const slow = sql(bearer('gamma'), 'SELECT sum(hash(a.range * b.range)) AS s FROM range(20000) a, range(20000) b');
       let busy = null;
@@ -271,6 +278,41 @@ function adminSuite(backend) {
       assert.equal((await sql(bearer('alpha'), 'SELECT 1')).status, 200);
       assert.equal((await slow).status, 200);
       assert.equal((await sql(bearer('gamma'), 'SELECT 1')).status, 200);  // the slot came back
+    });
+
+    test('a dataset on its own storage keeps its data there, through deletion and a restart', async () => {
+      const ext = fs.mkdtempSync(path.join(os.tmpdir(), `sdb-it-ext-${backend}-`));
+      const ext2 = fs.mkdtempSync(path.join(os.tmpdir(), `sdb-it-ext2-${backend}-`));
+      dirs.push(ext, ext2);
+      const refusedDsns = ['memory://alpha-ext', 'file://relative/dir', `file://${server.dataDir}/storage/beta/main`,
+        `file://${server.dataDir}/wal`, `file://${path.dirname(ext)}`];
+      for (const dsn of refusedDsns) {
+        const r = await admin('POST', '/tenants/alpha/datasets', { slug: 'ext', storage: { dsn } });
+        assert.equal(r.status, 400, `${dsn}: ${JSON.stringify(r.body)}`);
+        assert.equal(r.body.field, 'storage.dsn');
+      }
+      const made = await admin('POST', '/tenants/alpha/datasets', { slug: 'ext', storage: { dsn: `file://${ext}/` } });
+      assert.equal(made.status, 201, JSON.stringify(made.body));
+      assert.equal(made.body.storage.dsn, `file://${ext}`);  // normalized
+      const headers = { ...bearer('alpha'), 'X-Dataset-ID': 'ext' };
+      assert.equal((await ingest(server, headers, otlpJson('e1'.repeat(16), 'alpha-ext'))).status, 200);
+      const files = () => fs.existsSync(path.join(ext, 'alpha', 'ext')) &&
+        fs.readdirSync(path.join(ext, 'alpha', 'ext'), { recursive: true }).some((f) => String(f).endsWith('.parquet'));
+      for (let i = 0; i < 100 && !files(); i++) await new Promise((r) => setTimeout(r, 100));
+      assert.ok(files(), 'the data files are on the dataset\'s storage');
+      assert.equal((await admin('DELETE', '/tenants/alpha/datasets/ext')).status, 204);
+      // Its data is still on the first storage: other storage is refused.
+      const moved = await admin('POST', '/tenants/alpha/datasets', { slug: 'ext', storage: { dsn: `file://${ext2}` } });
+      assert.equal(moved.status, 409, JSON.stringify(moved.body));
+      // A restart reopens it where its data is, though the database no longer names it.
+      await server.stop();
+      server = await server.start();
+      assert.equal((await admin('POST', '/tenants/alpha/datasets', { slug: 'ext', storage: { dsn: `file://${ext}` } })).status, 201);
+      const back = await sql(headers, 'SELECT service_name, count(*) FROM traces GROUP BY 1');
+      assert.deepEqual(back.body.rows, [['alpha-ext', '1']]);
+      // Bytes that are not UTF-8 in a path are a clean 404, not a 500.
+      const odd = await fetch(`${server.baseUrl}/api/v1/admin/tenants/%FF%FE`, { headers: { Authorization: `Bearer ${ADMIN}` } });
+      assert.equal(odd.status, 404);
     });
 
     test('everything made through the API survives a restart', async () => {
