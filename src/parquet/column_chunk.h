@@ -1,0 +1,78 @@
+// Encodes one column chunk (one leaf column of one row group) into Parquet
+// pages: gathers the leaf's levels and values from the batches in row
+// order, computes its statistics, dictionary encodes strings that repeat,
+// and cuts, encodes and compresses the pages. Internal to parquet/writer.
+//
+// Thread-safety: a ChunkEncoder is used by one thread at a time.
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "columnar/batch.h"
+#include "parquet/format.h"
+#include "parquet/writer.h"
+
+struct ZSTD_CCtx_s;
+
+namespace signaldb::parquet {
+
+// A leaf of the Parquet schema and where its data is in a batch.
+struct Leaf {
+  size_t column = 0;  // index in the columnar::Schema
+  int child = -1;     // -1: the column itself; 0: a map's keys; 1: its values
+  columnar::ColumnType value_type = columnar::ColumnType::kString;
+  Type physical = Type::kByteArray;
+  uint8_t max_def = 1;
+  uint8_t max_rep = 0;
+  std::vector<std::string> path;
+};
+
+struct EncodedChunk {
+  std::string bytes;  // the pages, headers included
+  // Offsets are relative to the start of `bytes`.
+  ColumnMetaData meta;
+};
+
+class ChunkEncoder {
+ public:
+  explicit ChunkEncoder(const WriteOptions& options);
+  ~ChunkEncoder();
+  ChunkEncoder(const ChunkEncoder&) = delete;
+  ChunkEncoder& operator=(const ChunkEncoder&) = delete;
+
+  // `columns[b]` is the leaf's column (the map column for map leaves) in
+  // batch b.
+  absl::Status Encode(const Leaf& leaf, const std::vector<const columnar::ColumnData*>& columns,
+                      std::span<const columnar::RowRef> rows, EncodedChunk* out);
+
+ private:
+  void Gather(const Leaf& leaf, const std::vector<const columnar::ColumnData*>& columns,
+              std::span<const columnar::RowRef> rows);
+  // Fills dict_ and indices_ from strings_; false when the values repeat
+  // too little for a dictionary to pay.
+  bool BuildDictionary();
+  void ComputeStatistics(const Leaf& leaf, bool dictionary, Statistics* stats) const;
+  // Cuts the chunk into pages and appends them to out->bytes.
+  absl::Status WritePages(const Leaf& leaf, bool dictionary, EncodedChunk* out);
+  void AppendValues(const Leaf& leaf, bool dictionary, size_t begin, size_t end, std::string* page) const;
+  // Compresses `body`, appends header + body to `chunk`; counts sizes.
+  absl::Status AppendPage(PageHeader header, const std::string& body, EncodedChunk* chunk);
+
+  const WriteOptions options_;
+  ZSTD_CCtx_s* zstd_ = nullptr;
+  // Scratch, reused across chunks.
+  std::vector<uint8_t> def_, rep_;
+  std::vector<int64_t> ints_;  // integers, timestamps, dates and booleans
+  std::vector<double> doubles_;
+  std::vector<std::string_view> strings_;
+  std::vector<std::string_view> dict_;
+  std::vector<uint32_t> indices_;
+  std::string page_, compressed_;
+};
+
+}  // namespace signaldb::parquet
