@@ -380,6 +380,17 @@ void SignalStore::RecordFlushError(const Table& t, const absl::Status& st) {
   stats_[t.schema->table].last_flush_error = st.ToString();
 }
 
+absl::Status SignalStore::WriteNativeParquet(const Table& t,
+                                             const std::vector<std::shared_ptr<const columnar::Batch>>& batches,
+                                             std::span<const columnar::RowRef> rows, const std::string& path) {
+  ASSIGN_OR_RETURN(auto file, options_.fs->OpenAppendable(path));
+  auto written =
+      parquet::WriteFile(*t.schema, batches, rows, NativeParquetOptions(*t.schema, options_.compression_level), file.get());
+  absl::Status closed = file->Close();
+  if (!written.ok()) return written.status();
+  return closed;
+}
+
 absl::Status SignalStore::FlushTable(Table& t, engine::Connection& conn, uint64_t cut) {
   if (cut <= t.committed_seq) return absl::OkStatus();
   std::vector<std::shared_ptr<const columnar::Batch>> batches = FlushSnapshot(t.schema->table, cut);
@@ -405,6 +416,11 @@ absl::Status SignalStore::FlushTable(Table& t, engine::Connection& conn, uint64_
   std::vector<std::shared_ptr<const TraceIndex>> indexes;
   std::vector<std::string> keys, locals;
   const int tid = t.schema->IndexOf("trace_id");
+  // The native writer takes the rows in file order: sorted once, then
+  // split by hour (each hour's rows stay sorted).
+  const bool native = options_.parquet_encoder == ParquetEncoder::kNative;
+  std::vector<columnar::RowRef> order;
+  if (native) order = columnar::SortRows(batches, SortColumnIndexes(*t.schema));
   auto discard = [&](const absl::Status& st) {
     // Never referenced by any snapshot.
     for (const auto& p : locals) (void)options_.fs->Remove(p);
@@ -417,11 +433,25 @@ absl::Status SignalStore::FlushTable(Table& t, engine::Connection& conn, uint64_
     keys.push_back(key);
     locals.push_back(path);
     if (absl::Status st = options_.fs->CreateDirs(path.substr(0, path.rfind('/'))); !st.ok()) return discard(st);
-    auto copied = conn.Query(StrCat(
-        "COPY (SELECT ", ColumnList(*t.schema), " FROM ", kFlushFunction, "(", engine::QuoteLiteral(t.schema->table),
-        ", ", cut, ") WHERE CAST(floor(epoch_us(\"timestamp\") / 3600000000) AS BIGINT) = ", hour,
-        ") TO ", engine::QuoteLiteral(path), " ", ParquetCopyOptions(*t.schema, options_.compression_level)));
-    if (!copied.ok()) return discard(copied.status());
+    if (native) {
+      std::vector<columnar::RowRef> in_hour;
+      if (hours.size() > 1) {
+        for (const auto& ref : order) {
+          if (iceberg::HourOf(batches[ref.batch]->column(static_cast<size_t>(ts)).ints[ref.row]) == hour) {
+            in_hour.push_back(ref);
+          }
+        }
+      }
+      if (absl::Status st = WriteNativeParquet(t, batches, hours.size() > 1 ? in_hour : order, path); !st.ok()) {
+        return discard(st);
+      }
+    } else {
+      auto copied = conn.Query(StrCat(
+          "COPY (SELECT ", ColumnList(*t.schema), " FROM ", kFlushFunction, "(", engine::QuoteLiteral(t.schema->table),
+          ", ", cut, ") WHERE CAST(floor(epoch_us(\"timestamp\") / 3600000000) AS BIGINT) = ", hour,
+          ") TO ", engine::QuoteLiteral(path), " ", ParquetCopyOptions(*t.schema, options_.compression_level)));
+      if (!copied.ok()) return discard(copied.status());
+    }
     auto size = options_.fs->FileSize(path);
     if (!size.ok()) return discard(size.status());
     if (absl::Status st = Publish(path, key); !st.ok()) return discard(st);
