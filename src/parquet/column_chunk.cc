@@ -6,7 +6,6 @@
 #include <cmath>
 #include <cstring>
 
-#include "absl/container/flat_hash_map.h"
 #include "common/status_macros.h"
 #include "common/strings.h"
 #include "parquet/rle.h"
@@ -21,12 +20,7 @@ using columnar::ColumnType;
 // cut to a prefix (still <= every value), the upper bound is left out.
 constexpr size_t kMaxBoundBytes = 128;
 
-// A dictionary pays when the values repeat: give up once more than this
-// share of the values seen are distinct, or the dictionary grows past
-// kMaxDictionaryBytes.
-constexpr double kMaxDistinctShare = 0.6;
-constexpr size_t kDictionaryProbe = 2048;  // values seen before the share is judged
-constexpr size_t kMaxDictionaryBytes = 8 << 20;
+constexpr uint32_t kNone = UINT32_MAX;
 
 template <typename T>
 std::string Bytes(T v) {
@@ -57,93 +51,126 @@ ChunkEncoder::ChunkEncoder(const WriteOptions& options) : options_(options), zst
 
 ChunkEncoder::~ChunkEncoder() { ZSTD_freeCCtx(zstd_); }
 
+namespace {
+
+// Top-level column: one definition level per row, the non-null values
+// appended to `values` by `get(column, batch, row)`. Sized up front: this
+// loop runs once per row and column of every flush.
+template <typename T, typename Get>
+void GatherFlat(const std::vector<const ColumnData*>& columns, std::span<const columnar::RowRef> rows,
+                std::vector<uint8_t>* def, std::vector<T>* values, Get get) {
+  def->resize(rows.size());
+  values->resize(rows.size());
+  uint8_t* d = def->data();
+  T* v = values->data();
+  for (const auto& ref : rows) {
+    const ColumnData& c = *columns[ref.batch];
+    const uint8_t valid = c.valid[ref.row] != 0 ? 1 : 0;
+    *d++ = valid;
+    *v = get(c, ref.batch, ref.row);
+    v += valid;
+  }
+  values->resize(static_cast<size_t>(v - values->data()));
+}
+
+// A map leaf: one entry per key/value pair; a null or empty map is one
+// entry without a value (definition level 0 or 1). The first entry of a row
+// has repetition level 0, the others 1.
+template <typename T, typename Get>
+void GatherMap(const std::vector<const ColumnData*>& columns, std::span<const columnar::RowRef> rows, int child,
+               uint8_t present, std::vector<uint8_t>* def, std::vector<uint8_t>* rep, std::vector<T>* values,
+               Get get) {
+  size_t entries = 0;
+  for (const auto& ref : rows) {
+    const ColumnData& m = *columns[ref.batch];
+    entries += std::max<uint32_t>(1, m.entry_offsets[ref.row + 1] - m.entry_offsets[ref.row]);
+  }
+  def->resize(entries);
+  rep->resize(entries);
+  values->resize(entries);
+  uint8_t* d = def->data();
+  uint8_t* r = rep->data();
+  T* v = values->data();
+  for (const auto& ref : rows) {
+    const ColumnData& m = *columns[ref.batch];
+    const uint32_t begin = m.entry_offsets[ref.row], end = m.entry_offsets[ref.row + 1];
+    if (begin == end) {
+      *d++ = m.valid[ref.row] != 0 ? 1 : 0;
+      *r++ = 0;
+      continue;
+    }
+    const ColumnData& c = m.children[static_cast<size_t>(child)];
+    for (uint32_t e = begin; e < end; ++e) {
+      *r++ = e == begin ? 0 : 1;
+      const bool valid = c.valid[e] != 0;
+      *d++ = valid ? present : 2;  // 2: the entry exists, its value is null
+      *v = get(c, ref.batch, e);
+      v += valid ? 1 : 0;
+    }
+  }
+  values->resize(static_cast<size_t>(v - values->data()));
+}
+
+}  // namespace
+
 void ChunkEncoder::Gather(const Leaf& leaf, const std::vector<const ColumnData*>& columns,
-                          std::span<const columnar::RowRef> rows) {
+                          std::span<const columnar::RowRef> rows, const FileDictionary* dictionary) {
   def_.clear();
   rep_.clear();
   ints_.clear();
   doubles_.clear();
   strings_.clear();
-  auto push_value = [&](const ColumnData& c, size_t i) {
-    switch (leaf.value_type) {
-      case ColumnType::kString: strings_.push_back(c.StringAt(i)); break;
-      case ColumnType::kDouble: doubles_.push_back(c.doubles[i]); break;
-      default: ints_.push_back(c.ints[i]); break;
+  indices_.clear();
+  auto gather = [&](auto* values, auto get) {
+    if (leaf.child < 0) {
+      GatherFlat(columns, rows, &def_, values, get);
+    } else {
+      GatherMap(columns, rows, leaf.child, leaf.max_def, &def_, &rep_, values, get);
     }
   };
-  if (leaf.child < 0) {
-    def_.reserve(rows.size());
-    for (const auto& ref : rows) {
-      const ColumnData& c = *columns[ref.batch];
-      const bool valid = c.valid[ref.row] != 0;
-      def_.push_back(valid ? 1 : 0);
-      if (valid) push_value(c, ref.row);
-    }
+  if (dictionary != nullptr) {
+    gather(&indices_, [dictionary](const ColumnData&, size_t b, size_t i) { return dictionary->id(b, i); });
     return;
   }
-  // A map leaf: one entry per key/value pair; a null or empty map is one
-  // entry without a value (definition level 0 or 1). The first entry of a
-  // row has repetition level 0, the others 1.
-  const uint8_t present = leaf.max_def;
-  for (const auto& ref : rows) {
-    const ColumnData& m = *columns[ref.batch];
-    if (m.valid[ref.row] == 0) {
-      def_.push_back(0);
-      rep_.push_back(0);
-      continue;
-    }
-    const uint32_t begin = m.entry_offsets[ref.row], end = m.entry_offsets[ref.row + 1];
-    if (begin == end) {
-      def_.push_back(1);
-      rep_.push_back(0);
-      continue;
-    }
-    const ColumnData& c = m.children[static_cast<size_t>(leaf.child)];
-    for (uint32_t e = begin; e < end; ++e) {
-      rep_.push_back(e == begin ? 0 : 1);
-      if (c.valid[e] != 0) {
-        def_.push_back(present);
-        push_value(c, e);
-      } else {
-        def_.push_back(2);  // the entry exists, its value is null
-      }
-    }
+  switch (leaf.value_type) {
+    case ColumnType::kString:
+      gather(&strings_, [](const ColumnData& c, size_t, size_t i) {
+        return std::string_view(c.bytes.data() + c.offsets[i], c.offsets[i + 1] - c.offsets[i]);
+      });
+      return;
+    case ColumnType::kDouble:
+      gather(&doubles_, [](const ColumnData& c, size_t, size_t i) { return c.doubles[i]; });
+      return;
+    default:
+      gather(&ints_, [](const ColumnData& c, size_t, size_t i) { return c.ints[i]; });
+      return;
   }
 }
 
-bool ChunkEncoder::BuildDictionary() {
+void ChunkEncoder::LocalizeDictionary(const FileDictionary& dictionary) {
   dict_.clear();
-  indices_.clear();
-  const size_t n = strings_.size();
-  if (n == 0) return false;
-  indices_.reserve(n);
-  absl::flat_hash_map<std::string_view, uint32_t> ids;
-  size_t bytes = 0;
-  uint32_t last = 0;
-  for (size_t i = 0; i < n; ++i) {
-    const std::string_view v = strings_[i];
-    // Sorted and batched rows often repeat the previous value.
-    if (i > 0 && v == strings_[i - 1]) {
-      indices_.push_back(last);
-      continue;
+  if (local_of_.size() < dictionary.size()) local_of_.resize(dictionary.size(), kNone);
+  std::vector<uint32_t> used;  // file ids, in chunk-id order
+  for (uint32_t& id : indices_) {
+    uint32_t& local = local_of_[id];
+    if (local == kNone) {
+      local = static_cast<uint32_t>(used.size());
+      used.push_back(id);
     }
-    auto [it, added] = ids.try_emplace(v, static_cast<uint32_t>(dict_.size()));
-    if (added) {
-      dict_.push_back(v);
-      bytes += 4 + v.size();
-      if (bytes > kMaxDictionaryBytes) return false;
-      if (dict_.size() > kMaxDistinctShare * static_cast<double>(std::max(i + 1, std::min(n, kDictionaryProbe)))) {
-        return false;
-      }
-    }
-    last = it->second;
-    indices_.push_back(last);
+    id = local;
   }
-  return true;
+  dict_.reserve(used.size());
+  for (uint32_t id : used) {
+    dict_.push_back(dictionary.value(id));
+    local_of_[id] = kNone;
+  }
 }
 
 void ChunkEncoder::ComputeStatistics(const Leaf& leaf, bool dictionary, Statistics* stats) const {
-  if (leaf.child < 0) stats->null_count = static_cast<int64_t>(def_.size() - (ints_.size() + doubles_.size() + strings_.size()));
+  if (leaf.child < 0) {
+    stats->null_count =
+        static_cast<int64_t>(def_.size() - (ints_.size() + doubles_.size() + strings_.size() + indices_.size()));
+  }
   switch (leaf.value_type) {
     case ColumnType::kString: {
       const auto& values = dictionary ? dict_ : strings_;
@@ -203,21 +230,23 @@ void ChunkEncoder::ComputeStatistics(const Leaf& leaf, bool dictionary, Statisti
 }
 
 absl::Status ChunkEncoder::Encode(const Leaf& leaf, const std::vector<const ColumnData*>& columns,
-                                  std::span<const columnar::RowRef> rows, EncodedChunk* out) {
+                                  std::span<const columnar::RowRef> rows, const FileDictionary* dictionary,
+                                  EncodedChunk* out) {
   out->bytes.clear();
   out->meta = ColumnMetaData{};
-  Gather(leaf, columns, rows);
-  const bool dictionary =
-      options_.dictionary && leaf.value_type == ColumnType::kString && BuildDictionary();
+  Gather(leaf, columns, rows, dictionary);
+  if (dictionary != nullptr) LocalizeDictionary(*dictionary);
+  // A chunk whose values are all null has nothing to put in a dictionary.
+  const bool dict = dictionary != nullptr && !dict_.empty();
   ColumnMetaData& m = out->meta;
   m.type = leaf.physical;
   m.path_in_schema = leaf.path;
   m.codec = options_.compression_level > 0 ? Codec::kZstd : Codec::kUncompressed;
   m.num_values = static_cast<int64_t>(def_.size());
-  m.encodings = dictionary ? std::vector<Encoding>{Encoding::kPlain, Encoding::kRle, Encoding::kRleDictionary}
-                           : std::vector<Encoding>{Encoding::kPlain, Encoding::kRle};
-  ComputeStatistics(leaf, dictionary, &m.statistics);
-  return WritePages(leaf, dictionary, out);
+  m.encodings = dict ? std::vector<Encoding>{Encoding::kPlain, Encoding::kRle, Encoding::kRleDictionary}
+                     : std::vector<Encoding>{Encoding::kPlain, Encoding::kRle};
+  ComputeStatistics(leaf, dict, &m.statistics);
+  return WritePages(leaf, dict, out);
 }
 
 absl::Status ChunkEncoder::AppendPage(PageHeader header, const std::string& body, EncodedChunk* chunk) {
@@ -250,21 +279,36 @@ void ChunkEncoder::AppendValues(const Leaf& leaf, bool dictionary, size_t begin,
     return;
   }
   switch (leaf.physical) {
-    case Type::kByteArray:
-      for (size_t i = begin; i < end; ++i) AppendPlainString(strings_[i], page);
+    case Type::kByteArray: {
+      size_t bytes = 0;
+      for (size_t i = begin; i < end; ++i) bytes += 4 + strings_[i].size();
+      size_t at = page->size();
+      page->resize(at + bytes);
+      char* out = page->data() + at;
+      for (size_t i = begin; i < end; ++i) {
+        const uint32_t len = static_cast<uint32_t>(strings_[i].size());
+        std::memcpy(out, &len, 4);  // little endian (x86-64, aarch64)
+        std::memcpy(out + 4, strings_[i].data(), len);
+        out += 4 + len;
+      }
       return;
+    }
     case Type::kDouble:
       page->append(reinterpret_cast<const char*>(doubles_.data() + begin), (end - begin) * sizeof(double));
       return;
     case Type::kInt64:
       page->append(reinterpret_cast<const char*>(ints_.data() + begin), (end - begin) * sizeof(int64_t));
       return;
-    case Type::kInt32:
-      for (size_t i = begin; i < end; ++i) {
+    case Type::kInt32: {
+      const size_t at = page->size();
+      page->resize(at + (end - begin) * 4);
+      char* out = page->data() + at;
+      for (size_t i = begin; i < end; ++i, out += 4) {
         const int32_t v = static_cast<int32_t>(ints_[i]);
-        page->append(reinterpret_cast<const char*>(&v), 4);
+        std::memcpy(out, &v, 4);
       }
       return;
+    }
     case Type::kBoolean: {
       // PLAIN booleans: one bit each, least significant bit first.
       const size_t at = page->size();
@@ -289,22 +333,23 @@ absl::Status ChunkEncoder::WritePages(const Leaf& leaf, bool dictionary, Encoded
   }
   out->meta.data_page_offset = static_cast<int64_t>(out->bytes.size());
   const size_t n = def_.size();
-  // Bytes a value adds to a page (for cutting pages).
-  auto value_bytes = [&](size_t v) -> size_t {
-    if (dictionary) return 2;
-    switch (leaf.physical) {
-      case Type::kByteArray: return 4 + strings_[v].size();
-      case Type::kInt32: return 4;
-      case Type::kBoolean: return 1;
-      default: return 8;
-    }
-  };
+  // Bytes a value adds to a page (for cutting pages): plain strings their
+  // length, others a fixed estimate.
+  const bool plain_strings = !dictionary && leaf.physical == Type::kByteArray;
+  const size_t fixed_bytes = dictionary                          ? 2
+                             : leaf.physical == Type::kInt32     ? 4
+                             : leaf.physical == Type::kBoolean   ? 1
+                             : leaf.physical == Type::kByteArray ? 4
+                                                                 : 8;
   size_t entry = 0, value = 0;
   do {
     const size_t first_entry = entry, first_value = value;
     size_t bytes = 0;
     while (entry < n) {
-      if (def_[entry] == leaf.max_def) bytes += value_bytes(value++);
+      if (def_[entry] == leaf.max_def) {
+        bytes += fixed_bytes + (plain_strings ? strings_[value].size() : 0);
+        ++value;
+      }
       ++entry;
       const bool row_boundary = leaf.max_rep == 0 || entry == n || rep_[entry] == 0;
       if (row_boundary && (bytes >= options_.page_bytes || entry - first_entry >= options_.page_values)) break;

@@ -14,6 +14,7 @@
 
 #include "absl/status/status.h"
 #include "columnar/batch.h"
+#include "parquet/dictionary.h"
 #include "parquet/format.h"
 #include "parquet/writer.h"
 
@@ -46,16 +47,19 @@ class ChunkEncoder {
   ChunkEncoder& operator=(const ChunkEncoder&) = delete;
 
   // `columns[b]` is the leaf's column (the map column for map leaves) in
-  // batch b.
+  // batch b. `dictionary` (may be null) holds the file's ids of the leaf's
+  // strings; with it the chunk is dictionary encoded.
   absl::Status Encode(const Leaf& leaf, const std::vector<const columnar::ColumnData*>& columns,
-                      std::span<const columnar::RowRef> rows, EncodedChunk* out);
+                      std::span<const columnar::RowRef> rows, const FileDictionary* dictionary, EncodedChunk* out);
 
  private:
+  // Fills the levels and the values (or, with a dictionary, the file ids in
+  // indices_).
   void Gather(const Leaf& leaf, const std::vector<const columnar::ColumnData*>& columns,
-              std::span<const columnar::RowRef> rows);
-  // Fills dict_ and indices_ from strings_; false when the values repeat
-  // too little for a dictionary to pay.
-  bool BuildDictionary();
+              std::span<const columnar::RowRef> rows, const FileDictionary* dictionary);
+  // Turns the file ids in indices_ into the chunk's own dense ids and fills
+  // dict_ with the chunk's dictionary (in first-use order).
+  void LocalizeDictionary(const FileDictionary& dictionary);
   void ComputeStatistics(const Leaf& leaf, bool dictionary, Statistics* stats) const;
   // Cuts the chunk into pages and appends them to out->bytes.
   absl::Status WritePages(const Leaf& leaf, bool dictionary, EncodedChunk* out);
@@ -72,6 +76,7 @@ class ChunkEncoder {
   std::vector<std::string_view> strings_;
   std::vector<std::string_view> dict_;
   std::vector<uint32_t> indices_;
+  std::vector<uint32_t> local_of_;  // file id -> chunk id (kNone outside a chunk)
   std::string page_, compressed_;
 };
 

@@ -146,18 +146,33 @@ absl::StatusOr<WriteResult> WriteFile(const columnar::Schema& schema,
     return absl::OkStatus();
   };
 
+  // String leaves: file-wide dictionary ids, or null where a dictionary
+  // would not pay.
+  std::vector<std::unique_ptr<FileDictionary>> dictionaries(leaves.size());
+  std::vector<const columnar::ColumnData*> columns(batches.size());
+  if (options.dictionary && !rows.empty()) {
+    for (size_t l = 0; l < leaves.size(); ++l) {
+      if (leaves[l].value_type != ColumnType::kString) continue;
+      for (size_t b = 0; b < batches.size(); ++b) {
+        const columnar::ColumnData& c = batches[b]->column(leaves[l].column);
+        columns[b] = leaves[l].child < 0 ? &c : &c.children[static_cast<size_t>(leaves[l].child)];
+      }
+      dictionaries[l] = FileDictionary::Build(columns);
+    }
+  }
+
   ChunkEncoder encoder(options);
   EncodedChunk chunk;
-  std::vector<const columnar::ColumnData*> columns(batches.size());
   for (size_t start = 0; start < rows.size(); start += options.row_group_rows) {
     const auto group = rows.subspan(start, std::min(options.row_group_rows, rows.size() - start));
     RowGroup rg;
     rg.num_rows = static_cast<int64_t>(group.size());
     rg.ordinal = static_cast<int16_t>(meta.row_groups.size());
     rg.file_offset = static_cast<int64_t>(offset + buf.size());
-    for (const Leaf& leaf : leaves) {
+    for (size_t l = 0; l < leaves.size(); ++l) {
+      const Leaf& leaf = leaves[l];
       for (size_t b = 0; b < batches.size(); ++b) columns[b] = &batches[b]->column(leaf.column);
-      RETURN_IF_ERROR(encoder.Encode(leaf, columns, group, &chunk));
+      RETURN_IF_ERROR(encoder.Encode(leaf, columns, group, dictionaries[l].get(), &chunk));
       const int64_t at = static_cast<int64_t>(offset + buf.size());
       ColumnChunk cc;
       cc.meta_data = std::move(chunk.meta);
