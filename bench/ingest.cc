@@ -109,6 +109,14 @@ int main(int argc, char** argv) {
   app.add_option("--seconds", seconds, "seconds per measurement")->capture_default_str();
   app.add_option("--connections", connections, "concurrent client connections")->capture_default_str();
   app.add_option("--spans", spans_per_request, "spans per request")->capture_default_str();
+  std::vector<std::string> server_env;
+  app.add_option("--server-env", server_env, "extra SIGNALDB_*=value settings for the server (repeatable)");
+  bool compare_duckdb = true;
+  app.add_option("--compare-duckdb", compare_duckdb,
+                 "also run gRPC with storage.parquet_writer = \"duckdb\" (the flush encoder before our own)")
+      ->capture_default_str();
+  bool keep = false;
+  app.add_flag("--keep", keep, "keep the data directory (and the server log) for inspection");
   CLI11_PARSE(app, argc, argv);
 
   // Pre-encoded requests: the client does no encoding work during the runs.
@@ -144,7 +152,8 @@ int main(int argc, char** argv) {
   }
 
   auto dir = std::filesystem::temp_directory_path() / ("sdb_ingest_bench_" + std::to_string(::getpid()));
-  std::filesystem::create_directories(dir);
+  std::filesystem::create_directories(dir / "native");
+  std::filesystem::create_directories(dir / "duckdb");
   std::printf("ingest benchmark: %d-span requests (%.0f KB protobuf, %.0f KB JSON), %d connections, %.0f s per run, "
               "%u cores\n",
               spans_per_request, avg_bytes / 1024, static_cast<double>(json[0].size()) / 1024, connections, seconds,
@@ -156,7 +165,7 @@ int main(int argc, char** argv) {
   uint64_t peak_rss = 0;
   double grpc_max = 0, grpc_half_p99 = 0;
   {
-    ServerProcess server(binary, dir.string());
+    ServerProcess server(binary, (dir / "native").string(), server_env);
     for (auto t : {loadgen::Transport::kGrpc, loadgen::Transport::kHttpProtobuf, loadgen::Transport::kHttpJson}) {
       const auto& bodies = t == loadgen::Transport::kHttpJson ? json : proto;
       server.WaitDrained();
@@ -178,10 +187,35 @@ int main(int argc, char** argv) {
     }
     peak_rss = Sample(server.pid()).peak_rss_kb;
   }
+  double duckdb_max = 0;
+  if (compare_duckdb) {
+    // The same gRPC runs with DuckDB's COPY encoding the flushed Parquet.
+    std::vector<std::string> env = server_env;
+    env.push_back("SIGNALDB_STORAGE__PARQUET_WRITER=duckdb");
+    ServerProcess server(binary, (dir / "duckdb").string(), env);
+    server.WaitDrained();
+    RunResult max = Run(server, loadgen::Transport::kGrpc, proto, spans_per_request, connections, seconds, 0);
+    server.WaitDrained();
+    RunResult half =
+        Run(server, loadgen::Transport::kGrpc, proto, spans_per_request, connections, seconds, max.spans_per_s / 2);
+    for (const auto& [name, r] : {std::pair<const char*, const RunResult&>{"grpc, max, duckdb flush", max},
+                                  {"grpc, 50% rate, duckdb flush", half}}) {
+      std::printf("%-34s %12.0f %9.1f %9.2f %9.2f %9.2f %7.2f %7llu\n", name, r.spans_per_s, r.mb_per_s, r.p50, r.p99,
+                  r.p999, r.server_cores, static_cast<unsigned long long>(r.errors));
+    }
+    duckdb_max = max.spans_per_s;
+  }
   std::printf("server peak RSS: %.0f MiB\n", static_cast<double>(peak_rss) / 1024);
   std::printf("gRPC durable ingest / parse-only baseline: %.2fx (target >= 1.0x); p99 ack at 50%% rate: %.2f ms "
               "(target <= 10 ms)\n",
               grpc_max / baseline_spans, grpc_half_p99);
-  std::filesystem::remove_all(dir);
+  if (compare_duckdb) {
+    std::printf("with DuckDB's COPY as the flush encoder: %.2fx the baseline\n", duckdb_max / baseline_spans);
+  }
+  if (keep) {
+    std::printf("data kept in %s\n", dir.c_str());
+  } else {
+    std::filesystem::remove_all(dir);
+  }
   return 0;
 }
