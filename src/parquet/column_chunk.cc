@@ -113,6 +113,29 @@ void GatherMap(const std::vector<const ColumnData*>& columns, std::span<const co
 
 }  // namespace
 
+void ChunkEncoder::GatherIds(const Leaf& leaf, const std::vector<const ColumnData*>& columns,
+                             std::span<const columnar::RowRef> rows, const FileDictionary& dictionary) {
+  // The ids carry the nulls (kNull), so one load per value tells both.
+  constexpr uint32_t kNull = FileDictionary::kNull;
+  if (leaf.child < 0) {
+    def_.resize(rows.size());
+    indices_.resize(rows.size());
+    uint8_t* d = def_.data();
+    uint32_t* v = indices_.data();
+    for (const auto& ref : rows) {
+      const uint32_t id = dictionary.ids(ref.batch)[ref.row];
+      const uint8_t valid = id != kNull ? 1 : 0;
+      *d++ = valid;
+      *v = id;
+      v += valid;
+    }
+    indices_.resize(static_cast<size_t>(v - indices_.data()));
+    return;
+  }
+  GatherMap(columns, rows, leaf.child, leaf.max_def, &def_, &rep_, &indices_,
+            [&dictionary](const ColumnData&, size_t b, size_t i) { return dictionary.id(b, i); });
+}
+
 void ChunkEncoder::Gather(const Leaf& leaf, const std::vector<const ColumnData*>& columns,
                           std::span<const columnar::RowRef> rows, const FileDictionary* dictionary) {
   def_.clear();
@@ -129,7 +152,7 @@ void ChunkEncoder::Gather(const Leaf& leaf, const std::vector<const ColumnData*>
     }
   };
   if (dictionary != nullptr) {
-    gather(&indices_, [dictionary](const ColumnData&, size_t b, size_t i) { return dictionary->id(b, i); });
+    GatherIds(leaf, columns, rows, *dictionary);
     return;
   }
   switch (leaf.value_type) {
@@ -166,11 +189,47 @@ void ChunkEncoder::LocalizeDictionary(const FileDictionary& dictionary) {
   }
 }
 
-void ChunkEncoder::ComputeStatistics(const Leaf& leaf, bool dictionary, Statistics* stats) const {
-  if (leaf.child < 0) {
-    stats->null_count =
-        static_cast<int64_t>(def_.size() - (ints_.size() + doubles_.size() + strings_.size() + indices_.size()));
+bool ChunkEncoder::BuildIntDictionary() {
+  int_dict_.clear();
+  indices_.clear();
+  const size_t n = ints_.size();
+  if (n == 0) return false;
+  // Pays when a value takes a few bits instead of 4 or 8 bytes.
+  const size_t limit = std::max<size_t>(16, n / 8);
+  size_t slots = 64;
+  while (slots < 2 * limit) slots *= 2;
+  int_keys_.resize(slots);
+  int_slots_.assign(slots, 0);
+  indices_.resize(n);
+  const size_t mask = slots - 1;
+  int64_t prev = 0;
+  uint32_t prev_id = UINT32_MAX;
+  for (size_t i = 0; i < n; ++i) {
+    const int64_t v = ints_[i];
+    if (prev_id != UINT32_MAX && v == prev) {
+      indices_[i] = prev_id;
+      continue;
+    }
+    size_t h = static_cast<size_t>((static_cast<uint64_t>(v) * 0x9E3779B97F4A7C15ull) >> 32) & mask;
+    while (int_slots_[h] != 0 && int_keys_[h] != v) h = (h + 1) & mask;
+    if (int_slots_[h] == 0) {
+      if (int_dict_.size() == limit) {
+        indices_.clear();
+        int_dict_.clear();
+        return false;
+      }
+      int_keys_[h] = v;
+      int_dict_.push_back(v);
+      int_slots_[h] = static_cast<uint32_t>(int_dict_.size());
+    }
+    prev = v;
+    prev_id = indices_[i] = int_slots_[h] - 1;
   }
+  return true;
+}
+
+void ChunkEncoder::ComputeStatistics(const Leaf& leaf, bool dictionary, Statistics* stats) const {
+  if (leaf.child < 0) stats->null_count = static_cast<int64_t>(def_.size() - num_values_);
   switch (leaf.value_type) {
     case ColumnType::kString: {
       const auto& values = dictionary ? dict_ : strings_;
@@ -235,9 +294,16 @@ absl::Status ChunkEncoder::Encode(const Leaf& leaf, const std::vector<const Colu
   out->bytes.clear();
   out->meta = ColumnMetaData{};
   Gather(leaf, columns, rows, dictionary);
+  num_values_ = ints_.size() + doubles_.size() + strings_.size() + indices_.size();
+  dict_.clear();
+  int_dict_.clear();
   if (dictionary != nullptr) LocalizeDictionary(*dictionary);
+  bool dict = dictionary != nullptr;
+  if (options_.dictionary && (leaf.physical == Type::kInt32 || leaf.physical == Type::kInt64)) {
+    dict = BuildIntDictionary();
+  }
   // A chunk whose values are all null has nothing to put in a dictionary.
-  const bool dict = dictionary != nullptr && !dict_.empty();
+  dict = dict && DictionarySize() > 0;
   ColumnMetaData& m = out->meta;
   m.type = leaf.physical;
   m.path_in_schema = leaf.path;
@@ -273,7 +339,7 @@ absl::Status ChunkEncoder::AppendPage(PageHeader header, const std::string& body
 
 void ChunkEncoder::AppendValues(const Leaf& leaf, bool dictionary, size_t begin, size_t end, std::string* page) const {
   if (dictionary) {
-    const int width = std::max(1, BitWidth(dict_.size() - 1));
+    const int width = std::max(1, BitWidth(DictionarySize() - 1));
     page->push_back(static_cast<char>(width));
     EncodeRleHybrid(indices_.data() + begin, end - begin, width, page);
     return;
@@ -325,9 +391,17 @@ absl::Status ChunkEncoder::WritePages(const Leaf& leaf, bool dictionary, Encoded
   if (dictionary) {
     page_.clear();
     for (std::string_view v : dict_) AppendPlainString(v, &page_);
+    for (int64_t v : int_dict_) {
+      if (leaf.physical == Type::kInt32) {
+        const int32_t x = static_cast<int32_t>(v);
+        page_.append(reinterpret_cast<const char*>(&x), 4);
+      } else {
+        page_.append(reinterpret_cast<const char*>(&v), 8);
+      }
+    }
     PageHeader h;
     h.type = PageType::kDictionaryPage;
-    h.dictionary.num_values = static_cast<int32_t>(dict_.size());
+    h.dictionary.num_values = static_cast<int32_t>(DictionarySize());
     out->meta.dictionary_page_offset = 0;
     RETURN_IF_ERROR(AppendPage(h, page_, out));
   }

@@ -57,9 +57,16 @@ class ChunkEncoder {
   // indices_).
   void Gather(const Leaf& leaf, const std::vector<const columnar::ColumnData*>& columns,
               std::span<const columnar::RowRef> rows, const FileDictionary* dictionary);
+  void GatherIds(const Leaf& leaf, const std::vector<const columnar::ColumnData*>& columns,
+                 std::span<const columnar::RowRef> rows, const FileDictionary& dictionary);
   // Turns the file ids in indices_ into the chunk's own dense ids and fills
   // dict_ with the chunk's dictionary (in first-use order).
   void LocalizeDictionary(const FileDictionary& dictionary);
+  // Integer chunks with few distinct values (constant columns, enums,
+  // hours) are dictionary encoded too: fills int_dict_ and indices_; false
+  // when the values are too varied.
+  bool BuildIntDictionary();
+  size_t DictionarySize() const { return dict_.size() + int_dict_.size(); }
   void ComputeStatistics(const Leaf& leaf, bool dictionary, Statistics* stats) const;
   // Cuts the chunk into pages and appends them to out->bytes.
   absl::Status WritePages(const Leaf& leaf, bool dictionary, EncodedChunk* out);
@@ -76,6 +83,10 @@ class ChunkEncoder {
   std::vector<std::string_view> strings_;
   std::vector<std::string_view> dict_;
   std::vector<uint32_t> indices_;
+  std::vector<int64_t> int_dict_;
+  std::vector<int64_t> int_keys_;    // BuildIntDictionary's hash table
+  std::vector<uint32_t> int_slots_;  // id + 1; 0: empty
+  size_t num_values_ = 0;            // non-null values in the chunk
   std::vector<uint32_t> local_of_;  // file id -> chunk id (kNone outside a chunk)
   std::string page_, compressed_;
 };

@@ -19,6 +19,16 @@ uint64_t Load64(const char* p) {
   return v;
 }
 
+// Equality, with the common short and early-differing cases inline.
+bool Equal(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  if (a.size() >= 8) {
+    if (Load64(a.data()) != Load64(b.data())) return false;
+    return std::memcmp(a.data() + 8, b.data() + 8, a.size() - 8) == 0;
+  }
+  return std::memcmp(a.data(), b.data(), a.size()) == 0;
+}
+
 uint64_t Mix(uint64_t a, uint64_t b) {
   const unsigned __int128 m = static_cast<unsigned __int128>(a ^ 0x9E3779B97F4A7C15ull) * (b ^ 0xD6E8FEB86659FD93ull);
   return static_cast<uint64_t>(m) ^ static_cast<uint64_t>(m >> 64);
@@ -75,7 +85,7 @@ class IdTable {
       if ((s >> 32) == tag) {
         const uint32_t id = static_cast<uint32_t>(s) - 1;
         const std::string_view w = values[id];
-        if (w.size() == v.size() && std::memcmp(w.data(), v.data(), v.size()) == 0) {
+        if (Equal(w, v)) {
           *added = false;
           return id;
         }
@@ -111,7 +121,7 @@ std::unique_ptr<FileDictionary> FileDictionary::Build(const std::vector<const co
     const columnar::ColumnData& c = *columns[b];
     const size_t n = c.size();
     std::vector<uint32_t>& out = dict->ids_[b];
-    out.resize(n);
+    out.assign(n, kNull);
     const uint32_t* offsets = c.offsets.data();
     const char* data = c.bytes.data();
     bool have_prev = false;
@@ -121,7 +131,7 @@ std::unique_ptr<FileDictionary> FileDictionary::Build(const std::vector<const co
       if (c.valid[i] == 0) continue;
       ++seen;
       const std::string_view v(data + offsets[i], offsets[i + 1] - offsets[i]);
-      if (have_prev && v.size() == prev.size() && std::memcmp(v.data(), prev.data(), v.size()) == 0) {
+      if (have_prev && Equal(v, prev)) {
         out[i] = prev_id;
         continue;
       }

@@ -25,9 +25,12 @@ class FileDictionary {
   // repeat too little for a dictionary to pay.
   static std::unique_ptr<FileDictionary> Build(const std::vector<const columnar::ColumnData*>& columns);
 
-  // The id of value `i` (a row, or a map entry) of batch `b`; only
-  // meaningful for non-null values.
+  // The id of value `i` (a row, or a map entry) of batch `b`, kNull for a
+  // null value.
+  static constexpr uint32_t kNull = UINT32_MAX;
   uint32_t id(size_t b, size_t i) const { return ids_[b][i]; }
+  // Batch b's ids, indexed like its values.
+  const uint32_t* ids(size_t b) const { return ids_[b].data(); }
   std::string_view value(uint32_t id) const { return values_[id]; }
   size_t size() const { return values_.size(); }
 
