@@ -47,7 +47,8 @@ std::string_view Utf8Prefix(std::string_view v, size_t n) {
 
 }  // namespace
 
-ChunkEncoder::ChunkEncoder(const WriteOptions& options) : options_(options), zstd_(ZSTD_createCCtx()) {}
+ChunkEncoder::ChunkEncoder(const WriteOptions& options)
+    : options_(options), zstd_(ZSTD_createCCtx()) {}
 
 ChunkEncoder::~ChunkEncoder() { ZSTD_freeCCtx(zstd_); }
 
@@ -57,8 +58,9 @@ namespace {
 // appended to `values` by `get(column, batch, row)`. Sized up front: this
 // loop runs once per row and column of every flush.
 template <typename T, typename Get>
-void GatherFlat(const std::vector<const ColumnData*>& columns, std::span<const columnar::RowRef> rows,
-                std::vector<uint8_t>* def, std::vector<T>* values, Get get) {
+void GatherFlat(const std::vector<const ColumnData*>& columns,
+                std::span<const columnar::RowRef> rows, std::vector<uint8_t>* def,
+                std::vector<T>* values, Get get) {
   def->resize(rows.size());
   values->resize(rows.size());
   uint8_t* d = def->data();
@@ -77,8 +79,9 @@ void GatherFlat(const std::vector<const ColumnData*>& columns, std::span<const c
 // entry without a value (definition level 0 or 1). The first entry of a row
 // has repetition level 0, the others 1.
 template <typename T, typename Get>
-void GatherMap(const std::vector<const ColumnData*>& columns, std::span<const columnar::RowRef> rows, int child,
-               uint8_t present, std::vector<uint8_t>* def, std::vector<uint8_t>* rep, std::vector<T>* values,
+void GatherMap(const std::vector<const ColumnData*>& columns,
+               std::span<const columnar::RowRef> rows, int child, uint8_t present,
+               std::vector<uint8_t>* def, std::vector<uint8_t>* rep, std::vector<T>* values,
                Get get) {
   size_t entries = 0;
   for (const auto& ref : rows) {
@@ -114,7 +117,8 @@ void GatherMap(const std::vector<const ColumnData*>& columns, std::span<const co
 }  // namespace
 
 void ChunkEncoder::GatherIds(const Leaf& leaf, const std::vector<const ColumnData*>& columns,
-                             std::span<const columnar::RowRef> rows, const FileDictionary& dictionary) {
+                             std::span<const columnar::RowRef> rows,
+                             const FileDictionary& dictionary) {
   // The ids carry the nulls (kNull), so one load per value tells both.
   constexpr uint32_t kNull = FileDictionary::kNull;
   if (leaf.child < 0) {
@@ -137,7 +141,8 @@ void ChunkEncoder::GatherIds(const Leaf& leaf, const std::vector<const ColumnDat
 }
 
 void ChunkEncoder::Gather(const Leaf& leaf, const std::vector<const ColumnData*>& columns,
-                          std::span<const columnar::RowRef> rows, const FileDictionary* dictionary) {
+                          std::span<const columnar::RowRef> rows,
+                          const FileDictionary* dictionary) {
   def_.clear();
   rep_.clear();
   ints_.clear();
@@ -289,8 +294,8 @@ void ChunkEncoder::ComputeStatistics(const Leaf& leaf, bool dictionary, Statisti
 }
 
 absl::Status ChunkEncoder::Encode(const Leaf& leaf, const std::vector<const ColumnData*>& columns,
-                                  std::span<const columnar::RowRef> rows, const FileDictionary* dictionary,
-                                  EncodedChunk* out) {
+                                  std::span<const columnar::RowRef> rows,
+                                  const FileDictionary* dictionary, EncodedChunk* out) {
   out->bytes.clear();
   out->meta = ColumnMetaData{};
   Gather(leaf, columns, rows, dictionary);
@@ -309,23 +314,26 @@ absl::Status ChunkEncoder::Encode(const Leaf& leaf, const std::vector<const Colu
   m.path_in_schema = leaf.path;
   m.codec = options_.compression_level > 0 ? Codec::kZstd : Codec::kUncompressed;
   m.num_values = static_cast<int64_t>(def_.size());
-  m.encodings = dict ? std::vector<Encoding>{Encoding::kPlain, Encoding::kRle, Encoding::kRleDictionary}
-                     : std::vector<Encoding>{Encoding::kPlain, Encoding::kRle};
+  m.encodings =
+      dict ? std::vector<Encoding>{Encoding::kPlain, Encoding::kRle, Encoding::kRleDictionary}
+           : std::vector<Encoding>{Encoding::kPlain, Encoding::kRle};
   ComputeStatistics(leaf, dict, &m.statistics);
   return WritePages(leaf, dict, out);
 }
 
-absl::Status ChunkEncoder::AppendPage(PageHeader header, const std::string& body, EncodedChunk* chunk) {
+absl::Status ChunkEncoder::AppendPage(PageHeader header, const std::string& body,
+                                      EncodedChunk* chunk) {
   const std::string* data = &body;
   if (options_.compression_level > 0) {
     compressed_.resize(ZSTD_compressBound(body.size()));
-    const size_t n = ZSTD_compressCCtx(zstd_, compressed_.data(), compressed_.size(), body.data(), body.size(),
-                                       options_.compression_level);
+    const size_t n = ZSTD_compressCCtx(zstd_, compressed_.data(), compressed_.size(), body.data(),
+                                       body.size(), options_.compression_level);
     if (ZSTD_isError(n)) return absl::InternalError(StrCat("zstd: ", ZSTD_getErrorName(n)));
     compressed_.resize(n);
     data = &compressed_;
   }
-  if (body.size() > INT32_MAX || data->size() > INT32_MAX) return absl::InvalidArgumentError("Parquet page over 2 GiB");
+  if (body.size() > INT32_MAX || data->size() > INT32_MAX)
+    return absl::InvalidArgumentError("Parquet page over 2 GiB");
   header.uncompressed_page_size = static_cast<int32_t>(body.size());
   header.compressed_page_size = static_cast<int32_t>(data->size());
   const size_t before = chunk->bytes.size();
@@ -337,7 +345,8 @@ absl::Status ChunkEncoder::AppendPage(PageHeader header, const std::string& body
   return absl::OkStatus();
 }
 
-void ChunkEncoder::AppendValues(const Leaf& leaf, bool dictionary, size_t begin, size_t end, std::string* page) const {
+void ChunkEncoder::AppendValues(const Leaf& leaf, bool dictionary, size_t begin, size_t end,
+                                std::string* page) const {
   if (dictionary) {
     const int width = std::max(1, BitWidth(DictionarySize() - 1));
     page->push_back(static_cast<char>(width));
@@ -360,10 +369,12 @@ void ChunkEncoder::AppendValues(const Leaf& leaf, bool dictionary, size_t begin,
       return;
     }
     case Type::kDouble:
-      page->append(reinterpret_cast<const char*>(doubles_.data() + begin), (end - begin) * sizeof(double));
+      page->append(reinterpret_cast<const char*>(doubles_.data() + begin),
+                   (end - begin) * sizeof(double));
       return;
     case Type::kInt64:
-      page->append(reinterpret_cast<const char*>(ints_.data() + begin), (end - begin) * sizeof(int64_t));
+      page->append(reinterpret_cast<const char*>(ints_.data() + begin),
+                   (end - begin) * sizeof(int64_t));
       return;
     case Type::kInt32: {
       const size_t at = page->size();
@@ -380,7 +391,8 @@ void ChunkEncoder::AppendValues(const Leaf& leaf, bool dictionary, size_t begin,
       const size_t at = page->size();
       page->append((end - begin + 7) / 8, '\0');
       for (size_t i = begin; i < end; ++i) {
-        if (ints_[i] != 0) (*page)[at + (i - begin) / 8] |= static_cast<char>(1 << ((i - begin) % 8));
+        if (ints_[i] != 0)
+          (*page)[at + (i - begin) / 8] |= static_cast<char>(1 << ((i - begin) % 8));
       }
       return;
     }
@@ -426,10 +438,13 @@ absl::Status ChunkEncoder::WritePages(const Leaf& leaf, bool dictionary, Encoded
       }
       ++entry;
       const bool row_boundary = leaf.max_rep == 0 || entry == n || rep_[entry] == 0;
-      if (row_boundary && (bytes >= options_.page_bytes || entry - first_entry >= options_.page_values)) break;
+      if (row_boundary &&
+          (bytes >= options_.page_bytes || entry - first_entry >= options_.page_values))
+        break;
     }
     page_.clear();
-    if (leaf.max_rep > 0) EncodeLevels(rep_.data() + first_entry, entry - first_entry, BitWidth(leaf.max_rep), &page_);
+    if (leaf.max_rep > 0)
+      EncodeLevels(rep_.data() + first_entry, entry - first_entry, BitWidth(leaf.max_rep), &page_);
     EncodeLevels(def_.data() + first_entry, entry - first_entry, BitWidth(leaf.max_def), &page_);
     AppendValues(leaf, dictionary, first_value, value, &page_);
     PageHeader h;

@@ -50,7 +50,8 @@ class ChunkEncoder {
   // batch b. `dictionary` (may be null) holds the file's ids of the leaf's
   // strings; with it the chunk is dictionary encoded.
   absl::Status Encode(const Leaf& leaf, const std::vector<const columnar::ColumnData*>& columns,
-                      std::span<const columnar::RowRef> rows, const FileDictionary* dictionary, EncodedChunk* out);
+                      std::span<const columnar::RowRef> rows, const FileDictionary* dictionary,
+                      EncodedChunk* out);
 
  private:
   // Fills the levels and the values (or, with a dictionary, the file ids in
@@ -70,7 +71,8 @@ class ChunkEncoder {
   void ComputeStatistics(const Leaf& leaf, bool dictionary, Statistics* stats) const;
   // Cuts the chunk into pages and appends them to out->bytes.
   absl::Status WritePages(const Leaf& leaf, bool dictionary, EncodedChunk* out);
-  void AppendValues(const Leaf& leaf, bool dictionary, size_t begin, size_t end, std::string* page) const;
+  void AppendValues(const Leaf& leaf, bool dictionary, size_t begin, size_t end,
+                    std::string* page) const;
   // Compresses `body`, appends header + body to `chunk`; counts sizes.
   absl::Status AppendPage(PageHeader header, const std::string& body, EncodedChunk* chunk);
 
@@ -87,7 +89,7 @@ class ChunkEncoder {
   std::vector<int64_t> int_keys_;    // BuildIntDictionary's hash table
   std::vector<uint32_t> int_slots_;  // id + 1; 0: empty
   size_t num_values_ = 0;            // non-null values in the chunk
-  std::vector<uint32_t> local_of_;  // file id -> chunk id (kNone outside a chunk)
+  std::vector<uint32_t> local_of_;   // file id -> chunk id (kNone outside a chunk)
   std::string page_, compressed_;
 };
 

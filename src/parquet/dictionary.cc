@@ -30,7 +30,8 @@ bool Equal(std::string_view a, std::string_view b) {
 }
 
 uint64_t Mix(uint64_t a, uint64_t b) {
-  const unsigned __int128 m = static_cast<unsigned __int128>(a ^ 0x9E3779B97F4A7C15ull) * (b ^ 0xD6E8FEB86659FD93ull);
+  const unsigned __int128 m =
+      static_cast<unsigned __int128>(a ^ 0x9E3779B97F4A7C15ull) * (b ^ 0xD6E8FEB86659FD93ull);
   return static_cast<uint64_t>(m) ^ static_cast<uint64_t>(m >> 64);
 }
 
@@ -52,7 +53,8 @@ uint64_t HashString(std::string_view v) {
   } else if (n > 0) {
     // 1..7 bytes: three overlapping byte reads cover them all.
     a = (static_cast<uint64_t>(static_cast<uint8_t>(p[0])) << 16) |
-        (static_cast<uint64_t>(static_cast<uint8_t>(p[n / 2])) << 8) | static_cast<uint8_t>(p[n - 1]);
+        (static_cast<uint64_t>(static_cast<uint8_t>(p[n / 2])) << 8) |
+        static_cast<uint8_t>(p[n - 1]);
     if (n >= 4) {
       uint32_t x, y;
       std::memcpy(&x, p, 4);
@@ -69,8 +71,8 @@ class IdTable {
  public:
   IdTable() : slots_(1024, 0) {}
   // The id of `v`, adding it as `next` when absent (*added says which).
-  uint32_t FindOrAdd(std::string_view v, uint64_t hash, const std::vector<std::string_view>& values, uint32_t next,
-                     bool* added) {
+  uint32_t FindOrAdd(std::string_view v, uint64_t hash, const std::vector<std::string_view>& values,
+                     uint32_t next, bool* added) {
     const uint64_t tag = hash >> 40;  // 24 bits
     size_t mask = slots_.size() - 1;
     for (size_t i = hash & mask;; i = (i + 1) & mask) {
@@ -112,7 +114,8 @@ class IdTable {
 
 }  // namespace
 
-std::unique_ptr<FileDictionary> FileDictionary::Build(const std::vector<const columnar::ColumnData*>& columns) {
+std::unique_ptr<FileDictionary> FileDictionary::Build(
+    const std::vector<const columnar::ColumnData*>& columns) {
   auto dict = std::unique_ptr<FileDictionary>(new FileDictionary());
   IdTable table;
   size_t seen = 0, bytes = 0;
@@ -136,13 +139,14 @@ std::unique_ptr<FileDictionary> FileDictionary::Build(const std::vector<const co
         continue;
       }
       bool added;
-      const uint32_t id =
-          table.FindOrAdd(v, HashString(v), dict->values_, static_cast<uint32_t>(dict->values_.size()), &added);
+      const uint32_t id = table.FindOrAdd(v, HashString(v), dict->values_,
+                                          static_cast<uint32_t>(dict->values_.size()), &added);
       if (added) {
         dict->values_.push_back(v);
         bytes += v.size();
         if (bytes > kMaxBytes ||
-            static_cast<double>(dict->values_.size()) > kMaxDistinctShare * static_cast<double>(std::max(seen, kProbe))) {
+            static_cast<double>(dict->values_.size()) >
+                kMaxDistinctShare * static_cast<double>(std::max(seen, kProbe))) {
           return nullptr;
         }
       }

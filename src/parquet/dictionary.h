@@ -23,7 +23,8 @@ class FileDictionary {
   // Ids for the string values of `columns[b]` (one string column per batch:
   // a top-level column or a map's keys or values). Null when the values
   // repeat too little for a dictionary to pay.
-  static std::unique_ptr<FileDictionary> Build(const std::vector<const columnar::ColumnData*>& columns);
+  static std::unique_ptr<FileDictionary> Build(
+      const std::vector<const columnar::ColumnData*>& columns);
 
   // The id of value `i` (a row, or a map entry) of batch `b`, kNull for a
   // null value.

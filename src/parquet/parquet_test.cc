@@ -3,8 +3,6 @@
 // independent reader): every column type, NULLs, empty and null maps,
 // non-ASCII strings, NaN and infinities, several row groups and pages,
 // field ids, statistics.
-#include "parquet/writer.h"
-
 #include <unistd.h>
 
 #include <cmath>
@@ -17,6 +15,7 @@
 #include "gtest/gtest.h"
 #include "parquet/rle.h"
 #include "parquet/thrift.h"
+#include "parquet/writer.h"
 
 namespace signaldb::parquet {
 namespace {
@@ -70,7 +69,9 @@ TEST(RleTest, LevelsHaveALengthPrefix) {
   std::string out;
   std::vector<uint8_t> v(10, 1);
   EncodeLevels(v.data(), v.size(), 1, &out);
-  EXPECT_EQ(Hex(out), "02000000" "1401");
+  EXPECT_EQ(Hex(out),
+            "02000000"
+            "1401");
   EXPECT_EQ(BitWidth(0), 0);
   EXPECT_EQ(BitWidth(1), 1);
   EXPECT_EQ(BitWidth(3), 2);
@@ -81,10 +82,10 @@ TEST(ThriftTest, CompactProtocol) {
   std::string out;
   CompactWriter w(&out);
   w.Begin();
-  w.I32(1, -1);       // short form header 0x15, zigzag 1
-  w.I64(3, 300);      // delta 2: 0x26, zigzag 600 = d8 04
-  w.Binary(20, "ab");  // delta 17: long form 0x08, zigzag id 40 = 0x28
-  w.Bool(21, true);   // 0x11
+  w.I32(1, -1);                             // short form header 0x15, zigzag 1
+  w.I64(3, 300);                            // delta 2: 0x26, zigzag 600 = d8 04
+  w.Binary(20, "ab");                       // delta 17: long form 0x08, zigzag id 40 = 0x28
+  w.Bool(21, true);                         // 0x11
   w.BeginList(22, CompactWriter::kI32, 2);  // 0x19, 0x25
   w.ListI32(1);
   w.ListI32(-2);
@@ -92,14 +93,22 @@ TEST(ThriftTest, CompactProtocol) {
   w.I16(1, 5);        // 0x14 0a
   w.EndStruct();
   w.End();
-  EXPECT_EQ(Hex(out), "1501" "26d804" "0828026162" "11" "19250203" "1c140a00" "00");
+  EXPECT_EQ(Hex(out),
+            "1501"
+            "26d804"
+            "0828026162"
+            "11"
+            "19250203"
+            "1c140a00"
+            "00");
 }
 
 // Rows of a table with every column type, a few batches.
 class ParquetFileTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = std::filesystem::temp_directory_path() / ("sdb_parquet_test_" + std::to_string(::getpid()));
+    dir_ =
+        std::filesystem::temp_directory_path() / ("sdb_parquet_test_" + std::to_string(::getpid()));
     std::filesystem::create_directories(dir_);
     auto db = engine::Database::Open({.allowed_dir = dir_.string(), .temp_dir = "", .threads = 1});
     ASSERT_TRUE(db.ok()) << db.status();
@@ -127,23 +136,37 @@ class ParquetFileTest : public ::testing::Test {
   // Row r of the test data; every column is null on some rows.
   void AppendRow(columnar::Batch& b, int64_t r) {
     auto& s = b.column(0);
-    if (r % 7 == 3) s.AppendNull();
-    else if (r % 5 == 0) s.AppendString("grüße-" + std::to_string(r % 13) + "-日本");
-    else s.AppendString(std::string(static_cast<size_t>(r % 11), 'x') + std::to_string(r));
-    if (r % 9 == 4) b.column(1).AppendNull();
-    else b.column(1).AppendInt(static_cast<int32_t>(r * 7919 % 100000) - 50000);
+    if (r % 7 == 3)
+      s.AppendNull();
+    else if (r % 5 == 0)
+      s.AppendString("grüße-" + std::to_string(r % 13) + "-日本");
+    else
+      s.AppendString(std::string(static_cast<size_t>(r % 11), 'x') + std::to_string(r));
+    if (r % 9 == 4)
+      b.column(1).AppendNull();
+    else
+      b.column(1).AppendInt(static_cast<int32_t>(r * 7919 % 100000) - 50000);
     b.column(2).AppendInt(r % 3 == 0 ? -r * 1000000007LL : r * 1000000007LL);
     static const double kSpecial[] = {std::nan(""), std::numeric_limits<double>::infinity(),
                                       -std::numeric_limits<double>::infinity(), -0.0, 1e-300};
-    if (r % 13 == 6) b.column(3).AppendNull();
-    else if (r % 17 < 5) b.column(3).AppendDouble(kSpecial[r % 17]);
-    else b.column(3).AppendDouble(static_cast<double>(r) / 3.0 - 100);
-    if (r % 4 == 2) b.column(4).AppendNull();
-    else b.column(4).AppendBool(r % 3 == 1);
-    if (r % 10 == 9) b.column(5).AppendNull();
-    else b.column(5).AppendInt(1700000000000000LL + r * 1000 - (r % 2) * 5000000000000LL);
-    if (r % 8 == 1) b.column(6).AppendNull();
-    else b.column(6).AppendInt(19000 + r % 400 - 200);
+    if (r % 13 == 6)
+      b.column(3).AppendNull();
+    else if (r % 17 < 5)
+      b.column(3).AppendDouble(kSpecial[r % 17]);
+    else
+      b.column(3).AppendDouble(static_cast<double>(r) / 3.0 - 100);
+    if (r % 4 == 2)
+      b.column(4).AppendNull();
+    else
+      b.column(4).AppendBool(r % 3 == 1);
+    if (r % 10 == 9)
+      b.column(5).AppendNull();
+    else
+      b.column(5).AppendInt(1700000000000000LL + r * 1000 - (r % 2) * 5000000000000LL);
+    if (r % 8 == 1)
+      b.column(6).AppendNull();
+    else
+      b.column(6).AppendInt(19000 + r % 400 - 200);
     for (size_t m = 7; m < 11; ++m) {
       auto& map = b.column(m);
       const int64_t k = (r + static_cast<int64_t>(m)) % 6;
@@ -155,10 +178,18 @@ class ParquetFileTest : public ::testing::Test {
         map.MapKeys().AppendString(e == 2 ? "ключ" : "k" + std::to_string(e));
         auto& v = map.MapValues();
         switch (map.type) {
-          case ColumnType::kMapString: v.AppendString("v" + std::to_string((r + e) % 50)); break;
-          case ColumnType::kMapInt64: v.AppendInt(-e * r); break;
-          case ColumnType::kMapDouble: v.AppendDouble(e == 1 ? std::nan("") : 0.5 * static_cast<double>(r)); break;
-          default: v.AppendBool((r + e) % 2 == 0); break;
+          case ColumnType::kMapString:
+            v.AppendString("v" + std::to_string((r + e) % 50));
+            break;
+          case ColumnType::kMapInt64:
+            v.AppendInt(-e * r);
+            break;
+          case ColumnType::kMapDouble:
+            v.AppendDouble(e == 1 ? std::nan("") : 0.5 * static_cast<double>(r));
+            break;
+          default:
+            v.AppendBool((r + e) % 2 == 0);
+            break;
         }
       }
       map.EndMap();
@@ -177,7 +208,8 @@ class ParquetFileTest : public ::testing::Test {
   }
 
   std::string Write(const std::vector<std::shared_ptr<const columnar::Batch>>& batches,
-                    const std::vector<columnar::RowRef>& rows, const WriteOptions& options, const std::string& name) {
+                    const std::vector<columnar::RowRef>& rows, const WriteOptions& options,
+                    const std::string& name) {
     std::string path = (dir_ / name).string();
     auto f = DefaultFileSystem()->OpenAppendable(path);
     EXPECT_TRUE(f.ok()) << f.status();
@@ -202,13 +234,16 @@ class ParquetFileTest : public ::testing::Test {
         CASE WHEN r % 10 = 9 THEN NULL ELSE make_timestamp(1700000000000000 + r * 1000 - (r % 2) * 5000000000000)::TIMESTAMPTZ END AS ts,
         CASE WHEN r % 8 = 1 THEN NULL ELSE DATE '1970-01-01' + (19000 + r % 400 - 200)::INT END AS day,
         )",
-                  MapSql("VARCHAR", 7, "'v' || ((r + e) % 50)"), " AS ms, ", MapSql("BIGINT", 8, "-e * r"), " AS mi, ",
-                  MapSql("DOUBLE", 9, "CASE WHEN e = 1 THEN 'nan'::DOUBLE ELSE 0.5 * r END"), " AS md, ",
-                  MapSql("BOOLEAN", 10, "(r + e) % 2 = 0"), " AS mb, r AS file_row_number FROM range(", rows, ") t(r)");
+                  MapSql("VARCHAR", 7, "'v' || ((r + e) % 50)"), " AS ms, ",
+                  MapSql("BIGINT", 8, "-e * r"), " AS mi, ",
+                  MapSql("DOUBLE", 9, "CASE WHEN e = 1 THEN 'nan'::DOUBLE ELSE 0.5 * r END"),
+                  " AS md, ", MapSql("BOOLEAN", 10, "(r + e) % 2 = 0"),
+                  " AS mb, r AS file_row_number FROM range(", rows, ") t(r)");
   }
   static std::string MapSql(const std::string& type, int m, const std::string& value) {
     return StrCat("CASE WHEN (r + ", m, ") % 6 = 0 THEN NULL ELSE map_from_entries(",
-                  "list_transform(range((r + ", m, ") % 6 - 1), e -> {'k': CASE WHEN e = 2 THEN 'ключ' ELSE 'k' || e END, ",
+                  "list_transform(range((r + ", m,
+                  ") % 6 - 1), e -> {'k': CASE WHEN e = 2 THEN 'ключ' ELSE 'k' || e END, ",
                   "'v': (", value, ")::", type, "}))::MAP(VARCHAR, ", type, ") END");
   }
 
@@ -237,10 +272,12 @@ TEST_F(ParquetFileTest, DuckDbReadsEveryValueBack) {
   const std::string file = StrCat("read_parquet('", path, "', file_row_number = true)");
   const std::string expected = ExpectedSql(kRows);
   EXPECT_EQ(Count(*conn_, StrCat("SELECT count(*) FROM ", file)), kRows);
-  EXPECT_EQ(Count(*conn_, StrCat("SELECT count(*) FROM ((FROM ", file, " EXCEPT ALL ", expected, ") UNION ALL (",
-                                 expected, " EXCEPT ALL FROM ", file, "))")),
+  EXPECT_EQ(Count(*conn_, StrCat("SELECT count(*) FROM ((FROM ", file, " EXCEPT ALL ", expected,
+                                 ") UNION ALL (", expected, " EXCEPT ALL FROM ", file, "))")),
             0);
-  EXPECT_EQ(Count(*conn_, StrCat("SELECT count(DISTINCT row_group_id) FROM parquet_metadata('", path, "')")), 7);
+  EXPECT_EQ(Count(*conn_, StrCat("SELECT count(DISTINCT row_group_id) FROM parquet_metadata('",
+                                 path, "')")),
+            7);
   // Maps distinguish NULL from empty; NaN and infinities survive.
   for (const char* where : {"ms IS NULL", "cardinality(ms) = 0", "cardinality(mb) = 3"}) {
     const int64_t n = Count(*conn_, StrCat("SELECT count(*) FROM (", expected, ") WHERE ", where));
@@ -258,25 +295,30 @@ TEST_F(ParquetFileTest, SchemaCarriesFieldIdsAndTypes) {
   std::vector<columnar::RowRef> rows;
   for (uint32_t r = 0; r < 100; ++r) rows.push_back({0, r});
   std::string path = Write(batches, rows, WriteOptions{}, "schema.parquet");
-  auto t = conn_->Query(StrCat("SELECT name, field_id, repetition_type, coalesce(converted_type, ''), "
-                               "coalesce(type, '') FROM parquet_schema('", path, "')"));
+  auto t =
+      conn_->Query(StrCat("SELECT name, field_id, repetition_type, coalesce(converted_type, ''), "
+                          "coalesce(type, '') FROM parquet_schema('",
+                          path, "')"));
   ASSERT_TRUE(t.ok()) << t.status();
   std::vector<std::string> got;
   for (const auto& row : t->rows) {
-    got.push_back(StrCat(std::get<std::string>(row[0]), ":",
-                         std::holds_alternative<int64_t>(row[1]) ? std::to_string(std::get<int64_t>(row[1])) : "-",
-                         ":", std::get<std::string>(row[2]), ":", std::get<std::string>(row[3]), ":",
-                         std::get<std::string>(row[4])));
+    got.push_back(StrCat(
+        std::get<std::string>(row[0]), ":",
+        std::holds_alternative<int64_t>(row[1]) ? std::to_string(std::get<int64_t>(row[1])) : "-",
+        ":", std::get<std::string>(row[2]), ":", std::get<std::string>(row[3]), ":",
+        std::get<std::string>(row[4])));
   }
-  EXPECT_THAT(got, ElementsAre("schema:-:REQUIRED::", "s:1:OPTIONAL:UTF8:BYTE_ARRAY", "i:2:OPTIONAL:INT_32:INT32",
-                               "l:3:OPTIONAL:INT_64:INT64", "d:4:OPTIONAL::DOUBLE", "b:5:OPTIONAL::BOOLEAN",
-                               "ts:6:OPTIONAL:TIMESTAMP_MICROS:INT64", "day:7:OPTIONAL:DATE:INT32",
-                               "ms:8:OPTIONAL:MAP:", "key_value:-:REPEATED::", "key:9:REQUIRED:UTF8:BYTE_ARRAY",
-                               "value:10:OPTIONAL:UTF8:BYTE_ARRAY", "mi:11:OPTIONAL:MAP:", "key_value:-:REPEATED::",
-                               "key:12:REQUIRED:UTF8:BYTE_ARRAY", "value:13:OPTIONAL:INT_64:INT64",
-                               "md:14:OPTIONAL:MAP:", "key_value:-:REPEATED::", "key:15:REQUIRED:UTF8:BYTE_ARRAY",
-                               "value:16:OPTIONAL::DOUBLE", "mb:17:OPTIONAL:MAP:", "key_value:-:REPEATED::",
-                               "key:18:REQUIRED:UTF8:BYTE_ARRAY", "value:19:OPTIONAL::BOOLEAN"));
+  EXPECT_THAT(
+      got, ElementsAre(
+               "schema:-:REQUIRED::", "s:1:OPTIONAL:UTF8:BYTE_ARRAY", "i:2:OPTIONAL:INT_32:INT32",
+               "l:3:OPTIONAL:INT_64:INT64", "d:4:OPTIONAL::DOUBLE", "b:5:OPTIONAL::BOOLEAN",
+               "ts:6:OPTIONAL:TIMESTAMP_MICROS:INT64", "day:7:OPTIONAL:DATE:INT32",
+               "ms:8:OPTIONAL:MAP:", "key_value:-:REPEATED::", "key:9:REQUIRED:UTF8:BYTE_ARRAY",
+               "value:10:OPTIONAL:UTF8:BYTE_ARRAY", "mi:11:OPTIONAL:MAP:", "key_value:-:REPEATED::",
+               "key:12:REQUIRED:UTF8:BYTE_ARRAY", "value:13:OPTIONAL:INT_64:INT64",
+               "md:14:OPTIONAL:MAP:", "key_value:-:REPEATED::", "key:15:REQUIRED:UTF8:BYTE_ARRAY",
+               "value:16:OPTIONAL::DOUBLE", "mb:17:OPTIONAL:MAP:", "key_value:-:REPEATED::",
+               "key:18:REQUIRED:UTF8:BYTE_ARRAY", "value:19:OPTIONAL::BOOLEAN"));
   // The timestamp reads back as TIMESTAMPTZ.
   auto ty = conn_->Query(StrCat("SELECT typeof(ts) FROM read_parquet('", path, "') LIMIT 1"));
   ASSERT_TRUE(ty.ok()) << ty.status();
@@ -288,9 +330,10 @@ TEST_F(ParquetFileTest, StatisticsPerRowGroup) {
   std::vector<columnar::RowRef> rows;
   for (uint32_t r = 0; r < 1000; ++r) rows.push_back({0, r});
   std::string path = Write(batches, rows, WriteOptions{.row_group_rows = 400}, "stats.parquet");
-  auto t = conn_->Query(StrCat("SELECT row_group_id, path_in_schema, stats_min_value, stats_max_value, "
-                               "stats_null_count FROM parquet_metadata('", path,
-                               "') WHERE path_in_schema IN ('l', 'd', 'b', 'i', 'ts') ORDER BY ALL"));
+  auto t = conn_->Query(
+      StrCat("SELECT row_group_id, path_in_schema, stats_min_value, stats_max_value, "
+             "stats_null_count FROM parquet_metadata('",
+             path, "') WHERE path_in_schema IN ('l', 'd', 'b', 'i', 'ts') ORDER BY ALL"));
   ASSERT_TRUE(t.ok()) << t.status();
   ASSERT_EQ(t->rows.size(), 15u);
   auto at = [&](size_t i, size_t c) {
@@ -314,8 +357,8 @@ TEST_F(ParquetFileTest, StatisticsPerRowGroup) {
   EXPECT_EQ(at(3, 3), std::to_string(398 * 1000000007LL));
   EXPECT_EQ(at(3, 4), "0");
   // Strings: exact bounds, compared as bytes.
-  auto s = conn_->Query(StrCat("SELECT stats_min_value, stats_max_value FROM parquet_metadata('", path,
-                               "') WHERE path_in_schema = 's' AND row_group_id = 0"));
+  auto s = conn_->Query(StrCat("SELECT stats_min_value, stats_max_value FROM parquet_metadata('",
+                               path, "') WHERE path_in_schema = 's' AND row_group_id = 0"));
   ASSERT_TRUE(s.ok()) << s.status();
   auto want = conn_->Query(StrCat("SELECT min(s), max(s) FROM (", ExpectedSql(400), ")"));
   ASSERT_TRUE(want.ok()) << want.status();
@@ -347,8 +390,11 @@ TEST_F(ParquetFileTest, ReadersPruneRowGroupsByStatistics) {
     ASSERT_TRUE(WriteFile(schema, {b}, rows, WriteOptions{.row_group_rows = 1000}, f->get()).ok());
     ASSERT_TRUE((*f)->Close().ok());
   }
-  auto meta = conn_->Query(StrCat("SELECT 0, max(coalesce(dictionary_page_offset, data_page_offset) + total_compressed_size) FROM "
-                                  "parquet_metadata('", path, "') WHERE row_group_id = 0"));
+  auto meta =
+      conn_->Query(StrCat("SELECT 0, max(coalesce(dictionary_page_offset, data_page_offset) + "
+                          "total_compressed_size) FROM "
+                          "parquet_metadata('",
+                          path, "') WHERE row_group_id = 0"));
   ASSERT_TRUE(meta.ok()) << meta.status();
   const int64_t from = 4, to = std::get<int64_t>(meta->rows[0][1]);
   auto bytes = DefaultFileSystem()->ReadFile(path);
@@ -356,12 +402,17 @@ TEST_F(ParquetFileTest, ReadersPruneRowGroupsByStatistics) {
   for (int64_t i = from; i < to; ++i) (*bytes)[static_cast<size_t>(i)] = static_cast<char>(0xA5);
   std::string broken = (dir_ / "broken.parquet").string();
   ASSERT_TRUE(DefaultFileSystem()->WriteFileAtomic(broken, *bytes).ok());
-  EXPECT_EQ(Count(*conn_, StrCat("SELECT count(*) FROM read_parquet('", broken, "') WHERE l = 1500")), 1);
-  EXPECT_EQ(Count(*conn_, StrCat("SELECT count(*) FROM read_parquet('", broken, "') WHERE s = 'id-11500'")), 1);
+  EXPECT_EQ(
+      Count(*conn_, StrCat("SELECT count(*) FROM read_parquet('", broken, "') WHERE l = 1500")), 1);
+  EXPECT_EQ(Count(*conn_,
+                  StrCat("SELECT count(*) FROM read_parquet('", broken, "') WHERE s = 'id-11500'")),
+            1);
   // Doubles prune too (the second group, read, holds +inf).
-  EXPECT_EQ(Count(*conn_, StrCat("SELECT count(*) FROM read_parquet('", broken, "') WHERE d = 1500")), 1);
+  EXPECT_EQ(
+      Count(*conn_, StrCat("SELECT count(*) FROM read_parquet('", broken, "') WHERE d = 1500")), 1);
   // The garbage is real: reading the first row group fails.
-  EXPECT_FALSE(conn_->Query(StrCat("SELECT count(*) FROM read_parquet('", broken, "') WHERE l = 500")).ok());
+  EXPECT_FALSE(
+      conn_->Query(StrCat("SELECT count(*) FROM read_parquet('", broken, "') WHERE l = 500")).ok());
 }
 
 TEST_F(ParquetFileTest, EmptyFileAndUncompressedPages) {
@@ -372,13 +423,15 @@ TEST_F(ParquetFileTest, EmptyFileAndUncompressedPages) {
   // Rows in another order than stored: the file follows `rows`.
   for (uint32_t r = 0; r < 1000; ++r)
     for (uint32_t b = 3; b-- > 0;) rows.push_back({b, r});
-  std::string path = Write(batches, rows, WriteOptions{.compression_level = 0, .dictionary = false}, "plain.parquet");
-  const std::string expected = StrCat("SELECT * EXCLUDE (file_row_number), (file_row_number % 1000) * 3 + 2 - "
-                                      "file_row_number // 1000 AS file_row_number FROM (",
-                                      ExpectedSql(3000), ")");
+  std::string path = Write(batches, rows, WriteOptions{.compression_level = 0, .dictionary = false},
+                           "plain.parquet");
+  const std::string expected = StrCat(
+      "SELECT * EXCLUDE (file_row_number), (file_row_number % 1000) * 3 + 2 - "
+      "file_row_number // 1000 AS file_row_number FROM (",
+      ExpectedSql(3000), ")");
   const std::string file = StrCat("read_parquet('", path, "', file_row_number = true)");
-  EXPECT_EQ(Count(*conn_, StrCat("SELECT count(*) FROM ((FROM ", file, " EXCEPT ALL ", expected, ") UNION ALL (",
-                                 expected, " EXCEPT ALL FROM ", file, "))")),
+  EXPECT_EQ(Count(*conn_, StrCat("SELECT count(*) FROM ((FROM ", file, " EXCEPT ALL ", expected,
+                                 ") UNION ALL (", expected, " EXCEPT ALL FROM ", file, "))")),
             0);
 }
 

@@ -35,7 +35,8 @@ void WritePacked(const T* values, size_t n, int bit_width, std::string* out) {
 
 void WriteRun(uint64_t value, size_t count, int bit_width, std::string* out) {
   Varint(static_cast<uint64_t>(count) << 1, out);
-  for (int b = 0; b < (bit_width + 7) / 8; ++b) out->push_back(static_cast<char>((value >> (8 * b)) & 0xFF));
+  for (int b = 0; b < (bit_width + 7) / 8; ++b)
+    out->push_back(static_cast<char>((value >> (8 * b)) & 0xFF));
 }
 
 template <typename T>
@@ -50,7 +51,8 @@ void Encode(const T* v, size_t n, int bit_width, std::string* out) {
     const size_t fill = (8 - (i - literal_start) % 8) % 8;
     if (j - i >= fill + 8) {
       const size_t literal_end = i + fill;
-      if (literal_end > literal_start) WritePacked(v + literal_start, literal_end - literal_start, bit_width, out);
+      if (literal_end > literal_start)
+        WritePacked(v + literal_start, literal_end - literal_start, bit_width, out);
       WriteRun(static_cast<uint64_t>(v[i]), j - literal_end, bit_width, out);
       literal_start = j;
     }

@@ -93,7 +93,9 @@ class CompactWriter {
   void BeginListStruct() { last_ids_.push_back(0); }
 
  private:
-  static uint64_t ZigZag(int64_t v) { return (static_cast<uint64_t>(v) << 1) ^ static_cast<uint64_t>(v >> 63); }
+  static uint64_t ZigZag(int64_t v) {
+    return (static_cast<uint64_t>(v) << 1) ^ static_cast<uint64_t>(v >> 63);
+  }
   void Varint(uint64_t v) {
     while (v >= 0x80) {
       out_->push_back(static_cast<char>((v & 0x7F) | 0x80));

@@ -17,7 +17,8 @@ constexpr std::string_view kMagic = "PAR1";
 constexpr size_t kWriteChunk = 4 << 20;
 
 // The schema element of a primitive column or map key/value.
-SchemaElement Primitive(const std::string& name, ColumnType type, Repetition repetition, int32_t field_id) {
+SchemaElement Primitive(const std::string& name, ColumnType type, Repetition repetition,
+                        int32_t field_id) {
   SchemaElement e;
   e.name = name;
   e.repetition = repetition;
@@ -44,15 +45,21 @@ SchemaElement Primitive(const std::string& name, ColumnType type, Repetition rep
       e.converted_type = ConvertedType::kTimestampMicros;
       e.timestamp_utc_micros = true;
       break;
-    case ColumnType::kDouble: e.type = Type::kDouble; break;
-    case ColumnType::kBool: e.type = Type::kBoolean; break;
-    default: break;  // maps are groups
+    case ColumnType::kDouble:
+      e.type = Type::kDouble;
+      break;
+    case ColumnType::kBool:
+      e.type = Type::kBoolean;
+      break;
+    default:
+      break;  // maps are groups
   }
   return e;
 }
 
 // The Parquet schema of `schema` (depth first, root first) and its leaves.
-void BuildSchema(const columnar::Schema& schema, std::vector<SchemaElement>* elements, std::vector<Leaf>* leaves) {
+void BuildSchema(const columnar::Schema& schema, std::vector<SchemaElement>* elements,
+                 std::vector<Leaf>* leaves) {
   SchemaElement root;
   root.name = "schema";
   root.repetition = Repetition::kRequired;
@@ -109,11 +116,13 @@ absl::Status CheckBatches(const columnar::Schema& schema,
     const auto& cols = b->schema().columns;
     if (cols.size() != schema.columns.size()) {
       return absl::InvalidArgumentError(StrCat("batch of ", b->schema().table, " has ", cols.size(),
-                                               " columns; the file schema has ", schema.columns.size()));
+                                               " columns; the file schema has ",
+                                               schema.columns.size()));
     }
     for (size_t i = 0; i < cols.size(); ++i) {
       if (cols[i].type != schema.columns[i].type) {
-        return absl::InvalidArgumentError(StrCat("column ", schema.columns[i].name, " has another type in a batch"));
+        return absl::InvalidArgumentError(
+            StrCat("column ", schema.columns[i].name, " has another type in a batch"));
       }
     }
   }
@@ -122,13 +131,14 @@ absl::Status CheckBatches(const columnar::Schema& schema,
 
 }  // namespace
 
-absl::StatusOr<WriteResult> WriteFile(const columnar::Schema& schema,
-                                      const std::vector<std::shared_ptr<const columnar::Batch>>& batches,
-                                      std::span<const columnar::RowRef> rows, const WriteOptions& options,
-                                      WritableFile* out) {
+absl::StatusOr<WriteResult> WriteFile(
+    const columnar::Schema& schema,
+    const std::vector<std::shared_ptr<const columnar::Batch>>& batches,
+    std::span<const columnar::RowRef> rows, const WriteOptions& options, WritableFile* out) {
   RETURN_IF_ERROR(CheckBatches(schema, batches));
   if (out->Size() != 0) return absl::FailedPreconditionError("Parquet output file is not empty");
-  if (options.row_group_rows == 0) return absl::InvalidArgumentError("row_group_rows must be positive");
+  if (options.row_group_rows == 0)
+    return absl::InvalidArgumentError("row_group_rows must be positive");
   FileMetaData meta;
   std::vector<Leaf> leaves;
   BuildSchema(schema, &meta.schema, &leaves);

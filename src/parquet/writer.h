@@ -53,9 +53,9 @@ struct WriteResult {
 // Writes `rows` of `batches`, in that order, to `out` as one complete
 // Parquet file (appended from `out`'s current end, which must be 0). Every
 // batch must have `schema`'s columns. `out` is not synced or closed.
-absl::StatusOr<WriteResult> WriteFile(const columnar::Schema& schema,
-                                      const std::vector<std::shared_ptr<const columnar::Batch>>& batches,
-                                      std::span<const columnar::RowRef> rows, const WriteOptions& options,
-                                      WritableFile* out);
+absl::StatusOr<WriteResult> WriteFile(
+    const columnar::Schema& schema,
+    const std::vector<std::shared_ptr<const columnar::Batch>>& batches,
+    std::span<const columnar::RowRef> rows, const WriteOptions& options, WritableFile* out);
 
 }  // namespace signaldb::parquet

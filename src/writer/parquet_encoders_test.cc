@@ -33,11 +33,13 @@ class FixedRows final : public engine::RowSource {
   const columnar::Schema* TableSchema(const std::string& table) const override {
     return schema_ != nullptr && schema_->table == table ? schema_ : nullptr;
   }
-  std::vector<std::shared_ptr<const columnar::Batch>> Snapshot(const std::string& table, int64_t) const override {
+  std::vector<std::shared_ptr<const columnar::Batch>> Snapshot(const std::string& table,
+                                                               int64_t) const override {
     return TableSchema(table) ? batches_ : std::vector<std::shared_ptr<const columnar::Batch>>{};
   }
-  std::vector<columnar::RowRef> Order(const std::string&,
-                                      const std::vector<std::shared_ptr<const columnar::Batch>>& batches) const override {
+  std::vector<columnar::RowRef> Order(
+      const std::string&,
+      const std::vector<std::shared_ptr<const columnar::Batch>>& batches) const override {
     return batches.empty() ? std::vector<columnar::RowRef>{}
                            : columnar::SortRows(batches, SortColumnIndexes(batches[0]->schema()));
   }
@@ -56,26 +58,50 @@ void AppendValue(columnar::ColumnData& col, ColumnType type, int64_t r, size_t c
   switch (type) {
     case ColumnType::kString:
       switch (k % 6) {
-        case 0: col.AppendString(StrCat("v", k % 37)); break;
-        case 1: col.AppendString(StrCat("ünïcødé-", k % 5, "-日本語")); break;
-        case 2: col.AppendString(""); break;
-        case 3: col.AppendString(std::string(150 + static_cast<size_t>(k % 9), static_cast<char>('a' + k % 26))); break;
-        case 4: col.AppendString(StrCat("{\"id\":", r, "}")); break;
-        default: col.AppendString(StrCat("trace-", (r / 9) % 2000)); break;
+        case 0:
+          col.AppendString(StrCat("v", k % 37));
+          break;
+        case 1:
+          col.AppendString(StrCat("ünïcødé-", k % 5, "-日本語"));
+          break;
+        case 2:
+          col.AppendString("");
+          break;
+        case 3:
+          col.AppendString(
+              std::string(150 + static_cast<size_t>(k % 9), static_cast<char>('a' + k % 26)));
+          break;
+        case 4:
+          col.AppendString(StrCat("{\"id\":", r, "}"));
+          break;
+        default:
+          col.AppendString(StrCat("trace-", (r / 9) % 2000));
+          break;
       }
       return;
-    case ColumnType::kInt32: col.AppendInt((k % 2 ? -1 : 1) * (k * 7919 % 1000003)); return;
-    case ColumnType::kDate: col.AppendInt(19000 + k % 500 - 250); return;
-    case ColumnType::kInt64: col.AppendInt((k % 3 == 0 ? -1 : 1) * k * 1000000007LL); return;
-    case ColumnType::kTimestampMicros: col.AppendInt(1700000000000000LL + (k % 1000) * 1000003 - 500000000); return;
-    case ColumnType::kBool: col.AppendBool(k % 3 == 1); return;
+    case ColumnType::kInt32:
+      col.AppendInt((k % 2 ? -1 : 1) * (k * 7919 % 1000003));
+      return;
+    case ColumnType::kDate:
+      col.AppendInt(19000 + k % 500 - 250);
+      return;
+    case ColumnType::kInt64:
+      col.AppendInt((k % 3 == 0 ? -1 : 1) * k * 1000000007LL);
+      return;
+    case ColumnType::kTimestampMicros:
+      col.AppendInt(1700000000000000LL + (k % 1000) * 1000003 - 500000000);
+      return;
+    case ColumnType::kBool:
+      col.AppendBool(k % 3 == 1);
+      return;
     case ColumnType::kDouble: {
       static const double kSpecial[] = {std::nan(""), std::numeric_limits<double>::infinity(),
                                         -std::numeric_limits<double>::infinity(), -0.0};
       col.AppendDouble(k % 97 < 4 ? kSpecial[k % 97] : static_cast<double>(k) / 7.0 - 500);
       return;
     }
-    default: break;
+    default:
+      break;
   }
   // Maps: null, empty, or up to four entries.
   const int64_t n = k % 6;
@@ -87,22 +113,31 @@ void AppendValue(columnar::ColumnData& col, ColumnType type, int64_t r, size_t c
     col.MapKeys().AppendString(e == 2 ? "ключ" : StrCat("key.", (k + e) % 5));
     auto& v = col.MapValues();
     switch (type) {
-      case ColumnType::kMapString: v.AppendString(StrCat("val-", (k * e) % 11)); break;
-      case ColumnType::kMapInt64: v.AppendInt(-e * k); break;
-      case ColumnType::kMapDouble: v.AppendDouble(e == 1 && k % 5 == 0 ? std::nan("") : 0.25 * static_cast<double>(k)); break;
-      default: v.AppendBool((k + e) % 2 == 0); break;
+      case ColumnType::kMapString:
+        v.AppendString(StrCat("val-", (k * e) % 11));
+        break;
+      case ColumnType::kMapInt64:
+        v.AppendInt(-e * k);
+        break;
+      case ColumnType::kMapDouble:
+        v.AppendDouble(e == 1 && k % 5 == 0 ? std::nan("") : 0.25 * static_cast<double>(k));
+        break;
+      default:
+        v.AppendBool((k + e) % 2 == 0);
+        break;
     }
   }
   col.EndMap();
 }
 
-std::vector<std::shared_ptr<const columnar::Batch>> MakeBatches(const columnar::Schema& schema, int64_t rows,
-                                                                int64_t per_batch) {
+std::vector<std::shared_ptr<const columnar::Batch>> MakeBatches(const columnar::Schema& schema,
+                                                                int64_t rows, int64_t per_batch) {
   std::vector<std::shared_ptr<const columnar::Batch>> out;
   for (int64_t start = 0; start < rows; start += per_batch) {
     auto b = std::make_shared<columnar::Batch>(&schema);
     for (int64_t r = start; r < std::min(rows, start + per_batch); ++r) {
-      for (size_t c = 0; c < schema.columns.size(); ++c) AppendValue(b->column(c), schema.columns[c].type, r, c);
+      for (size_t c = 0; c < schema.columns.size(); ++c)
+        AppendValue(b->column(c), schema.columns[c].type, r, c);
     }
     EXPECT_TRUE(b->Consistent());
     out.push_back(std::move(b));
@@ -123,10 +158,12 @@ std::string Text(const engine::Value& v) {
 class ParquetEncodersTest : public ::testing::TestWithParam<std::string> {
  protected:
   void SetUp() override {
-    dir_ = fs::temp_directory_path() / ("sdb_parquet_encoders_" + std::to_string(::getpid()) + "_" + GetParam());
+    dir_ = fs::temp_directory_path() /
+           ("sdb_parquet_encoders_" + std::to_string(::getpid()) + "_" + GetParam());
     fs::remove_all(dir_);
     fs::create_directories(dir_ / ".tmp");
-    auto db = engine::Database::Open({.allowed_dir = dir_.string(), .temp_dir = (dir_ / ".tmp").string(), .threads = 1});
+    auto db = engine::Database::Open(
+        {.allowed_dir = dir_.string(), .temp_dir = (dir_ / ".tmp").string(), .threads = 1});
     ASSERT_TRUE(db.ok()) << db.status();
     db_ = std::move(*db);
     ASSERT_TRUE(db_->RegisterRowSource(kFlushFunction, &source_).ok());
@@ -155,8 +192,9 @@ class ParquetEncodersTest : public ::testing::TestWithParam<std::string> {
 };
 
 const columnar::Schema& SchemaOf(const std::string& table) {
-  for (const auto* s : {&schema::Traces(), &schema::Logs(), &schema::MetricsGauge(), &schema::MetricsSum(),
-                        &schema::MetricsHistogram(), &schema::MetricsExponentialHistogram(), &schema::MetricsSummary()}) {
+  for (const auto* s : {&schema::Traces(), &schema::Logs(), &schema::MetricsGauge(),
+                        &schema::MetricsSum(), &schema::MetricsHistogram(),
+                        &schema::MetricsExponentialHistogram(), &schema::MetricsSummary()}) {
     if (s->table == table) return *s;
   }
   return schema::Traces();
@@ -171,16 +209,19 @@ TEST_P(ParquetEncodersTest, SameRowsSchemaAndStatistics) {
   source_.schema_ = &schema;
   source_.batches_ = MakeBatches(schema, rows, 3000);
 
-  const std::string duck = (dir_ / "duckdb.parquet").string(), ours = (dir_ / "native.parquet").string();
-  ASSERT_TRUE(conn_->Execute(StrCat("COPY (SELECT ", ColumnList(schema), " FROM ", kFlushFunction, "(",
-                                    engine::QuoteLiteral(schema.table), ", 0)) TO ", engine::QuoteLiteral(duck), " ",
-                                    ParquetCopyOptions(schema, 3)))
+  const std::string duck = (dir_ / "duckdb.parquet").string(),
+                    ours = (dir_ / "native.parquet").string();
+  ASSERT_TRUE(conn_
+                  ->Execute(StrCat("COPY (SELECT ", ColumnList(schema), " FROM ", kFlushFunction,
+                                   "(", engine::QuoteLiteral(schema.table), ", 0)) TO ",
+                                   engine::QuoteLiteral(duck), " ", ParquetCopyOptions(schema, 3)))
                   .ok());
   {
     auto order = columnar::SortRows(source_.batches_, SortColumnIndexes(schema));
     auto f = DefaultFileSystem()->OpenAppendable(ours);
     ASSERT_TRUE(f.ok());
-    auto w = parquet::WriteFile(schema, source_.batches_, order, NativeParquetOptions(schema, 3), f->get());
+    auto w = parquet::WriteFile(schema, source_.batches_, order, NativeParquetOptions(schema, 3),
+                                f->get());
     ASSERT_TRUE(w.ok()) << w.status();
     ASSERT_TRUE((*f)->Close().ok());
   }
@@ -189,17 +230,18 @@ TEST_P(ParquetEncodersTest, SameRowsSchemaAndStatistics) {
   const std::string a = ReadParquetById(schema, {duck}, "file_row_number = true");
   const std::string b = ReadParquetById(schema, {ours}, "file_row_number = true");
   EXPECT_EQ(Count(StrCat("SELECT count(*) FROM ", b)), rows);
-  EXPECT_EQ(Count(StrCat("SELECT count(*) FROM ((FROM ", a, " EXCEPT ALL FROM ", b, ") UNION ALL (FROM ", b,
-                         " EXCEPT ALL FROM ", a, "))")),
+  EXPECT_EQ(Count(StrCat("SELECT count(*) FROM ((FROM ", a, " EXCEPT ALL FROM ", b,
+                         ") UNION ALL (FROM ", b, " EXCEPT ALL FROM ", a, "))")),
             0);
 
   // Schema: names, types, repetition, field ids (the roots' names differ).
   auto schema_rows = [&](const std::string& path) {
     std::vector<std::string> out;
-    for (const auto& row : Query(StrCat("SELECT name, type, repetition_type, converted_type, field_id, logical_type "
-                                        "FROM parquet_schema('",
-                                        path, "')"))
-                               .rows) {
+    for (const auto& row :
+         Query(StrCat("SELECT name, type, repetition_type, converted_type, field_id, logical_type "
+                      "FROM parquet_schema('",
+                      path, "')"))
+             .rows) {
       std::string line;
       for (const auto& v : row) line += Text(v) + "|";
       out.push_back(line);
@@ -211,13 +253,15 @@ TEST_P(ParquetEncodersTest, SameRowsSchemaAndStatistics) {
 
   // Row groups and statistics.
   auto meta = [&](const std::string& path) {
-    std::map<std::string, std::vector<std::string>> out;  // "<row group>/<path>" -> rows, min, max, nulls
-    for (const auto& row :
-         Query(StrCat("SELECT row_group_id, path_in_schema, row_group_num_rows, stats_min_value, stats_max_value, "
-                      "stats_null_count FROM parquet_metadata('",
-                      path, "')"))
-             .rows) {
-      out[Text(row[0]) + "/" + Text(row[1])] = {Text(row[2]), Text(row[3]), Text(row[4]), Text(row[5])};
+    std::map<std::string, std::vector<std::string>>
+        out;  // "<row group>/<path>" -> rows, min, max, nulls
+    for (const auto& row : Query(StrCat("SELECT row_group_id, path_in_schema, row_group_num_rows, "
+                                        "stats_min_value, stats_max_value, "
+                                        "stats_null_count FROM parquet_metadata('",
+                                        path, "')"))
+                               .rows) {
+      out[Text(row[0]) + "/" + Text(row[1])] = {Text(row[2]), Text(row[3]), Text(row[4]),
+                                                Text(row[5])};
     }
     return out;
   };
@@ -243,16 +287,18 @@ TEST_P(ParquetEncodersTest, SameRowsSchemaAndStatistics) {
   EXPECT_GT(compared, 0);
   if (schema.table == "traces") {
     // Trace lookups prune by trace_id: every row group has its bounds.
-    EXPECT_EQ(Count(StrCat("SELECT count(*) FROM parquet_metadata('", ours,
-                           "') WHERE path_in_schema = 'trace_id' AND stats_min_value IS NOT NULL AND "
-                           "stats_max_value IS NOT NULL")),
-              3);
+    EXPECT_EQ(
+        Count(StrCat("SELECT count(*) FROM parquet_metadata('", ours,
+                     "') WHERE path_in_schema = 'trace_id' AND stats_min_value IS NOT NULL AND "
+                     "stats_max_value IS NOT NULL")),
+        3);
   }
 }
 
 INSTANTIATE_TEST_SUITE_P(Tables, ParquetEncodersTest,
-                         ::testing::Values("traces", "logs", "metrics_gauge", "metrics_sum", "metrics_histogram",
-                                           "metrics_exponential_histogram", "metrics_summary"),
+                         ::testing::Values("traces", "logs", "metrics_gauge", "metrics_sum",
+                                           "metrics_histogram", "metrics_exponential_histogram",
+                                           "metrics_summary"),
                          [](const auto& info) { return info.param; });
 
 }  // namespace
