@@ -104,7 +104,8 @@ parquet::WriteOptions NativeParquetOptions(const columnar::Schema& schema, int c
   parquet::WriteOptions o;
   o.compression_level = compression_level;
   o.row_group_rows = SortedByTrace(schema) ? kTraceRowGroupRows : kDefaultRowGroupRows;
-  o.created_by = "signaldb";
+  // "<application> version <version>", the form readers parse to recognize writers.
+  o.created_by = "signaldb version " SIGNALDB_VERSION;
   return o;
 }
 
