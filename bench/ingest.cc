@@ -162,7 +162,7 @@ int main(int argc, char** argv) {
               "cores", "refused");
   std::printf("%-34s %12.0f %9.1f %9s %9s %9s %7s %7s\n", "baseline: protobuf parse (1 core)", baseline_spans,
               baseline_mb, "-", "-", "-", "1.00", "-");
-  uint64_t peak_rss = 0;
+  uint64_t peak_rss = 0, grpc_rss = 0;
   double grpc_max = 0, grpc_half_p99 = 0;
   {
     ServerProcess server(binary, (dir / "native").string(), server_env);
@@ -183,11 +183,13 @@ int main(int argc, char** argv) {
       if (t == loadgen::Transport::kGrpc) {
         grpc_max = max.spans_per_s;
         grpc_half_p99 = half.p99;
+        grpc_rss = Sample(server.pid()).peak_rss_kb;
       }
     }
     peak_rss = Sample(server.pid()).peak_rss_kb;
   }
   double duckdb_max = 0;
+  uint64_t duckdb_rss = 0;
   if (compare_duckdb) {
     // The same gRPC runs with DuckDB's COPY encoding the flushed Parquet.
     std::vector<std::string> env = server_env;
@@ -204,13 +206,16 @@ int main(int argc, char** argv) {
                   r.p999, r.server_cores, static_cast<unsigned long long>(r.errors));
     }
     duckdb_max = max.spans_per_s;
+    duckdb_rss = Sample(server.pid()).peak_rss_kb;
   }
-  std::printf("server peak RSS: %.0f MiB\n", static_cast<double>(peak_rss) / 1024);
+  std::printf("server peak RSS: %.0f MiB (%.0f MiB after the gRPC runs)\n", static_cast<double>(peak_rss) / 1024,
+              static_cast<double>(grpc_rss) / 1024);
   std::printf("gRPC durable ingest / parse-only baseline: %.2fx (target >= 1.0x); p99 ack at 50%% rate: %.2f ms "
               "(target <= 10 ms)\n",
               grpc_max / baseline_spans, grpc_half_p99);
   if (compare_duckdb) {
-    std::printf("with DuckDB's COPY as the flush encoder: %.2fx the baseline\n", duckdb_max / baseline_spans);
+    std::printf("with DuckDB's COPY as the flush encoder: %.2fx the baseline (server peak RSS %.0f MiB)\n",
+                duckdb_max / baseline_spans, static_cast<double>(duckdb_rss) / 1024);
   }
   if (keep) {
     std::printf("data kept in %s\n", dir.c_str());

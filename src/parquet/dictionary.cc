@@ -19,14 +19,24 @@ uint64_t Load64(const char* p) {
   return v;
 }
 
-// Equality, with the common short and early-differing cases inline.
+// Equality, inline for the short strings most values are (a call to
+// memcmp costs more than comparing them).
 bool Equal(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  if (a.size() >= 8) {
-    if (Load64(a.data()) != Load64(b.data())) return false;
-    return std::memcmp(a.data() + 8, b.data() + 8, a.size() - 8) == 0;
+  const size_t n = a.size();
+  if (n != b.size()) return false;
+  const char* p = a.data();
+  const char* q = b.data();
+  if (n > 64) return std::memcmp(p, q, n) == 0;
+  if (n >= 8) {
+    for (size_t i = 0; i + 8 <= n; i += 8) {
+      if (Load64(p + i) != Load64(q + i)) return false;
+    }
+    return Load64(p + n - 8) == Load64(q + n - 8);
   }
-  return std::memcmp(a.data(), b.data(), a.size()) == 0;
+  for (size_t i = 0; i < n; ++i) {
+    if (p[i] != q[i]) return false;
+  }
+  return true;
 }
 
 uint64_t Mix(uint64_t a, uint64_t b) {
