@@ -42,9 +42,13 @@ double Pct(std::vector<double>& v, double p) {
 }
 
 // Closed loop when `rate_spans` is 0, else open loop at that rate (latency is
-// measured from each request's scheduled time, so queueing counts).
+// measured from each request's scheduled time, so queueing counts). With
+// `backoff_ms`, a connection whose request was refused waits that long
+// before its next one, as exporters back off on retryable errors; without,
+// refused requests are resent at once (the server then spends much of its
+// CPU receiving requests it refuses).
 RunResult Run(const ServerProcess& server, loadgen::Transport transport, const std::vector<std::string>& bodies,
-              int spans_per_request, int connections, double seconds, double rate_spans) {
+              int spans_per_request, int connections, double seconds, double rate_spans, int backoff_ms = 0) {
   std::atomic<uint64_t> spans{0}, bytes{0}, errors{0};
   std::mutex mu;
   std::vector<double> lat;
@@ -75,8 +79,11 @@ RunResult Run(const ServerProcess& server, loadgen::Transport transport, const s
           bytes += body.size();
         } else {
           errors++;
-          std::lock_guard lock(mu);
-          last_error = st.ToString();
+          {
+            std::lock_guard lock(mu);
+            last_error = st.ToString();
+          }
+          if (backoff_ms > 0) std::this_thread::sleep_for(std::chrono::milliseconds(backoff_ms));
         }
       }
       std::lock_guard lock(mu);
@@ -117,6 +124,10 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   bool keep = false;
   app.add_flag("--keep", keep, "keep the data directory (and the server log) for inspection");
+  int backoff_ms = 50;
+  app.add_option("--backoff-ms", backoff_ms,
+                 "also run gRPC max with clients that wait this long after a refused request (0: skip)")
+      ->capture_default_str();
   CLI11_PARSE(app, argc, argv);
 
   // Pre-encoded requests: the client does no encoding work during the runs.
@@ -175,8 +186,15 @@ int main(int argc, char** argv) {
     server.WaitDrained();
     RunResult half =
         Run(server, loadgen::Transport::kGrpc, proto, spans_per_request, connections, seconds, max.spans_per_s / 2);
+    RunResult backoff;
+    if (backoff_ms > 0) {
+      server.WaitDrained();
+      backoff = Run(server, loadgen::Transport::kGrpc, proto, spans_per_request, connections, seconds, 0, backoff_ms);
+    }
     for (const auto& [name, r] : {std::pair<const char*, const RunResult&>{"grpc, max, duckdb flush", max},
-                                  {"grpc, 50% rate, duckdb flush", half}}) {
+                                  {"grpc, 50% rate, duckdb flush", half},
+                                  {"grpc, max + backoff, duckdb flush", backoff}}) {
+      if (&r == &backoff && backoff_ms == 0) continue;
       std::printf("%-34s %12.0f %9.1f %9.2f %9.2f %9.2f %7.2f %7llu\n", name, r.spans_per_s, r.mb_per_s, r.p50, r.p99,
                   r.p999, r.server_cores, static_cast<unsigned long long>(r.errors));
     }
@@ -202,6 +220,11 @@ int main(int argc, char** argv) {
       };
       row(std::string("durable ingest, ") + loadgen::TransportName(t) + ", max", max);
       row(std::string("durable ingest, ") + loadgen::TransportName(t) + ", 50% rate", half);
+      if (t == loadgen::Transport::kGrpc && backoff_ms > 0) {
+        server.WaitDrained();
+        row("durable ingest, grpc, max + backoff",
+            Run(server, t, bodies, spans_per_request, connections, seconds, 0, backoff_ms));
+      }
       if (t == loadgen::Transport::kGrpc && duckdb_half_rate > 0) {
         // The DuckDB flush's 50% rate, for latency at the same load.
         server.WaitDrained();
