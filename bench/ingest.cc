@@ -42,9 +42,13 @@ double Pct(std::vector<double>& v, double p) {
 }
 
 // Closed loop when `rate_spans` is 0, else open loop at that rate (latency is
-// measured from each request's scheduled time, so queueing counts).
+// measured from each request's scheduled time, so queueing counts). With
+// `backoff_ms`, a connection whose request was refused waits that long
+// before its next one, as exporters back off on retryable errors; without,
+// refused requests are resent at once (the server then spends much of its
+// CPU receiving requests it refuses).
 RunResult Run(const ServerProcess& server, loadgen::Transport transport, const std::vector<std::string>& bodies,
-              int spans_per_request, int connections, double seconds, double rate_spans) {
+              int spans_per_request, int connections, double seconds, double rate_spans, int backoff_ms = 0) {
   std::atomic<uint64_t> spans{0}, bytes{0}, errors{0};
   std::mutex mu;
   std::vector<double> lat;
@@ -75,8 +79,11 @@ RunResult Run(const ServerProcess& server, loadgen::Transport transport, const s
           bytes += body.size();
         } else {
           errors++;
-          std::lock_guard lock(mu);
-          last_error = st.ToString();
+          {
+            std::lock_guard lock(mu);
+            last_error = st.ToString();
+          }
+          if (backoff_ms > 0) std::this_thread::sleep_for(std::chrono::milliseconds(backoff_ms));
         }
       }
       std::lock_guard lock(mu);
@@ -109,6 +116,18 @@ int main(int argc, char** argv) {
   app.add_option("--seconds", seconds, "seconds per measurement")->capture_default_str();
   app.add_option("--connections", connections, "concurrent client connections")->capture_default_str();
   app.add_option("--spans", spans_per_request, "spans per request")->capture_default_str();
+  std::vector<std::string> server_env;
+  app.add_option("--server-env", server_env, "extra SIGNALDB_*=value settings for the server (repeatable)");
+  bool compare_duckdb = true;
+  app.add_option("--compare-duckdb", compare_duckdb,
+                 "also run gRPC with storage.parquet_writer = \"duckdb\" (the flush encoder before our own)")
+      ->capture_default_str();
+  bool keep = false;
+  app.add_flag("--keep", keep, "keep the data directory (and the server log) for inspection");
+  int backoff_ms = 50;
+  app.add_option("--backoff-ms", backoff_ms,
+                 "also run gRPC max with clients that wait this long after a refused request (0: skip)")
+      ->capture_default_str();
   CLI11_PARSE(app, argc, argv);
 
   // Pre-encoded requests: the client does no encoding work during the runs.
@@ -144,7 +163,8 @@ int main(int argc, char** argv) {
   }
 
   auto dir = std::filesystem::temp_directory_path() / ("sdb_ingest_bench_" + std::to_string(::getpid()));
-  std::filesystem::create_directories(dir);
+  std::filesystem::create_directories(dir / "native");
+  std::filesystem::create_directories(dir / "duckdb");
   std::printf("ingest benchmark: %d-span requests (%.0f KB protobuf, %.0f KB JSON), %d connections, %.0f s per run, "
               "%u cores\n",
               spans_per_request, avg_bytes / 1024, static_cast<double>(json[0].size()) / 1024, connections, seconds,
@@ -153,10 +173,39 @@ int main(int argc, char** argv) {
               "cores", "refused");
   std::printf("%-34s %12.0f %9.1f %9s %9s %9s %7s %7s\n", "baseline: protobuf parse (1 core)", baseline_spans,
               baseline_mb, "-", "-", "-", "1.00", "-");
-  uint64_t peak_rss = 0;
+  double duckdb_max = 0;
+  uint64_t duckdb_rss = 0;
+  double duckdb_half_rate = 0;
+  if (compare_duckdb) {
+    // The same gRPC runs with DuckDB's COPY encoding the flushed Parquet.
+    std::vector<std::string> env = server_env;
+    env.push_back("SIGNALDB_STORAGE__PARQUET_WRITER=duckdb");
+    ServerProcess server(binary, (dir / "duckdb").string(), env);
+    server.WaitDrained();
+    RunResult max = Run(server, loadgen::Transport::kGrpc, proto, spans_per_request, connections, seconds, 0);
+    server.WaitDrained();
+    RunResult half =
+        Run(server, loadgen::Transport::kGrpc, proto, spans_per_request, connections, seconds, max.spans_per_s / 2);
+    RunResult backoff;
+    if (backoff_ms > 0) {
+      server.WaitDrained();
+      backoff = Run(server, loadgen::Transport::kGrpc, proto, spans_per_request, connections, seconds, 0, backoff_ms);
+    }
+    for (const auto& [name, r] : {std::pair<const char*, const RunResult&>{"grpc, max, duckdb flush", max},
+                                  {"grpc, 50% rate, duckdb flush", half},
+                                  {"grpc, max + backoff, duckdb flush", backoff}}) {
+      if (&r == &backoff && backoff_ms == 0) continue;
+      std::printf("%-34s %12.0f %9.1f %9.2f %9.2f %9.2f %7.2f %7llu\n", name, r.spans_per_s, r.mb_per_s, r.p50, r.p99,
+                  r.p999, r.server_cores, static_cast<unsigned long long>(r.errors));
+    }
+    duckdb_max = max.spans_per_s;
+    duckdb_half_rate = half.spans_per_s;
+    duckdb_rss = Sample(server.pid()).peak_rss_kb;
+  }
+  uint64_t peak_rss = 0, grpc_rss = 0;
   double grpc_max = 0, grpc_half_p99 = 0;
   {
-    ServerProcess server(binary, dir.string());
+    ServerProcess server(binary, (dir / "native").string(), server_env);
     for (auto t : {loadgen::Transport::kGrpc, loadgen::Transport::kHttpProtobuf, loadgen::Transport::kHttpJson}) {
       const auto& bodies = t == loadgen::Transport::kHttpJson ? json : proto;
       server.WaitDrained();
@@ -171,17 +220,38 @@ int main(int argc, char** argv) {
       };
       row(std::string("durable ingest, ") + loadgen::TransportName(t) + ", max", max);
       row(std::string("durable ingest, ") + loadgen::TransportName(t) + ", 50% rate", half);
+      if (t == loadgen::Transport::kGrpc && backoff_ms > 0) {
+        server.WaitDrained();
+        row("durable ingest, grpc, max + backoff",
+            Run(server, t, bodies, spans_per_request, connections, seconds, 0, backoff_ms));
+      }
+      if (t == loadgen::Transport::kGrpc && duckdb_half_rate > 0) {
+        // The DuckDB flush's 50% rate, for latency at the same load.
+        server.WaitDrained();
+        row("durable ingest, grpc, duckdb's 50%",
+            Run(server, t, bodies, spans_per_request, connections, seconds, duckdb_half_rate));
+      }
       if (t == loadgen::Transport::kGrpc) {
         grpc_max = max.spans_per_s;
         grpc_half_p99 = half.p99;
+        grpc_rss = Sample(server.pid()).peak_rss_kb;
       }
     }
     peak_rss = Sample(server.pid()).peak_rss_kb;
   }
-  std::printf("server peak RSS: %.0f MiB\n", static_cast<double>(peak_rss) / 1024);
+  std::printf("server peak RSS: %.0f MiB (%.0f MiB after the gRPC runs)\n", static_cast<double>(peak_rss) / 1024,
+              static_cast<double>(grpc_rss) / 1024);
   std::printf("gRPC durable ingest / parse-only baseline: %.2fx (target >= 1.0x); p99 ack at 50%% rate: %.2f ms "
               "(target <= 10 ms)\n",
               grpc_max / baseline_spans, grpc_half_p99);
-  std::filesystem::remove_all(dir);
+  if (compare_duckdb) {
+    std::printf("with DuckDB's COPY as the flush encoder: %.2fx the baseline (server peak RSS %.0f MiB)\n",
+                duckdb_max / baseline_spans, static_cast<double>(duckdb_rss) / 1024);
+  }
+  if (keep) {
+    std::printf("data kept in %s\n", dir.c_str());
+  } else {
+    std::filesystem::remove_all(dir);
+  }
   return 0;
 }

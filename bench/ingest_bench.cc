@@ -3,18 +3,25 @@
 //            under attribute limits none of its spans exceed);
 //   wal:     durable appends (fdatasync each) through our WAL with group
 //            commit, vs. a bare write()+fdatasync() loop on one file;
-//   writer:  the whole acknowledged path (decode + WAL + buffer), vs. decode.
+//   writer:  the whole acknowledged path (decode + WAL + buffer), vs. decode;
+//   flush:   buffered rows to Parquet with our writer, vs. DuckDB's COPY
+//            (and our encoder alone: BM_ParquetEncode).
 #include <benchmark/benchmark.h>
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <cstdlib>
 #include <filesystem>
 
 #include "columnar/batch.h"
+#include "loadgen/generator.h"
 #include "otlp/trace_decoder.h"
 #include "schema/tables.h"
 #include "wal/wal.h"
+#include "writer/data_files.h"
 #include "writer/writer.h"
+#include "parquet/writer.h"
+#include "spdlog/spdlog.h"
 
 namespace {
 
@@ -160,32 +167,112 @@ void BM_WriterIngest(benchmark::State& state) {
 }
 BENCHMARK(BM_WriterIngest)->Threads(1)->Threads(8)->UseRealTime();
 
-// Flushing buffered spans to a Parquet file: the writer's sustained ceiling.
+// Flushing buffered rows to Parquet files: the writer's sustained ceiling.
+// Arguments: the encoder (0: DuckDB's COPY, the baseline; 1: our writer)
+// and the data (0: the small spans of MakeRequest; 1: signal-producer's
+// realistic spans; 2: its logs; 3: its metrics). Reports rows/s and the
+// stored Parquet bytes per row.
 void BM_Flush(benchmark::State& state) {
+  const bool native = state.range(0) == 1;
+  const int data = static_cast<int>(state.range(1));
   std::string dir = BenchDir("flush");
   writer::WriterOptions o;
   o.wal_dir = dir + "/wal";
   o.storage_dir = dir + "/storage";
   o.flush_interval = std::chrono::hours(1);
+  o.maintenance_interval = std::chrono::milliseconds(0);
+  o.parquet_encoder = native ? writer::ParquetEncoder::kNative : writer::ParquetEncoder::kDuckDb;
   auto w = std::move(*writer::Writer::Open(o));
+  const Signal signal = data == 2 ? Signal::kLogs : data == 3 ? Signal::kMetrics : Signal::kTraces;
   std::vector<std::string> requests;
-  for (int i = 0; i < 20; ++i) requests.push_back(MakeRequest(1000, static_cast<uint64_t>(i) + 7).SerializeAsString());
-  uint64_t spans = 0;
+  loadgen::Generator gen(loadgen::Profile{}, 42);
+  for (int i = 0; i < 20; ++i) {
+    switch (data) {
+      case 0: requests.push_back(MakeRequest(1000, static_cast<uint64_t>(i) + 7).SerializeAsString()); break;
+      case 1: requests.push_back(gen.Traces(1000).SerializeAsString()); break;
+      case 2: requests.push_back(gen.Logs(1000).SerializeAsString()); break;
+      default: requests.push_back(gen.Metrics(1000).SerializeAsString()); break;
+    }
+  }
+  uint64_t rows = 0;
   for (auto _ : state) {
     state.PauseTiming();
     for (const auto& r : requests) {
-      if (!w->Write({}, Signal::kTraces, r).ok()) state.SkipWithError("write");
+      auto written = w->Write({}, signal, r);
+      if (!written.ok()) {
+        state.SkipWithError("write");
+        break;
+      }
+      rows += written->accepted;
     }
-    spans += 20000;
     state.ResumeTiming();
     if (!w->FlushAll().ok()) state.SkipWithError("flush");
   }
-  state.SetItemsProcessed(static_cast<int64_t>(spans));
+  state.SetItemsProcessed(static_cast<int64_t>(rows));
+  uint64_t bytes = 0;
+  for (const auto& e : std::filesystem::recursive_directory_iterator(o.storage_dir)) {
+    if (e.is_regular_file() && e.path().extension() == ".parquet") bytes += e.file_size();
+  }
+  state.counters["B/row"] = rows ? static_cast<double>(bytes) / static_cast<double>(rows) : 0;
   w.reset();
   std::filesystem::remove_all(dir);
 }
-BENCHMARK(BM_Flush)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(BM_Flush)
+    ->ArgNames({"native", "data"})
+    ->ArgsProduct({{0, 1}, {0, 1, 2, 3}})
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
 
 }  // namespace
 
-BENCHMARK_MAIN();
+// A WritableFile that only counts bytes.
+class CountingFile final : public WritableFile {
+ public:
+  absl::Status Append(std::string_view data) override {
+    size_ += data.size();
+    return absl::OkStatus();
+  }
+  absl::Status Sync() override { return absl::OkStatus(); }
+  absl::Status Close() override { return absl::OkStatus(); }
+  uint64_t Size() const override { return size_; }
+
+ private:
+  uint64_t size_ = 0;
+};
+
+// Our Parquet encoder alone (no file system, no commit): 20 realistic
+// 1000-span batches, sorted by trace as a flush sorts them, to one file.
+// Arguments: dictionary encoding of strings (0/1) and the zstd level.
+void BM_ParquetEncode(benchmark::State& state) {
+  loadgen::Generator gen(loadgen::Profile{}, 42);
+  std::vector<std::shared_ptr<const columnar::Batch>> batches;
+  for (int i = 0; i < 20; ++i) {
+    auto b = std::make_shared<columnar::Batch>(&schema::Traces());
+    if (!otlp::DecodeTracesProto(gen.Traces(1000).SerializeAsString(), b.get()).ok()) state.SkipWithError("decode");
+    batches.push_back(std::move(b));
+  }
+  auto rows = columnar::SortRows(batches, writer::SortColumnIndexes(schema::Traces()));
+  auto options = writer::NativeParquetOptions(schema::Traces(), static_cast<int>(state.range(1)));
+  options.dictionary = state.range(0) == 1;
+  uint64_t bytes = 0;
+  for (auto _ : state) {
+    CountingFile out;
+    if (!parquet::WriteFile(schema::Traces(), batches, rows, options, &out).ok()) state.SkipWithError("write");
+    bytes = out.Size();
+  }
+  state.SetItemsProcessed(static_cast<int64_t>(state.iterations() * rows.size()));
+  state.counters["B/row"] = static_cast<double>(bytes) / static_cast<double>(rows.size());
+}
+BENCHMARK(BM_ParquetEncode)
+    ->ArgNames({"dict", "zstd"})
+    ->Args({1, 3})
+    ->Args({0, 3})
+    ->Args({1, 1})
+    ->Unit(benchmark::kMillisecond);
+
+int main(int argc, char** argv) {
+  // SIGNALDB_BENCH_DEBUG=1 logs each flush's timings.
+  if (getenv("SIGNALDB_BENCH_DEBUG")) spdlog::set_level(spdlog::level::debug);
+  benchmark::Initialize(&argc, argv);
+  benchmark::RunSpecifiedBenchmarks();
+}

@@ -67,7 +67,8 @@ inline ProcSample Sample(pid_t pid) {
 
 class ServerProcess {
  public:
-  // `extra_env` adds configuration (SIGNALDB_* variables) to the defaults.
+  // `extra_env` adds configuration (SIGNALDB_* variables); it overrides the
+  // defaults below (the first of two equal names wins).
   ServerProcess(const std::string& binary, const std::string& dir, const std::vector<std::string>& extra_env = {})
       : dir_(dir) {
     grpc_port_ = FreePort();
@@ -84,7 +85,7 @@ class ServerProcess {
         "SIGNALDB_WRITER__MAX_BUFFER_BYTES=256MiB",
         "PATH=/usr/bin:/bin",
     };
-    env.insert(env.end(), extra_env.begin(), extra_env.end());
+    env.insert(env.begin(), extra_env.begin(), extra_env.end());
     std::vector<char*> envp;
     for (auto& e : env) envp.push_back(e.data());
     envp.push_back(nullptr);

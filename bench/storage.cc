@@ -5,6 +5,7 @@
 // (Parquet data files; Iceberg metadata separately) beside two baselines from
 // the same run: the OTLP protobuf bytes received and those bytes compressed
 // with zstd (level 3, per request), i.e. a store that keeps the wire format.
+// Each zstd level is measured with both flush encoders (--writers).
 #include <zstd.h>
 
 #include <CLI/CLI.hpp>
@@ -155,20 +156,28 @@ int main(int argc, char** argv) {
   app.add_option("--threads", threads, "concurrent clients")->capture_default_str();
   app.add_option("--levels", levels, "[storage] compression_level values to measure")->delimiter(',');
   app.add_flag("--keep", keep, "keep the data directory for inspection");
+  std::vector<std::string> writers = {"native", "duckdb"};
+  app.add_option("--writers", writers, "[storage] parquet_writer values to measure (our encoder, DuckDB's COPY)")
+      ->delimiter(',');
   CLI11_PARSE(app, argc, argv);
 
   std::printf("storage benchmark: signal-producer default profile, %d items per OTLP/HTTP protobuf request\n",
               per_request);
-  std::printf("%-8s %5s %10s %7s | %12s %12s | %12s %10s %10s | %8s\n", "signal", "zstd", "items", "files",
+  std::printf("%-8s %-7s %5s %10s %7s | %12s %12s | %12s %10s %10s | %8s\n", "signal", "writer", "zstd", "items",
+              "files",
               "otlp B/item", "otlp+zstd", "stored B/it", "vs otlp", "vs zstd", "meta B/it");
-  for (int level : levels) {
+  std::vector<std::pair<std::string, int>> runs;
+  for (const auto& w : writers)
+    for (int l : levels) runs.emplace_back(w, l);
+  for (const auto& [writer, level] : runs) {
     fs::path dir = fs::temp_directory_path() /
-                   ("sdb_storage_bench_" + std::to_string(::getpid()) + "_" + std::to_string(level));
+                   ("sdb_storage_bench_" + std::to_string(::getpid()) + "_" + writer + "_" + std::to_string(level));
     fs::create_directories(dir);
     Sent sent[3];
     {
       bench::ServerProcess server(binary, dir.string(),
-                                  {"SIGNALDB_STORAGE__COMPRESSION_LEVEL=" + std::to_string(level)});
+                                  {"SIGNALDB_STORAGE__COMPRESSION_LEVEL=" + std::to_string(level),
+                                   "SIGNALDB_STORAGE__PARQUET_WRITER=" + writer});
       sent[0] = Send(server, Signal::kTraces, spans, per_request, threads,
                      [](loadgen::Generator& g, int n) { return g.Traces(n); });
       sent[1] = Send(server, Signal::kLogs, logs, per_request, threads,
@@ -185,13 +194,14 @@ int main(int argc, char** argv) {
       double proto = static_cast<double>(sent[i].proto_bytes) / n;
       double zstd = static_cast<double>(sent[i].zstd_bytes) / n;
       double data = static_cast<double>(stored[i].data_bytes) / n;
-      std::printf("%-8s %5d %10llu %7llu | %12.1f %12.1f | %12.1f %9.3fx %9.2fx | %8.2f\n", names[i], level,
+      std::printf("%-8s %-7s %5d %10llu %7llu | %12.1f %12.1f | %12.1f %9.3fx %9.2fx | %8.2f\n", names[i],
+                  writer.c_str(), level,
                   static_cast<unsigned long long>(sent[i].items),
                   static_cast<unsigned long long>(stored[i].data_files), proto, zstd, data, data / proto, data / zstd,
                   static_cast<double>(stored[i].metadata_bytes) / n);
     }
     if (sent[0].items > 0) {
-      std::printf("zstd level %d: stored bytes per span %.1f (target <= 40)\n", level,
+      std::printf("%s writer, zstd level %d: stored bytes per span %.1f (target <= 40)\n", writer.c_str(), level,
                   static_cast<double>(stored[0].data_bytes) / static_cast<double>(sent[0].items));
     }
     if (keep) {

@@ -95,6 +95,10 @@ int Run(const Config& config) {
   wopts.max_buffer_rows = config.writer.max_buffer_rows;
   wopts.max_buffer_bytes = config.writer.max_buffer_bytes;
   wopts.compression_level = config.storage.compression_level;
+  if (!writer::ParseParquetEncoder(config.storage.parquet_writer, &wopts.parquet_encoder)) {
+    spdlog::critical("storage.parquet_writer: unknown writer '{}'", config.storage.parquet_writer);
+    return 2;
+  }
   wopts.expiry.max_snapshots = config.storage.snapshots_kept;
   wopts.expiry.max_age = config.storage.snapshot_max_age;
   wopts.use_trace_index = config.storage.trace_index;

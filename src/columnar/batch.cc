@@ -1,6 +1,7 @@
 #include "columnar/batch.h"
 
 #include <algorithm>
+#include <cstring>
 
 namespace signaldb::columnar {
 
@@ -137,13 +138,47 @@ bool Batch::Consistent() const {
   return true;
 }
 
+namespace {
+
+// An unsigned key that orders like the first sort column where it can:
+// strings by their first 8 bytes, numbers by value. Rows with equal keys
+// (and nulls, which get 0) are ordered by the full comparison.
+uint64_t SortPrefix(const ColumnData& c, size_t row) {
+  if (!c.IsValid(row)) return 0;
+  switch (c.type) {
+    case ColumnType::kString: {
+      const std::string_view v = c.StringAt(row);
+      uint64_t k = 0;
+      for (size_t i = 0; i < 8; ++i) k = (k << 8) | (i < v.size() ? static_cast<uint8_t>(v[i]) : 0);
+      return k;
+    }
+    case ColumnType::kDouble: {
+      uint64_t bits;
+      std::memcpy(&bits, &c.doubles[row], 8);
+      return (bits >> 63) ? ~bits : bits | (1ull << 63);
+    }
+    default:
+      if (IsMap(c.type)) return 0;
+      return static_cast<uint64_t>(c.ints[row]) ^ (1ull << 63);
+  }
+}
+
+}  // namespace
+
 std::vector<RowRef> SortRows(const std::vector<std::shared_ptr<const Batch>>& batches, const std::vector<int>& keys) {
-  std::vector<RowRef> rows;
   size_t total = 0;
   for (const auto& b : batches) total += b->num_rows();
-  rows.reserve(total);
+  struct Item {
+    uint64_t prefix;
+    RowRef ref;
+  };
+  std::vector<Item> items;
+  items.reserve(total);
   for (uint32_t b = 0; b < batches.size(); ++b) {
-    for (uint32_t r = 0; r < batches[b]->num_rows(); ++r) rows.push_back({b, r});
+    const ColumnData* first = keys.empty() ? nullptr : &batches[b]->column(static_cast<size_t>(keys[0]));
+    for (uint32_t r = 0; r < batches[b]->num_rows(); ++r) {
+      items.push_back({first != nullptr ? SortPrefix(*first, r) : 0, {b, r}});
+    }
   }
   auto less = [&](const RowRef& x, const RowRef& y) {
     for (int k : keys) {
@@ -163,7 +198,16 @@ std::vector<RowRef> SortRows(const std::vector<std::shared_ptr<const Batch>>& ba
     }
     return false;
   };
-  std::stable_sort(rows.begin(), rows.end(), less);
+  // The prefix orders like the first key wherever two prefixes differ (a
+  // null's 0 ties with the smallest values and defers to `less`), so most
+  // comparisons are one integer compare.
+  std::stable_sort(items.begin(), items.end(), [&](const Item& x, const Item& y) {
+    if (x.prefix != y.prefix) return x.prefix < y.prefix;
+    return less(x.ref, y.ref);
+  });
+  std::vector<RowRef> rows;
+  rows.reserve(total);
+  for (const auto& it : items) rows.push_back(it.ref);
   return rows;
 }
 

@@ -140,6 +140,12 @@ std::vector<Key> BuildKeys() {
          c.storage.compression_level = static_cast<int>(n);
          return absl::OkStatus();
        }},
+      {"storage.parquet_writer", [](Config& c, const std::string& v) -> absl::Status {
+         if (v != "native" && v != "duckdb") {
+           return absl::InvalidArgumentError(StrCat("expected \"native\" or \"duckdb\", got '", v, "'"));
+         }
+         return SetString(c.storage.parquet_writer, v);
+       }},
       {"storage.snapshots_kept", [](Config& c, const std::string& v) -> absl::Status {
          uint64_t n;
          if (!ParseInt(std::string_view(v), &n) || n < 1) {

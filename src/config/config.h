@@ -84,6 +84,9 @@ struct Config {
     // zstd level of the Parquet data files (1..22): higher is smaller and
     // slower to write (see docs/storage-layout.md for measurements).
     int compression_level = 3;
+    // Who encodes flushed Parquet files: "native" (our writer, straight from
+    // the in-memory batches) or "duckdb" (DuckDB's COPY, the fallback).
+    std::string parquet_writer = "native";
     // Snapshot expiry: each table keeps at most this many snapshots, and
     // none older than snapshot_max_age (0: no age limit) except the current.
     uint64_t snapshots_kept = 50;

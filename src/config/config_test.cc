@@ -42,6 +42,7 @@ TEST_F(ConfigTest, DefaultsWithoutFileOrEnvironment) {
   EXPECT_EQ(c->WalDir(), c->data_dir + "/wal");
   EXPECT_EQ(c->StorageDir(), c->data_dir + "/storage");
   EXPECT_LE(c->writer.flush_interval.count(), 10000);
+  EXPECT_EQ(c->storage.parquet_writer, "native");
 }
 
 TEST_F(ConfigTest, FileThenEnvironmentOverride) {
@@ -93,6 +94,16 @@ TEST_F(ConfigTest, UnknownKeysAndBadValuesNameTheKey) {
   c = LoadConfig(src);
   ASSERT_TRUE(c.ok()) << c.status();
   EXPECT_EQ(c->storage.compression_level, 9);
+
+  src.file = Write("g2.toml", "[storage]\nparquet_writer = \"arrow\"\n");
+  c = LoadConfig(src);
+  ASSERT_FALSE(c.ok());
+  EXPECT_THAT(c.status().message(), HasSubstr("storage.parquet_writer"));
+
+  src.file = Write("g3.toml", "[storage]\nparquet_writer = \"duckdb\"\n");
+  c = LoadConfig(src);
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->storage.parquet_writer, "duckdb");
 
   src.file = Write("h.toml", "[storage]\nsnapshots_kept = 0\n");
   c = LoadConfig(src);

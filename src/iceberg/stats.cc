@@ -38,6 +38,15 @@ void ComputeStats(const std::vector<std::shared_ptr<const columnar::Batch>>& bat
                   const std::function<bool(size_t, size_t)>& include, DataFile* file) {
   if (batches.empty()) return;
   const auto& schema = batches[0]->schema();
+  // Which rows count, evaluated once rather than once per column.
+  std::vector<std::vector<uint8_t>> selected;
+  if (include) {
+    selected.resize(batches.size());
+    for (size_t b = 0; b < batches.size(); ++b) {
+      selected[b].resize(batches[b]->num_rows());
+      for (size_t r = 0; r < selected[b].size(); ++r) selected[b][r] = include(b, r) ? 1 : 0;
+    }
+  }
   for (size_t c = 0; c < schema.columns.size(); ++c) {
     const int32_t id = schema.columns[c].field_id;
     const auto type = schema.columns[c].type;
@@ -51,8 +60,9 @@ void ComputeStats(const std::vector<std::shared_ptr<const columnar::Batch>>& bat
     bool strings_ascii = true;
     for (size_t b = 0; b < batches.size(); ++b) {
       const auto& col = batches[b]->column(c);
+      const uint8_t* sel = include ? selected[b].data() : nullptr;
       for (size_t r = 0; r < col.size(); ++r) {
-        if (!include(b, r)) continue;
+        if (sel != nullptr && sel[r] == 0) continue;
         ++values;
         if (!col.IsValid(r)) {
           ++nulls;

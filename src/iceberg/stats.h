@@ -15,7 +15,8 @@
 namespace signaldb::iceberg {
 
 // Fills the statistics of `file` from the rows of `batches` for which
-// `include(batch index, row)` is true, keyed by the columns' field ids.
+// `include(batch index, row)` is true (every row when `include` is empty),
+// keyed by the columns' field ids.
 void ComputeStats(const std::vector<std::shared_ptr<const columnar::Batch>>& batches,
                   const std::function<bool(size_t, size_t)>& include, DataFile* file);
 

@@ -89,4 +89,24 @@ std::string ParquetCopyOptions(const columnar::Schema& schema, int compression_l
                 ", FIELD_IDS {", Join(ids, ", "), "})");
 }
 
+bool ParseParquetEncoder(std::string_view name, ParquetEncoder* out) {
+  if (name == "native") {
+    *out = ParquetEncoder::kNative;
+  } else if (name == "duckdb") {
+    *out = ParquetEncoder::kDuckDb;
+  } else {
+    return false;
+  }
+  return true;
+}
+
+parquet::WriteOptions NativeParquetOptions(const columnar::Schema& schema, int compression_level) {
+  parquet::WriteOptions o;
+  o.compression_level = compression_level;
+  o.row_group_rows = SortedByTrace(schema) ? kTraceRowGroupRows : kDefaultRowGroupRows;
+  // "<application> version <version>", the form readers parse to recognize writers.
+  o.created_by = "signaldb version " SIGNALDB_VERSION;
+  return o;
+}
+
 }  // namespace signaldb::writer

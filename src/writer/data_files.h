@@ -7,9 +7,11 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "columnar/batch.h"
+#include "parquet/writer.h"
 
 namespace signaldb::writer {
 
@@ -42,6 +44,22 @@ std::string ReadParquetById(const columnar::Schema& schema, const std::vector<st
 bool SortedByTrace(const columnar::Schema& schema);
 // Rows per Parquet row group in files sorted by trace.
 inline constexpr int kTraceRowGroupRows = 16384;
+
+// Which encoder writes a flush's Parquet files: our own (parquet/writer.h,
+// encoding straight from the batches) or DuckDB's COPY (the fallback).
+// Compaction always uses DuckDB. Both write the same schema, field ids,
+// row order and row-group sizes.
+enum class ParquetEncoder { kNative, kDuckDb };
+// Parses "native" / "duckdb".
+bool ParseParquetEncoder(std::string_view name, ParquetEncoder* out);
+
+// Rows per row group in files that are not sorted by trace (DuckDB's
+// default, kept so both encoders write alike).
+inline constexpr int kDefaultRowGroupRows = 122880;
+
+// The native writer's options for a table's files: zstd at
+// `compression_level`, the row-group size ParquetCopyOptions() gives DuckDB.
+parquet::WriteOptions NativeParquetOptions(const columnar::Schema& schema, int compression_level);
 
 // The "(FORMAT parquet, ...)" clause: zstd at `compression_level`, the
 // columns' Iceberg field ids.

@@ -29,6 +29,7 @@
 #include <memory>
 #include <mutex>
 #include <set>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -41,6 +42,7 @@
 #include "objstore/disk_cache.h"
 #include "objstore/object_store.h"
 #include "wal/wal.h"
+#include "writer/data_files.h"
 #include "writer/trace_index.h"
 
 namespace signaldb::writer {
@@ -87,6 +89,8 @@ struct SignalStoreOptions {
   std::string storage_dir;  // the dataset's local directory (staging, DuckDB temp files)
   wal::Options wal;
   int compression_level = 3;  // zstd level of the Parquet data files
+  // Who encodes a flush's Parquet files (data_files.h).
+  ParquetEncoder parquet_encoder = ParquetEncoder::kNative;
   iceberg::ExpiryPolicy expiry;
   // Whether trace lookups consult the files' trace-id filters (they are
   // always written); off only to measure what they save.
@@ -283,6 +287,10 @@ class SignalStore {
   void AppendToBuffer(Table& t, columnar::Batch batch, uint64_t seq);
   Table* FindTable(const std::string& name) const;
   absl::Status FlushTable(Table& t, engine::Connection& conn, uint64_t cut);
+  // Writes `rows` of `batches` (in that order) to `path` with our own
+  // Parquet writer.
+  absl::Status WriteNativeParquet(const Table& t, const std::vector<std::shared_ptr<const columnar::Batch>>& batches,
+                                  std::span<const columnar::RowRef> rows, const std::string& path);
   absl::StatusOr<std::unique_ptr<engine::Connection>> AcquireConnection();
   void ReleaseConnection(std::unique_ptr<engine::Connection> conn);
   void RecordFlushError(const Table& t, const absl::Status& st);

@@ -126,6 +126,7 @@ absl::StatusOr<std::unique_ptr<Dataset>> Dataset::Open(const WriterOptions& opti
         .storage_dir = storage,
         .wal = options.wal,
         .compression_level = options.compression_level,
+        .parquet_encoder = options.parquet_encoder,
         .expiry = options.expiry,
         .use_trace_index = options.use_trace_index,
     };

@@ -55,6 +55,8 @@ struct WriterOptions {
   uint64_t max_buffer_bytes = 1ull << 30;
   // zstd level of the Parquet data files.
   int compression_level = 3;
+  // Who encodes flushed Parquet files: our writer or DuckDB's COPY.
+  ParquetEncoder parquet_encoder = ParquetEncoder::kNative;
   // Which snapshots each table keeps.
   iceberg::ExpiryPolicy expiry;
   // Whether trace lookups consult the per-file trace-id filters.

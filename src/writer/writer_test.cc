@@ -121,6 +121,48 @@ TEST_F(WriterTest, FlushedFilesAreSortedByTraceThenStart) {
   }
 }
 
+// A flush whose rows span two hours writes one file per hour partition,
+// each holding only its hour's rows, sorted; with either Parquet encoder.
+TEST_F(WriterTest, FlushSplitsHoursWithEitherEncoder) {
+  for (ParquetEncoder encoder : {ParquetEncoder::kNative, ParquetEncoder::kDuckDb}) {
+    const fs::path dir = root_ / (encoder == ParquetEncoder::kNative ? "native" : "duckdb");
+    auto w = OpenAt(dir, 3, 50, [&](WriterOptions& o) { o.parquet_encoder = encoder; });
+    constexpr uint64_t kHourNs = 3600ULL * 1000000000ULL;
+    const uint64_t base = 472222ULL * kHourNs;  // the start of an hour
+    for (int trace : {4, 1, 3}) {
+      Write(*w, trace, 5, base + kHourNs - 3);  // spans 0..2 in the first hour, 3..4 in the next
+      Write(*w, trace + 10, 2, base + static_cast<uint64_t>(trace));
+    }
+    ASSERT_TRUE(w->FlushAll().ok());
+    EXPECT_EQ(Files(*w), 2u);
+    EXPECT_EQ(Count(*w), 21);
+    std::vector<std::string> files;
+    for (const auto& e : fs::recursive_directory_iterator(dir / "storage")) {
+      if (e.path().extension() == ".parquet") files.push_back(e.path().string());
+    }
+    ASSERT_EQ(files.size(), 2u);
+    auto ds = w->GetDataset({});
+    auto conn = (*ds)->db().Connect();
+    int64_t rows = 0;
+    for (const auto& file : files) {
+      const std::string dir_hour = file.substr(file.find("timestamp_hour=") + 15, 13);
+      auto t = (*conn)->Query(StrCat("SELECT strftime(\"timestamp\" AT TIME ZONE 'UTC', '%Y-%m-%d-%H'), trace_id, "
+                                     "start_time_unix_nano FROM read_parquet('",
+                                     file, "', file_row_number = true) ORDER BY file_row_number"));
+      ASSERT_TRUE(t.ok()) << t.status();
+      rows += static_cast<int64_t>(t->rows.size());
+      for (size_t i = 0; i < t->rows.size(); ++i) {
+        EXPECT_EQ(std::get<std::string>(t->rows[i][0]), dir_hour) << file;
+        if (i == 0) continue;
+        const auto ka = std::make_pair(std::get<std::string>(t->rows[i - 1][1]), std::get<int64_t>(t->rows[i - 1][2]));
+        const auto kb = std::make_pair(std::get<std::string>(t->rows[i][1]), std::get<int64_t>(t->rows[i][2]));
+        EXPECT_LE(ka, kb) << file << " row " << i;
+      }
+    }
+    EXPECT_EQ(rows, 21);
+  }
+}
+
 TEST_F(WriterTest, ReadYourWritesAcrossFlushWithoutDuplicates) {
   auto w = OpenAt(root_);
   Write(*w, 1, 3);
