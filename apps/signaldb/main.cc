@@ -164,7 +164,8 @@ int Run(const Config& config) {
   spdlog::info("  OTLP/gRPC   {}", (*acceptor)->grpc_address());
   spdlog::info("  OTLP/HTTP   {}  (/v1/traces, /v1/logs, /v1/metrics, /api/v1/write, /health)",
                (*acceptor)->http_address());
-  spdlog::info("  HTTP API    {}  (Tempo API at /tempo, SQL at /api/v1/sql, /health)", (*router)->bound_address());
+  spdlog::info("  HTTP API    {}  (Tempo API at /tempo, SQL at /api/v1/sql, admin at /api/v1/admin, /health)",
+               (*router)->bound_address());
   spdlog::info("  data dir    {}", config.data_dir);
 
   // Wait for SIGINT or SIGTERM (blocked in every thread since main()).
