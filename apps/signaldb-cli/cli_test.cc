@@ -123,12 +123,6 @@ TEST(ParseBaseUrlTest, Refusals) {
   EXPECT_THAT(ParseBaseUrl("http://x/?a=1").status().message(), HasSubstr("query"));
 }
 
-TEST(PercentEncodeTest, KeepsOnlyUnreserved) {
-  EXPECT_EQ(PercentEncode("acme-1.x_~"), "acme-1.x_~");
-  EXPECT_EQ(PercentEncode("../a b/{ }"), "..%2Fa%20b%2F%7B%20%7D");
-  EXPECT_EQ(PercentEncode("\xC3\xA9=&+"), "%C3%A9%3D%26%2B");
-}
-
 TEST(ErrorMessageTest, PrefersTheServersWords) {
   EXPECT_EQ(ErrorMessage({400, R"({"error":"bad slug","field":"slug"})", ""}),
             "bad slug (field: slug)");

@@ -3,6 +3,8 @@
 #include "output.h"
 #include "views.h"
 
+#include "common/hex.h"
+
 namespace signaldb::cli {
 namespace {
 

@@ -131,21 +131,6 @@ absl::StatusOr<BaseUrl> ParseBaseUrl(const std::string& url) {
   return out;
 }
 
-std::string PercentEncode(const std::string& text) {
-  static const char* kDigits = "0123456789ABCDEF";
-  std::string out;
-  for (unsigned char c : text) {
-    if (std::isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~') {
-      out.push_back(static_cast<char>(c));
-    } else {
-      out.push_back('%');
-      out.push_back(kDigits[c >> 4]);
-      out.push_back(kDigits[c & 0xF]);
-    }
-  }
-  return out;
-}
-
 std::string ErrorMessage(const HttpResponse& response, const std::string& fallback) {
   std::string message;
   auto json = nlohmann::json::parse(response.body, nullptr, /*allow_exceptions=*/false);

@@ -67,9 +67,6 @@ absl::StatusOr<BaseUrl> ParseBaseUrl(const std::string& url);
 // OpenSSL (Debian's is); without it, Create answers Unimplemented.
 absl::StatusOr<std::unique_ptr<HttpClient>> CreateHttpClient(const BaseUrl& base);
 
-// RFC 3986 percent-encoding of everything but unreserved characters, for
-// one path segment or one query value.
-std::string PercentEncode(const std::string& text);
 
 // The message to print for a failed answer: the JSON body's "error" (with
 // its "field" when named) or "message" (google.rpc.Status), else the body's

@@ -8,6 +8,8 @@
 #include <set>
 #include <vector>
 
+#include "common/hex.h"
+
 namespace signaldb::cli {
 namespace {
 
@@ -83,15 +85,6 @@ std::string Hex(const Json& id) {
   return hex ? *hex : id.get<std::string>();
 }
 
-int Base64Digit(char c) {
-  if (c >= 'A' && c <= 'Z') return c - 'A';
-  if (c >= 'a' && c <= 'z') return c - 'a' + 26;
-  if (c >= '0' && c <= '9') return c - '0' + 52;
-  if (c == '+' || c == '-') return 62;
-  if (c == '/' || c == '_') return 63;
-  return -1;
-}
-
 }  // namespace
 
 std::optional<int64_t> JsonInt(const Json& value) {
@@ -114,29 +107,10 @@ std::optional<std::string> IdToHex(const std::string& id) {
     for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
     return out;
   }
-  std::string trimmed = id;
-  while (!trimmed.empty() && trimmed.back() == '=') trimmed.pop_back();
-  if (trimmed.empty() || trimmed.size() % 4 == 1) return std::nullopt;
-  std::string bytes;
-  uint32_t acc = 0;
-  int bits = 0;
-  for (char c : trimmed) {
-    int d = Base64Digit(c);
-    if (d < 0) return std::nullopt;
-    acc = (acc << 6) | static_cast<uint32_t>(d);
-    bits += 6;
-    if (bits >= 8) {
-      bits -= 8;
-      bytes.push_back(static_cast<char>((acc >> bits) & 0xFF));
-    }
-  }
-  static const char* kDigits = "0123456789abcdef";
-  std::string out;
-  for (unsigned char b : bytes) {
-    out.push_back(kDigits[b >> 4]);
-    out.push_back(kDigits[b & 0xF]);
-  }
-  return out;
+  // Otherwise base64 (as OTLP JSON encoders write ids) of 8 or 16 bytes.
+  std::optional<std::string> bytes = Base64Decode(id);
+  if (!bytes || bytes->empty()) return std::nullopt;
+  return HexEncode(*bytes);
 }
 
 Table TenantsTable(const Json& body) {

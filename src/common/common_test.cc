@@ -25,6 +25,16 @@ TEST(Base64Test, MatchesKnownVectors) {
   EXPECT_EQ(Base64Encode("foobar"), "Zm9vYmFy");
   EXPECT_EQ(Base64Decode("Zm9vYg==").value(), "foob");
   EXPECT_FALSE(Base64Decode("Zm9v*").has_value());
+  // The URL-safe alphabet and missing padding read the same.
+  EXPECT_EQ(Base64Decode("-_8").value(), Base64Decode("+/8=").value());
+  EXPECT_FALSE(Base64Decode("Zm9vY").has_value());  // a lone trailing character
+}
+
+TEST(PercentEncodeTest, KeepsOnlyUnreserved) {
+  EXPECT_EQ(PercentEncode("acme-1.x_~"), "acme-1.x_~");
+  EXPECT_EQ(PercentEncode("../a b/{ }"), "..%2Fa%20b%2F%7B%20%7D");
+  EXPECT_EQ(PercentEncode("../a b/{ }", /*keep_slash=*/true), "../a%20b/%7B%20%7D");
+  EXPECT_EQ(PercentEncode("\xC3\xA9=&+"), "%C3%A9%3D%26%2B");
 }
 
 TEST(Crc32cTest, MatchesStandardCheckValue) {

@@ -1,6 +1,7 @@
 #include "common/hex.h"
 
 #include <array>
+#include <cctype>
 
 namespace signaldb {
 namespace {
@@ -20,6 +21,8 @@ constexpr std::array<int8_t, 256> MakeBase64Table() {
   std::array<int8_t, 256> table{};
   for (auto& v : table) v = -1;
   for (int i = 0; i < 64; ++i) table[static_cast<uint8_t>(kBase64Alphabet[i])] = static_cast<int8_t>(i);
+  table[static_cast<uint8_t>('-')] = 62;  // the URL-safe alphabet
+  table[static_cast<uint8_t>('_')] = 63;
   return table;
 }
 constexpr std::array<int8_t, 256> kBase64Table = MakeBase64Table();
@@ -105,6 +108,22 @@ std::optional<std::string> Base64Decode(std::string_view text) {
     }
   }
   if (bits >= 6) return std::nullopt;  // a lone trailing character is not valid base64
+  return out;
+}
+
+std::string PercentEncode(std::string_view text, bool keep_slash) {
+  static constexpr char kUpperHex[] = "0123456789ABCDEF";
+  std::string out;
+  out.reserve(text.size());
+  for (unsigned char c : text) {
+    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~' || (keep_slash && c == '/')) {
+      out.push_back(static_cast<char>(c));
+    } else {
+      out.push_back('%');
+      out.push_back(kUpperHex[c >> 4]);
+      out.push_back(kUpperHex[c & 15]);
+    }
+  }
   return out;
 }
 

@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "common/fs.h"
+#include "common/hex.h"
 #include "common/status_macros.h"
 #include "common/strings.h"
 #include "objstore/s3_xml.h"
@@ -137,23 +138,6 @@ struct S3Client::Handle {
   std::unique_ptr<CURL, CurlEasyDeleter> curl;
 };
 
-std::string UriEncode(std::string_view text, bool keep_slash) {
-  static constexpr char kHex[] = "0123456789ABCDEF";
-  std::string out;
-  out.reserve(text.size());
-  for (unsigned char c : text) {
-    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~' ||
-        (keep_slash && c == '/')) {
-      out.push_back(static_cast<char>(c));
-    } else {
-      out.push_back('%');
-      out.push_back(kHex[c >> 4]);
-      out.push_back(kHex[c & 15]);
-    }
-  }
-  return out;
-}
-
 absl::Status S3HttpError(long http_status, std::string_view body, std::string_view what) {
   std::optional<S3ErrorBody> error = ParseS3Error(body);
   std::string message = StrCat(what, ": HTTP ", http_status);
@@ -237,17 +221,17 @@ S3Client::~S3Client() = default;
 std::string S3Client::Url(const S3Request& request) const {
   std::string url;
   if (options_.path_style) {
-    url = StrCat(scheme_, "://", authority_, base_path_, "/", UriEncode(bucket_, false));
-    if (!request.key.empty()) url = StrCat(url, "/", UriEncode(request.key, true));
+    url = StrCat(scheme_, "://", authority_, base_path_, "/", PercentEncode(bucket_, false));
+    if (!request.key.empty()) url = StrCat(url, "/", PercentEncode(request.key, true));
   } else {
     url = StrCat(scheme_, "://", bucket_, ".", authority_, base_path_, "/",
-                 UriEncode(request.key, true));
+                 PercentEncode(request.key, true));
   }
   // SigV4 wants the canonical query sorted by encoded name, every parameter
   // with '='. libcurl 7.88 signs the query as given, so send it canonical.
   std::vector<std::string> params;
   for (const auto& [name, value] : request.query) {
-    params.push_back(StrCat(UriEncode(name, false), "=", UriEncode(value, false)));
+    params.push_back(StrCat(PercentEncode(name, false), "=", PercentEncode(value, false)));
   }
   std::sort(params.begin(), params.end());
   if (!params.empty()) url = StrCat(url, "?", Join(params, "&"));

@@ -87,9 +87,6 @@ class S3Client {
   std::vector<std::unique_ptr<Handle>> idle_;
 };
 
-// SigV4's UriEncode: percent-encodes every byte but A-Z a-z 0-9 - _ . ~ (and
-// '/' when `keep_slash`), with upper-case hex.
-std::string UriEncode(std::string_view text, bool keep_slash);
 
 // The status for a non-2xx S3 answer (see S3Client::Send).
 absl::Status S3HttpError(long http_status, std::string_view body, std::string_view what);
