@@ -33,6 +33,15 @@ void Commands::PrintJson(const Json& body) {
   out_ << body.dump(2, ' ', false, Json::error_handler_t::replace) << "\n";
 }
 
+int Commands::Show(const Json& body, const std::function<std::string()>& text) {
+  if (globals_.output == OutputFormat::kJson) {
+    PrintJson(body);
+  } else {
+    out_ << text();
+  }
+  return kExitOk;
+}
+
 int Commands::Call(HttpRequest request, Auth auth, const std::string& not_found, Json* body) {
   const std::string& key = auth == Auth::kAdmin ? globals_.admin_key : globals_.api_key;
   if (!key.empty()) request.headers.emplace_back("Authorization", "Bearer " + key);
@@ -72,12 +81,7 @@ int Commands::Call(HttpRequest request, Auth auth, const std::string& not_found,
 int Commands::TenantList() {
   Json body;
   if (int rc = Call(Get(kAdmin), Auth::kAdmin, "", &body)) return rc;
-  if (globals_.output == OutputFormat::kJson) {
-    PrintJson(body);
-  } else {
-    out_ << RenderTable(TenantsTable(body));
-  }
-  return kExitOk;
+  return Show(body, [&] { return RenderTable(TenantsTable(body)); });
 }
 
 int Commands::TenantCreate(const TenantCreateArgs& args) {
@@ -91,12 +95,7 @@ int Commands::TenantCreate(const TenantCreateArgs& args) {
   if (!limits->empty()) request["limits"] = *limits;
   Json body;
   if (int rc = Call(WithJson("POST", kAdmin, request), Auth::kAdmin, "", &body)) return rc;
-  if (globals_.output == OutputFormat::kJson) {
-    PrintJson(body);
-  } else {
-    out_ << RenderObject(body);
-  }
-  return kExitOk;
+  return Show(body, [&] { return RenderObject(body); });
 }
 
 int Commands::TenantGet(const std::string& tenant) {
@@ -104,12 +103,7 @@ int Commands::TenantGet(const std::string& tenant) {
   if (int rc =
           Call(Get(TenantPath(tenant)), Auth::kAdmin, "tenant " + tenant + " not found", &body))
     return rc;
-  if (globals_.output == OutputFormat::kJson) {
-    PrintJson(body);
-  } else {
-    out_ << RenderObject(body);
-  }
-  return kExitOk;
+  return Show(body, [&] { return RenderObject(body); });
 }
 
 int Commands::TenantUpdate(const TenantUpdateArgs& args) {
@@ -150,12 +144,7 @@ int Commands::TenantUpdate(const TenantUpdateArgs& args) {
   if (int rc =
           Call(WithJson("PUT", TenantPath(args.tenant), request), Auth::kAdmin, not_found, &body))
     return rc;
-  if (globals_.output == OutputFormat::kJson) {
-    PrintJson(body);
-  } else {
-    out_ << RenderObject(body);
-  }
-  return kExitOk;
+  return Show(body, [&] { return RenderObject(body); });
 }
 
 int Commands::TenantDelete(const std::string& tenant) {
@@ -201,12 +190,7 @@ int Commands::ApiKeyList(const std::string& tenant) {
                     "tenant " + tenant + " not found", &body)) {
     return rc;
   }
-  if (globals_.output == OutputFormat::kJson) {
-    PrintJson(body);
-  } else {
-    out_ << RenderTable(ApiKeysTable(body));
-  }
-  return kExitOk;
+  return Show(body, [&] { return RenderTable(ApiKeysTable(body)); });
 }
 
 int Commands::ApiKeyRevoke(const std::string& tenant, const std::string& key_id) {
@@ -232,12 +216,7 @@ int Commands::DatasetList(const std::string& tenant) {
                     "tenant " + tenant + " not found", &body)) {
     return rc;
   }
-  if (globals_.output == OutputFormat::kJson) {
-    PrintJson(body);
-  } else {
-    out_ << RenderTable(DatasetsTable(body));
-  }
-  return kExitOk;
+  return Show(body, [&] { return RenderTable(DatasetsTable(body)); });
 }
 
 int Commands::DatasetCreate(const DatasetCreateArgs& args) {
@@ -252,12 +231,7 @@ int Commands::DatasetCreate(const DatasetCreateArgs& args) {
                     "tenant " + args.tenant + " not found", &body)) {
     return rc;
   }
-  if (globals_.output == OutputFormat::kJson) {
-    PrintJson(body);
-  } else {
-    out_ << RenderObject(body);
-  }
-  return kExitOk;
+  return Show(body, [&] { return RenderObject(body); });
 }
 
 int Commands::DatasetDelete(const std::string& tenant, const std::string& dataset) {
@@ -318,12 +292,7 @@ int Commands::QueryTraceql(const TraceqlArgs& args, int64_t now_unix_seconds) {
   if (args.limit > 0) target += "&limit=" + std::to_string(args.limit);
   Json body;
   if (int rc = Call(Get(target), Auth::kQuery, "", &body)) return rc;
-  if (globals_.output == OutputFormat::kJson) {
-    PrintJson(body);
-  } else {
-    out_ << RenderTable(SearchTable(body));
-  }
-  return kExitOk;
+  return Show(body, [&] { return RenderTable(SearchTable(body)); });
 }
 
 int Commands::TraceGet(const std::string& trace_id) {
@@ -332,12 +301,7 @@ int Commands::TraceGet(const std::string& trace_id) {
                     "trace " + trace_id + " not found", &body)) {
     return rc;
   }
-  if (globals_.output == OutputFormat::kJson) {
-    PrintJson(body);
-  } else {
-    out_ << RenderTable(TraceTable(body));
-  }
-  return kExitOk;
+  return Show(body, [&] { return RenderTable(TraceTable(body)); });
 }
 
 }  // namespace signaldb::cli

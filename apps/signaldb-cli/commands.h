@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <nlohmann/json.hpp>
 #include <ostream>
 #include <string>
@@ -95,6 +96,8 @@ class Commands {
            nlohmann::ordered_json* body);
   // Prints `body` as indented JSON (--output json).
   void PrintJson(const nlohmann::ordered_json& body);
+  // Prints `body` as JSON with --output json, else `text()`; kExitOk.
+  int Show(const nlohmann::ordered_json& body, const std::function<std::string()>& text);
   int UsageError(const std::string& message);
 
   Globals globals_;
