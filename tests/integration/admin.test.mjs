@@ -7,33 +7,19 @@
 // restart and, on PostgreSQL, a change made on one process reaching another.
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import crypto from 'node:crypto';
-import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { Server, repoRoot, tempDataDir } from './lib/server.mjs';
+import { Postgres } from './lib/postgres.mjs';
+import { Server, tempDataDir } from './lib/server.mjs';
+import { otlpJson } from './lib/otlp_json.mjs';
 
 const ADMIN = 'sk-admin-test-key-1';
-const pgScript = path.join(repoRoot, 'scripts/pg-test-server.sh');
-
-function otlpJson(traceHex, service) {
-  const now = BigInt(Date.now()) * 1000000n;
-  return {
-    resourceSpans: [{
-      resource: { attributes: [{ key: 'service.name', value: { stringValue: service } }] },
-      scopeSpans: [{ spans: [{
-        traceId: traceHex, spanId: traceHex.slice(0, 16), name: `op-${service}`, kind: 2,
-        startTimeUnixNano: String(now - 5000000n), endTimeUnixNano: String(now),
-      }] }],
-    }],
-  };
-}
 
 function adminSuite(backend) {
   describe(`admin API on ${backend}`, () => {
     let server;
-    let pgDir;
+    let pg;
     let dsn;
     const dirs = [];
     let refused = 0;  // cross-tenant and cross-dataset attempts made and refused
@@ -76,11 +62,8 @@ function adminSuite(backend) {
 
     before(async () => {
       if (backend === 'postgres') {
-        pgDir = path.join(os.tmpdir(), `sdb-it-pgadmin-${process.pid}-${crypto.randomBytes(4).toString('hex')}`);
-        // Throws with the script's message when PostgreSQL is not installed.
-        const out = execFileSync(pgScript, ['start', pgDir, String(process.pid)], { encoding: 'utf8' });
-        dsn = out.trim().split('\n').pop();
-        assert.match(dsn, /^postgresql:\/\//);
+        pg = new Postgres('pgadmin');
+        dsn = pg.start();
       }
       const dir = tempDataDir(`admin-${backend}`);
       dirs.push(dir);
@@ -90,7 +73,7 @@ function adminSuite(backend) {
       console.log(`${backend}: cross-tenant and cross-dataset attempts made and refused: ${refused}`);
       for (const s of extra) await s.stop();
       await server?.stop();
-      if (pgDir) execFileSync(pgScript, ['stop', pgDir]);
+      pg?.stop();
       for (const d of dirs) fs.rmSync(d, { recursive: true, force: true });
     });
 
@@ -324,9 +307,7 @@ function adminSuite(backend) {
       assert.deepEqual(tenants, ['alpha', 'beta', 'gamma']);
       if (backend === 'postgres') {
         // The database holds hashes, never the keys, and the revocation time.
-        const rows = execFileSync(pgScript, ['psql', pgDir, '-qAt', '-c',
-          'SELECT tenant_id, name, key_hash, revoked_at IS NOT NULL FROM api_keys ORDER BY tenant_id, name'],
-        { encoding: 'utf8' });
+        const rows = pg.psql('SELECT tenant_id, name, key_hash, revoked_at IS NOT NULL FROM api_keys ORDER BY tenant_id, name');
         assert.ok(!rows.includes(keys.alpha) && !rows.includes(keys.beta));
         assert.match(rows, /beta\|temp\|[0-9a-f]{64}\|t/);
       }

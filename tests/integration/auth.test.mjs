@@ -11,6 +11,7 @@ import path from 'node:path';
 import grpc from '@grpc/grpc-js';
 import { Server, tempDataDir } from './lib/server.mjs';
 import { traceServiceClient } from './lib/proto.mjs';
+import { otlpJson } from './lib/otlp_json.mjs';
 
 const KEYS = { acme: 'sk-acme-key-0001', globex: 'sk-globex-key-01', initech: 'sk-initech-key-1',
   hooli: 'sk-hooli-key-001' };
@@ -63,19 +64,6 @@ name = "slow"
 let server;
 let refused = 0;  // cross-tenant (or cross-dataset) attempts refused
 const traceIds = {};  // "tenant/dataset" -> hex trace id written there
-
-function otlpJson(traceHex, service) {
-  const now = BigInt(Date.now()) * 1000000n;
-  return {
-    resourceSpans: [{
-      resource: { attributes: [{ key: 'service.name', value: { stringValue: service } }] },
-      scopeSpans: [{ spans: [{
-        traceId: traceHex, spanId: traceHex.slice(0, 16), name: `op-${service}`, kind: 2,
-        startTimeUnixNano: String(now - 5000000n), endTimeUnixNano: String(now),
-      }] }],
-    }],
-  };
-}
 
 async function postTraces(headers, body) {
   const res = await fetch(`http://127.0.0.1:${server.ports.otlpHttp}/v1/traces`, {

@@ -8,11 +8,10 @@
 // PostgreSQL server from scripts/pg-test-server.sh.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync, spawn } from 'node:child_process';
-import crypto from 'node:crypto';
+import { spawn } from 'node:child_process';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
+import { Postgres } from './lib/postgres.mjs';
 import { Server, freePort, repoRoot, tempDataDir } from './lib/server.mjs';
 
 const ADMIN_KEY = 'sk-cli-admin-key-0001';
@@ -103,34 +102,28 @@ function otlpTrace() {
   };
 }
 
-const pgScript = path.join(repoRoot, 'scripts/pg-test-server.sh');
-let pgDir;
+let pg;  // with SDB_CLI_BACKEND=postgres
 
 before(async () => {
   const dir = tempDataDir('cli');
   let config = CONFIG;
   if (process.env.SDB_CLI_BACKEND === 'postgres') {
-    pgDir = path.join(os.tmpdir(), `sdb-it-pgcli-${process.pid}-${crypto.randomBytes(4).toString('hex')}`);
-    // Throws with the script's message when PostgreSQL is not installed.
-    const uri = execFileSync(pgScript, ['start', pgDir, String(process.pid)], { encoding: 'utf8' }).trim().split('\n').pop();
-    assert.match(uri, /^postgresql:\/\//);
-    config += `\n[database]\ndsn = "${uri}"\n`;
+    pg = new Postgres('pgcli');
+    config += `\n[database]\ndsn = "${pg.start()}"\n`;
   }
   fs.writeFileSync(path.join(dir, 'signaldb.toml'), config);
   server = await new Server(dir).start();
   // The tenants really live where they should.
-  assert.equal(fs.existsSync(path.join(dir, 'signaldb.db')), !pgDir);
+  assert.equal(fs.existsSync(path.join(dir, 'signaldb.db')), !pg);
 });
 
 after(async () => {
   await server?.stop();
   if (server) fs.rmSync(server.dataDir, { recursive: true, force: true });
-  if (pgDir) {
+  if (pg) {
     // The tenancy tables are in PostgreSQL (and no SQLite file was made).
-    const made = execFileSync(pgScript, ['psql', pgDir, '-qAt', '-c',
-      "SELECT to_regclass('tenants') IS NOT NULL AND to_regclass('api_keys') IS NOT NULL"], { encoding: 'utf8' });
-    assert.equal(made.trim(), 't');
-    execFileSync(pgScript, ['stop', pgDir]);
+    assert.equal(pg.psql("SELECT to_regclass('tenants') IS NOT NULL AND to_regclass('api_keys') IS NOT NULL"), 't');
+    pg.stop();
   }
 });
 

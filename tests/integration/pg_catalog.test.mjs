@@ -7,32 +7,25 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
-import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 
-import { Server, freePort, repoRoot, tempDataDir } from './lib/server.mjs';
+import { Postgres } from './lib/postgres.mjs';
+import { Server, freePort, tempDataDir } from './lib/server.mjs';
 import { exportRaw, traceServiceClient } from './lib/proto.mjs';
 
-const script = path.join(repoRoot, 'scripts/pg-test-server.sh');
-// Not inside a mkdtemp directory: those are private to us, and as root the
-// server runs as user postgres.
-const pgDir = path.join(os.tmpdir(), `sdb-it-pg-${process.pid}-${crypto.randomBytes(4).toString('hex')}`);
+const pg = new Postgres('pg');
 const dataDirs = [];
 const servers = [];
 let uri;
 
 before(() => {
-  // Throws, failing every test, with the script's message (e.g. "run
-  // scripts/setup.sh") when PostgreSQL is not installed.
-  const out = execFileSync(script, ['start', pgDir, String(process.pid)], { encoding: 'utf8' });
-  uri = out.trim().split('\n').pop();
-  assert.match(uri, /^postgresql:\/\//);
+  // Throws, failing every test, when PostgreSQL is not installed.
+  uri = pg.start();
 });
 after(async () => {
   for (const s of servers) await s.stop();
-  execFileSync(script, ['stop', pgDir]);
+  pg.stop();
   for (const d of dataDirs) fs.rmSync(d, { recursive: true, force: true });
 });
 
@@ -45,7 +38,7 @@ function newServer(env) {
 }
 
 function psql(sql) {
-  return execFileSync(script, ['psql', pgDir, '-qAt', '-F', '\t', '-c', sql], { encoding: 'utf8' }).trim();
+  return pg.psql(sql, '\t');
 }
 
 async function sql(server, query) {
