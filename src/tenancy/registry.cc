@@ -100,6 +100,13 @@ bool Names(const std::string& name, const std::string& id, const std::string& sl
   return name == id || name == slug;
 }
 
+// The configured tenants as the Authenticator holds them (keys hashed once).
+std::vector<auth::Tenant> ConfigTenants(const std::vector<Config::AuthTenant>& tenants) {
+  Config::Auth config_auth;
+  config_auth.tenants = tenants;
+  return auth::TenantsFromConfig(config_auth);
+}
+
 }  // namespace
 
 std::string FieldOf(const absl::Status& status) {
@@ -109,6 +116,7 @@ std::string FieldOf(const absl::Status& status) {
 
 Registry::Registry(Options options, std::unique_ptr<Store> store)
     : options_(std::move(options)),
+      config_tenants_(ConfigTenants(options_.config_tenants)),
       store_(std::move(store)),
       authenticator_(options_.auth_enabled, options_.admin_api_key, {}),
       state_(std::make_shared<const State>()) {}
@@ -166,9 +174,6 @@ absl::Status Registry::Apply(const StoreSnapshot& snapshot) {
   auto s = std::make_shared<State>();
   const TenantLimits& defaults = options_.default_limits;
   // The configuration's tenants first; they win every clash.
-  Config::Auth config_auth;
-  config_auth.tenants = options_.config_tenants;
-  std::vector<auth::Tenant> config_tenants = auth::TenantsFromConfig(config_auth);
   for (size_t i = 0; i < options_.config_tenants.size(); ++i) {
     const Config::AuthTenant& ct = options_.config_tenants[i];
     TenantInfo info;
@@ -180,7 +185,7 @@ absl::Status Registry::Apply(const StoreSnapshot& snapshot) {
       s->datasets.push_back({{ct.id, d.id, d.slug.empty() ? d.id : d.slug, "", d.is_default, d.storage_dsn, 0},
                              Source::kConfig});
     }
-    for (const auto& k : config_tenants[i].keys) {
+    for (const auto& k : config_tenants_[i].keys) {
       s->keys.push_back({{k.id, ct.id, k.name, k.hash, 0, std::nullopt}, Source::kConfig});
     }
   }

@@ -131,6 +131,7 @@ class Registry {
   void RefreshLoop();
 
   const Options options_;
+  const std::vector<auth::Tenant> config_tenants_;  // options_.config_tenants, keys hashed
   std::unique_ptr<Store> store_;
   auth::Authenticator authenticator_;
   std::mutex admin_mu_;    // one admin change at a time in this process
