@@ -15,15 +15,29 @@ export function binaryPath() {
   return bin;
 }
 
-export async function freePort() {
-  return new Promise((resolve, reject) => {
+// Ports come from below the kernel's ephemeral range (32768-60999 here), so an
+// outgoing connection of a test running in parallel cannot take a port between
+// our probe and the server's bind; a probe that finds one taken tries another.
+function probePort(port) {
+  return new Promise((resolve) => {
     const srv = net.createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address();
-      srv.close(() => resolve(port));
-    });
+    srv.once('error', () => resolve(false));
+    srv.listen(port, '127.0.0.1', () => srv.close(() => resolve(true)));
   });
+}
+
+const handedOut = new Set();
+
+export async function freePort() {
+  for (let attempt = 0; attempt < 200; attempt++) {
+    const port = 20000 + Math.floor(Math.random() * 12000);
+    if (handedOut.has(port)) continue;
+    if (await probePort(port)) {
+      handedOut.add(port);
+      return port;
+    }
+  }
+  throw new Error('no free loopback port found in 20000-31999');
 }
 
 export function tempDataDir(name) {
@@ -39,9 +53,20 @@ export class Server {
   }
 
   async start() {
-    if (!this.ports) {
+    if (this.ports) return this.startOnce();
+    // Fresh ports: if another process bound one after our probe, pick new ones.
+    for (let attempt = 1; ; attempt++) {
       this.ports = { grpc: await freePort(), otlpHttp: await freePort(), http: await freePort() };
+      try {
+        return await this.startOnce();
+      } catch (e) {
+        if (attempt >= 3 || !/address in use/.test(String(e.message))) throw e;
+        this.log = '';
+      }
     }
+  }
+
+  async startOnce() {
     // Hermetic: no SIGNALDB_* settings leak in from the caller's environment.
     const inherited = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('SIGNALDB_')));
     const env = {
