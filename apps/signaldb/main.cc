@@ -94,6 +94,8 @@ int Run(const Config& config) {
   wopts.flush_interval = config.writer.flush_interval;
   wopts.max_buffer_rows = config.writer.max_buffer_rows;
   wopts.max_buffer_bytes = config.writer.max_buffer_bytes;
+  wopts.max_buffer_wait = config.writer.max_buffer_wait;
+  wopts.flush_threads = config.writer.flush_threads;
   wopts.compression_level = config.storage.compression_level;
   if (!writer::ParseParquetEncoder(config.storage.parquet_writer, &wopts.parquet_encoder)) {
     spdlog::critical("storage.parquet_writer: unknown writer '{}'", config.storage.parquet_writer);

@@ -33,7 +33,8 @@ absl::StatusOr<writer::ExportResult> Ingestor::Export(const TenantContext& ctx, 
         StrCat("request of ", payload.size(), " bytes exceeds the limit of ", limits_.max_message_bytes, " bytes"));
   }
   RETURN_IF_ERROR(Throttle(ctx, payload.size()));
-  if (auto st = writer_->CheckCapacity(); !st.ok()) return st;
+  // Full buffers: wait for a flush (backpressure) before decoding anything.
+  if (auto st = writer_->WaitForCapacity(); !st.ok()) return st;
   const otlp::AttributeLimits attribute_limits = AttributeLimitsOf(ctx.tenant);
   auto decoded = writer::DecodePayload(signal, payload, &attribute_limits);
   if (!decoded.ok()) return decoded.status();

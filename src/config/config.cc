@@ -168,6 +168,15 @@ std::vector<Key> BuildKeys() {
       {"writer.flush_interval", duration([](Config& c) -> std::chrono::milliseconds& { return c.writer.flush_interval; })},
       {"writer.max_buffer_rows", count([](Config& c) -> uint64_t& { return c.writer.max_buffer_rows; })},
       {"writer.max_buffer_bytes", size([](Config& c) -> uint64_t& { return c.writer.max_buffer_bytes; })},
+      {"writer.max_buffer_wait", duration([](Config& c) -> std::chrono::milliseconds& { return c.writer.max_buffer_wait; })},
+      {"writer.flush_threads", [](Config& c, const std::string& v) -> absl::Status {
+         int n;
+         if (!ParseInt(std::string_view(v), &n) || n < 0 || n > 64) {
+           return absl::InvalidArgumentError(StrCat("expected an integer from 0 (one per core) to 64, got '", v, "'"));
+         }
+         c.writer.flush_threads = n;
+         return absl::OkStatus();
+       }},
       {"storage.trace_index", boolean([](Config& c) -> bool& { return c.storage.trace_index; })},
       {"compactor.enabled", boolean([](Config& c) -> bool& { return c.compactor.enabled; })},
       {"compactor.interval", duration([](Config& c) -> std::chrono::milliseconds& { return c.compactor.interval; })},

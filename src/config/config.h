@@ -107,8 +107,12 @@ struct Config {
   struct Writer {
     std::chrono::milliseconds flush_interval{5000};
     uint64_t max_buffer_rows = 200000;
-    // Unflushed rows held in memory; past it ingest answers "retry later".
+    // Unflushed rows held in memory; past it ingest waits for a flush to make
+    // room, up to max_buffer_wait, then answers "retry later".
     uint64_t max_buffer_bytes = 1ull << 30;
+    std::chrono::milliseconds max_buffer_wait{2000};
+    // Threads encoding a large flush in parallel, one file each; 0: one per core.
+    int flush_threads = 0;
   } writer;
 
   // Background table maintenance in the writer: compaction, retention,

@@ -1,10 +1,13 @@
 #include "writer/signal_store.h"
 
+#include <algorithm>
+#include <atomic>
 #include <cstring>
 #include <ctime>
 #include <nlohmann/json.hpp>
 #include <random>
 #include <set>
+#include <thread>
 
 #include "writer/data_files.h"
 #include "iceberg/stats.h"
@@ -412,28 +415,24 @@ absl::Status SignalStore::FlushTable(Table& t, engine::Connection& conn, uint64_
     const auto& col = b->column(static_cast<size_t>(ts));
     for (size_t r = 0; r < col.size(); ++r) hours.insert(iceberg::HourOf(col.ints[r]));
   }
-  std::vector<iceberg::DataFile> written;
-  std::vector<std::shared_ptr<const TraceIndex>> indexes;
-  std::vector<std::string> keys, locals;
   const int tid = t.schema->IndexOf("trace_id");
-  // The native writer takes the rows in file order: sorted once, then
-  // split by hour (each hour's rows stay sorted).
+  // The native writer takes the rows in file order: sorted once, then split
+  // by hour (each hour's rows stay sorted) and, for large flushes, into
+  // parts of consecutive rows that are encoded in parallel, one file each
+  // (a trace is never cut: parts hold disjoint trace-id ranges).
   const bool native = options_.parquet_encoder == ParquetEncoder::kNative;
-  std::vector<columnar::RowRef> order;
-  if (native) order = columnar::SortRows(batches, SortColumnIndexes(*t.schema));
-  auto discard = [&](const absl::Status& st) {
-    // Never referenced by any snapshot.
-    for (const auto& p : locals) (void)options_.fs->Remove(p);
-    for (const auto& k : keys) (void)options_.store->Delete(k);
-    return st;
+  struct Part {
+    int32_t hour = 0;
+    std::vector<columnar::RowRef> rows;  // native: the file's rows, in order
+    std::string key, path;
+    iceberg::DataFile file;
+    std::shared_ptr<const TraceIndex> index;
+    absl::Status status;
   };
-  for (int32_t hour : hours) {
-    std::string key = StrCat(t.prefix, "/data/", PartitionDirName(hour), "/", NewDataFileName());
-    std::string path = WritePath(key);
-    keys.push_back(key);
-    locals.push_back(path);
-    if (absl::Status st = options_.fs->CreateDirs(path.substr(0, path.rfind('/'))); !st.ok()) return discard(st);
-    if (native) {
+  std::vector<Part> parts;
+  if (native) {
+    std::vector<columnar::RowRef> order = columnar::SortRows(batches, SortColumnIndexes(*t.schema));
+    for (int32_t hour : hours) {
       std::vector<columnar::RowRef> in_hour;
       if (hours.size() > 1) {
         for (const auto& ref : order) {
@@ -441,48 +440,114 @@ absl::Status SignalStore::FlushTable(Table& t, engine::Connection& conn, uint64_
             in_hour.push_back(ref);
           }
         }
+      } else {
+        in_hour = std::move(order);
       }
-      if (absl::Status st = WriteNativeParquet(t, batches, hours.size() > 1 ? in_hour : order, path); !st.ok()) {
-        return discard(st);
+      const size_t n = in_hour.size();
+      const size_t pieces = std::clamp<size_t>(n / kMinRowsPerFlushPart, 1, std::max(options_.flush_threads, 1));
+      size_t begin = 0;
+      for (size_t i = 1; i <= pieces; ++i) {
+        size_t end = i == pieces ? n : std::max(begin, n * i / pieces);
+        // Move the cut past the rest of its trace.
+        auto trace_of = [&](size_t k) {
+          return batches[in_hour[k].batch]->column(static_cast<size_t>(tid)).StringAt(in_hour[k].row);
+        };
+        if (tid >= 0) {
+          while (end > begin && end < n && trace_of(end) == trace_of(end - 1)) ++end;
+        }
+        if (end == begin) continue;
+        Part part;
+        part.hour = hour;
+        part.rows.assign(in_hour.begin() + static_cast<ptrdiff_t>(begin), in_hour.begin() + static_cast<ptrdiff_t>(end));
+        parts.push_back(std::move(part));
+        begin = end;
       }
-    } else {
-      auto copied = conn.Query(StrCat(
-          "COPY (SELECT ", ColumnList(*t.schema), " FROM ", kFlushFunction, "(", engine::QuoteLiteral(t.schema->table),
-          ", ", cut, ") WHERE CAST(floor(epoch_us(\"timestamp\") / 3600000000) AS BIGINT) = ", hour,
-          ") TO ", engine::QuoteLiteral(path), " ", ParquetCopyOptions(*t.schema, options_.compression_level)));
-      if (!copied.ok()) return discard(copied.status());
     }
-    auto size = options_.fs->FileSize(path);
-    if (!size.ok()) return discard(size.status());
-    if (absl::Status st = Publish(path, key); !st.ok()) return discard(st);
-    iceberg::DataFile f;
-    f.file_path = options_.store->Uri(key);
-    f.partition_hour = hour;
-    f.file_size_in_bytes = static_cast<int64_t>(*size);
+  } else {
+    for (int32_t hour : hours) parts.push_back(Part{.hour = hour});
+  }
+  std::vector<std::string> keys, locals;
+  auto discard = [&](const absl::Status& st) {
+    // Never referenced by any snapshot.
+    for (const auto& p : locals) (void)options_.fs->Remove(p);
+    for (const auto& k : keys) (void)options_.store->Delete(k);
+    return st;
+  };
+  for (Part& p : parts) {
+    p.key = StrCat(t.prefix, "/data/", PartitionDirName(p.hour), "/", NewDataFileName());
+    p.path = WritePath(p.key);
+    keys.push_back(p.key);
+    locals.push_back(p.path);
+    if (tid >= 0) keys.push_back(TraceIndexPath(p.key));  // removed with the data file if the flush fails
+    if (absl::Status st = options_.fs->CreateDirs(p.path.substr(0, p.path.rfind('/'))); !st.ok()) return discard(st);
+  }
+  // Which part each buffered row went to, for the parts' statistics.
+  std::vector<std::vector<uint32_t>> part_of;
+  if (native && parts.size() > 1) {
+    part_of.resize(batches.size());
+    for (size_t b = 0; b < batches.size(); ++b) part_of[b].assign(batches[b]->num_rows(), UINT32_MAX);
+    for (size_t i = 0; i < parts.size(); ++i) {
+      for (const auto& ref : parts[i].rows) part_of[ref.batch][ref.row] = static_cast<uint32_t>(i);
+    }
+  }
+  auto write_part = [&](size_t i) -> absl::Status {
+    Part& p = parts[i];
+    if (native) {
+      RETURN_IF_ERROR(WriteNativeParquet(t, batches, p.rows, p.path));
+    } else {
+      RETURN_IF_ERROR(conn.Query(StrCat("COPY (SELECT ", ColumnList(*t.schema), " FROM ", kFlushFunction, "(",
+                                        engine::QuoteLiteral(t.schema->table), ", ", cut,
+                                        ") WHERE CAST(floor(epoch_us(\"timestamp\") / 3600000000) AS BIGINT) = ",
+                                        p.hour, ") TO ", engine::QuoteLiteral(p.path), " ",
+                                        ParquetCopyOptions(*t.schema, options_.compression_level)))
+                          .status());
+    }
+    ASSIGN_OR_RETURN(uint64_t size, options_.fs->FileSize(p.path));
+    RETURN_IF_ERROR(Publish(p.path, p.key));
+    iceberg::DataFile& f = p.file;
+    f.file_path = options_.store->Uri(p.key);
+    f.partition_hour = p.hour;
+    f.file_size_in_bytes = static_cast<int64_t>(size);
     f.sort_order_id = 1;
-    std::function<bool(size_t, size_t)> in_hour;  // empty: every row (the flush covers one hour)
-    if (hours.size() > 1) {
-      in_hour = [&](size_t b, size_t r) {
-        return iceberg::HourOf(batches[b]->column(static_cast<size_t>(ts)).ints[r]) == hour;
+    std::function<bool(size_t, size_t)> include;  // empty: every row (one file holds the whole flush)
+    if (!part_of.empty()) {
+      include = [&](size_t b, size_t r) { return part_of[b][r] == i; };
+    } else if (hours.size() > 1) {
+      include = [&](size_t b, size_t r) {
+        return iceberg::HourOf(batches[b]->column(static_cast<size_t>(ts)).ints[r]) == p.hour;
       };
     }
-    iceberg::ComputeStats(batches, in_hour, &f);
+    iceberg::ComputeStats(batches, include, &f);
     f.record_count = f.value_counts.begin()->second;
-    written.push_back(std::move(f));
     std::vector<std::string_view> ids;
     if (tid >= 0) {
-      for (const auto& b : batches) {
-        const auto& tcol = b->column(static_cast<size_t>(ts));
-        const auto& icol = b->column(static_cast<size_t>(tid));
+      for (size_t b = 0; b < batches.size(); ++b) {
+        const auto& icol = batches[b]->column(static_cast<size_t>(tid));
         for (size_t r = 0; r < icol.size(); ++r) {
-          if (icol.IsValid(r) && iceberg::HourOf(tcol.ints[r]) == hour) ids.push_back(icol.StringAt(r));
+          if (icol.IsValid(r) && (!include || include(b, r))) ids.push_back(icol.StringAt(r));
         }
       }
-      keys.push_back(TraceIndexPath(key));  // removed with the data file if the flush fails
     }
-    auto index = WriteTraceIndex(t, key, ids);
-    if (!index.ok()) return discard(index.status());
-    indexes.push_back(std::move(*index));
+    ASSIGN_OR_RETURN(p.index, WriteTraceIndex(t, p.key, ids));
+    return absl::OkStatus();
+  };
+  // Parts are taken in turn by up to flush_threads threads, this one among
+  // them; the DuckDB encoder writes through one connection, so one at a time.
+  std::atomic<size_t> next{0};
+  auto worker = [&] {
+    for (size_t i = next++; i < parts.size(); i = next++) parts[i].status = write_part(i);
+  };
+  std::vector<std::thread> helpers;
+  const size_t threads = native ? std::min<size_t>(parts.size(), std::max(options_.flush_threads, 1)) : 1;
+  for (size_t i = 1; i < threads; ++i) helpers.emplace_back(worker);
+  worker();
+  for (auto& h : helpers) h.join();
+  std::vector<iceberg::DataFile> written;
+  std::vector<std::shared_ptr<const TraceIndex>> indexes;
+  for (Part& p : parts) {
+    if (!p.status.ok()) return discard(p.status);
+    written.push_back(std::move(p.file));
+    indexes.push_back(std::move(p.index));
   }
   const auto files_written = std::chrono::steady_clock::now();
   // The commit point: a new Iceberg snapshot recording the WAL position it

@@ -74,6 +74,10 @@ inline constexpr const char* kFlushFunction = "sdb_flushing";
 // Decodes a WAL record (type and payload, as Ingest logged it) into rows.
 using PayloadDecoder = std::function<absl::StatusOr<Decoded>(wal::RecordType type, std::string_view payload)>;
 
+// The fewest rows a flush gives a file of its own when it splits an hour's
+// rows across flush threads.
+inline constexpr size_t kMinRowsPerFlushPart = 16384;
+
 struct SignalStoreOptions {
   FileSystem* fs;
   catalog::Catalog* catalog;          // where the tables' Iceberg metadata is registered
@@ -91,6 +95,9 @@ struct SignalStoreOptions {
   int compression_level = 3;  // zstd level of the Parquet data files
   // Who encodes a flush's Parquet files (data_files.h).
   ParquetEncoder parquet_encoder = ParquetEncoder::kNative;
+  // Threads encoding one flush's files (our encoder only): a flush of at
+  // least 2 * kMinRowsPerFlushPart rows in one hour becomes that many files.
+  int flush_threads = 1;
   iceberg::ExpiryPolicy expiry;
   // Whether trace lookups consult the files' trace-id filters (they are
   // always written); off only to measure what they save.

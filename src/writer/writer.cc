@@ -11,6 +11,10 @@
 #include "schema/tables.h"
 #include "spdlog/spdlog.h"
 
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
 namespace signaldb::writer {
 
 std::vector<const columnar::Schema*> TablesOf(Signal signal) {
@@ -127,6 +131,9 @@ absl::StatusOr<std::unique_ptr<Dataset>> Dataset::Open(const WriterOptions& opti
         .wal = options.wal,
         .compression_level = options.compression_level,
         .parquet_encoder = options.parquet_encoder,
+        .flush_threads = options.flush_threads > 0
+                             ? options.flush_threads
+                             : static_cast<int>(std::max(1u, std::thread::hardware_concurrency())),
         .expiry = options.expiry,
         .use_trace_index = options.use_trace_index,
     };
@@ -293,6 +300,7 @@ absl::StatusOr<objstore::ObjectStore*> Writer::StoreFor(const std::string& uri) 
 }
 
 absl::StatusOr<ExportResult> Writer::Write(const TenantContext& ctx, Signal signal, std::string_view payload) {
+  RETURN_IF_ERROR(WaitForCapacity());
   ASSIGN_OR_RETURN(Decoded decoded, DecodePayload(signal, payload));
   return WriteDecoded(ctx, signal, payload, std::move(decoded));
 }
@@ -304,7 +312,6 @@ absl::StatusOr<ExportResult> Writer::WriteDecoded(const TenantContext& ctx, Sign
     result.message += StrCat(result.message.empty() ? "" : "; ", decoded.truncation);
   }
   if (decoded.rows() == 0) return result;  // nothing to store
-  RETURN_IF_ERROR(CheckCapacity());
   uint64_t buffered = BufferedBytes();
   ASSIGN_OR_RETURN(Dataset * ds, GetDataset(ctx));
   SignalStore& store = ds->store(signal);
@@ -322,13 +329,52 @@ absl::Status Writer::CheckCapacity() {
       StrCat("write buffers are full (", buffered, " bytes waiting for storage); retry later"));
 }
 
+absl::Status Writer::WaitForCapacity() {
+  if (BufferedBytes() <= options_.max_buffer_bytes) return absl::OkStatus();
+  // While flushes fail, waiting cannot help: refuse at once.
+  if (options_.max_buffer_wait.count() <= 0 || last_flush_failed_.load()) return CheckCapacity();
+  RequestFlush();
+  const auto deadline = std::chrono::steady_clock::now() + options_.max_buffer_wait;
+  std::unique_lock lock(capacity_mu_);
+  while (std::chrono::steady_clock::now() < deadline) {
+    {
+      std::lock_guard stop_lock(flusher_mu_);
+      if (stop_) break;
+    }
+    // Each flush notifies; the timeout only bounds a missed turn.
+    capacity_cv_.wait_until(lock, std::min(deadline, std::chrono::steady_clock::now() + std::chrono::milliseconds(100)));
+    if (BufferedBytes() <= options_.max_buffer_bytes) return absl::OkStatus();
+    if (last_flush_failed_.load()) break;
+  }
+  lock.unlock();
+  return CheckCapacity();
+}
+
+void Writer::NotifyCapacity() {
+  std::lock_guard lock(capacity_mu_);
+  capacity_cv_.notify_all();
+}
+
 void Writer::RequestFlush() {
   std::lock_guard lock(flusher_mu_);
   flush_requested_ = true;
   flusher_cv_.notify_all();
 }
 
+namespace {
+
+// Background work (flushes, maintenance) yields the cores to ingest and
+// queries when both want them: acknowledgements wait on ingest threads, not
+// on flushes. Linux keeps a nice value per thread, and threads a flush
+// starts inherit it. Best effort: failure leaves the default priority.
+void RunAsBackgroundThread() {
+  (void)setpriority(PRIO_PROCESS, static_cast<id_t>(syscall(SYS_gettid)), kBackgroundNice);
+}
+
+}  // namespace
+
 void Writer::FlusherLoop() {
+  RunAsBackgroundThread();
   std::unique_lock lock(flusher_mu_);
   auto last_report = std::chrono::steady_clock::now();
   while (!stop_) {
@@ -375,7 +421,9 @@ absl::Status Writer::FlushAll() {
   for (Dataset* ds : all) {
     absl::Status st = ds->Flush();
     if (!st.ok() && first.ok()) first = st;
+    NotifyCapacity();
   }
+  last_flush_failed_.store(!first.ok());
   return first;
 }
 
@@ -409,6 +457,7 @@ absl::StatusOr<MaintenanceReport> Writer::MaintainAll(std::chrono::system_clock:
 }
 
 void Writer::MaintainerLoop() {
+  RunAsBackgroundThread();
   std::unique_lock lock(flusher_mu_);
   while (!stop_) {
     flusher_cv_.wait_for(lock, options_.maintenance_interval, [&] { return stop_; });
@@ -426,6 +475,7 @@ absl::Status Writer::Close() {
     stop_ = true;
     flusher_cv_.notify_all();
   }
+  NotifyCapacity();
   if (flusher_.joinable()) flusher_.join();
   if (maintainer_.joinable()) maintainer_.join();
   std::map<TenantContext, std::unique_ptr<Dataset>> datasets;

@@ -10,6 +10,7 @@
 #pragma once
 
 #include <chrono>
+#include <atomic>
 #include <condition_variable>
 #include <functional>
 #include <map>
@@ -27,6 +28,10 @@
 #include "writer/signal_store.h"
 
 namespace signaldb::writer {
+
+// The nice value of the writer's background threads (flusher, flush
+// helpers, maintenance).
+inline constexpr int kBackgroundNice = 5;
 
 struct WriterOptions {
   FileSystem* fs = DefaultFileSystem();
@@ -50,13 +55,19 @@ struct WriterOptions {
   std::function<std::string(const TenantContext&)> storage_of;
   // Bytes of remote data files each dataset keeps in its local cache.
   uint64_t cache_bytes = 10ull << 30;
-  // Unflushed bytes held across datasets; past it writes answer Unavailable
+  // Unflushed bytes held across datasets; past it writes wait up to
+  // max_buffer_wait for a flush to make room (backpressure: the client's
+  // next request waits for this one's answer), then answer Unavailable
   // (retry later). A flush starts early once half of it is used.
   uint64_t max_buffer_bytes = 1ull << 30;
+  std::chrono::milliseconds max_buffer_wait{2000};
   // zstd level of the Parquet data files.
   int compression_level = 3;
   // Who encodes flushed Parquet files: our writer or DuckDB's COPY.
   ParquetEncoder parquet_encoder = ParquetEncoder::kNative;
+  // Threads encoding a large flush in parallel parts, one file each (our
+  // encoder only); 0: one per core.
+  int flush_threads = 0;
   // Which snapshots each table keeps.
   iceberg::ExpiryPolicy expiry;
   // Whether trace lookups consult the per-file trace-id filters.
@@ -149,6 +160,9 @@ class Writer {
   // Unavailable (retry later) while the write buffers are full; callers check
   // before decoding so a refused request costs almost nothing.
   absl::Status CheckCapacity();
+  // OK once the buffers have room, waiting up to max_buffer_wait for flushes
+  // to make it; then (or while closing) Unavailable as CheckCapacity.
+  absl::Status WaitForCapacity();
 
   // FailedPrecondition when `ctx`'s dataset already holds data on other
   // storage than `dsn` ("" for the default) would give it (a deleted dataset
@@ -210,6 +224,13 @@ class Writer {
   bool flush_requested_ = false;
   std::thread flusher_;
   std::thread maintainer_;  // waits on flusher_cv_ too, for stop_
+
+  // Writers waiting for room in the buffers; told after every dataset flush.
+  std::mutex capacity_mu_;
+  std::condition_variable capacity_cv_;
+  std::atomic<bool> last_flush_failed_{false};
+  // Wakes WaitForCapacity's waiters to look again.
+  void NotifyCapacity();
 };
 
 }  // namespace signaldb::writer

@@ -289,6 +289,79 @@ TEST_F(WriterTest, CrashSnapshotReplaysUnflushedRowsExactlyOnce) {
   EXPECT_EQ(Count(*again), 7);
 }
 
+// Full buffers make a write wait for the flush it asks for (flushes are
+// otherwise an hour apart here) instead of refusing it; with no wait
+// configured it is refused at once, retryably.
+TEST_F(WriterTest, FullBuffersWaitForAFlushInsteadOfRefusing) {
+  auto w = OpenAt(root_, 3, 50, [](WriterOptions& o) {
+    o.max_buffer_bytes = 3;  // full after one write; no early flush below 1 byte
+    o.max_buffer_wait = std::chrono::seconds(60);
+  });
+  Write(*w, 1, 10);  // the buffers were empty
+  EXPECT_GT(w->BufferedBytes(), 3u);
+  EXPECT_EQ(Files(*w), 0u);
+  Write(*w, 2, 10);  // waits for the flush of the first
+  EXPECT_GE(Files(*w), 1u);
+  EXPECT_EQ(Count(*w), 20);
+
+  auto refusing = OpenAt(root_ / "no_wait", 3, 50, [](WriterOptions& o) {
+    o.max_buffer_bytes = 3;
+    o.max_buffer_wait = std::chrono::milliseconds(0);
+  });
+  Write(*refusing, 1, 10);
+  auto req = MakeRequest(2, 10);
+  auto r = refusing->Write({}, Signal::kTraces, req.SerializeAsString());
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_NE(r.status().message().find("buffers are full"), std::string_view::npos);
+}
+
+// With two flush threads a large flush becomes two files encoded in
+// parallel: every row once, each file sorted, the cut moved to a trace
+// boundary (a trace's spans in one file), each file's catalog statistics its
+// own, and a trace lookup planning only the file that holds the trace.
+TEST_F(WriterTest, LargeFlushesSplitIntoParallelFilesAtTraceBoundaries) {
+  auto w = OpenAt(root_, 3, 50, [](WriterOptions& o) { o.flush_threads = 2; });
+  // 199 traces of 251 spans: the middle row (24,974) falls inside trace 99.
+  for (int t = 0; t < 199; ++t) Write(*w, t, 251);
+  ASSERT_TRUE(w->FlushAll().ok());
+  ASSERT_EQ(Files(*w), 2u);
+  EXPECT_EQ(Count(*w), 199 * 251);
+  auto ds = w->GetDataset({});
+  auto plan = (*ds)->store(Signal::kTraces).PlanScan("traces");
+  ASSERT_TRUE(plan.ok()) << plan.status();
+  ASSERT_EQ(plan->files.size(), 2u);
+  auto conn = (*ds)->db().Connect();
+  int64_t total = 0;
+  std::vector<std::pair<std::string, std::string>> ranges;
+  for (size_t i = 0; i < 2; ++i) {
+    const std::string& file = plan->files[i];
+    auto t = (*conn)->Query(StrCat("SELECT trace_id, start_time_unix_nano FROM read_parquet('", file,
+                                   "', file_row_number = true) ORDER BY file_row_number"));
+    ASSERT_TRUE(t.ok()) << t.status();
+    EXPECT_EQ(static_cast<int64_t>(t->rows.size()), plan->stats[i].record_count);
+    EXPECT_EQ(t->rows.size() % 251, 0u) << "a trace was cut";
+    for (size_t r = 1; r < t->rows.size(); ++r) {
+      const auto ka = std::make_pair(std::get<std::string>(t->rows[r - 1][0]), std::get<int64_t>(t->rows[r - 1][1]));
+      const auto kb = std::make_pair(std::get<std::string>(t->rows[r][0]), std::get<int64_t>(t->rows[r][1]));
+      ASSERT_LE(ka, kb) << file << " row " << r;
+    }
+    total += static_cast<int64_t>(t->rows.size());
+    ranges.emplace_back(std::get<std::string>(t->rows.front()[0]), std::get<std::string>(t->rows.back()[0]));
+  }
+  EXPECT_EQ(total, 199 * 251);
+  std::sort(ranges.begin(), ranges.end());
+  EXPECT_LT(ranges[0].second, ranges[1].first) << "the files' trace ranges overlap";
+  // Trace 99 (the one the middle row fell in) is planned in one file only.
+  std::string tid(16, '\0');
+  tid[15] = static_cast<char>(99 + 1);
+  auto one = (*ds)->store(Signal::kTraces).PlanScan(
+      "traces", {{SignalStore::Predicate::kStringEquals, "trace_id", HexEncode(tid)}});
+  ASSERT_TRUE(one.ok()) << one.status();
+  EXPECT_EQ(one->files.size(), 1u);
+  EXPECT_EQ(Count(*w, StrCat("trace_id = '", HexEncode(tid), "'")), 251);
+}
+
 TEST_F(WriterTest, RejectedSpansAreCountedAndNotStored) {
   auto w = OpenAt(root_);
   auto req = MakeRequest(1, 2);
@@ -445,7 +518,7 @@ TEST_F(WriterTest, CompactionLevelAppliesToCompactedFiles) {
 // Traces files use small row groups, so a lookup by trace id (files are
 // sorted by it) reads one small group.
 TEST_F(WriterTest, TraceFilesHaveSmallRowGroups) {
-  auto w = OpenAt(root_);
+  auto w = OpenAt(root_, 3, 50, [](WriterOptions& o) { o.flush_threads = 1; });
   for (int t = 0; t < 200; ++t) Write(*w, t, 250);  // 50,000 spans
   ASSERT_TRUE(w->FlushAll().ok());
   ASSERT_EQ(Files(*w), 1u);
