@@ -5,6 +5,7 @@
 // once the fault clears.
 #include <cerrno>
 #include <filesystem>
+#include <future>
 #include <unistd.h>
 
 #include "common/fault_fs.h"
@@ -129,6 +130,60 @@ TEST_F(WalFaultTest, RotationFailuresKeepRecordsDurable) {
   want.push_back("last");
   w.reset();
   EXPECT_EQ(Replayed(), want);
+}
+
+// The default file system, except that Remove() waits until released.
+class SlowRemoveFs final : public FileSystem {
+ public:
+  absl::StatusOr<std::unique_ptr<WritableFile>> OpenAppendable(const std::string& p) override {
+    return base_->OpenAppendable(p);
+  }
+  absl::StatusOr<std::string> ReadFile(const std::string& p) override { return base_->ReadFile(p); }
+  absl::Status WriteFileAtomic(const std::string& p, std::string_view d) override {
+    return base_->WriteFileAtomic(p, d);
+  }
+  absl::Status Rename(const std::string& a, const std::string& b) override { return base_->Rename(a, b); }
+  absl::Status Remove(const std::string& p) override {
+    if (!signalled_.exchange(true)) removing_.set_value();
+    released_.wait();
+    return base_->Remove(p);
+  }
+  absl::Status Truncate(const std::string& p, uint64_t n) override { return base_->Truncate(p, n); }
+  absl::Status CreateDirs(const std::string& p) override { return base_->CreateDirs(p); }
+  absl::Status SyncDir(const std::string& p) override { return base_->SyncDir(p); }
+  absl::Status SyncFile(const std::string& p) override { return base_->SyncFile(p); }
+  absl::StatusOr<std::vector<std::string>> ListDir(const std::string& d) override { return base_->ListDir(d); }
+  bool Exists(const std::string& p) override { return base_->Exists(p); }
+  absl::StatusOr<uint64_t> FileSize(const std::string& p) override { return base_->FileSize(p); }
+  absl::StatusOr<std::chrono::system_clock::time_point> ModifiedTime(const std::string& p) override {
+    return base_->ModifiedTime(p);
+  }
+  std::promise<void> removing_, release_;
+
+ private:
+  FileSystem* base_ = DefaultFileSystem();
+  std::atomic<bool> signalled_{false};
+  std::shared_future<void> released_ = release_.get_future().share();
+};
+
+// Deleting trimmed segments (slow for large files) happens outside the log's
+// lock: appends complete while a trim is stuck deleting.
+TEST_F(WalFaultTest, AppendsDoNotWaitForTrimmedSegmentsToBeDeleted) {
+  SlowRemoveFs slow;
+  auto w = Open(&slow, 256);
+  for (int i = 0; i < 10; ++i) ASSERT_TRUE(w->Append(RecordType::kOtlpExport, std::string(100, 'a' + i)).ok());
+  auto trim = std::async(std::launch::async, [&] { return w->TrimThrough(8); });
+  slow.removing_.get_future().wait();
+  auto append = std::async(std::launch::async, [&] { return w->Append(RecordType::kOtlpExport, "during"); });
+  const bool done = append.wait_for(std::chrono::seconds(10)) == std::future_status::ready;
+  slow.release_.set_value();
+  EXPECT_TRUE(done) << "the append waited for the trim's file deletion";
+  EXPECT_TRUE(append.get().ok());
+  EXPECT_TRUE(trim.get().ok());
+  w.reset();
+  auto replayed = Replayed();
+  ASSERT_FALSE(replayed.empty());
+  EXPECT_EQ(replayed.back(), "during");
 }
 
 TEST_F(WalFaultTest, FailedTrimKeepsSegmentsAndRetries) {
