@@ -204,22 +204,31 @@ absl::Status Wal::Recover(uint64_t min_next_sequence) {
   return OpenNewSegmentLocked();
 }
 
-absl::Status Wal::OpenNewSegmentLocked() {
-  uint64_t number = segments_.empty() ? 1 : segments_.back().number + 1;
-  std::string path = dir_ + "/" + SegmentName(number);
+absl::StatusOr<std::unique_ptr<WritableFile>> Wal::MakeSegmentFile(uint64_t number, uint64_t first_seq) {
+  const std::string path = dir_ + "/" + SegmentName(number);
   ASSIGN_OR_RETURN(auto file, fs_->OpenAppendable(path));
-  std::string header = SegmentHeader(written_seq_ + 1);
-  absl::Status st = file->Append(header);
+  absl::Status st = file->Append(SegmentHeader(first_seq));
   if (st.ok()) st = file->Sync();
   if (st.ok()) st = fs_->SyncDir(dir_);
   if (!st.ok()) {
     (void)fs_->Remove(path);
     return st;
   }
+  return file;
+}
+
+absl::Status Wal::InstallSegmentLocked(uint64_t number, std::unique_ptr<WritableFile> file) {
   if (active_) RETURN_IF_ERROR(active_->Close());
   active_ = std::shared_ptr<WritableFile>(std::move(file));
-  segments_.push_back(Segment{number, path, written_seq_ + 1, 0, header.size(), header.size()});
+  segments_.push_back(
+      Segment{number, dir_ + "/" + SegmentName(number), written_seq_ + 1, 0, kSegmentHeaderSize, kSegmentHeaderSize});
   return absl::OkStatus();
+}
+
+absl::Status Wal::OpenNewSegmentLocked() {
+  const uint64_t number = segments_.empty() ? 1 : segments_.back().number + 1;
+  ASSIGN_OR_RETURN(auto file, MakeSegmentFile(number, written_seq_ + 1));
+  return InstallSegmentLocked(number, std::move(file));
 }
 
 absl::Status Wal::Replay(
@@ -291,7 +300,6 @@ void Wal::CommitPendingLocked(std::unique_lock<std::mutex>& lock) {
   absl::Status st = file->Append(batch);
   if (st.ok() && options_.fsync) st = file->Sync();
   lock.lock();
-  committing_ = false;
   if (!st.ok()) {
     MarkBrokenLocked(st);
   } else {
@@ -305,10 +313,21 @@ void Wal::CommitPendingLocked(std::unique_lock<std::mutex>& lock) {
       seg.last_seq = target;
     }
     if (segments_.back().number == segment && segments_.back().size >= options_.segment_size) {
-      absl::Status roll = OpenNewSegmentLocked();
+      // Roll to a new segment. Its file is made (two fsyncs) without the
+      // lock, after this batch's appenders are told: they need not wait for
+      // it. committing_ stays set, so no commit, trim or repair changes the
+      // log meanwhile; new appends queue for the next batch.
+      committed_cv_.notify_all();
+      const uint64_t number = segment + 1;
+      const uint64_t first = written_seq_ + 1;
+      lock.unlock();
+      auto file = MakeSegmentFile(number, first);
+      lock.lock();
+      absl::Status roll = file.ok() ? InstallSegmentLocked(number, std::move(*file)) : file.status();
       if (!roll.ok()) spdlog::warn("WAL {}: cannot roll segment (will retry): {}", dir_, roll.ToString());
     }
   }
+  committing_ = false;
   committed_cv_.notify_all();
 }
 

@@ -110,6 +110,12 @@ class Wal {
   Wal(FileSystem* fs, std::string dir, Options options);
   absl::Status Recover(uint64_t min_next_sequence);
   absl::Status OpenNewSegmentLocked();
+  // Creates segment `number` with its header, durable with its directory
+  // entry; needs no lock.
+  absl::StatusOr<std::unique_ptr<WritableFile>> MakeSegmentFile(uint64_t number, uint64_t first_seq);
+  // Makes `file` (segment `number`, starting at written_seq_ + 1) the active
+  // segment.
+  absl::Status InstallSegmentLocked(uint64_t number, std::unique_ptr<WritableFile> file);
   // Writes and fsyncs everything pending as one batch (the group commit).
   // Called with `lock` held by the appender that becomes the leader.
   void CommitPendingLocked(std::unique_lock<std::mutex>& lock);
