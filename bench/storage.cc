@@ -147,7 +147,7 @@ int main(int argc, char** argv) {
   uint64_t spans = 1'000'000, logs = 500'000, points = 500'000;
   int per_request = 1000, threads = 2;
   bool keep = false;
-  std::vector<int> levels = {3, 9};
+  std::vector<int> levels = {1, 9};
   app.add_option("--signaldb", binary, "signaldb binary")->capture_default_str();
   app.add_option("--spans", spans, "spans to send")->capture_default_str();
   app.add_option("--logs", logs, "log records to send")->capture_default_str();

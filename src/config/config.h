@@ -83,7 +83,7 @@ struct Config {
     } s3;
     // zstd level of the Parquet data files (1..22): higher is smaller and
     // slower to write (see docs/storage-layout.md for measurements).
-    int compression_level = 3;
+    int compression_level = 1;
     // Who encodes flushed Parquet files: "native" (our writer, straight from
     // the in-memory batches) or "duckdb" (DuckDB's COPY, the fallback).
     std::string parquet_writer = "native";
@@ -111,8 +111,9 @@ struct Config {
     // room, up to max_buffer_wait, then answers "retry later".
     uint64_t max_buffer_bytes = 1ull << 30;
     std::chrono::milliseconds max_buffer_wait{2000};
-    // Threads encoding a large flush in parallel, one file each; 0: one per core.
-    int flush_threads = 0;
+    // Threads encoding a large flush in parallel, one file each; 0: one per
+    // core. 1 by default: on two cores ingest already keeps the other busy.
+    int flush_threads = 1;
   } writer;
 
   // Background table maintenance in the writer: compaction, retention,

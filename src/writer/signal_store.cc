@@ -566,6 +566,10 @@ absl::Status SignalStore::FlushTable(Table& t, engine::Connection& conn, uint64_
     files.push_back(FileEntry{options_.store->LocalPath(key).value_or(""), key, written[i], indexes[i]});
   }
   std::string rel = StrCat(written.size(), " file(s)");
+  // Batches leaving memory are freed after the locks are released: freeing
+  // hundreds of MB takes milliseconds that ingest (which appends under t.mu)
+  // must not wait for.
+  std::vector<Buffered> released;
   {
     // Files and generation change together for PlanScan.
     std::lock_guard plan_lock(plan_mu_);
@@ -581,7 +585,10 @@ absl::Status SignalStore::FlushTable(Table& t, engine::Connection& conn, uint64_
       for (auto& b : t.buffer) {
         if (b.committed_gen == kUncommitted && b.seq <= cut) b.committed_gen = next;
       }
-      std::erase_if(t.buffer, [&](const Buffered& b) { return b.committed_gen < next; });
+      auto kept = std::stable_partition(t.buffer.begin(), t.buffer.end(),
+                                        [&](const Buffered& b) { return b.committed_gen >= next; });
+      released.assign(std::make_move_iterator(kept), std::make_move_iterator(t.buffer.end()));
+      t.buffer.erase(kept, t.buffer.end());
       t.gen = next;
     }
   }

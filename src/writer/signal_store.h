@@ -92,7 +92,7 @@ struct SignalStoreOptions {
   objstore::DiskCache* cache = nullptr;
   std::string storage_dir;  // the dataset's local directory (staging, DuckDB temp files)
   wal::Options wal;
-  int compression_level = 3;  // zstd level of the Parquet data files
+  int compression_level = 1;  // zstd level of the Parquet data files
   // Who encodes a flush's Parquet files (data_files.h).
   ParquetEncoder parquet_encoder = ParquetEncoder::kNative;
   // Threads encoding one flush's files (our encoder only): a flush of at

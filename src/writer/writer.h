@@ -62,12 +62,12 @@ struct WriterOptions {
   uint64_t max_buffer_bytes = 1ull << 30;
   std::chrono::milliseconds max_buffer_wait{2000};
   // zstd level of the Parquet data files.
-  int compression_level = 3;
+  int compression_level = 1;
   // Who encodes flushed Parquet files: our writer or DuckDB's COPY.
   ParquetEncoder parquet_encoder = ParquetEncoder::kNative;
   // Threads encoding a large flush in parallel parts, one file each (our
   // encoder only); 0: one per core.
-  int flush_threads = 0;
+  int flush_threads = 1;
   // Which snapshots each table keeps.
   iceberg::ExpiryPolicy expiry;
   // Whether trace lookups consult the per-file trace-id filters.
