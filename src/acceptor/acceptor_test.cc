@@ -6,10 +6,14 @@
 #include <cstring>
 
 #include "acceptor/decompress.h"
-#include "acceptor/otlp_json_request.h"
+#include "acceptor/otlp_json_wire.h"
 #include "acceptor/remote_write.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "loadgen/generator.h"
+#include "loadgen/sender.h"
+#include "opentelemetry/proto/collector/logs/v1/logs_service.pb.h"
+#include "opentelemetry/proto/collector/metrics/v1/metrics_service.pb.h"
 #include "opentelemetry/proto/collector/trace/v1/trace_service.pb.h"
 #include "prometheus/remote.pb.h"
 
@@ -106,6 +110,77 @@ TEST(OtlpJsonTest, RejectsMalformedInput) {
   EXPECT_FALSE(ParseOtlpJson(R"({"resourceSpans":"nope"})", &req).ok());
   std::string deep = R"({"resourceSpans":)" + std::string(5000, '[') + std::string(5000, ']') + "}";
   EXPECT_THAT(ParseOtlpJson(deep, &req).message(), HasSubstr("nesting"));
+}
+
+// Realistic requests of every signal as OTLP JSON (hex ids, int64s as
+// strings, enums as integers) come back as the very same messages.
+TEST(OtlpJsonTest, GeneratedRequestsOfEverySignalRoundTrip) {
+  loadgen::Generator gen(loadgen::Profile{}, 7);
+  auto check = [](const google::protobuf::Message& original, google::protobuf::Message* parsed) {
+    const std::string json = loadgen::Encode(loadgen::Transport::kHttpJson, original);
+    std::string wire;
+    ASSERT_TRUE(OtlpJsonToWire(json, original.GetDescriptor(), &wire).ok());
+    ASSERT_TRUE(parsed->ParseFromString(wire));
+    EXPECT_EQ(parsed->SerializeAsString(), original.SerializeAsString()) << original.GetDescriptor()->name();
+  };
+  for (int i = 0; i < 3; ++i) {
+    opentelemetry::proto::collector::trace::v1::ExportTraceServiceRequest traces;
+    check(gen.Traces(500), &traces);
+    opentelemetry::proto::collector::logs::v1::ExportLogsServiceRequest logs;
+    check(gen.Logs(500), &logs);
+    opentelemetry::proto::collector::metrics::v1::ExportMetricsServiceRequest metrics;
+    check(gen.Metrics(500), &metrics);
+  }
+}
+
+// The corners of the mapping: numbers as strings or with exponents, enum
+// names, NaN and infinities, escapes and surrogate pairs, base64 bytes,
+// nulls, proto field names, explicit presence, packed arrays, unknown fields
+// of every JSON kind.
+TEST(OtlpJsonTest, MappingCorners) {
+  opentelemetry::proto::collector::metrics::v1::ExportMetricsServiceRequest req;
+  auto st = ParseOtlpJson(R"({"resourceMetrics":[{"resource":{"attributes":[
+      {"key":"s","value":{"stringValue":"a\"b\\c\u00e9\ud83d\ude00\n"}},
+      {"key":"e","value":{"stringValue":""}},
+      {"key":"b","value":{"bytesValue":"AAEC/w=="}},
+      {"key":"i","value":{"intValue":"-9223372036854775808"}},
+      {"key":"d","value":{"doubleValue":"NaN"}},
+      {"key":"n","value":null}]},
+    "scopeMetrics":[{"scope":{"name":"x"},"metrics":[{"name":"h","histogram":{
+      "aggregation_temporality":"AGGREGATION_TEMPORALITY_CUMULATIVE",
+      "dataPoints":[{"count":"3","sum":0,"bucketCounts":["1",2,0],"explicitBounds":[1.5,"Infinity"],
+                     "min":-1e2,"timeUnixNano":1.7e18,"flags":null,"future":[1,{"a":[true,false,null]},"x"]}]}}]}]}]})",
+                          &req);
+  ASSERT_TRUE(st.ok()) << st;
+  const auto& attrs = req.resource_metrics(0).resource().attributes();
+  ASSERT_EQ(attrs.size(), 6);
+  EXPECT_EQ(attrs[0].value().string_value(), "a\"b\\c\xc3\xa9\xf0\x9f\x98\x80\n");
+  EXPECT_EQ(attrs[1].value().value_case(), opentelemetry::proto::common::v1::AnyValue::kStringValue);  // "" kept
+  EXPECT_EQ(attrs[2].value().bytes_value(), std::string("\x00\x01\x02\xff", 4));
+  EXPECT_EQ(attrs[3].value().int_value(), INT64_MIN);
+  EXPECT_TRUE(std::isnan(attrs[4].value().double_value()));
+  EXPECT_FALSE(attrs[5].has_value());
+  const auto& h = req.resource_metrics(0).scope_metrics(0).metrics(0).histogram();
+  EXPECT_EQ(h.aggregation_temporality(), 2);
+  const auto& p = h.data_points(0);
+  EXPECT_EQ(p.count(), 3u);
+  EXPECT_TRUE(p.has_sum());  // optional: an explicit 0 is present
+  EXPECT_EQ(p.sum(), 0);
+  EXPECT_THAT(std::vector<uint64_t>(p.bucket_counts().begin(), p.bucket_counts().end()),
+              ::testing::ElementsAre(1, 2, 0));
+  ASSERT_EQ(p.explicit_bounds_size(), 2);
+  EXPECT_TRUE(std::isinf(p.explicit_bounds(1)));
+  EXPECT_EQ(p.min(), -100);
+  EXPECT_EQ(p.time_unix_nano(), 1700000000000000000ull);
+  EXPECT_FALSE(p.has_max());
+
+  EXPECT_FALSE(ParseOtlpJson(R"({"resourceMetrics":[{"scopeMetrics":[{"metrics":[{"gauge":{"dataPoints":[
+      {"asInt":"1.5"}]}}]}]}]})", &req).ok());
+  EXPECT_FALSE(ParseOtlpJson(R"({"resourceMetrics":[{"resource":{"attributes":[{"key":"\ud800"}]}}]})", &req).ok());
+  EXPECT_FALSE(ParseOtlpJson("{\"resourceMetrics\":[{\"schemaUrl\":\"\xff\"}]}", &req).ok());
+  EXPECT_FALSE(ParseOtlpJson(R"({"resourceMetrics":[]} x)", &req).ok());
+  EXPECT_FALSE(ParseOtlpJson(R"({"resourceMetrics":[{"schemaUrl":1}]})", &req).ok());
+  EXPECT_TRUE(ParseOtlpJson(R"({"resourceMetrics":null})", &req).ok());
 }
 
 TEST(RemoteWriteTest, SeriesBecomeGaugesWithLabelsAndStaleMarkers) {

@@ -5,7 +5,7 @@
 #include <memory>
 
 #include "acceptor/decompress.h"
-#include "acceptor/otlp_json_request.h"
+#include "acceptor/otlp_json_wire.h"
 #include "acceptor/remote_write.h"
 #include "common/strings.h"
 #include "net/http_server.h"
@@ -111,9 +111,10 @@ void RegisterSignal(httplib::Server& server, Ingestor* ingestor, const std::stri
     std::string protobuf;
     std::string_view payload = *body;
     if (enc == Encoding::kJson) {
-      Request parsed;
-      if (auto st = ParseOtlpJson(*body, &parsed); !st.ok()) return ReplyError(res, enc, st, retry_after);
-      protobuf = parsed.SerializeAsString();
+      // Straight to wire bytes, as a protobuf client would have sent them.
+      if (auto st = OtlpJsonToWire(*body, Request::descriptor(), &protobuf); !st.ok()) {
+        return ReplyError(res, enc, st, retry_after);
+      }
       payload = protobuf;
     }
     auto result = ingestor->Export(*tenant, signal, payload);
