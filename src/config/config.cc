@@ -78,6 +78,17 @@ std::vector<Key> BuildKeys() {
       return absl::OkStatus();
     };
   };
+  // An integer from `lo` to `hi`; `what` says what the range means.
+  auto int_in = [](int lo, int hi, std::string what, std::function<int&(Config&)> get) {
+    return [=](Config& c, const std::string& v) -> absl::Status {
+      int n;
+      if (!ParseInt(std::string_view(v), &n) || n < lo || n > hi) {
+        return absl::InvalidArgumentError(StrCat("expected an integer from ", what, ", got '", v, "'"));
+      }
+      get(c) = n;
+      return absl::OkStatus();
+    };
+  };
   auto boolean = [](std::function<bool&(Config&)> get) {
     return [get](Config& c, const std::string& v) -> absl::Status {
       if (v != "true" && v != "false") {
@@ -101,14 +112,7 @@ std::vector<Key> BuildKeys() {
       {"acceptor.http_addr", addr([](Config& c) -> std::string& { return c.acceptor.http_addr; })},
       {"acceptor.max_message_bytes", size([](Config& c) -> uint64_t& { return c.acceptor.max_message_bytes; })},
       {"acceptor.max_inflight_bytes", size([](Config& c) -> uint64_t& { return c.acceptor.max_inflight_bytes; })},
-      {"acceptor.workers", [](Config& c, const std::string& v) -> absl::Status {
-         int n;
-         if (!ParseInt(std::string_view(v), &n) || n < 1 || n > 1024) {
-           return absl::InvalidArgumentError(StrCat("expected an integer from 1 to 1024, got '", v, "'"));
-         }
-         c.acceptor.workers = n;
-         return absl::OkStatus();
-       }},
+      {"acceptor.workers", int_in(1, 1024, "1 to 1024", [](Config& c) -> int& { return c.acceptor.workers; })},
       {"router.http_addr", addr([](Config& c) -> std::string& { return c.router.http_addr; })},
       {"wal.dir", [](Config& c, const std::string& v) { return SetString(c.wal.dir, v); }},
       {"wal.segment_size", size([](Config& c) -> uint64_t& { return c.wal.segment_size; })},
@@ -169,14 +173,8 @@ std::vector<Key> BuildKeys() {
       {"writer.max_buffer_rows", count([](Config& c) -> uint64_t& { return c.writer.max_buffer_rows; })},
       {"writer.max_buffer_bytes", size([](Config& c) -> uint64_t& { return c.writer.max_buffer_bytes; })},
       {"writer.max_buffer_wait", duration([](Config& c) -> std::chrono::milliseconds& { return c.writer.max_buffer_wait; })},
-      {"writer.flush_threads", [](Config& c, const std::string& v) -> absl::Status {
-         int n;
-         if (!ParseInt(std::string_view(v), &n) || n < 0 || n > 64) {
-           return absl::InvalidArgumentError(StrCat("expected an integer from 0 (one per core) to 64, got '", v, "'"));
-         }
-         c.writer.flush_threads = n;
-         return absl::OkStatus();
-       }},
+      {"writer.flush_threads",
+       int_in(0, 64, "0 (one per core) to 64", [](Config& c) -> int& { return c.writer.flush_threads; })},
       {"storage.trace_index", boolean([](Config& c) -> bool& { return c.storage.trace_index; })},
       {"compactor.enabled", boolean([](Config& c) -> bool& { return c.compactor.enabled; })},
       {"compactor.interval", duration([](Config& c) -> std::chrono::milliseconds& { return c.compactor.interval; })},
