@@ -181,6 +181,18 @@ TEST(OtlpJsonTest, MappingCorners) {
   EXPECT_FALSE(ParseOtlpJson(R"({"resourceMetrics":[]} x)", &req).ok());
   EXPECT_FALSE(ParseOtlpJson(R"({"resourceMetrics":[{"schemaUrl":1}]})", &req).ok());
   EXPECT_TRUE(ParseOtlpJson(R"({"resourceMetrics":null})", &req).ok());
+
+  // An enum name from a newer schema is ignored; a double too small to hold
+  // reads as 0, one too large is refused.
+  ASSERT_TRUE(ParseOtlpJson(R"({"resourceMetrics":[{"scopeMetrics":[{"metrics":[{"sum":{
+      "aggregationTemporality":"AGGREGATION_TEMPORALITY_FROM_THE_FUTURE","isMonotonic":true,
+      "dataPoints":[{"asDouble":1e-400}]}}]}]}]})", &req).ok());
+  const auto& sum = req.resource_metrics(0).scope_metrics(0).metrics(0).sum();
+  EXPECT_EQ(sum.aggregation_temporality(), 0);
+  EXPECT_TRUE(sum.is_monotonic());
+  EXPECT_EQ(sum.data_points(0).as_double(), 0.0);
+  EXPECT_FALSE(ParseOtlpJson(R"({"resourceMetrics":[{"scopeMetrics":[{"metrics":[{"sum":{
+      "dataPoints":[{"asDouble":1e400}]}}]}]}]})", &req).ok());
 }
 
 TEST(RemoteWriteTest, SeriesBecomeGaugesWithLabelsAndStaleMarkers) {

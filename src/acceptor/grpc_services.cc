@@ -53,8 +53,13 @@ class RawExport final : public Base {
     }
     auto held = std::make_shared<Admission>(std::move(*admission));
     auto payload = std::make_shared<std::string>(Flatten(*request));
-    pool_->Submit([this, reactor, response, payload, held, ctx = *tenant] {
-      auto result = ingestor_->Export(ctx, signal_, *payload);
+    // The client's deadline, if it set one, on our clock; a margin for the
+    // answer to reach it.
+    auto deadline = std::chrono::steady_clock::time_point::max();
+    const auto left = context->deadline() - std::chrono::system_clock::now();  // huge without a deadline
+    if (left < std::chrono::hours(24)) deadline = std::chrono::steady_clock::now() + left - std::chrono::milliseconds(50);
+    pool_->Submit([this, reactor, response, payload, held, ctx = *tenant, deadline] {
+      auto result = ingestor_->Export(ctx, signal_, *payload, deadline);
       if (!result.ok()) {
         if (result.status().code() != absl::StatusCode::kInvalidArgument) {
           spdlog::warn("{} export failed: {}", SignalName(signal_), result.status().ToString());

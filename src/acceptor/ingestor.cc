@@ -27,14 +27,15 @@ otlp::AttributeLimits Ingestor::AttributeLimitsOf(const std::string& tenant) con
 }
 
 absl::StatusOr<writer::ExportResult> Ingestor::Export(const TenantContext& ctx, Signal signal,
-                                                      std::string_view payload) {
+                                                      std::string_view payload,
+                                                      std::chrono::steady_clock::time_point deadline) {
   if (payload.size() > limits_.max_message_bytes) {
     return absl::OutOfRangeError(
         StrCat("request of ", payload.size(), " bytes exceeds the limit of ", limits_.max_message_bytes, " bytes"));
   }
   RETURN_IF_ERROR(Throttle(ctx, payload.size()));
   // Full buffers: wait for a flush (backpressure) before decoding anything.
-  if (auto st = writer_->WaitForCapacity(); !st.ok()) return st;
+  if (auto st = writer_->WaitForCapacity(deadline); !st.ok()) return st;
   const otlp::AttributeLimits attribute_limits = AttributeLimitsOf(ctx.tenant);
   auto decoded = writer::DecodePayload(signal, payload, &attribute_limits);
   if (!decoded.ok()) return decoded.status();

@@ -85,7 +85,11 @@ class Ingestor {
   // Stores one serialized Export*ServiceRequest under the tenant's attribute
   // limits. InvalidArgument for bytes that do not decode; Unavailable /
   // ResourceExhausted are retryable.
-  absl::StatusOr<writer::ExportResult> Export(const TenantContext& ctx, Signal signal, std::string_view payload);
+  // `deadline`: when the client stops waiting (gRPC deadlines); a request
+  // held for buffer room is refused rather than stored after it.
+  absl::StatusOr<writer::ExportResult> Export(
+      const TenantContext& ctx, Signal signal, std::string_view payload,
+      std::chrono::steady_clock::time_point deadline = std::chrono::steady_clock::time_point::max());
 
   const IngestLimits& limits() const { return limits_; }
   // The attribute limits of `tenant` as the decoders take them (none

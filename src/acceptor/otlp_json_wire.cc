@@ -283,12 +283,12 @@ class Transcoder {
         auto rd = std::from_chars(b, e, d);
         if (rd.ec != std::errc() || rd.ptr != e || d != std::floor(d) || d < -9.223372036854775808e18 ||
             d >= 9.223372036854775808e18) {
-          return BadField(f, StrCat("expects an integer, got '", t, "'"));
+          return BadField(f, StrCat("expects an integer, got '", t.substr(0, 64), "'"));
         }
         v = static_cast<int64_t>(d);
       }
       if (bits == 32 && (v < std::numeric_limits<int32_t>::min() || v > std::numeric_limits<int32_t>::max())) {
-        return BadField(f, StrCat("is out of range: ", t));
+        return BadField(f, StrCat("is out of range: ", t.substr(0, 64)));
       }
       *out = static_cast<uint64_t>(v);
       return absl::OkStatus();
@@ -299,11 +299,11 @@ class Transcoder {
       double d;
       auto rd = std::from_chars(b, e, d);
       if (rd.ec != std::errc() || rd.ptr != e || d != std::floor(d) || d < 0 || d >= 1.8446744073709552e19) {
-        return BadField(f, StrCat("expects an unsigned integer, got '", t, "'"));
+        return BadField(f, StrCat("expects an unsigned integer, got '", t.substr(0, 64), "'"));
       }
       v = static_cast<uint64_t>(d);
     }
-    if (bits == 32 && v > std::numeric_limits<uint32_t>::max()) return BadField(f, StrCat("is out of range: ", t));
+    if (bits == 32 && v > std::numeric_limits<uint32_t>::max()) return BadField(f, StrCat("is out of range: ", t.substr(0, 64)));
     *out = v;
     return absl::OkStatus();
   }
@@ -316,9 +316,14 @@ class Transcoder {
     else if (t == "-Infinity") *out = -std::numeric_limits<double>::infinity();
     else {
       auto r = std::from_chars(t.data(), t.data() + t.size(), *out);
-      if (r.ec == std::errc::result_out_of_range) return BadField(f, StrCat("is out of range: ", t));
+      if (r.ec == std::errc::result_out_of_range && r.ptr == t.data() + t.size()) {
+        // Too small for a double reads as zero (as strtod gives); too large is an error.
+        *out = std::strtod(std::string(t).c_str(), nullptr);
+        if (std::isinf(*out)) return BadField(f, StrCat("is out of range: ", t.substr(0, 64)));
+        r.ec = std::errc();
+      }
       if (r.ec != std::errc() || r.ptr != t.data() + t.size()) {
-        return BadField(f, StrCat("expects a number, got '", t, "'"));
+        return BadField(f, StrCat("expects a number, got '", t.substr(0, 64), "'"));
       }
     }
     return absl::OkStatus();
@@ -366,7 +371,11 @@ class Transcoder {
           std::string_view name;
           RETURN_IF_ERROR(String(&name, &scratch_));
           const auto* value = f->enum_type()->FindValueByName(std::string(name));
-          if (value == nullptr) return BadField(f, StrCat("has no value named '", name.substr(0, 64), "'"));
+          if (value == nullptr) {
+            // An enum value from a newer schema: ignored like unknown fields.
+            *present = false;
+            return absl::OkStatus();
+          }
           v = value->number();
         } else {
           uint64_t u;
@@ -386,6 +395,9 @@ class Transcoder {
           std::memcpy(&bits, &d, 8);
           PutFixed(bits, 8, out);
         } else {
+          if (std::isfinite(d) && std::fabs(d) > std::numeric_limits<float>::max()) {
+            return BadField(f, "is out of range for a float");
+          }
           const float x = static_cast<float>(d);
           uint32_t b32;
           std::memcpy(&b32, &x, 4);

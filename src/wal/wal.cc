@@ -388,8 +388,11 @@ absl::Status Wal::TrimThrough(uint64_t seq) {
     if (absl::Status st = fs_->Remove(doomed[i].path); !st.ok()) {
       // The ones not deleted go back to the front of the list (they are the
       // oldest), so a later trim tries them again.
-      std::lock_guard lock(mu_);
-      segments_.insert(segments_.begin(), doomed.begin() + static_cast<ptrdiff_t>(i), doomed.end());
+      {
+        std::lock_guard lock(mu_);
+        segments_.insert(segments_.begin(), doomed.begin() + static_cast<ptrdiff_t>(i), doomed.end());
+      }
+      if (i > 0) (void)fs_->SyncDir(dir_);  // the ones deleted stay deleted
       return st;
     }
   }

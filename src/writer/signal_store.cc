@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 #include <random>
 #include <set>
+#include <system_error>
 #include <thread>
 
 #include "writer/data_files.h"
@@ -419,7 +420,8 @@ absl::Status SignalStore::FlushTable(Table& t, engine::Connection& conn, uint64_
   // The native writer takes the rows in file order: sorted once, then split
   // by hour (each hour's rows stay sorted) and, for large flushes, into
   // parts of consecutive rows that are encoded in parallel, one file each
-  // (a trace is never cut: parts hold disjoint trace-id ranges).
+  // (in trace-sorted tables a trace is never cut: parts hold disjoint
+  // trace-id ranges).
   const bool native = options_.parquet_encoder == ParquetEncoder::kNative;
   struct Part {
     int32_t hour = 0;
@@ -430,6 +432,7 @@ absl::Status SignalStore::FlushTable(Table& t, engine::Connection& conn, uint64_
     absl::Status status;
   };
   std::vector<Part> parts;
+  const bool by_trace = SortedByTrace(*t.schema);  // logs have trace ids but are sorted by time
   if (native) {
     std::vector<columnar::RowRef> order = columnar::SortRows(batches, SortColumnIndexes(*t.schema));
     for (int32_t hour : hours) {
@@ -452,7 +455,7 @@ absl::Status SignalStore::FlushTable(Table& t, engine::Connection& conn, uint64_
         auto trace_of = [&](size_t k) {
           return batches[in_hour[k].batch]->column(static_cast<size_t>(tid)).StringAt(in_hour[k].row);
         };
-        if (tid >= 0) {
+        if (by_trace) {
           while (end > begin && end < n && trace_of(end) == trace_of(end - 1)) ++end;
         }
         if (end == begin) continue;
@@ -539,7 +542,14 @@ absl::Status SignalStore::FlushTable(Table& t, engine::Connection& conn, uint64_
   };
   std::vector<std::thread> helpers;
   const size_t threads = native ? std::min<size_t>(parts.size(), std::max(options_.flush_threads, 1)) : 1;
-  for (size_t i = 1; i < threads; ++i) helpers.emplace_back(worker);
+  for (size_t i = 1; i < threads; ++i) {
+    try {
+      helpers.emplace_back(worker);
+    } catch (const std::system_error& e) {
+      spdlog::warn("{}: cannot start a flush thread ({}); this one encodes the rest", t.schema->table, e.what());
+      break;
+    }
+  }
   worker();
   for (auto& h : helpers) h.join();
   std::vector<iceberg::DataFile> written;

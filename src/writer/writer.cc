@@ -329,12 +329,12 @@ absl::Status Writer::CheckCapacity() {
       StrCat("write buffers are full (", buffered, " bytes waiting for storage); retry later"));
 }
 
-absl::Status Writer::WaitForCapacity() {
+absl::Status Writer::WaitForCapacity(std::chrono::steady_clock::time_point client_deadline) {
   if (BufferedBytes() <= options_.max_buffer_bytes) return absl::OkStatus();
   // While flushes fail, waiting cannot help: refuse at once.
   if (options_.max_buffer_wait.count() <= 0 || last_flush_failed_.load()) return CheckCapacity();
   RequestFlush();
-  const auto deadline = std::chrono::steady_clock::now() + options_.max_buffer_wait;
+  const auto deadline = std::min(client_deadline, std::chrono::steady_clock::now() + options_.max_buffer_wait);
   std::unique_lock lock(capacity_mu_);
   while (std::chrono::steady_clock::now() < deadline) {
     {

@@ -160,9 +160,15 @@ class Writer {
   // Unavailable (retry later) while the write buffers are full; callers check
   // before decoding so a refused request costs almost nothing.
   absl::Status CheckCapacity();
-  // OK once the buffers have room, waiting up to max_buffer_wait for flushes
-  // to make it; then (or while closing) Unavailable as CheckCapacity.
-  absl::Status WaitForCapacity();
+  // OK once the buffers have room, waiting up to max_buffer_wait (and never
+  // past `deadline`: the client's own, after which it has given up and will
+  // resend) for flushes to make it; then, while closing, or at once while
+  // the last flush failed (any dataset's), Unavailable as CheckCapacity.
+  // Room is not reserved: requests let in together may take the buffers past
+  // max_buffer_bytes by what they hold, which the acceptor's in-flight limit
+  // bounds.
+  absl::Status WaitForCapacity(
+      std::chrono::steady_clock::time_point deadline = std::chrono::steady_clock::time_point::max());
 
   // FailedPrecondition when `ctx`'s dataset already holds data on other
   // storage than `dsn` ("" for the default) would give it (a deleted dataset
