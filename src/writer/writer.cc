@@ -424,6 +424,7 @@ absl::Status Writer::FlushAll() {
     NotifyCapacity();
   }
   last_flush_failed_.store(!first.ok());
+  NotifyCapacity();  // waiters see the failure (they stop waiting) or the room
   return first;
 }
 
