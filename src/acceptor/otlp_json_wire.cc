@@ -13,6 +13,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "common/bytes.h"
 #include "common/hex.h"
 #include "common/status_macros.h"
 #include "common/strings.h"
@@ -62,19 +63,11 @@ bool IsHexId(const FieldDescriptor* f) {
   return f->name() == "trace_id" || f->name() == "span_id" || f->name() == "parent_span_id";
 }
 
-void PutVarint(uint64_t v, std::string* out) {
-  while (v >= 0x80) {
-    out->push_back(static_cast<char>(v | 0x80));
-    v >>= 7;
-  }
-  out->push_back(static_cast<char>(v));
-}
-
-void PutFixed(uint64_t v, int bytes, std::string* out) {
-  for (int i = 0; i < bytes; ++i) out->push_back(static_cast<char>(v >> (8 * i)));
-}
-
-enum WireType : uint32_t { kVarint = 0, kFixed64 = 1, kLen = 2, kFixed32 = 5 };
+using otlp::wire::WireType;
+using otlp::wire::kFixed32;
+using otlp::wire::kFixed64;
+using otlp::wire::kLen;
+using otlp::wire::kVarint;
 
 WireType WireTypeOf(const FieldDescriptor* f) {
   switch (f->type()) {
@@ -92,7 +85,7 @@ WireType WireTypeOf(const FieldDescriptor* f) {
 }
 
 void PutTag(const FieldDescriptor* f, WireType wt, std::string* out) {
-  PutVarint((static_cast<uint64_t>(f->number()) << 3) | wt, out);
+  AppendVarint(*out, (static_cast<uint64_t>(f->number()) << 3) | wt);
 }
 
 class Transcoder {
@@ -345,11 +338,11 @@ class Transcoder {
                                                      IsHexId(f) ? "hex" : "base64", ": '", text.substr(0, 64), "'"));
           }
           *present = !raw->empty() || f->has_presence();
-          PutVarint(raw->size(), out);
+          AppendVarint(*out, raw->size());
           out->append(*raw);
         } else {
           *present = !text.empty() || f->has_presence();
-          PutVarint(text.size(), out);
+          AppendVarint(*out, text.size());
           out->append(text);
         }
         return absl::OkStatus();
@@ -361,7 +354,7 @@ class Transcoder {
         else if (Literal("false")) v = false;
         else return BadField(f, "expects true or false");
         *present = v || f->has_presence();
-        PutVarint(v ? 1 : 0, out);
+        AppendVarint(*out, v ? 1 : 0);
         return absl::OkStatus();
       }
       case FieldDescriptor::TYPE_ENUM: {
@@ -383,7 +376,7 @@ class Transcoder {
           v = static_cast<int64_t>(u);
         }
         *present = v != 0 || f->has_presence();
-        PutVarint(static_cast<uint64_t>(v), out);
+        AppendVarint(*out, static_cast<uint64_t>(v));
         return absl::OkStatus();
       }
       case FieldDescriptor::TYPE_DOUBLE:
@@ -393,7 +386,7 @@ class Transcoder {
         uint64_t bits;
         if (f->type() == FieldDescriptor::TYPE_DOUBLE) {
           std::memcpy(&bits, &d, 8);
-          PutFixed(bits, 8, out);
+          AppendFixed<uint64_t>(*out, bits);
         } else {
           if (std::isfinite(d) && std::fabs(d) > std::numeric_limits<float>::max()) {
             return BadField(f, "is out of range for a float");
@@ -402,7 +395,7 @@ class Transcoder {
           uint32_t b32;
           std::memcpy(&b32, &x, 4);
           bits = b32;
-          PutFixed(bits, 4, out);
+          AppendFixed<uint32_t>(*out, b32);
         }
         *present = bits != 0 || f->has_presence();
         return absl::OkStatus();
@@ -424,16 +417,15 @@ class Transcoder {
     switch (type) {
       case FieldDescriptor::TYPE_SINT32:
       case FieldDescriptor::TYPE_SINT64: {
-        const auto s = static_cast<int64_t>(v);
-        PutVarint((static_cast<uint64_t>(s) << 1) ^ static_cast<uint64_t>(s >> 63), out);
+        AppendVarint(*out, ZigZag(static_cast<int64_t>(v)));
         break;
       }
       case FieldDescriptor::TYPE_FIXED64:
-      case FieldDescriptor::TYPE_SFIXED64: PutFixed(v, 8, out); break;
+      case FieldDescriptor::TYPE_SFIXED64: AppendFixed<uint64_t>(*out, v); break;
       case FieldDescriptor::TYPE_FIXED32:
-      case FieldDescriptor::TYPE_SFIXED32: PutFixed(v, 4, out); break;
-      case FieldDescriptor::TYPE_INT32: PutVarint(static_cast<uint64_t>(static_cast<int64_t>(static_cast<int32_t>(v))), out); break;
-      default: PutVarint(v, out);
+      case FieldDescriptor::TYPE_SFIXED32: AppendFixed(*out, static_cast<uint32_t>(v)); break;
+      case FieldDescriptor::TYPE_INT32: AppendVarint(*out, static_cast<uint64_t>(static_cast<int64_t>(static_cast<int32_t>(v)))); break;
+      default: AppendVarint(*out, v);
     }
     return absl::OkStatus();
   }
@@ -445,7 +437,7 @@ class Transcoder {
       sub.clear();
       RETURN_IF_ERROR(Message(f->message_type(), &sub, depth + 1));
       PutTag(f, kLen, out);
-      PutVarint(sub.size(), out);
+      AppendVarint(*out, sub.size());
       out->append(sub);
       return absl::OkStatus();
     }
@@ -504,7 +496,7 @@ class Transcoder {
     }
     if (packed) {
       PutTag(f, kLen, out);
-      PutVarint(values.size(), out);
+      AppendVarint(*out, values.size());
       out->append(values);
     }
     return absl::OkStatus();

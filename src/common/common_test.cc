@@ -3,6 +3,7 @@
 
 #include <unistd.h>
 
+#include "common/bytes.h"
 #include "common/crc32c.h"
 #include "common/fs.h"
 #include "common/hex.h"
@@ -35,6 +36,25 @@ TEST(PercentEncodeTest, KeepsOnlyUnreserved) {
   EXPECT_EQ(PercentEncode("../a b/{ }"), "..%2Fa%20b%2F%7B%20%7D");
   EXPECT_EQ(PercentEncode("../a b/{ }", /*keep_slash=*/true), "../a%20b/%7B%20%7D");
   EXPECT_EQ(PercentEncode("\xC3\xA9=&+"), "%C3%A9%3D%26%2B");
+}
+
+// The protobuf encoding guide's examples: 150 is 96 01, zigzag maps -1 to 1
+// and -2 to 3; fixed-width integers are little-endian.
+TEST(BytesTest, VarintsZigZagAndLittleEndian) {
+  std::string out;
+  AppendVarint(out, 150);
+  AppendVarint(out, 0);
+  AppendVarint(out, UINT64_MAX);
+  EXPECT_EQ(out, std::string("\x96\x01\x00", 3) + std::string(9, '\xff') + "\x01");
+  EXPECT_EQ(ZigZag(0), 0u);
+  EXPECT_EQ(ZigZag(-1), 1u);
+  EXPECT_EQ(ZigZag(1), 2u);
+  EXPECT_EQ(ZigZag(-2), 3u);
+  EXPECT_EQ(ZigZag(INT64_MIN), UINT64_MAX);
+  out.clear();
+  AppendFixed<uint32_t>(out, 0x01020304);
+  AppendFixed<uint16_t>(out, 0xA0B0);
+  EXPECT_EQ(out, "\x04\x03\x02\x01\xB0\xA0");
 }
 
 TEST(Crc32cTest, MatchesStandardCheckValue) {

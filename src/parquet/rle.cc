@@ -2,22 +2,16 @@
 
 #include <cstring>
 
+#include "common/bytes.h"
+
 namespace signaldb::parquet {
 namespace {
-
-void Varint(uint64_t v, std::string* out) {
-  while (v >= 0x80) {
-    out->push_back(static_cast<char>((v & 0x7F) | 0x80));
-    v >>= 7;
-  }
-  out->push_back(static_cast<char>(v));
-}
 
 // Bit-packs values[0, n) as ceil(n / 8) groups, zero padded.
 template <typename T>
 void WritePacked(const T* values, size_t n, int bit_width, std::string* out) {
   const size_t groups = (n + 7) / 8;
-  Varint((groups << 1) | 1, out);
+  AppendVarint(*out, (groups << 1) | 1);
   uint64_t acc = 0;
   int bits = 0;
   for (size_t i = 0; i < groups * 8; ++i) {
@@ -34,7 +28,7 @@ void WritePacked(const T* values, size_t n, int bit_width, std::string* out) {
 }
 
 void WriteRun(uint64_t value, size_t count, int bit_width, std::string* out) {
-  Varint(static_cast<uint64_t>(count) << 1, out);
+  AppendVarint(*out, static_cast<uint64_t>(count) << 1);
   for (int b = 0; b < (bit_width + 7) / 8; ++b)
     out->push_back(static_cast<char>((value >> (8 * b)) & 0xFF));
 }

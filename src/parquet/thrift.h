@@ -21,6 +21,8 @@
 #include <string_view>
 #include <vector>
 
+#include "common/bytes.h"
+
 namespace signaldb::parquet {
 
 class CompactWriter {
@@ -93,16 +95,7 @@ class CompactWriter {
   void BeginListStruct() { last_ids_.push_back(0); }
 
  private:
-  static uint64_t ZigZag(int64_t v) {
-    return (static_cast<uint64_t>(v) << 1) ^ static_cast<uint64_t>(v >> 63);
-  }
-  void Varint(uint64_t v) {
-    while (v >= 0x80) {
-      out_->push_back(static_cast<char>((v & 0x7F) | 0x80));
-      v >>= 7;
-    }
-    out_->push_back(static_cast<char>(v));
-  }
+  void Varint(uint64_t v) { AppendVarint(*out_, v); }
   void Bytes(std::string_view v) {
     Varint(v.size());
     out_->append(v);

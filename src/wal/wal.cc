@@ -3,6 +3,7 @@
 #include <cstring>
 #include <thread>
 
+#include "common/bytes.h"
 #include "common/crc32c.h"
 #include "common/status_macros.h"
 #include "common/strings.h"
@@ -11,9 +12,6 @@
 namespace signaldb::wal {
 namespace {
 
-void PutU16(std::string& out, uint16_t v) { out.append(reinterpret_cast<const char*>(&v), 2); }
-void PutU32(std::string& out, uint32_t v) { out.append(reinterpret_cast<const char*>(&v), 4); }
-void PutU64(std::string& out, uint64_t v) { out.append(reinterpret_cast<const char*>(&v), 8); }
 template <typename T>
 T Get(const char* p) {
   T v;
@@ -34,10 +32,10 @@ bool ParseSegmentName(const std::string& name, uint64_t* number) {
 
 std::string SegmentHeader(uint64_t first_seq) {
   std::string h;
-  PutU32(h, kSegmentMagic);
-  PutU16(h, kFormatVersion);
-  PutU16(h, 0);
-  PutU64(h, first_seq);
+  AppendFixed<uint32_t>(h, kSegmentMagic);
+  AppendFixed<uint16_t>(h, kFormatVersion);
+  AppendFixed<uint16_t>(h, 0);
+  AppendFixed<uint64_t>(h, first_seq);
   return h;
 }
 
@@ -119,10 +117,10 @@ std::vector<std::pair<size_t, size_t>> Resync(std::string_view data, size_t from
 std::string EncodeRecord(RecordType type, uint64_t seq, std::string_view payload, std::string_view head) {
   std::string rec;
   rec.reserve(kRecordHeaderSize + head.size() + payload.size());
-  PutU32(rec, 0);
-  PutU32(rec, static_cast<uint32_t>(head.size() + payload.size()));
+  AppendFixed<uint32_t>(rec, 0);
+  AppendFixed(rec, static_cast<uint32_t>(head.size() + payload.size()));
   rec.push_back(static_cast<char>(type));
-  PutU64(rec, seq);
+  AppendFixed<uint64_t>(rec, seq);
   rec.append(head);
   rec.append(payload);
   uint32_t crc = crc32c::Value(std::string_view(rec).substr(8));

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstring>
 
+#include "common/bytes.h"
 #include "common/crc32c.h"
 #include "common/strings.h"
 
@@ -41,8 +42,6 @@ std::pair<uint64_t, uint64_t> Hash(std::string_view key) {
   return {a, b | 1};
 }
 
-void PutU32(std::string& out, uint32_t v) { out.append(reinterpret_cast<const char*>(&v), 4); }
-void PutU64(std::string& out, uint64_t v) { out.append(reinterpret_cast<const char*>(&v), 8); }
 template <typename T>
 T Get(std::string_view bytes, size_t at) {
   T v;
@@ -86,12 +85,12 @@ bool TraceIndex::MayContain(std::string_view key) const {
 
 std::string TraceIndex::Serialize() const {
   std::string out(kMagic);
-  PutU32(out, num_hashes_);
-  PutU32(out, 0);
-  PutU64(out, bits_.size() * 64);
-  PutU64(out, num_keys_);
+  AppendFixed<uint32_t>(out, num_hashes_);
+  AppendFixed<uint32_t>(out, 0);
+  AppendFixed<uint64_t>(out, bits_.size() * 64);
+  AppendFixed<uint64_t>(out, num_keys_);
   out.append(reinterpret_cast<const char*>(bits_.data()), bits_.size() * 8);
-  PutU32(out, crc32c::Value(out));
+  AppendFixed<uint32_t>(out, crc32c::Value(out));
   return out;
 }
 

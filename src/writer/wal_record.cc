@@ -2,14 +2,12 @@
 
 #include <cstring>
 
+#include "common/bytes.h"
 #include "common/strings.h"
 
 namespace signaldb::writer {
 namespace {
 
-void PutU64(std::string& out, uint64_t v) {
-  for (int i = 0; i < 8; ++i) out.push_back(static_cast<char>((v >> (8 * i)) & 0xff));
-}
 uint64_t GetU64(const char* p) {
   uint64_t v = 0;
   for (int i = 7; i >= 0; --i) v = (v << 8) | static_cast<unsigned char>(p[i]);
@@ -23,8 +21,8 @@ std::string EncodeLimitsHeader(const otlp::AttributeLimits& limits) {
   out.reserve(kLimitsHeaderSize);
   out.push_back(static_cast<char>(kLimitsHeaderVersion));
   out.push_back(limits.reject ? 1 : 0);
-  PutU64(out, limits.max_attributes);
-  PutU64(out, limits.max_value_length);
+  AppendFixed<uint64_t>(out, limits.max_attributes);
+  AppendFixed<uint64_t>(out, limits.max_value_length);
   return out;
 }
 
