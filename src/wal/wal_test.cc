@@ -35,6 +35,15 @@ class WalTest : public ::testing::Test {
                  }).ok());
     return out;
   }
+  // Every record's type and payload, in order.
+  std::vector<std::pair<RecordType, std::string>> ReplayTyped(Wal& w) {
+    std::vector<std::pair<RecordType, std::string>> out;
+    EXPECT_TRUE(w.Replay(0, [&](uint64_t, RecordType type, std::string_view p) {
+                   out.emplace_back(type, std::string(p));
+                   return absl::OkStatus();
+                 }).ok());
+    return out;
+  }
   std::vector<std::string> SegmentFiles() {
     std::vector<std::string> out;
     for (auto& e : std::filesystem::directory_iterator(dir_)) {
@@ -72,11 +81,7 @@ TEST_F(WalTest, TwoPieceRecordsReplayJoinedWithTheirType) {
     ASSERT_TRUE(w->Append(RecordType::kOtlpExportLimited, "head|", "payload").ok());
   }
   auto w = OpenWal();
-  std::vector<std::pair<RecordType, std::string>> recs;
-  ASSERT_TRUE(w->Replay(0, [&](uint64_t, RecordType type, std::string_view p) {
-                 recs.emplace_back(type, std::string(p));
-                 return absl::OkStatus();
-               }).ok());
+  auto recs = ReplayTyped(*w);
   ASSERT_EQ(recs.size(), 2u);
   EXPECT_EQ(recs[0].first, RecordType::kOtlpExport);
   EXPECT_EQ(recs[0].second, "plain");
@@ -190,11 +195,7 @@ TEST_F(WalTest, SalvageAfterCorruptionKeepsLimitedRecords) {
   f.put('X');  // inside "bravo"
   f.close();
   auto w = OpenWal();
-  std::vector<std::pair<RecordType, std::string>> recs;
-  ASSERT_TRUE(w->Replay(0, [&](uint64_t, RecordType type, std::string_view p) {
-                 recs.emplace_back(type, std::string(p));
-                 return absl::OkStatus();
-               }).ok());
+  auto recs = ReplayTyped(*w);
   ASSERT_EQ(recs.size(), 3u);
   EXPECT_EQ(recs[0].second, "alpha");
   EXPECT_EQ(recs[1].first, RecordType::kOtlpExportLimited);
