@@ -448,16 +448,18 @@ absl::Status SignalStore::FlushTable(Table& t, engine::Connection& conn, uint64_
       }
       const size_t n = in_hour.size();
       const size_t pieces = std::clamp<size_t>(n / kMinRowsPerFlushPart, 1, std::max(options_.flush_threads, 1));
+      if (pieces == 1) {
+        parts.push_back(Part{.hour = hour, .rows = std::move(in_hour)});
+        continue;
+      }
+      auto trace_of = [&](size_t k) {
+        return batches[in_hour[k].batch]->column(static_cast<size_t>(tid)).StringAt(in_hour[k].row);
+      };
       size_t begin = 0;
       for (size_t i = 1; i <= pieces; ++i) {
         size_t end = i == pieces ? n : std::max(begin, n * i / pieces);
         // Move the cut past the rest of its trace.
-        auto trace_of = [&](size_t k) {
-          return batches[in_hour[k].batch]->column(static_cast<size_t>(tid)).StringAt(in_hour[k].row);
-        };
-        if (by_trace) {
-          while (end > begin && end < n && trace_of(end) == trace_of(end - 1)) ++end;
-        }
+        while (by_trace && end > begin && end < n && trace_of(end) == trace_of(end - 1)) ++end;
         if (end == begin) continue;
         Part part;
         part.hour = hour;
