@@ -108,8 +108,21 @@ TEST(OtlpJsonTest, RejectsMalformedInput) {
   EXPECT_THAT(ParseOtlpJson(R"({"resourceSpans":[{"scopeSpans":[{"spans":[{"traceId":"zz"}]}]}]})", &req).message(),
               HasSubstr("not hex"));
   EXPECT_FALSE(ParseOtlpJson(R"({"resourceSpans":"nope"})", &req).ok());
-  std::string deep = R"({"resourceSpans":)" + std::string(5000, '[') + std::string(5000, ']') + "}";
+  EXPECT_FALSE(
+      ParseOtlpJson(R"({"resourceSpans":)" + std::string(5000, '[') + std::string(5000, ']') + "}", &req).ok());
+  // Deep nesting, in an unknown field or in values the schema allows to nest
+  // (kvlist inside kvlist), is refused before the parser recurses far.
+  std::string deep = R"({"unknown":)" + std::string(5000, '[') + std::string(5000, ']') + "}";
   EXPECT_THAT(ParseOtlpJson(deep, &req).message(), HasSubstr("nesting"));
+  std::string kvlists = R"({"resourceSpans":[{"resource":{"attributes":[)";
+  for (int i = 0; i < 60; ++i) kvlists += R"({"key":"k","value":{"kvlistValue":{"values":[)";
+  EXPECT_THAT(ParseOtlpJson(kvlists, &req).message(), HasSubstr("nesting"));
+  // Within the limit the same shape parses.
+  std::string shallow = R"({"resourceSpans":[{"resource":{"attributes":[)";
+  for (int i = 0; i < 10; ++i) shallow += R"({"key":"k","value":{"kvlistValue":{"values":[)";
+  for (int i = 0; i < 10; ++i) shallow += "]}}}";
+  shallow += "]}}]}";
+  EXPECT_TRUE(ParseOtlpJson(shallow, &req).ok()) << ParseOtlpJson(shallow, &req);
 }
 
 // Realistic requests of every signal as OTLP JSON (hex ids, int64s as

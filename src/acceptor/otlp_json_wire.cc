@@ -453,8 +453,9 @@ class Transcoder {
   }
 
   absl::Status Message(const Descriptor* type, std::string* out, int depth) {
-    if (depth > kMaxJsonDepth) return absl::InvalidArgumentError("JSON nesting too deep");
     if (!Eat('{')) return Bad("expected '{'");
+    Nesting nest(&nesting_);
+    if (nest.too_deep()) return TooDeep();
     const Fields& fields = index_.at(type);
     if (Eat('}')) return absl::OkStatus();
     while (true) {
@@ -463,7 +464,7 @@ class Transcoder {
       if (!Eat(':')) return Bad("expected ':'");
       auto it = fields.by_key.find(key);
       if (it == fields.by_key.end()) {
-        RETURN_IF_ERROR(Skip(depth + 1));  // unknown fields are ignored
+        RETURN_IF_ERROR(Skip());  // unknown fields are ignored
       } else if (AtNull()) {
         // null: the field is absent
       } else if (it->second->is_repeated()) {
@@ -479,6 +480,8 @@ class Transcoder {
 
   absl::Status Repeated(const FieldDescriptor* f, std::string* out, int depth) {
     if (!Eat('[')) return BadField(f, "expects an array");
+    Nesting nest(&nesting_);
+    if (nest.too_deep()) return TooDeep();
     if (Eat(']')) return absl::OkStatus();
     const bool packed = WireTypeOf(f) != kLen;
     std::string& values = Scratch(depth + 1);  // packed elements
@@ -503,8 +506,7 @@ class Transcoder {
   }
 
   // Passes over any JSON value, checking its syntax.
-  absl::Status Skip(int depth) {
-    if (depth > kMaxJsonDepth) return absl::InvalidArgumentError("JSON nesting too deep");
+  absl::Status Skip() {
     Ws();
     if (p_ >= s_.size()) return Bad("unexpected end");
     const char c = s_[p_];
@@ -515,6 +517,8 @@ class Transcoder {
     if (c == '{' || c == '[') {
       const char close = c == '{' ? '}' : ']';
       ++p_;
+      Nesting nest(&nesting_);
+      if (nest.too_deep()) return TooDeep();
       if (Eat(close)) return absl::OkStatus();
       while (true) {
         if (c == '{') {
@@ -522,7 +526,7 @@ class Transcoder {
           RETURN_IF_ERROR(String(&ignored, &key_scratch_));
           if (!Eat(':')) return Bad("expected ':'");
         }
-        RETURN_IF_ERROR(Skip(depth + 1));
+        RETURN_IF_ERROR(Skip());
         if (Eat(',')) continue;
         if (Eat(close)) return absl::OkStatus();
         return Bad(c == '{' ? "expected ',' or '}'" : "expected ',' or ']'");
@@ -534,6 +538,22 @@ class Transcoder {
     return Bad("unexpected character");
   }
 
+  // Counts the objects and arrays open around the parser, which bounds its
+  // recursion (kMaxJsonDepth).
+  class Nesting {
+   public:
+    explicit Nesting(int* open) : open_(open) { ++*open_; }
+    ~Nesting() { --*open_; }
+    bool too_deep() const { return *open_ > kMaxJsonDepth; }
+
+   private:
+    int* open_;
+  };
+  static absl::Status TooDeep() {
+    return absl::InvalidArgumentError(StrCat("JSON nesting deeper than ", kMaxJsonDepth, " levels"));
+  }
+
+  // A buffer for nested message bytes and packed arrays per call depth.
   std::string& Scratch(int depth) {
     if (static_cast<size_t>(depth) >= scratch_by_depth_.size()) scratch_by_depth_.resize(static_cast<size_t>(depth) + 1);
     return scratch_by_depth_[static_cast<size_t>(depth)];
@@ -541,6 +561,7 @@ class Transcoder {
 
   std::string_view s_;
   size_t p_ = 0;
+  int nesting_ = 0;
   const Index& index_;
   std::string scratch_, key_scratch_;
   // A buffer per nesting level for nested messages and packed arrays (a
@@ -548,33 +569,9 @@ class Transcoder {
   std::deque<std::string> scratch_by_depth_;
 };
 
-// Nesting depth, checked before parsing so the parser's recursion is bounded.
-absl::Status CheckDepth(std::string_view body) {
-  int depth = 0;
-  bool in_string = false, escaped = false;
-  for (char c : body) {
-    if (in_string) {
-      if (escaped) escaped = false;
-      else if (c == '\\') escaped = true;
-      else if (c == '"') in_string = false;
-      continue;
-    }
-    if (c == '"') in_string = true;
-    else if (c == '{' || c == '[') {
-      if (++depth > kMaxJsonDepth) {
-        return absl::InvalidArgumentError(StrCat("JSON nesting deeper than ", kMaxJsonDepth, " levels"));
-      }
-    } else if (c == '}' || c == ']') {
-      --depth;
-    }
-  }
-  return absl::OkStatus();
-}
-
 }  // namespace
 
 absl::Status OtlpJsonToWire(std::string_view body, const google::protobuf::Descriptor* type, std::string* out) {
-  RETURN_IF_ERROR(CheckDepth(body));
   Transcoder t(body, IndexFor(type));
   return t.Root(type, out);
 }

@@ -23,7 +23,7 @@
 
 namespace signaldb::acceptor {
 
-// Deepest JSON nesting accepted (objects and arrays), checked before parsing.
+// Deepest JSON nesting accepted (objects and arrays open at once).
 inline constexpr int kMaxJsonDepth = 100;
 
 // Appends to `out` the wire encoding of the message of type `type` that the
