@@ -157,13 +157,11 @@ class Writer {
   absl::StatusOr<ExportResult> WriteDecoded(const TenantContext& ctx, Signal signal, std::string_view payload,
                                             Decoded decoded);
 
-  // Unavailable (retry later) while the write buffers are full; callers check
-  // before decoding so a refused request costs almost nothing.
-  absl::Status CheckCapacity();
   // OK once the buffers have room, waiting up to max_buffer_wait (and never
   // past `deadline`: the client's own, after which it has given up and will
   // resend) for flushes to make it; then, while closing, or at once while
-  // the last flush failed (any dataset's), Unavailable as CheckCapacity.
+  // the last flush failed (any dataset's), Unavailable (retry later).
+  // Callers wait before decoding, so a refused request costs almost nothing.
   // Room is not reserved: requests let in together may take the buffers past
   // max_buffer_bytes by what they hold, which the acceptor's in-flight limit
   // bounds.
@@ -198,6 +196,8 @@ class Writer {
   int64_t recovery_ms() const { return recovery_ms_; }
 
  private:
+  // Unavailable (retry later) while the write buffers are full.
+  absl::Status CheckCapacity();
   explicit Writer(WriterOptions options);
   void FlusherLoop();
   void MaintainerLoop();
