@@ -15,6 +15,7 @@
 #include <thread>
 #include <vector>
 
+#include "common/strings.h"
 #include "loadgen/generator.h"
 #include "loadgen/sender.h"
 #include "server_process.h"
@@ -133,6 +134,11 @@ int main(int argc, char** argv) {
   app.add_option("--backoff-ms", backoff_ms,
                  "in that run, clients wait this long after a refused request before resending (0: at once)")
       ->capture_default_str();
+  bool grpc_only = false;
+  app.add_flag("--grpc-only", grpc_only, "skip the OTLP/HTTP runs");
+  std::vector<double> low_rates;
+  app.add_option("--also-at", low_rates,
+                 "also measure gRPC latency at these fractions of the maximum (e.g. 0.1 0.25), beside the 50% run");
   CLI11_PARSE(app, argc, argv);
 
   // Pre-encoded requests: the client does no encoding work during the runs.
@@ -218,6 +224,7 @@ int main(int argc, char** argv) {
   {
     ServerProcess server(binary, (dir / "native").string(), server_env);
     for (auto t : {loadgen::Transport::kGrpc, loadgen::Transport::kHttpProtobuf, loadgen::Transport::kHttpJson}) {
+      if (grpc_only && t != loadgen::Transport::kGrpc) continue;
       const auto& bodies = t == loadgen::Transport::kHttpJson ? json : proto;
       server.WaitDrained();
       RunResult max = Run(server, t, bodies, spans_per_request, connections, seconds, 0);
@@ -238,6 +245,11 @@ int main(int argc, char** argv) {
             Run(server, t, bodies, spans_per_request, connections, seconds, duckdb_half_rate));
       }
       if (t == loadgen::Transport::kGrpc) {
+        for (double f : low_rates) {
+          server.WaitDrained();
+          row(StrCat("durable ingest, grpc, ", static_cast<int>(f * 100 + 0.5), "% rate"),
+              Run(server, t, bodies, spans_per_request, connections, seconds, max.spans_per_s * f));
+        }
         grpc_max = max.spans_per_s;
         grpc_half_p99 = half.p99;
         grpc_rss = Sample(server.pid()).peak_rss_kb;

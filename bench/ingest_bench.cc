@@ -80,6 +80,53 @@ void BM_DecodeTraces(benchmark::State& state) {
 }
 BENCHMARK(BM_DecodeTraces);
 
+// Realistic 1000-span requests (loadgen's default profile, ~400 KB each),
+// as the ingest benchmark sends them.
+void BM_DecodeRealisticTraces(benchmark::State& state) {
+  loadgen::Generator gen(loadgen::Profile{}, 42);
+  std::vector<std::string> requests;
+  for (int i = 0; i < 8; ++i) requests.push_back(gen.Traces(1000).SerializeAsString());
+  size_t i = 0;
+  int64_t bytes = 0;
+  for (auto _ : state) {
+    const std::string& r = requests[i++ % requests.size()];
+    columnar::Batch batch(&schema::Traces());
+    benchmark::DoNotOptimize(otlp::DecodeTracesProto(r, &batch));
+    bytes += static_cast<int64_t>(r.size());
+  }
+  state.SetItemsProcessed(state.iterations() * 1000);
+  state.SetBytesProcessed(bytes);
+}
+BENCHMARK(BM_DecodeRealisticTraces)->Unit(benchmark::kMillisecond);
+
+// The same as a server meets them: each request's batch stays buffered (here
+// the last 100), so its memory is not the previous batch's, and the caches
+// hold other work's data when the request arrives. The argument idles the
+// thread that many milliseconds before each decode, as a lightly loaded
+// server does between requests (on this VM a core woken from idle decodes
+// markedly slower).
+void BM_DecodeRealisticTracesCold(benchmark::State& state) {
+  loadgen::Generator gen(loadgen::Profile{}, 42);
+  std::vector<std::string> requests;
+  for (int i = 0; i < 8; ++i) requests.push_back(gen.Traces(1000).SerializeAsString());
+  std::vector<std::unique_ptr<columnar::Batch>> kept(100);
+  std::vector<char> other(64 << 20);
+  size_t i = 0;
+  for (auto _ : state) {
+    state.PauseTiming();
+    for (size_t k = 0; k < other.size(); k += 64) other[k] = static_cast<char>(other[k] + 1);
+    benchmark::DoNotOptimize(other.data());
+    if (state.range(0) > 0) std::this_thread::sleep_for(std::chrono::milliseconds(state.range(0)));
+    state.ResumeTiming();
+    const std::string& r = requests[i % requests.size()];
+    auto batch = std::make_unique<columnar::Batch>(&schema::Traces());
+    benchmark::DoNotOptimize(otlp::DecodeTracesProto(r, batch.get()));
+    kept[i++ % kept.size()] = std::move(batch);
+  }
+  state.SetItemsProcessed(state.iterations() * 1000);
+}
+BENCHMARK(BM_DecodeRealisticTracesCold)->Arg(0)->Arg(50)->Unit(benchmark::kMillisecond);
+
 // The same under the default attribute limits (1024 attributes, 1 MiB
 // values), none exceeded: what the limits cost a request within them.
 void BM_DecodeTracesUnderLimits(benchmark::State& state) {
@@ -242,11 +289,13 @@ class CountingFile final : public WritableFile {
 
 // Our Parquet encoder alone (no file system, no commit): 20 realistic
 // 1000-span batches, sorted by trace as a flush sorts them, to one file.
-// Arguments: dictionary encoding of strings (0/1) and the zstd level.
+// Arguments: dictionary encoding of strings (0/1), the zstd level and the
+// number of batches (a flush of 120 is what the ingest benchmark's server
+// writes at its maximum rate: its buffers outgrow the caches).
 void BM_ParquetEncode(benchmark::State& state) {
   loadgen::Generator gen(loadgen::Profile{}, 42);
   std::vector<std::shared_ptr<const columnar::Batch>> batches;
-  for (int i = 0; i < 20; ++i) {
+  for (int i = 0; i < static_cast<int>(state.range(2)); ++i) {
     auto b = std::make_shared<columnar::Batch>(&schema::Traces());
     if (!otlp::DecodeTracesProto(gen.Traces(1000).SerializeAsString(), b.get()).ok()) state.SkipWithError("decode");
     batches.push_back(std::move(b));
@@ -264,10 +313,11 @@ void BM_ParquetEncode(benchmark::State& state) {
   state.counters["B/row"] = static_cast<double>(bytes) / static_cast<double>(rows.size());
 }
 BENCHMARK(BM_ParquetEncode)
-    ->ArgNames({"dict", "zstd"})
-    ->Args({1, 3})
-    ->Args({0, 3})
-    ->Args({1, 1})
+    ->ArgNames({"dict", "zstd", "batches"})
+    ->Args({1, 3, 20})
+    ->Args({0, 3, 20})
+    ->Args({1, 1, 20})
+    ->Args({1, 1, 120})
     ->Unit(benchmark::kMillisecond);
 
 int main(int argc, char** argv) {
