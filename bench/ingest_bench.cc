@@ -287,7 +287,7 @@ class CountingFile final : public WritableFile {
   uint64_t size_ = 0;
 };
 
-// Our Parquet encoder alone (no file system, no commit): 20 realistic
+// Our Parquet encoder alone (no file system, no commit): realistic
 // 1000-span batches, sorted by trace as a flush sorts them, to one file.
 // Arguments: dictionary encoding of strings (0/1), the zstd level and the
 // number of batches (a flush of 120 is what the ingest benchmark's server

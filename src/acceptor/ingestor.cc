@@ -34,12 +34,10 @@ absl::StatusOr<writer::ExportResult> Ingestor::Export(const TenantContext& ctx, 
         StrCat("request of ", payload.size(), " bytes exceeds the limit of ", limits_.max_message_bytes, " bytes"));
   }
   RETURN_IF_ERROR(Throttle(ctx, payload.size()));
-  // Full buffers: wait for a flush (backpressure) before decoding anything.
-  if (auto st = writer_->WaitForCapacity(deadline); !st.ok()) return st;
+  // Full buffers: the writer waits for a flush (backpressure) before it
+  // decodes anything.
   const otlp::AttributeLimits attribute_limits = AttributeLimitsOf(ctx.tenant);
-  auto decoded = writer::DecodePayload(signal, payload, &attribute_limits);
-  if (!decoded.ok()) return decoded.status();
-  auto result = writer_->WriteDecoded(ctx, signal, payload, std::move(*decoded));
+  auto result = writer_->Write(ctx, signal, payload, &attribute_limits, deadline);
   if (result.ok() && rates_ != nullptr) rates_->ChargeRecords(ctx.tenant, result->accepted);
   return result;
 }

@@ -85,8 +85,8 @@ absl::StatusOr<Scan> ScanSegment(
 
 // Whether `type` is a record type this version writes.
 bool KnownType(uint8_t type) {
-  return type == static_cast<uint8_t>(RecordType::kOtlpExport) ||
-         type == static_cast<uint8_t>(RecordType::kOtlpExportLimited);
+  return type >= static_cast<uint8_t>(RecordType::kOtlpExport) &&
+         type <= static_cast<uint8_t>(RecordType::kOtlpExportLimitedUnchecked);
 }
 
 // Looks past a damaged spot for records that are still whole: candidates
@@ -406,6 +406,11 @@ absl::Status Wal::Close() {
   absl::Status close = active_->Close();
   active_.reset();
   return st.ok() ? close : st;
+}
+
+uint64_t Wal::LastAssignedSequence() const {
+  std::lock_guard lock(mu_);
+  return last_seq_;
 }
 
 Stats Wal::GetStats() const {

@@ -48,7 +48,17 @@ inline constexpr size_t kRecordHeaderSize = 17;
 enum class RecordType : uint8_t {
   kOtlpExport = 1,         // a serialized OTLP Export*ServiceRequest
   kOtlpExportLimited = 2,  // the same, after the attribute limits it was stored under
+  // Types 1 and 2 logged while the request was still being decoded: a record
+  // that does not decode was refused (INVALID_ARGUMENT) or never answered,
+  // and replay skips it.
+  kOtlpExportUnchecked = 3,
+  kOtlpExportLimitedUnchecked = 4,
 };
+
+// Whether records of `type` were logged before their request was decoded.
+inline bool LoggedBeforeDecoding(RecordType type) {
+  return type == RecordType::kOtlpExportUnchecked || type == RecordType::kOtlpExportLimitedUnchecked;
+}
 
 struct Options {
   uint64_t segment_size = 64ull << 20;
@@ -96,6 +106,8 @@ class Wal {
 
   absl::Status Close();
   Stats GetStats() const;
+  // The highest sequence number handed to an append so far (durable or not).
+  uint64_t LastAssignedSequence() const;
   const std::string& dir() const { return dir_; }
 
  private:

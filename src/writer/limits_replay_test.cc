@@ -4,6 +4,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 
@@ -55,9 +56,9 @@ std::string Spans(int trace, int spans, int attrs, size_t value_bytes) {
 class LimitsReplayTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    root_ = fs::temp_directory_path() /
-            ("sdb_limits_replay_test_" + std::to_string(::getpid()) + "_" +
-             ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    std::string name = ::testing::UnitTest::GetInstance()->current_test_info()->name();
+    std::replace(name.begin(), name.end(), '/', '_');  // parameterized names
+    root_ = fs::temp_directory_path() / ("sdb_limits_replay_test_" + std::to_string(::getpid()) + "_" + name);
     fs::remove_all(root_);
   }
   void TearDown() override { fs::remove_all(root_); }
@@ -71,9 +72,18 @@ class LimitsReplayTest : public ::testing::Test {
     EXPECT_TRUE(w.ok()) << w.status();
     return w.ok() ? std::move(*w) : nullptr;
   }
-  // Stores `payload` as the acceptor does, under `limits`.
+  // Stores `payload` as the acceptor does, under `limits`: decoded while it
+  // is logged.
   ExportResult Store(Writer& w, Signal signal, const std::string& payload,
                      const otlp::AttributeLimits& limits) {
+    auto r = w.Write({}, signal, payload, &limits);
+    EXPECT_TRUE(r.ok()) << r.status();
+    return r.ok() ? *r : ExportResult{};
+  }
+  // The same with the request decoded first, and logged with the limits only
+  // when they changed something.
+  ExportResult StoreDecoded(Writer& w, Signal signal, const std::string& payload,
+                            const otlp::AttributeLimits& limits) {
     auto decoded = DecodePayload(signal, payload, &limits);
     EXPECT_TRUE(decoded.ok()) << decoded.status();
     auto r = w.WriteDecoded({}, signal, payload, std::move(*decoded));
@@ -164,8 +174,17 @@ TEST(WalRecordTest, OnlyRequestsTheLimitsChangedAreLoggedWithThem) {
 
 // Rows after a crash and restart equal the rows acknowledged before it,
 // though the limits are different when the writer comes back; new requests
-// get the new limits.
-TEST_F(LimitsReplayTest, ReplayGivesBackTheAcknowledgedRowsAfterTheLimitsChanged) {
+// get the new limits. Both ways of logging a request are checked: decoded
+// while it is logged (the acceptor's; the limits go with every record), and
+// decoded first (the limits go only with records they changed).
+class LimitsReplayBothWaysTest : public LimitsReplayTest, public ::testing::WithParamInterface<bool> {};
+
+TEST_P(LimitsReplayBothWaysTest, ReplayGivesBackTheAcknowledgedRowsAfterTheLimitsChanged) {
+  const bool while_decoding = GetParam();
+  auto Store = [&](Writer& w, Signal signal, const std::string& payload, const otlp::AttributeLimits& limits) {
+    return while_decoding ? LimitsReplayTest::Store(w, signal, payload, limits)
+                          : StoreDecoded(w, signal, payload, limits);
+  };
   // Long enough for the key service.name, which every request has.
   const otlp::AttributeLimits before{.max_attributes = 3, .max_value_length = 12};
   const otlp::AttributeLimits before_reject{
@@ -215,11 +234,19 @@ TEST_F(LimitsReplayTest, ReplayGivesBackTheAcknowledgedRowsAfterTheLimitsChanged
   EXPECT_THAT(before_rows, Not(HasSubstr("a2")));
   EXPECT_THAT(before_rows, HasSubstr(std::string(12, 'x')));
   EXPECT_THAT(before_rows, Not(HasSubstr(std::string(13, 'x'))));
-  EXPECT_EQ(RecordTypes("traces"),
-            (std::vector<wal::RecordType>{wal::RecordType::kOtlpExportLimited,
-                                          wal::RecordType::kOtlpExport}));
-  EXPECT_EQ(RecordTypes("logs"),
-            (std::vector<wal::RecordType>{wal::RecordType::kOtlpExportLimited}));
+  if (while_decoding) {
+    // Every request is logged, the wholly rejected one too, before the decode
+    // could say whether the limits change it.
+    EXPECT_EQ(RecordTypes("traces"), std::vector<wal::RecordType>(3, wal::RecordType::kOtlpExportLimitedUnchecked));
+    EXPECT_EQ(RecordTypes("logs"),
+              (std::vector<wal::RecordType>{wal::RecordType::kOtlpExportLimitedUnchecked}));
+  } else {
+    EXPECT_EQ(RecordTypes("traces"),
+              (std::vector<wal::RecordType>{wal::RecordType::kOtlpExportLimited,
+                                            wal::RecordType::kOtlpExport}));
+    EXPECT_EQ(RecordTypes("logs"),
+              (std::vector<wal::RecordType>{wal::RecordType::kOtlpExportLimited}));
+  }
 
   // Restart: replay knows nothing of the limits in force now.
   auto w = Open();
@@ -237,6 +264,11 @@ TEST_F(LimitsReplayTest, ReplayGivesBackTheAcknowledgedRowsAfterTheLimitsChanged
   auto again = Open();
   EXPECT_EQ(Rows(*again), rows);
 }
+
+INSTANTIATE_TEST_SUITE_P(LoggedWhileDecodingOrAfter, LimitsReplayBothWaysTest, ::testing::Bool(),
+                         [](const ::testing::TestParamInfo<bool>& p) {
+                           return p.param ? "WhileDecoding" : "DecodedFirst";
+                         });
 
 }  // namespace
 }  // namespace signaldb::writer

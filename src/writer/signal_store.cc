@@ -63,10 +63,17 @@ absl::StatusOr<std::unique_ptr<SignalStore>> SignalStore::Open(const SignalStore
   // Replay what the WAL holds beyond each table's last commit.
   auto start = std::chrono::steady_clock::now();
   uint64_t records = 0, rows = 0;
+  uint64_t refused = 0;
   absl::Status replay = store->wal_->Replay(
       min_committed, [&](uint64_t seq, wal::RecordType type, std::string_view payload) -> absl::Status {
         auto decoded = store->decoder_(type, payload);
         if (!decoded.ok()) {
+          // A request logged while it was decoded and found malformed was
+          // refused (or never answered): nothing of it was acknowledged.
+          if (wal::LoggedBeforeDecoding(type) && decoded.status().code() == absl::StatusCode::kInvalidArgument) {
+            ++refused;
+            return absl::OkStatus();
+          }
           // A record that was valid when acknowledged must decode the same way.
           return absl::DataLossError(StrCat("WAL record ", seq, " cannot be decoded: ", decoded.status().message()));
         }
@@ -76,12 +83,13 @@ absl::StatusOr<std::unique_ptr<SignalStore>> SignalStore::Open(const SignalStore
           rows += decoded->batches[i].num_rows();
           store->AppendToBuffer(t, std::move(decoded->batches[i]), seq);
         }
-        store->last_buffered_seq_ = seq;
         ++records;
         return absl::OkStatus();
       });
   RETURN_IF_ERROR(replay);
-  store->last_buffered_seq_ = std::max(store->last_buffered_seq_, max_committed);
+  if (refused > 0) {
+    spdlog::info("{}: skipped {} WAL records of requests refused as malformed", options.wal_dir, refused);
+  }
   store->trimmed_through_ = min_committed;
   auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start);
   if (records > 0) {
@@ -363,20 +371,65 @@ std::vector<std::shared_ptr<const columnar::Batch>> SignalStore::FlushSnapshot(c
   return out;
 }
 
+uint64_t SignalStore::EnterIngest() {
+  std::lock_guard lock(gate_mu_);
+  ++in_flight_[epoch_ & 1];
+  return epoch_;
+}
+
+void SignalStore::LeaveIngest(uint64_t epoch) {
+  std::lock_guard lock(gate_mu_);
+  if (--in_flight_[epoch & 1] == 0 && epoch != epoch_) gate_cv_.notify_all();
+}
+
 absl::StatusOr<uint64_t> SignalStore::Ingest(std::string_view payload, Decoded decoded) {
-  {
-    std::unique_lock lock(gate_mu_);
-    gate_cv_.wait(lock, [&] { return !gate_closed_; });
-    ++ingests_in_flight_;
-  }
+  const uint64_t epoch = EnterIngest();
   auto seq = wal_->Append(decoded.record_type, decoded.record_head, payload);
   if (seq.ok()) {
     for (size_t i = 0; i < tables_.size(); ++i) AppendToBuffer(*tables_[i], std::move(decoded.batches[i]), *seq);
   }
-  std::lock_guard lock(gate_mu_);
-  if (seq.ok() && *seq > last_buffered_seq_) last_buffered_seq_ = *seq;
-  if (--ingests_in_flight_ == 0) gate_cv_.notify_all();
+  LeaveIngest(epoch);
   return seq;
+}
+
+absl::StatusOr<Decoded> SignalStore::IngestWhileDecoding(wal::RecordType type, std::string_view head,
+                                                         std::string_view payload,
+                                                         const std::function<absl::StatusOr<Decoded>()>& decode) {
+  const uint64_t epoch = EnterIngest();
+  absl::StatusOr<uint64_t> seq;
+  absl::StatusOr<Decoded> decoded;
+  if (options_.log_pool == nullptr) {
+    decoded = decode();
+    seq = wal_->Append(type, head, payload);
+  } else {
+    // The append's outcome, handed back by the pool thread. It is set and
+    // signalled under the mutex, so this frame outlives the thread's use of it.
+    struct {
+      std::mutex mu;
+      std::condition_variable cv;
+      bool done = false;
+      absl::StatusOr<uint64_t> seq;
+    } logged;
+    options_.log_pool->Submit([&] {
+      auto appended = wal_->Append(type, head, payload);
+      std::lock_guard lock(logged.mu);
+      logged.seq = std::move(appended);
+      logged.done = true;
+      logged.cv.notify_one();
+    });
+    decoded = decode();
+    std::unique_lock lock(logged.mu);
+    logged.cv.wait(lock, [&] { return logged.done; });
+    seq = std::move(logged.seq);
+  }
+  if (seq.ok() && decoded.ok()) {
+    for (size_t i = 0; i < tables_.size(); ++i) AppendToBuffer(*tables_[i], std::move(decoded->batches[i]), *seq);
+  }
+  LeaveIngest(epoch);
+  // A malformed request is the client's error whatever the log did.
+  if (!decoded.ok()) return decoded.status();
+  if (!seq.ok()) return seq.status();
+  return decoded;
 }
 
 void SignalStore::RecordFlushError(const Table& t, const absl::Status& st) {
@@ -633,14 +686,13 @@ absl::Status SignalStore::FlushTable(Table& t, engine::Connection& conn, uint64_
 
 absl::Status SignalStore::Flush() {
   std::lock_guard flush_lock(flush_mu_);
-  uint64_t cut;
+  // Everything logged so far, once the ingests that logged it have buffered
+  // their rows (new ingests go on meanwhile, in the next epoch).
+  const uint64_t cut = wal_->LastAssignedSequence();
   {
     std::unique_lock lock(gate_mu_);
-    gate_closed_ = true;
-    gate_cv_.wait(lock, [&] { return ingests_in_flight_ == 0; });
-    cut = last_buffered_seq_;
-    gate_closed_ = false;
-    gate_cv_.notify_all();
+    const uint64_t old = epoch_++;
+    gate_cv_.wait(lock, [&] { return in_flight_[old & 1] == 0; });
   }
   if (cut <= trimmed_through_) return absl::OkStatus();
   ASSIGN_OR_RETURN(auto conn, AcquireConnection());

@@ -1,9 +1,9 @@
 // One signal (traces, logs or metrics) of one dataset: its WAL, and for each
 // of its tables an in-memory buffer and the committed Parquet files.
 //
-// Ingest(): the serialized export request goes to the WAL (fsync) first, then
-// its decoded batches join each table's in-memory buffer, tagged with the WAL
-// sequence; no DuckDB work happens on this path. Queries read the view
+// Ingest(): the serialized export request goes to the WAL (fsync) while it
+// is decoded, then its decoded batches join each table's in-memory buffer,
+// tagged with the WAL sequence; no DuckDB work happens on this path. Queries read the view
 // `<table>` = read_parquet(committed files) UNION ALL
 // sdb_buffer('<table>', G): the buffer is served by a table function, and G
 // (the view's generation) selects the batches not yet in the files the view
@@ -36,6 +36,7 @@
 #include "absl/status/statusor.h"
 #include "columnar/batch.h"
 #include "common/fs.h"
+#include "common/thread_pool.h"
 #include "catalog/catalog.h"
 #include "engine/engine.h"
 #include "iceberg/table.h"
@@ -95,6 +96,9 @@ struct SignalStoreOptions {
   int compression_level = 1;  // zstd level of the Parquet data files
   // Who encodes a flush's Parquet files (data_files.h).
   ParquetEncoder parquet_encoder = ParquetEncoder::kNative;
+  // Threads that log requests while ingest decodes them (IngestWhileDecoding);
+  // not owned. Null: the WAL append follows the decode on the caller's thread.
+  ThreadPool* log_pool = nullptr;
   // Threads encoding one flush's files (our encoder only): a flush of at
   // least 2 * kMinRowsPerFlushPart rows in one hour becomes that many files.
   int flush_threads = 1;
@@ -173,6 +177,14 @@ class SignalStore {
   // decoded.record_head), then buffers `decoded` (its rows). Returns the WAL
   // sequence once both are done; on error nothing may be acknowledged.
   absl::StatusOr<uint64_t> Ingest(std::string_view payload, Decoded decoded);
+  // The same for a request not decoded yet: `payload` is logged as a record
+  // of `type` (kOtlpExportUnchecked or kOtlpExportLimitedUnchecked, after
+  // `head`) on a log_pool thread while `decode` runs on this one, so the
+  // fsync and the decode overlap. A request that does not decode gets
+  // decode's error (replay skips its record); otherwise its rows are
+  // buffered once the record is durable.
+  absl::StatusOr<Decoded> IngestWhileDecoding(wal::RecordType type, std::string_view head, std::string_view payload,
+                                              const std::function<absl::StatusOr<Decoded>()>& decode);
 
   // The buffered batches of `table` that a view of generation `gen` must add
   // to its files (view mode), or that a flush through sequence `cut` writes
@@ -309,14 +321,19 @@ class SignalStore {
   std::vector<std::unique_ptr<Table>> tables_;
   std::unique_ptr<wal::Wal> wal_;
 
-  // Gate between ingests (many) and a flush choosing its cut-off sequence:
-  // the flush waits until no ingest is between its WAL append and its buffer
-  // append, so every sequence <= the cut-off is in the buffers.
+  // Ingests in flight, by epoch, so a flush can choose a cut-off sequence
+  // whose records are all in the buffers without stopping new ingests. An
+  // ingest is counted in the current epoch from before its WAL append until
+  // its rows are buffered (or it failed). A flush reads the WAL's last
+  // assigned sequence S, then starts a new epoch and waits for the old one
+  // to empty: every record <= S was appended by an ingest of the old epoch,
+  // so then every one is buffered, and S is the cut-off.
+  uint64_t EnterIngest();
+  void LeaveIngest(uint64_t epoch);
   std::mutex gate_mu_;
   std::condition_variable gate_cv_;
-  int ingests_in_flight_ = 0;
-  bool gate_closed_ = false;
-  uint64_t last_buffered_seq_ = 0;  // guarded by gate_mu_
+  int in_flight_[2] = {0, 0};  // guarded by gate_mu_, indexed by epoch & 1
+  uint64_t epoch_ = 0;         // guarded by gate_mu_
 
   std::mutex flush_mu_;        // one flush at a time
   // Guards each table's (files, gen) pair as PlanScan sees it; a flush

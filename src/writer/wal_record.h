@@ -7,7 +7,10 @@
 // as a kOtlpExportLimited record, whose payload is a small header with the
 // limits and then the request. Requests the limits did not change are logged
 // as plain kOtlpExport records (decoding them without limits gives the same
-// rows), so the common case costs nothing.
+// rows), so the common case costs nothing. Requests logged while they are
+// decoded (kOtlpExportUnchecked / kOtlpExportLimitedUnchecked, what the
+// acceptor writes) cannot wait for that answer: with limits in force they
+// always carry them.
 //
 // Thread-safety: stateless functions.
 #pragma once

@@ -54,8 +54,10 @@ absl::StatusOr<Decoded> DecodePayload(Signal signal, std::string_view payload, c
 
 absl::StatusOr<Decoded> DecodeWalRecord(Signal signal, wal::RecordType type, std::string_view payload) {
   switch (type) {
-    case wal::RecordType::kOtlpExport: return DecodePayload(signal, payload);
-    case wal::RecordType::kOtlpExportLimited: {
+    case wal::RecordType::kOtlpExport:
+    case wal::RecordType::kOtlpExportUnchecked: return DecodePayload(signal, payload);
+    case wal::RecordType::kOtlpExportLimited:
+    case wal::RecordType::kOtlpExportLimitedUnchecked: {
       ASSIGN_OR_RETURN(LimitedRequest limited, ParseLimitedRecord(payload));
       return DecodePayload(signal, limited.request, &limited.limits);
     }
@@ -88,7 +90,8 @@ std::vector<columnar::RowRef> Dataset::Buffers::Order(
 }
 
 absl::StatusOr<std::unique_ptr<Dataset>> Dataset::Open(const WriterOptions& options, catalog::Catalog* catalog,
-                                                       objstore::ObjectStore* store, const TenantContext& ctx) {
+                                                       objstore::ObjectStore* store, const TenantContext& ctx,
+                                                       ThreadPool* log_pool) {
   auto ds = std::unique_ptr<Dataset>(new Dataset());
   ds->ctx_ = ctx;
   const std::string prefix = StrCat(ctx.tenant, "/", ctx.dataset);
@@ -131,6 +134,7 @@ absl::StatusOr<std::unique_ptr<Dataset>> Dataset::Open(const WriterOptions& opti
         .wal = options.wal,
         .compression_level = options.compression_level,
         .parquet_encoder = options.parquet_encoder,
+        .log_pool = log_pool,
         .flush_threads = options.flush_threads > 0
                              ? options.flush_threads
                              : static_cast<int>(std::max(1u, std::thread::hardware_concurrency())),
@@ -230,7 +234,7 @@ absl::StatusOr<Dataset*> Writer::GetDataset(const TenantContext& ctx) {
     RETURN_IF_ERROR(options_.fs->WriteFileAtomic(marker, uri));
   }
   ASSIGN_OR_RETURN(objstore::ObjectStore * store, StoreFor(uri));
-  ASSIGN_OR_RETURN(auto ds, Dataset::Open(options_, catalog_.get(), store, ctx));
+  ASSIGN_OR_RETURN(auto ds, Dataset::Open(options_, catalog_.get(), store, ctx, &log_pool_));
   Dataset* raw = ds.get();
   datasets_.emplace(ctx, std::move(ds));
   dataset_uris_[ctx] = uri;
@@ -299,18 +303,43 @@ absl::StatusOr<objstore::ObjectStore*> Writer::StoreFor(const std::string& uri) 
   return store.get();
 }
 
-absl::StatusOr<ExportResult> Writer::Write(const TenantContext& ctx, Signal signal, std::string_view payload) {
-  RETURN_IF_ERROR(WaitForCapacity());
-  ASSIGN_OR_RETURN(Decoded decoded, DecodePayload(signal, payload));
-  return WriteDecoded(ctx, signal, payload, std::move(decoded));
-}
+namespace {
 
-absl::StatusOr<ExportResult> Writer::WriteDecoded(const TenantContext& ctx, Signal signal, std::string_view payload,
-                                                  Decoded decoded) {
+// What the client is told about a decoded request.
+ExportResult ResultOf(const Decoded& decoded) {
   ExportResult result{decoded.accepted, decoded.rejected, decoded.truncated, decoded.first_error};
   if (!decoded.truncation.empty()) {
     result.message += StrCat(result.message.empty() ? "" : "; ", decoded.truncation);
   }
+  return result;
+}
+
+}  // namespace
+
+absl::StatusOr<ExportResult> Writer::Write(const TenantContext& ctx, Signal signal, std::string_view payload,
+                                           const otlp::AttributeLimits* limits,
+                                           std::chrono::steady_clock::time_point deadline) {
+  RETURN_IF_ERROR(WaitForCapacity(deadline));
+  const uint64_t buffered = BufferedBytes();
+  ASSIGN_OR_RETURN(Dataset * ds, GetDataset(ctx));
+  SignalStore& store = ds->store(signal);
+  // The record must replay to the rows acknowledged now, before the decode
+  // has said whether the limits changed anything: with limits in force they
+  // always go in its header.
+  const bool limited = limits != nullptr && limits->active();
+  const std::string head = limited ? EncodeLimitsHeader(*limits) : std::string();
+  ASSIGN_OR_RETURN(Decoded decoded,
+                   store.IngestWhileDecoding(
+                       limited ? wal::RecordType::kOtlpExportLimitedUnchecked : wal::RecordType::kOtlpExportUnchecked,
+                       head, payload, [&] { return DecodePayload(signal, payload, limits); }));
+  ExportResult result = ResultOf(decoded);
+  if (store.buffered_rows() >= options_.max_buffer_rows || buffered >= options_.max_buffer_bytes / 2) RequestFlush();
+  return result;
+}
+
+absl::StatusOr<ExportResult> Writer::WriteDecoded(const TenantContext& ctx, Signal signal, std::string_view payload,
+                                                  Decoded decoded) {
+  ExportResult result = ResultOf(decoded);
   if (decoded.rows() == 0) return result;  // nothing to store
   uint64_t buffered = BufferedBytes();
   ASSIGN_OR_RETURN(Dataset * ds, GetDataset(ctx));

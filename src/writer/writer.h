@@ -33,6 +33,11 @@ namespace signaldb::writer {
 // helpers, maintenance).
 inline constexpr int kBackgroundNice = 5;
 
+// Threads logging requests while they are decoded. Each waits on a WAL
+// append (a group commit's fsync); more concurrent ingests than this queue
+// for a thread, which delays their append, not their decode.
+inline constexpr int kLogThreads = 16;
+
 struct WriterOptions {
   FileSystem* fs = DefaultFileSystem();
   std::string wal_dir;
@@ -96,9 +101,11 @@ absl::StatusOr<Decoded> DecodeWalRecord(Signal signal, wal::RecordType type, std
 
 class Dataset {
  public:
-  // `store` (not owned) holds the dataset's tables under "<tenant>/<dataset>/".
+  // `store` (not owned) holds the dataset's tables under "<tenant>/<dataset>/";
+  // `log_pool` (not owned, may be null) logs requests while they are decoded.
   static absl::StatusOr<std::unique_ptr<Dataset>> Open(const WriterOptions& options, catalog::Catalog* catalog,
-                                                       objstore::ObjectStore* store, const TenantContext& ctx);
+                                                       objstore::ObjectStore* store, const TenantContext& ctx,
+                                                       ThreadPool* log_pool = nullptr);
   engine::Database& db() { return *db_; }
   SignalStore& store(Signal s) { return *stores_[static_cast<int>(s)]; }
   const TenantContext& context() const { return ctx_; }
@@ -149,10 +156,14 @@ class Writer {
   // The dataset of `ctx`, opened (and recovered) on first use.
   absl::StatusOr<Dataset*> GetDataset(const TenantContext& ctx);
 
-  // Durably stores one serialized Export*ServiceRequest of `signal`. OK means
-  // acknowledged: in the WAL (fsynced) and queryable. InvalidArgument when
-  // the payload does not decode; storage failures are Unavailable.
-  absl::StatusOr<ExportResult> Write(const TenantContext& ctx, Signal signal, std::string_view payload);
+  // Durably stores one serialized Export*ServiceRequest of `signal`, decoded
+  // under `limits` (null: none) while it is logged. OK means acknowledged: in
+  // the WAL (fsynced) and queryable. InvalidArgument when the payload does
+  // not decode; storage failures are Unavailable. Waits for buffer room
+  // first (WaitForCapacity, up to `deadline`).
+  absl::StatusOr<ExportResult> Write(
+      const TenantContext& ctx, Signal signal, std::string_view payload, const otlp::AttributeLimits* limits = nullptr,
+      std::chrono::steady_clock::time_point deadline = std::chrono::steady_clock::time_point::max());
   // The same, with rows the caller already decoded from `payload`.
   absl::StatusOr<ExportResult> WriteDecoded(const TenantContext& ctx, Signal signal, std::string_view payload,
                                             Decoded decoded);
@@ -215,6 +226,9 @@ class Writer {
   absl::StatusOr<objstore::ObjectStore*> StoreFor(const std::string& uri);
 
   const WriterOptions options_;
+  // Threads appending to the WALs while ingest decodes (SignalStore::
+  // IngestWhileDecoding); they mostly wait for fsyncs. Destroyed last.
+  ThreadPool log_pool_{kLogThreads};
   std::unique_ptr<catalog::Catalog> catalog_;
   std::mutex stores_mu_;
   std::map<std::string, std::unique_ptr<objstore::ObjectStore>> stores_;  // by URI

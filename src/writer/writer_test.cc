@@ -13,6 +13,7 @@
 
 #include <atomic>
 #include <functional>
+#include <future>
 #include <filesystem>
 
 #include <sys/wait.h>
@@ -287,6 +288,90 @@ TEST_F(WriterTest, CrashSnapshotReplaysUnflushedRowsExactlyOnce) {
   recovered.reset();
   auto again = OpenAt(root_ / "crashed");
   EXPECT_EQ(Count(*again), 7);
+}
+
+// A request is logged while it is decoded, so a malformed one leaves a
+// record behind though its client was told INVALID_ARGUMENT. Replay skips
+// such records (and only them: a record decoded before it was logged must
+// still decode) and keeps every acknowledged row.
+TEST_F(WriterTest, MalformedRequestsLoggedWhileDecodingAreSkippedOnReplay) {
+  InCrashingChild([&] {
+    auto w = OpenAt(root_ / "crashed");
+    Write(*w, 1, 4);
+    auto bad = w->Write({}, Signal::kTraces, "\x0a\xff\xff\xff\x0f garbage");
+    if (bad.ok() || bad.status().code() != absl::StatusCode::kInvalidArgument) ::_exit(2);
+    Write(*w, 2, 3);
+    if (::testing::Test::HasFailure()) ::_exit(1);
+    ::_exit(0);  // the crash: everything is only in the WAL
+  });
+  const std::string wal_dir = (root_ / "crashed" / "wal" / "default" / "default" / "traces").string();
+  {
+    auto log = wal::Wal::Open(DefaultFileSystem(), wal_dir, {}, 0);
+    ASSERT_TRUE(log.ok()) << log.status();
+    std::vector<wal::RecordType> types;
+    ASSERT_TRUE((*log)->Replay(0, [&](uint64_t, wal::RecordType type, std::string_view) {
+                        types.push_back(type);
+                        return absl::OkStatus();
+                      }).ok());
+    EXPECT_EQ(types, std::vector<wal::RecordType>(3, wal::RecordType::kOtlpExportUnchecked));
+  }
+  auto recovered = OpenAt(root_ / "crashed");
+  ASSERT_NE(recovered, nullptr);
+  EXPECT_EQ(Count(*recovered), 7);
+  recovered.reset();
+
+  // The same bytes in a record logged after its decode are damage.
+  {
+    auto log = wal::Wal::Open(DefaultFileSystem(), wal_dir, {}, 0);
+    ASSERT_TRUE(log.ok()) << log.status();
+    ASSERT_TRUE((*log)->Append(wal::RecordType::kOtlpExport, "\x0a\xff\xff\xff\x0f garbage").ok());
+  }
+  WriterOptions o;
+  o.maintenance_interval = std::chrono::milliseconds(0);
+  o.wal_dir = (root_ / "crashed" / "wal").string();
+  o.storage_dir = (root_ / "crashed" / "storage").string();
+  auto refused = Writer::Open(o);  // recovers every dataset it finds
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.status().code(), absl::StatusCode::kDataLoss) << refused.status();
+}
+
+// A flush waits for the ingests in flight when it chose its cut-off, and
+// only for them: new requests are stored meanwhile, and the slow one's rows
+// are in the flush (its record is within the cut-off).
+TEST_F(WriterTest, FlushWaitsForIngestsInFlightWithoutStoppingNewOnes) {
+  auto w = OpenAt(root_);
+  SignalStore& store = (*w->GetDataset({}))->store(Signal::kTraces);
+  const std::string slow = MakeRequest(1, 5).SerializeAsString();
+  std::promise<void> release;
+  std::shared_future<void> released = release.get_future().share();
+  auto in_flight = std::async(std::launch::async, [&] {
+    return store.IngestWhileDecoding(wal::RecordType::kOtlpExportUnchecked, "", slow, [&] {
+      released.wait();  // a decode that takes as long as the test wants
+      return DecodePayload(Signal::kTraces, slow);
+    });
+  });
+  // Once its record is in the log, a flush starts and waits for it.
+  while (w->Stats().wals.at("default/default/traces").last_sequence < 1) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  auto flush = std::async(std::launch::async, [&] { return w->FlushAll(); });
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  // A new request is stored at once, though the flush is waiting.
+  auto other = std::async(std::launch::async, [&] { Write(*w, 2, 3); });
+  ASSERT_EQ(other.wait_for(std::chrono::seconds(30)), std::future_status::ready);
+  EXPECT_EQ(flush.wait_for(std::chrono::milliseconds(0)), std::future_status::timeout);
+  release.set_value();
+  auto stored = in_flight.get();
+  ASSERT_TRUE(stored.ok()) << stored.status();
+  EXPECT_EQ(stored->accepted, 5u);
+  ASSERT_TRUE(flush.get().ok());
+  EXPECT_GE(w->Stats().tables.at("default/default/traces").committed_rows, 5u);
+  EXPECT_EQ(Count(*w), 8);
+  ASSERT_TRUE(w->FlushAll().ok());
+  EXPECT_EQ(w->Stats().tables.at("default/default/traces").committed_rows, 8u);
+  w.reset();
+  auto again = OpenAt(root_);
+  EXPECT_EQ(Count(*again), 8);
 }
 
 // Full buffers make a write wait for the flush it asks for (flushes are
