@@ -14,6 +14,7 @@ find_package(benchmark REQUIRED)
 pkg_check_modules(TOMLPP REQUIRED IMPORTED_TARGET tomlplusplus)
 pkg_check_modules(ZSTD REQUIRED IMPORTED_TARGET libzstd)
 pkg_check_modules(RE2 REQUIRED IMPORTED_TARGET re2)
+pkg_check_modules(JEMALLOC REQUIRED IMPORTED_TARGET jemalloc)
 find_path(HTTPLIB_INCLUDE_DIR httplib.h REQUIRED)
 find_package(CLI11 CONFIG REQUIRED)
 

@@ -14,7 +14,7 @@ debs=(
   libcpp-httplib-dev libsimdjson-dev nlohmann-json3-dev
   libtomlplusplus-dev libcli11-dev libspdlog-dev libfmt-dev libabsl-dev
   libzstd-dev liblz4-dev libsnappy-dev zlib1g-dev libssl-dev libsqlite3-dev libpq-dev
-  libcurl4-openssl-dev libpugixml-dev libre2-dev
+  libcurl4-openssl-dev libpugixml-dev libre2-dev libjemalloc-dev
   libgtest-dev libgmock-dev libbenchmark-dev python3-avro postgresql
   nodejs npm curl ca-certificates
 )
