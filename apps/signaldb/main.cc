@@ -19,10 +19,10 @@
 #include "writer/writer.h"
 
 // jemalloc's settings for the server (read at its first allocation;
-// MALLOC_CONF in the environment overrides them): freed pages go back to the
-// system after about a second, by a background thread rather than by the
-// threads that free them. With the default ten seconds, an OTLP/JSON burst
-// once held 2.8 GiB of resident memory that ~0.8 GiB serves.
+// MALLOC_CONF in the environment overrides them): pages freed after a burst
+// (a flush's buffers, a compaction) go back to the system after about a
+// second instead of ten, returned by a background thread rather than by the
+// ingest threads that free them.
 extern "C" {
 // NOLINTNEXTLINE: the name jemalloc looks for
 const char* malloc_conf = "background_thread:true,dirty_decay_ms:1000,muzzy_decay_ms:0";
