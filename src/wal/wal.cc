@@ -112,20 +112,26 @@ std::vector<std::pair<size_t, size_t>> Resync(std::string_view data, size_t from
   return found;
 }
 
+// Appends one encoded record to `out` (in place: the log's pending batch
+// takes ~400 KB requests without a copy in between).
+void AppendRecord(std::string& out, RecordType type, uint64_t seq, std::string_view payload, std::string_view head) {
+  const size_t at = out.size();
+  out.reserve(at + kRecordHeaderSize + head.size() + payload.size());
+  AppendFixed<uint32_t>(out, 0);
+  AppendFixed(out, static_cast<uint32_t>(head.size() + payload.size()));
+  out.push_back(static_cast<char>(type));
+  AppendFixed<uint64_t>(out, seq);
+  out.append(head);
+  out.append(payload);
+  uint32_t masked = crc32c::Mask(crc32c::Value(std::string_view(out).substr(at + 8)));
+  std::memcpy(out.data() + at, &masked, 4);
+}
+
 }  // namespace
 
 std::string EncodeRecord(RecordType type, uint64_t seq, std::string_view payload, std::string_view head) {
   std::string rec;
-  rec.reserve(kRecordHeaderSize + head.size() + payload.size());
-  AppendFixed<uint32_t>(rec, 0);
-  AppendFixed(rec, static_cast<uint32_t>(head.size() + payload.size()));
-  rec.push_back(static_cast<char>(type));
-  AppendFixed<uint64_t>(rec, seq);
-  rec.append(head);
-  rec.append(payload);
-  uint32_t crc = crc32c::Value(std::string_view(rec).substr(8));
-  uint32_t masked = crc32c::Mask(crc);
-  std::memcpy(rec.data(), &masked, 4);
+  AppendRecord(rec, type, seq, payload, head);
   return rec;
 }
 
@@ -341,7 +347,7 @@ absl::StatusOr<uint64_t> Wal::Append(RecordType type, std::string_view head, std
     }
   }
   const uint64_t seq = ++last_seq_;
-  pending_ += EncodeRecord(type, seq, payload, head);
+  AppendRecord(pending_, type, seq, payload, head);
   while (true) {
     if (LostLocked(seq)) {
       return absl::UnavailableError(StrCat("WAL record ", seq, " was lost to a failed write or fsync; retry"));
