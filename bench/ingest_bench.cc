@@ -317,6 +317,9 @@ BENCHMARK(BM_ParquetEncode)
     ->Args({1, 3, 20})
     ->Args({0, 3, 20})
     ->Args({1, 1, 20})
+    ->Args({1, 1, 30})
+    ->Args({1, 1, 40})
+    ->Args({1, 1, 60})
     ->Args({1, 1, 120})
     ->Unit(benchmark::kMillisecond);
 

@@ -111,8 +111,9 @@ struct Config {
     // room, up to max_buffer_wait, then answers "retry later".
     uint64_t max_buffer_bytes = 1ull << 30;
     std::chrono::milliseconds max_buffer_wait{2000};
-    // Threads encoding a large flush in parallel, one file each; 0: one per
-    // core. 1 by default: on two cores ingest already keeps the other busy.
+    // Threads encoding a flush's files (one per kFlushChunkRows rows and
+    // hour) in parallel; 0: one per core. 1 by default: on two cores ingest
+    // already keeps the other busy.
     int flush_threads = 1;
   } writer;
 

@@ -448,6 +448,28 @@ absl::Status SignalStore::WriteNativeParquet(const Table& t,
   return closed;
 }
 
+std::vector<std::vector<std::shared_ptr<const columnar::Batch>>> ChunkBatches(
+    const std::vector<std::shared_ptr<const columnar::Batch>>& batches, size_t rows) {
+  size_t total = 0;
+  for (const auto& b : batches) total += b->num_rows();
+  const size_t chunks = std::max<size_t>(1, (total + rows - 1) / std::max<size_t>(rows, 1));
+  std::vector<std::vector<std::shared_ptr<const columnar::Batch>>> out(1);
+  size_t taken = 0;  // rows in the chunks before the last
+  size_t in_last = 0;
+  for (const auto& b : batches) {
+    // The last chunk is full once the chunks so far hold their share.
+    if (in_last > 0 && out.size() < chunks && (taken + in_last) * chunks >= total * out.size()) {
+      taken += in_last;
+      in_last = 0;
+      out.emplace_back();
+    }
+    out.back().push_back(b);
+    in_last += b->num_rows();
+  }
+  if (out.back().empty()) out.pop_back();
+  return out;
+}
+
 absl::Status SignalStore::FlushTable(Table& t, engine::Connection& conn, uint64_t cut) {
   if (cut <= t.committed_seq) return absl::OkStatus();
   std::vector<std::shared_ptr<const columnar::Batch>> batches = FlushSnapshot(t.schema->table, cut);
@@ -464,65 +486,54 @@ absl::Status SignalStore::FlushTable(Table& t, engine::Connection& conn, uint64_
   const auto started = std::chrono::steady_clock::now();
   // One file per hour(timestamp) partition, as the table's spec says.
   const int ts = t.schema->IndexOf("timestamp");
-  std::set<int32_t> hours;
-  for (const auto& b : batches) {
-    const auto& col = b->column(static_cast<size_t>(ts));
-    for (size_t r = 0; r < col.size(); ++r) hours.insert(iceberg::HourOf(col.ints[r]));
-  }
+  auto hours_of = [ts](const std::vector<std::shared_ptr<const columnar::Batch>>& of) {
+    std::set<int32_t> hours;
+    for (const auto& b : of) {
+      const auto& col = b->column(static_cast<size_t>(ts));
+      for (size_t r = 0; r < col.size(); ++r) hours.insert(iceberg::HourOf(col.ints[r]));
+    }
+    return hours;
+  };
   const int tid = t.schema->IndexOf("trace_id");
-  // The native writer takes the rows in file order: sorted once, then split
-  // by hour (each hour's rows stay sorted) and, for large flushes, into
-  // parts of consecutive rows that are encoded in parallel, one file each
-  // (in trace-sorted tables a trace is never cut: parts hold disjoint
-  // trace-id ranges).
+  // The native writer encodes the buffered batches in chunks of consecutive
+  // (arrival-order) batches of about kFlushChunkRows rows, each chunk sorted
+  // on its own and split by hour, one file per chunk and hour: the rows an
+  // encoder gathers then fit in the caches (a 120 k-row file encodes ~25%
+  // slower per row than 30 k-row ones). Chunks go to up to flush_threads
+  // threads. Compaction later merges the files of a partition.
   const bool native = options_.parquet_encoder == ParquetEncoder::kNative;
   struct Part {
     int32_t hour = 0;
-    std::vector<columnar::RowRef> rows;  // native: the file's rows, in order
+    std::vector<std::shared_ptr<const columnar::Batch>> batches;  // native: the chunk's batches
+    std::vector<columnar::RowRef> rows;  // native: the file's rows (of `batches`), in order
+    bool filter_hour = false;            // the chunk spans hours: only `hour`'s rows are this file's
     std::string key, path;
     iceberg::DataFile file;
     std::shared_ptr<const TraceIndex> index;
     absl::Status status;
   };
   std::vector<Part> parts;
-  const bool by_trace = SortedByTrace(*t.schema);  // logs have trace ids but are sorted by time
   if (native) {
-    std::vector<columnar::RowRef> order = columnar::SortRows(batches, SortColumnIndexes(*t.schema));
-    for (int32_t hour : hours) {
-      std::vector<columnar::RowRef> in_hour;
-      if (hours.size() > 1) {
-        for (const auto& ref : order) {
-          if (iceberg::HourOf(batches[ref.batch]->column(static_cast<size_t>(ts)).ints[ref.row]) == hour) {
-            in_hour.push_back(ref);
+    for (auto& chunk : ChunkBatches(batches, kFlushChunkRows)) {
+      std::vector<columnar::RowRef> order = columnar::SortRows(chunk, SortColumnIndexes(*t.schema));
+      const std::set<int32_t> chunk_hours = hours_of(chunk);
+      for (int32_t hour : chunk_hours) {
+        Part part{.hour = hour, .batches = chunk, .filter_hour = chunk_hours.size() > 1};
+        if (part.filter_hour) {
+          for (const auto& ref : order) {
+            if (iceberg::HourOf(chunk[ref.batch]->column(static_cast<size_t>(ts)).ints[ref.row]) == hour) {
+              part.rows.push_back(ref);
+            }
           }
+        } else {
+          part.rows = std::move(order);
         }
-      } else {
-        in_hour = std::move(order);
-      }
-      const size_t n = in_hour.size();
-      const size_t pieces = std::clamp<size_t>(n / kMinRowsPerFlushPart, 1, std::max(options_.flush_threads, 1));
-      if (pieces == 1) {
-        parts.push_back(Part{.hour = hour, .rows = std::move(in_hour)});
-        continue;
-      }
-      auto trace_of = [&](size_t k) {
-        return batches[in_hour[k].batch]->column(static_cast<size_t>(tid)).StringAt(in_hour[k].row);
-      };
-      size_t begin = 0;
-      for (size_t i = 1; i <= pieces; ++i) {
-        size_t end = i == pieces ? n : std::max(begin, n * i / pieces);
-        // Move the cut past the rest of its trace.
-        while (by_trace && end > begin && end < n && trace_of(end) == trace_of(end - 1)) ++end;
-        if (end == begin) continue;
-        Part part;
-        part.hour = hour;
-        part.rows.assign(in_hour.begin() + static_cast<ptrdiff_t>(begin), in_hour.begin() + static_cast<ptrdiff_t>(end));
         parts.push_back(std::move(part));
-        begin = end;
       }
     }
   } else {
-    for (int32_t hour : hours) parts.push_back(Part{.hour = hour});
+    const std::set<int32_t> hours = hours_of(batches);
+    for (int32_t hour : hours) parts.push_back(Part{.hour = hour, .batches = batches, .filter_hour = hours.size() > 1});
   }
   std::vector<std::string> keys, locals;
   auto discard = [&](const absl::Status& st) {
@@ -539,19 +550,10 @@ absl::Status SignalStore::FlushTable(Table& t, engine::Connection& conn, uint64_
     if (tid >= 0) keys.push_back(TraceIndexPath(p.key));  // removed with the data file if the flush fails
     if (absl::Status st = options_.fs->CreateDirs(p.path.substr(0, p.path.rfind('/'))); !st.ok()) return discard(st);
   }
-  // Which part each buffered row went to, for the parts' statistics.
-  std::vector<std::vector<uint32_t>> part_of;
-  if (native && parts.size() > 1) {
-    part_of.resize(batches.size());
-    for (size_t b = 0; b < batches.size(); ++b) part_of[b].assign(batches[b]->num_rows(), UINT32_MAX);
-    for (size_t i = 0; i < parts.size(); ++i) {
-      for (const auto& ref : parts[i].rows) part_of[ref.batch][ref.row] = static_cast<uint32_t>(i);
-    }
-  }
   auto write_part = [&](size_t i) -> absl::Status {
     Part& p = parts[i];
     if (native) {
-      RETURN_IF_ERROR(WriteNativeParquet(t, batches, p.rows, p.path));
+      RETURN_IF_ERROR(WriteNativeParquet(t, p.batches, p.rows, p.path));
     } else {
       RETURN_IF_ERROR(conn.Query(StrCat("COPY (SELECT ", ColumnList(*t.schema), " FROM ", kFlushFunction, "(",
                                         engine::QuoteLiteral(t.schema->table), ", ", cut,
@@ -567,20 +569,18 @@ absl::Status SignalStore::FlushTable(Table& t, engine::Connection& conn, uint64_
     f.partition_hour = p.hour;
     f.file_size_in_bytes = static_cast<int64_t>(size);
     f.sort_order_id = 1;
-    std::function<bool(size_t, size_t)> include;  // empty: every row (one file holds the whole flush)
-    if (!part_of.empty()) {
-      include = [&](size_t b, size_t r) { return part_of[b][r] == i; };
-    } else if (hours.size() > 1) {
+    std::function<bool(size_t, size_t)> include;  // empty: every row of p.batches
+    if (p.filter_hour) {
       include = [&](size_t b, size_t r) {
-        return iceberg::HourOf(batches[b]->column(static_cast<size_t>(ts)).ints[r]) == p.hour;
+        return iceberg::HourOf(p.batches[b]->column(static_cast<size_t>(ts)).ints[r]) == p.hour;
       };
     }
-    iceberg::ComputeStats(batches, include, &f);
+    iceberg::ComputeStats(p.batches, include, &f);
     f.record_count = f.value_counts.begin()->second;
     std::vector<std::string_view> ids;
     if (tid >= 0) {
-      for (size_t b = 0; b < batches.size(); ++b) {
-        const auto& icol = batches[b]->column(static_cast<size_t>(tid));
+      for (size_t b = 0; b < p.batches.size(); ++b) {
+        const auto& icol = p.batches[b]->column(static_cast<size_t>(tid));
         for (size_t r = 0; r < icol.size(); ++r) {
           if (icol.IsValid(r) && (!include || include(b, r))) ids.push_back(icol.StringAt(r));
         }

@@ -75,9 +75,17 @@ inline constexpr const char* kFlushFunction = "sdb_flushing";
 // Decodes a WAL record (type and payload, as Ingest logged it) into rows.
 using PayloadDecoder = std::function<absl::StatusOr<Decoded>(wal::RecordType type, std::string_view payload)>;
 
-// The fewest rows a flush gives a file of its own when it splits an hour's
-// rows across flush threads.
-inline constexpr size_t kMinRowsPerFlushPart = 16384;
+// About how many buffered rows our encoder writes to one file: a flush's
+// batches are taken in chunks of consecutive batches of about this many rows
+// (ChunkBatches), each sorted and encoded on its own, so what one encoder
+// gathers stays in the caches.
+inline constexpr size_t kFlushChunkRows = 32768;
+
+// `batches` cut into runs of consecutive batches of about `rows` rows each:
+// as many runs as `rows` fits into the total (rounded up), cut where a run
+// reaches its even share; a batch is never split.
+std::vector<std::vector<std::shared_ptr<const columnar::Batch>>> ChunkBatches(
+    const std::vector<std::shared_ptr<const columnar::Batch>>& batches, size_t rows);
 
 struct SignalStoreOptions {
   FileSystem* fs;
@@ -99,8 +107,8 @@ struct SignalStoreOptions {
   // Threads that log requests while ingest decodes them (IngestWhileDecoding);
   // not owned. Null: the WAL append follows the decode on the caller's thread.
   ThreadPool* log_pool = nullptr;
-  // Threads encoding one flush's files (our encoder only): a flush of at
-  // least 2 * kMinRowsPerFlushPart rows in one hour becomes that many files.
+  // Threads encoding one flush's files (our encoder only; a flush has a file
+  // per kFlushChunkRows rows and hour).
   int flush_threads = 1;
   iceberg::ExpiryPolicy expiry;
   // Whether trace lookups consult the files' trace-id filters (they are

@@ -70,8 +70,8 @@ struct WriterOptions {
   int compression_level = 1;
   // Who encodes flushed Parquet files: our writer or DuckDB's COPY.
   ParquetEncoder parquet_encoder = ParquetEncoder::kNative;
-  // Threads encoding a large flush in parallel parts, one file each (our
-  // encoder only); 0: one per core.
+  // Threads encoding a flush's files in parallel (our encoder only; a file
+  // per kFlushChunkRows rows and hour); 0: one per core.
   int flush_threads = 1;
   // Which snapshots each table keeps.
   iceberg::ExpiryPolicy expiry;

@@ -5,6 +5,7 @@
 #include "common/fault_fs.h"
 #include "common/hex.h"
 #include "common/strings.h"
+#include "schema/tables.h"
 #include "writer/data_files.h"
 
 #include "opentelemetry/proto/collector/trace/v1/trace_service.pb.h"
@@ -401,13 +402,12 @@ TEST_F(WriterTest, FullBuffersWaitForAFlushInsteadOfRefusing) {
   EXPECT_NE(r.status().message().find("buffers are full"), std::string_view::npos);
 }
 
-// With two flush threads a large flush becomes two files encoded in
-// parallel: every row once, each file sorted, the cut moved to a trace
-// boundary (a trace's spans in one file), each file's catalog statistics its
-// own, and a trace lookup planning only the file that holds the trace.
-TEST_F(WriterTest, LargeFlushesSplitIntoParallelFilesAtTraceBoundaries) {
+// A large flush is written in chunks of the batches as they arrived (about
+// kFlushChunkRows rows each), each chunk sorted on its own into its own file;
+// two threads encode them here. A batch is never split.
+TEST_F(WriterTest, LargeFlushesAreWrittenInChunksOfArrivingBatches) {
   auto w = OpenAt(root_, 3, 50, [](WriterOptions& o) { o.flush_threads = 2; });
-  // 199 traces of 251 spans: the middle row (24,974) falls inside trace 99.
+  // 199 traces of 251 spans, one request each: 49,949 rows, two chunks.
   for (int t = 0; t < 199; ++t) Write(*w, t, 251);
   ASSERT_TRUE(w->FlushAll().ok());
   ASSERT_EQ(Files(*w), 2u);
@@ -418,26 +418,23 @@ TEST_F(WriterTest, LargeFlushesSplitIntoParallelFilesAtTraceBoundaries) {
   ASSERT_EQ(plan->files.size(), 2u);
   auto conn = (*ds)->db().Connect();
   int64_t total = 0;
-  std::vector<std::pair<std::string, std::string>> ranges;
   for (size_t i = 0; i < 2; ++i) {
     const std::string& file = plan->files[i];
     auto t = (*conn)->Query(StrCat("SELECT trace_id, start_time_unix_nano FROM read_parquet('", file,
                                    "', file_row_number = true) ORDER BY file_row_number"));
     ASSERT_TRUE(t.ok()) << t.status();
     EXPECT_EQ(static_cast<int64_t>(t->rows.size()), plan->stats[i].record_count);
-    EXPECT_EQ(t->rows.size() % 251, 0u) << "a trace was cut";
+    EXPECT_EQ(t->rows.size() % 251, 0u) << "a request's rows were split";
+    EXPECT_GT(t->rows.size(), 90u * 251) << "chunks should be about even";
     for (size_t r = 1; r < t->rows.size(); ++r) {
       const auto ka = std::make_pair(std::get<std::string>(t->rows[r - 1][0]), std::get<int64_t>(t->rows[r - 1][1]));
       const auto kb = std::make_pair(std::get<std::string>(t->rows[r][0]), std::get<int64_t>(t->rows[r][1]));
       ASSERT_LE(ka, kb) << file << " row " << r;
     }
     total += static_cast<int64_t>(t->rows.size());
-    ranges.emplace_back(std::get<std::string>(t->rows.front()[0]), std::get<std::string>(t->rows.back()[0]));
   }
   EXPECT_EQ(total, 199 * 251);
-  std::sort(ranges.begin(), ranges.end());
-  EXPECT_LT(ranges[0].second, ranges[1].first) << "the files' trace ranges overlap";
-  // Trace 99 (the one the middle row fell in) is planned in one file only.
+  // A trace is planned only in the file its rows went to.
   std::string tid(16, '\0');
   tid[15] = static_cast<char>(99 + 1);
   auto one = (*ds)->store(Signal::kTraces).PlanScan(
@@ -445,6 +442,38 @@ TEST_F(WriterTest, LargeFlushesSplitIntoParallelFilesAtTraceBoundaries) {
   ASSERT_TRUE(one.ok()) << one.status();
   EXPECT_EQ(one->files.size(), 1u);
   EXPECT_EQ(Count(*w, StrCat("trace_id = '", HexEncode(tid), "'")), 251);
+}
+
+TEST(ChunkBatchesTest, EvenRunsOfWholeBatches) {
+  auto batches = [](std::vector<size_t> sizes) {
+    std::vector<std::shared_ptr<const columnar::Batch>> out;
+    for (size_t n : sizes) {
+      auto b = std::make_shared<columnar::Batch>(&schema::Traces());
+      for (size_t i = 0; i < n; ++i) {
+        b->column(schema::kSpanName).AppendString("op");
+        b->EndRow();
+      }
+      out.push_back(std::move(b));
+    }
+    return out;
+  };
+  auto shape = [](const std::vector<std::vector<std::shared_ptr<const columnar::Batch>>>& chunks) {
+    std::vector<size_t> rows;
+    for (const auto& c : chunks) {
+      size_t n = 0;
+      for (const auto& b : c) n += b->num_rows();
+      rows.push_back(n);
+    }
+    return rows;
+  };
+  // 115 batches of 1000 rows: four chunks, none far from a quarter.
+  EXPECT_EQ(shape(ChunkBatches(batches(std::vector<size_t>(115, 1000)), 32768)),
+            (std::vector<size_t>{29000, 29000, 29000, 28000}));
+  // Within one chunk's size: one chunk.
+  EXPECT_EQ(shape(ChunkBatches(batches({10, 20000, 5}), 32768)), (std::vector<size_t>{20015}));
+  // A batch larger than a chunk stays whole.
+  EXPECT_EQ(shape(ChunkBatches(batches({100000, 10}), 32768)), (std::vector<size_t>{100000, 10}));
+  EXPECT_TRUE(ChunkBatches({}, 32768).empty());
 }
 
 TEST_F(WriterTest, RejectedSpansAreCountedAndNotStored) {
@@ -604,7 +633,7 @@ TEST_F(WriterTest, CompactionLevelAppliesToCompactedFiles) {
 // sorted by it) reads one small group.
 TEST_F(WriterTest, TraceFilesHaveSmallRowGroups) {
   auto w = OpenAt(root_, 3, 50, [](WriterOptions& o) { o.flush_threads = 1; });
-  for (int t = 0; t < 200; ++t) Write(*w, t, 250);  // 50,000 spans
+  for (int t = 0; t < 128; ++t) Write(*w, t, 250);  // 32,000 spans: one flush chunk
   ASSERT_TRUE(w->FlushAll().ok());
   ASSERT_EQ(Files(*w), 1u);
   std::string file;
@@ -616,7 +645,7 @@ TEST_F(WriterTest, TraceFilesHaveSmallRowGroups) {
   auto t = (*conn)->Query("SELECT count(DISTINCT row_group_id), max(row_group_num_rows) FROM parquet_metadata('" +
                           file + "')");
   ASSERT_TRUE(t.ok()) << t.status();
-  EXPECT_EQ(std::get<int64_t>(t->rows[0][0]), 4);  // 50,000 / 16,384, rounded up
+  EXPECT_EQ(std::get<int64_t>(t->rows[0][0]), 2);  // 32,000 / 16,384, rounded up
   EXPECT_EQ(std::get<int64_t>(t->rows[0][1]), kTraceRowGroupRows);
 }
 
