@@ -46,6 +46,7 @@ void SpanAttributes::Clear() {
   other.push_back('[');
   repeated = 0;
   limit_dropped = 0;
+  key_bits = 0;
   seen.clear();
 }
 
@@ -53,6 +54,14 @@ bool SpanAttributes::Add(std::string_view key) {
   constexpr size_t kLinear = 16;
   const size_t n = entries.size() + other_keys.size();
   if (n < kLinear) {
+    // Length, last and middle byte: keys of one span rarely share all three.
+    const size_t h = key.empty() ? 0
+                                 : key.size() * 7 + static_cast<unsigned char>(key.back()) * 31 +
+                                       static_cast<unsigned char>(key[key.size() / 2]);
+    const uint64_t bit = uint64_t{1} << (h & 63);
+    const bool maybe_seen = (key_bits & bit) != 0;
+    key_bits |= bit;
+    if (!maybe_seen) return true;
     for (const auto& e : entries) {
       if (e.key == key) return ++repeated, false;
     }

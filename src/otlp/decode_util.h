@@ -87,6 +87,9 @@ struct SpanAttributes {
   std::string other = "[";  // OTLP JSON list, closed by Append
   uint32_t repeated = 0;
   uint32_t limit_dropped = 0;  // beyond the attribute count limit
+  // One bit per key seen, chosen by a cheap hash: a key whose bit is clear
+  // cannot be a repeat, so most keys skip the comparisons.
+  uint64_t key_bits = 0;
   // Keys seen, once a span has more than a few (a linear scan is faster
   // below that, and a quadratic one is a denial of service above it).
   std::unordered_set<std::string_view> seen;

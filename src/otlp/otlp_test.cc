@@ -235,6 +235,31 @@ TEST(TraceDecoderTest, SplitsSpanAttributesByKind) {
   }
 }
 
+// Among a few keys, most are known new by a one-bit hash before any
+// comparison; keys that share a bit are still compared in full, and every
+// repeat is found.
+TEST(TraceDecoderTest, RepeatCheckTellsApartKeysThatShareAHashBit) {
+  ExportTraceServiceRequest req;
+  auto* span = req.add_resource_spans()->add_scope_spans()->add_spans();
+  span->set_trace_id(std::string(16, '\x01'));
+  span->set_span_id(std::string(8, '\x02'));
+  // "ab" and "bb" share length, last and middle byte (so their bit).
+  for (const char* key : {"ab", "bb", "ab", "a", "", "bb", ""}) {
+    auto* kv = span->add_attributes();
+    kv->set_key(key);
+    kv->mutable_value()->set_int_value(static_cast<int64_t>(span->attributes_size()));
+  }
+  columnar::Batch b(&schema::Traces());
+  ASSERT_TRUE(DecodeTracesProto(req.SerializeAsString(), &b).ok());
+  const auto& ints = b.column(schema::kSpanAttributesInt);
+  ASSERT_EQ(ints.entry_offsets[1], 4u);
+  std::vector<std::string> keys;
+  for (size_t i = 0; i < 4; ++i) keys.emplace_back(ints.MapKeys().StringAt(i));
+  EXPECT_EQ(keys, (std::vector<std::string>{"ab", "bb", "a", ""}));
+  EXPECT_EQ(ints.MapValues().ints[1], 2);  // the first "bb"
+  EXPECT_EQ(b.column(schema::kDroppedAttributesCount).ints[0], 3);
+}
+
 // Past a few keys the repeat check uses a set (a span may carry millions of
 // attributes within the size limit); it still finds every repeat.
 TEST(TraceDecoderTest, FindsRepeatedKeysAmongManyAttributes) {
