@@ -1,5 +1,6 @@
 #include "wal/wal.h"
 
+#include <algorithm>
 #include <cstring>
 #include <thread>
 
@@ -116,7 +117,10 @@ std::vector<std::pair<size_t, size_t>> Resync(std::string_view data, size_t from
 // takes ~400 KB requests without a copy in between).
 void AppendRecord(std::string& out, RecordType type, uint64_t seq, std::string_view payload, std::string_view head) {
   const size_t at = out.size();
-  out.reserve(at + kRecordHeaderSize + head.size() + payload.size());
+  const size_t need = at + kRecordHeaderSize + head.size() + payload.size();
+  // Geometric growth whatever the library's reserve() does: `out` may be a
+  // batch that takes many records.
+  if (out.capacity() < need) out.reserve(std::max(need, 2 * out.capacity()));
   AppendFixed<uint32_t>(out, 0);
   AppendFixed(out, static_cast<uint32_t>(head.size() + payload.size()));
   out.push_back(static_cast<char>(type));

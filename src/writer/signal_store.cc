@@ -4,6 +4,7 @@
 #include <atomic>
 #include <cstring>
 #include <ctime>
+#include <new>
 #include <nlohmann/json.hpp>
 #include <random>
 #include <set>
@@ -63,7 +64,7 @@ absl::StatusOr<std::unique_ptr<SignalStore>> SignalStore::Open(const SignalStore
   // Replay what the WAL holds beyond each table's last commit.
   auto start = std::chrono::steady_clock::now();
   uint64_t records = 0, rows = 0;
-  uint64_t refused = 0;
+  uint64_t refused = 0, first_refused = 0, last_refused = 0;
   absl::Status replay = store->wal_->Replay(
       min_committed, [&](uint64_t seq, wal::RecordType type, std::string_view payload) -> absl::Status {
         auto decoded = store->decoder_(type, payload);
@@ -71,7 +72,8 @@ absl::StatusOr<std::unique_ptr<SignalStore>> SignalStore::Open(const SignalStore
           // A request logged while it was decoded and found malformed was
           // refused (or never answered): nothing of it was acknowledged.
           if (wal::LoggedBeforeDecoding(type) && decoded.status().code() == absl::StatusCode::kInvalidArgument) {
-            ++refused;
+            if (refused++ == 0) first_refused = seq;
+            last_refused = seq;
             return absl::OkStatus();
           }
           // A record that was valid when acknowledged must decode the same way.
@@ -88,7 +90,11 @@ absl::StatusOr<std::unique_ptr<SignalStore>> SignalStore::Open(const SignalStore
       });
   RETURN_IF_ERROR(replay);
   if (refused > 0) {
-    spdlog::info("{}: skipped {} WAL records of requests refused as malformed", options.wal_dir, refused);
+    // Expected after malformed requests; a warning all the same, since a
+    // decoder grown stricter would also land here.
+    spdlog::warn("{}: skipped {} WAL record(s) (sequences {} to {}) whose requests do not decode; their clients "
+                 "were refused when they sent them",
+                 options.wal_dir, refused, first_refused, last_refused);
   }
   store->trimmed_through_ = min_committed;
   auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start);
@@ -396,36 +402,56 @@ absl::StatusOr<Decoded> SignalStore::IngestWhileDecoding(wal::RecordType type, s
                                                          std::string_view payload,
                                                          const std::function<absl::StatusOr<Decoded>()>& decode) {
   const uint64_t epoch = EnterIngest();
+  // Leaves the epoch however this ends: a flush waits for it to empty.
+  struct Leave {
+    SignalStore* store;
+    uint64_t epoch;
+    ~Leave() { store->LeaveIngest(epoch); }
+  } leave{this, epoch};
+  // The decode's result; running out of memory is an error for this request,
+  // not for the server.
+  auto decode_safely = [&]() -> absl::StatusOr<Decoded> {
+    try {
+      return decode();
+    } catch (const std::bad_alloc&) {
+      return absl::ResourceExhaustedError("out of memory while decoding the request; retry later");
+    }
+  };
+  // The append's outcome, handed back by a pool thread. It is set and
+  // signalled under the mutex, and this frame waits for it before it ends.
+  struct {
+    std::mutex mu;
+    std::condition_variable cv;
+    bool done = false;
+    absl::StatusOr<uint64_t> seq;
+  } logged;
+  bool submitted = false;
+  if (options_.log_pool != nullptr) {
+    try {
+      options_.log_pool->Submit([&] {
+        auto appended = wal_->Append(type, head, payload);
+        std::lock_guard lock(logged.mu);
+        logged.seq = std::move(appended);
+        logged.done = true;
+        logged.cv.notify_one();
+      });
+      submitted = true;
+    } catch (const std::bad_alloc&) {
+      // Appended below, after the decode.
+    }
+  }
+  absl::StatusOr<Decoded> decoded = decode_safely();
   absl::StatusOr<uint64_t> seq;
-  absl::StatusOr<Decoded> decoded;
-  if (options_.log_pool == nullptr) {
-    decoded = decode();
-    seq = wal_->Append(type, head, payload);
-  } else {
-    // The append's outcome, handed back by the pool thread. It is set and
-    // signalled under the mutex, so this frame outlives the thread's use of it.
-    struct {
-      std::mutex mu;
-      std::condition_variable cv;
-      bool done = false;
-      absl::StatusOr<uint64_t> seq;
-    } logged;
-    options_.log_pool->Submit([&] {
-      auto appended = wal_->Append(type, head, payload);
-      std::lock_guard lock(logged.mu);
-      logged.seq = std::move(appended);
-      logged.done = true;
-      logged.cv.notify_one();
-    });
-    decoded = decode();
+  if (submitted) {
     std::unique_lock lock(logged.mu);
     logged.cv.wait(lock, [&] { return logged.done; });
     seq = std::move(logged.seq);
+  } else if (decoded.ok()) {
+    seq = wal_->Append(type, head, payload);
   }
   if (seq.ok() && decoded.ok()) {
     for (size_t i = 0; i < tables_.size(); ++i) AppendToBuffer(*tables_[i], std::move(decoded->batches[i]), *seq);
   }
-  LeaveIngest(epoch);
   // A malformed request is the client's error whatever the log did.
   if (!decoded.ok()) return decoded.status();
   if (!seq.ok()) return seq.status();

@@ -34,9 +34,10 @@ namespace signaldb::writer {
 inline constexpr int kBackgroundNice = 5;
 
 // Threads logging requests while they are decoded. Each waits on a WAL
-// append (a group commit's fsync); more concurrent ingests than this queue
-// for a thread, which delays their append, not their decode.
-inline constexpr int kLogThreads = 16;
+// append (a group commit's fsync), so there are as many as the acceptor's
+// default workers for gRPC and HTTP together; more concurrent ingests than
+// this queue for a thread, which delays their append, not their decode.
+inline constexpr int kLogThreads = 64;
 
 struct WriterOptions {
   FileSystem* fs = DefaultFileSystem();
