@@ -105,7 +105,8 @@ struct SignalStoreOptions {
   // Who encodes a flush's Parquet files (data_files.h).
   ParquetEncoder parquet_encoder = ParquetEncoder::kNative;
   // Threads that log requests while ingest decodes them (IngestWhileDecoding);
-  // not owned. Null: the WAL append follows the decode on the caller's thread.
+  // not owned. Null: the WAL append follows a successful decode on the caller's
+  // thread.
   ThreadPool* log_pool = nullptr;
   // Threads encoding one flush's files (our encoder only; a flush has a file
   // per kFlushChunkRows rows and hour).
