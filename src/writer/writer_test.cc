@@ -1,101 +1,21 @@
 #include "writer/writer.h"
 
+#include <atomic>
 #include <cerrno>
+#include <filesystem>
+#include <functional>
+#include <future>
+#include <thread>
 
 #include "common/fault_fs.h"
 #include "common/hex.h"
 #include "common/strings.h"
 #include "schema/tables.h"
 #include "writer/data_files.h"
-
-#include "opentelemetry/proto/collector/trace/v1/trace_service.pb.h"
-
-#include <unistd.h>
-
-#include <atomic>
-#include <functional>
-#include <future>
-#include <filesystem>
-
-#include <sys/wait.h>
-#include <thread>
-
-#include "gtest/gtest.h"
+#include "writer/writer_test_util.h"
 
 namespace signaldb::writer {
 namespace {
-
-namespace fs = std::filesystem;
-using opentelemetry::proto::collector::trace::v1::ExportTraceServiceRequest;
-
-ExportTraceServiceRequest MakeRequest(int trace, int spans, uint64_t start_ns = 1700000000000000000ULL) {
-  ExportTraceServiceRequest req;
-  auto* ss = req.add_resource_spans()->add_scope_spans();
-  for (int i = 0; i < spans; ++i) {
-    auto* s = ss->add_spans();
-    std::string tid(16, '\0');
-    tid[15] = static_cast<char>(trace + 1);
-    std::string sid(8, '\0');
-    sid[7] = static_cast<char>(i + 1);
-    s->set_trace_id(tid);
-    s->set_span_id(sid);
-    s->set_name("op" + std::to_string(i));
-    s->set_start_time_unix_nano(start_ns + i);
-    s->set_end_time_unix_nano(start_ns + 1000 + i);
-  }
-  return req;
-}
-
-class WriterTest : public ::testing::Test {
- protected:
-  void SetUp() override {
-    root_ = fs::temp_directory_path() / ("sdb_writer_test_" + std::to_string(::getpid()) + "_" +
-                                         ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::remove_all(root_);
-  }
-  void TearDown() override { fs::remove_all(root_); }
-  std::unique_ptr<Writer> OpenAt(const fs::path& dir, int compression_level = 3, size_t snapshots_kept = 50,
-                                 std::function<void(WriterOptions&)> tweak = nullptr) {
-    WriterOptions o;
-    o.maintenance_interval = std::chrono::milliseconds(0);  // tests run maintenance themselves
-    o.compression_level = compression_level;
-    o.expiry.max_snapshots = snapshots_kept;
-    o.wal_dir = (dir / "wal").string();
-    o.storage_dir = (dir / "storage").string();
-    o.flush_interval = std::chrono::hours(1);  // flushes only when the test asks
-    if (tweak) tweak(o);
-    auto w = Writer::Open(o);
-    EXPECT_TRUE(w.ok()) << w.status();
-    return w.ok() ? std::move(*w) : nullptr;
-  }
-  int64_t Count(Writer& w, const std::string& where = "true") {
-    auto ds = w.GetDataset({});
-    EXPECT_TRUE(ds.ok());
-    auto conn = (*ds)->db().Connect();
-    auto t = (*conn)->Query("SELECT count(*) FROM traces WHERE " + where);
-    EXPECT_TRUE(t.ok()) << t.status();
-    return t.ok() ? std::get<int64_t>(t->rows[0][0]) : -1;
-  }
-  // Row count and an order-independent digest of every row's content.
-  std::pair<int64_t, std::string> Digest(Writer& w) {
-    auto ds = w.GetDataset({});
-    auto conn = (*ds)->db().Connect();
-    auto t = (*conn)->Query(
-        "SELECT count(*), CAST(sum(hash(trace_id, span_id, span_name, start_time_unix_nano, end_time_unix_nano)) AS "
-        "VARCHAR) FROM traces");
-    EXPECT_TRUE(t.ok()) << t.status();
-    if (!t.ok()) return {-1, ""};
-    return {std::get<int64_t>(t->rows[0][0]), std::get<std::string>(t->rows[0][1])};
-  }
-  uint64_t Files(Writer& w) { return w.Stats().tables.at("default/default/traces").committed_files; }
-  void Write(Writer& w, int trace, int spans, uint64_t start_ns = 1700000000000000000ULL) {
-    auto req = MakeRequest(trace, spans, start_ns);
-    auto r = w.Write({}, Signal::kTraces, req.SerializeAsString());
-    ASSERT_TRUE(r.ok()) << r.status();
-    EXPECT_EQ(r->accepted, static_cast<uint64_t>(spans));
-  }
-  fs::path root_;
-};
 
 // Flushed files are in the table's sort order (trace id, then start) though
 // requests arrive in any order: the flush source hands rows over sorted.
@@ -185,13 +105,6 @@ TEST_F(WriterTest, ReadYourWritesAcrossFlushWithoutDuplicates) {
 // Queries racing ingest and flushes must see every acknowledged row exactly
 // once: never fewer than were acknowledged before the query, never more than
 // were sent by the time it finished.
-uint64_t ParquetBytes(const fs::path& dir) {
-  uint64_t total = 0;
-  for (const auto& f : fs::recursive_directory_iterator(dir)) {
-    if (f.is_regular_file() && f.path().extension() == ".parquet") total += f.file_size();
-  }
-  return total;
-}
 
 TEST_F(WriterTest, CompressionLevelShrinksDataFiles) {
   uint64_t bytes[2];
@@ -256,21 +169,6 @@ TEST_F(WriterTest, QueriesDuringFlushesSeeEachRowOnce) {
   flusher.join();
   ASSERT_TRUE(w->FlushAll().ok());
   EXPECT_EQ(Count(*w), 300);
-}
-
-// Runs `fn` in a child process that then dies without any cleanup, as a
-// kill -9 would leave it: only what was fsynced survives.
-template <typename Fn>
-void InCrashingChild(Fn fn) {
-  pid_t pid = ::fork();
-  ASSERT_GE(pid, 0);
-  if (pid == 0) {
-    fn();
-    ::_exit(0);
-  }
-  int status = 0;
-  ::waitpid(pid, &status, 0);
-  ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
 }
 
 TEST_F(WriterTest, CrashSnapshotReplaysUnflushedRowsExactlyOnce) {
@@ -561,74 +459,6 @@ TEST_F(WriterTest, TenantsGetSeparateDatasets) {
   EXPECT_EQ(w->Stats().tables.count("acme/prod/traces"), 1u);
 }
 
-
-// Compaction merges a partition's small files into one, in a replace
-// snapshot: the same rows, fewer files, and the WAL position carried over so
-// a restart replays nothing twice. Replaced files stay until no kept
-// snapshot references them and the grace period passed.
-TEST_F(WriterTest, CompactionMergesSmallFilesWithoutChangingRows) {
-  auto w = OpenAt(root_, 3, /*snapshots_kept=*/1);
-  for (int i = 0; i < 6; ++i) {
-    Write(*w, i, 50);
-    ASSERT_TRUE(w->FlushAll().ok());
-  }
-  Write(*w, 99, 5);  // stays buffered: in the WAL only
-  ASSERT_EQ(Files(*w), 6u);
-  auto before = Digest(*w);
-  ASSERT_EQ(before.first, 305);
-  std::vector<std::string> old_files;
-  for (const auto& f : fs::recursive_directory_iterator(root_ / "storage")) {
-    if (f.path().extension() == ".parquet") old_files.push_back(f.path().string());
-  }
-  ASSERT_EQ(old_files.size(), 6u);
-
-  auto now = std::chrono::system_clock::now();
-  auto r = w->MaintainAll(now);
-  ASSERT_TRUE(r.ok()) << r.status();
-  EXPECT_EQ(r->compacted_files, 6u);
-  EXPECT_EQ(r->compacted_outputs, 1u);
-  EXPECT_EQ(r->orphans_removed, 0u);  // young: within the grace period
-  EXPECT_EQ(Files(*w), 1u);
-  EXPECT_EQ(Digest(*w), before);
-  for (const auto& f : old_files) EXPECT_TRUE(fs::exists(f)) << f;
-
-  // Past the grace period the replaced files go (only the current snapshot is kept).
-  r = w->MaintainAll(now + std::chrono::minutes(20));
-  ASSERT_TRUE(r.ok()) << r.status();
-  EXPECT_EQ(r->compacted_files, 0u);
-  EXPECT_GE(r->orphans_removed, 6u);
-  for (const auto& f : old_files) EXPECT_FALSE(fs::exists(f)) << f;
-  EXPECT_EQ(Digest(*w), before);
-
-  ASSERT_TRUE(w->Close().ok());
-  w.reset();
-  w = OpenAt(root_, 3, 1);
-  EXPECT_EQ(Digest(*w), before);  // nothing lost, nothing replayed twice
-}
-
-// Compaction writes at its own zstd level when one is set.
-TEST_F(WriterTest, CompactionLevelAppliesToCompactedFiles) {
-  uint64_t bytes[2];
-  int levels[2] = {1, 19};
-  for (int i = 0; i < 2; ++i) {
-    fs::path dir = root_ / ("level" + std::to_string(levels[i]));
-    auto w = OpenAt(dir, /*compression_level=*/1, 1, [&](WriterOptions& o) {
-      o.maintenance.compression_level = levels[i];
-    });
-    for (int t = 0; t < 4; ++t) {
-      for (int k = 0; k < 20; ++k) Write(*w, t * 20 + k, 250);
-      ASSERT_TRUE(w->FlushAll().ok());
-    }
-    auto now = std::chrono::system_clock::now();
-    ASSERT_TRUE(w->MaintainAll(now).ok());
-    ASSERT_TRUE(w->MaintainAll(now + std::chrono::hours(1)).ok());  // old inputs go
-    EXPECT_EQ(Files(*w), 1u);
-    EXPECT_EQ(Count(*w), 20000);
-    bytes[i] = ParquetBytes(dir / "storage");
-  }
-  EXPECT_LT(bytes[1], bytes[0]) << "compaction at level 19 should write a smaller file than at level 1";
-}
-
 // Traces files use small row groups, so a lookup by trace id (files are
 // sorted by it) reads one small group.
 TEST_F(WriterTest, TraceFilesHaveSmallRowGroups) {
@@ -648,95 +478,6 @@ TEST_F(WriterTest, TraceFilesHaveSmallRowGroups) {
   EXPECT_EQ(std::get<int64_t>(t->rows[0][0]), 2);  // 32,000 / 16,384, rounded up
   EXPECT_EQ(std::get<int64_t>(t->rows[0][1]), kTraceRowGroupRows);
 }
-
-// A crash right after a compaction: the replace snapshot is the table's
-// latest commit, so recovery must take the WAL position from it.
-TEST_F(WriterTest, CrashAfterCompactionReplaysExactlyOnce) {
-  InCrashingChild([&] {
-    auto w = OpenAt(root_ / "crashed");
-    for (int i = 0; i < 3; ++i) {
-      Write(*w, i, 10);
-      if (!w->FlushAll().ok()) ::_exit(1);
-    }
-    Write(*w, 50, 4);  // acknowledged, only in the WAL and the buffer
-    auto r = w->MaintainAll(std::chrono::system_clock::now());
-    if (!r.ok() || r->compacted_files != 3) ::_exit(1);
-    if (::testing::Test::HasFailure()) ::_exit(1);
-    ::_exit(0);  // the crash: no destructor flushes or closes anything
-  });
-  auto recovered = OpenAt(root_ / "crashed");
-  EXPECT_EQ(Count(*recovered), 34);
-  EXPECT_EQ(Files(*recovered), 1u);
-}
-
-// Retention drops whole hour partitions older than the retention, per
-// tenant/dataset override; what remains survives a restart.
-TEST_F(WriterTest, RetentionDropsExpiredPartitions) {
-  auto now = std::chrono::system_clock::now();
-  uint64_t now_ns = static_cast<uint64_t>(
-      std::chrono::duration_cast<std::chrono::nanoseconds>(now.time_since_epoch()).count());
-  uint64_t old_ns = now_ns - 3ULL * 24 * 3600 * 1000000000ULL;  // three days ago
-  auto w = OpenAt(root_, 3, 50, [](WriterOptions& o) {
-    o.maintenance.retention = std::chrono::hours(1);                        // default: an hour
-    o.retention_overrides["default"] = std::chrono::hours(48);             // tenant: two days
-    o.retention_overrides["other/default"] = std::chrono::hours(24 * 30);  // another dataset
-  });
-  EXPECT_EQ(w->RetentionFor({}).count(), std::chrono::milliseconds(std::chrono::hours(48)).count());
-  EXPECT_EQ(w->RetentionFor({"other", "default"}).count(),
-            std::chrono::milliseconds(std::chrono::hours(24 * 30)).count());
-  EXPECT_EQ(w->RetentionFor({"other", "x"}).count(), std::chrono::milliseconds(std::chrono::hours(1)).count());
-  Write(*w, 1, 10, old_ns);
-  Write(*w, 2, 7, now_ns);
-  ASSERT_TRUE(w->FlushAll().ok());
-  ASSERT_EQ(Count(*w), 17);
-  auto r = w->MaintainAll(now);
-  ASSERT_TRUE(r.ok()) << r.status();
-  EXPECT_EQ(r->expired_files, 1u);
-  EXPECT_EQ(r->expired_rows, 10u);
-  EXPECT_EQ(Count(*w), 7);
-  EXPECT_EQ(Count(*w, "trace_id = '00000000000000000000000000000003'"), 7);
-  ASSERT_TRUE(w->Close().ok());
-  w.reset();
-  w = OpenAt(root_);
-  EXPECT_EQ(Count(*w), 7);
-}
-
-// Maintenance racing ingest, flushes and queries: every acknowledged row is
-// there exactly once at the end, and after a restart.
-TEST_F(WriterTest, CompactionRacingIngestLosesNothing) {
-  auto w = OpenAt(root_, 3, 5, [](WriterOptions& o) { o.maintenance.min_input_files = 2; });
-  std::atomic<bool> done{false};
-  std::atomic<int> written{0};
-  std::thread writer([&] {
-    for (int i = 0; i < 40; ++i) {
-      Write(*w, i % 100, 20);
-      written += 20;
-      if (i % 3 == 0) {
-        ASSERT_TRUE(w->FlushAll().ok());
-      }
-    }
-    done = true;
-  });
-  int passes = 0;
-  auto now = std::chrono::system_clock::now();
-  while (!done) {
-    auto r = w->MaintainAll(now + std::chrono::minutes(20 * passes));
-    ASSERT_TRUE(r.ok()) << r.status();
-    int64_t seen = Count(*w);
-    EXPECT_LE(seen, written.load() + 20);
-    ++passes;
-  }
-  writer.join();
-  ASSERT_TRUE(w->FlushAll().ok());
-  ASSERT_TRUE(w->MaintainAll(now + std::chrono::hours(48)).ok());
-  EXPECT_EQ(Count(*w), 800);
-  EXPECT_LE(Files(*w), 2u);
-  ASSERT_TRUE(w->Close().ok());
-  w.reset();
-  w = OpenAt(root_, 3, 5);
-  EXPECT_EQ(Count(*w), 800);
-}
-
 
 // Trace lookups plan only the files whose trace-id filter may hold the trace,
 // where column bounds cannot help (every file spans the whole id range);
