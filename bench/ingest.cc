@@ -12,6 +12,7 @@
 #include <filesystem>
 #include <google/protobuf/arena.h>
 #include <mutex>
+#include <sys/resource.h>
 #include <thread>
 #include <vector>
 
@@ -30,10 +31,19 @@ using Clock = std::chrono::steady_clock;
 using opentelemetry::proto::collector::trace::v1::ExportTraceServiceRequest;
 
 struct RunResult {
-  double spans_per_s = 0, mb_per_s = 0, p50 = 0, p99 = 0, p999 = 0, server_cores = 0;
+  double spans_per_s = 0, mb_per_s = 0, p50 = 0, p99 = 0, p999 = 0, server_cores = 0, client_cores = 0;
   uint64_t errors = 0;
   std::string last_error;
 };
+
+// CPU seconds (user + system) this process has used: the client's share of
+// the two cores during a run.
+double SelfCpuSeconds() {
+  rusage u{};
+  ::getrusage(RUSAGE_SELF, &u);
+  auto sec = [](const timeval& t) { return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_usec) / 1e6; };
+  return sec(u.ru_utime) + sec(u.ru_stime);
+}
 
 double Pct(std::vector<double>& v, double p) {
   if (v.empty()) return 0;
@@ -55,6 +65,7 @@ RunResult Run(const ServerProcess& server, loadgen::Transport transport, const s
   std::vector<double> lat;
   std::string last_error;
   ProcSample before = Sample(server.pid());
+  double client_before = SelfCpuSeconds();
   auto start = Clock::now();
   auto end = start + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(seconds));
   std::vector<std::thread> threads;
@@ -94,6 +105,7 @@ RunResult Run(const ServerProcess& server, loadgen::Transport transport, const s
   for (auto& t : threads) t.join();
   double wall = std::chrono::duration<double>(Clock::now() - start).count();
   ProcSample after = Sample(server.pid());
+  double client_after = SelfCpuSeconds();
   RunResult r;
   r.spans_per_s = static_cast<double>(spans.load()) / wall;
   r.mb_per_s = static_cast<double>(bytes.load()) / wall / 1e6;
@@ -101,9 +113,16 @@ RunResult Run(const ServerProcess& server, loadgen::Transport transport, const s
   r.p99 = Pct(lat, 0.99);
   r.p999 = Pct(lat, 0.999);
   r.server_cores = (after.cpu_seconds - before.cpu_seconds) / wall;
+  r.client_cores = (client_after - client_before) / wall;
   r.errors = errors.load();
   r.last_error = last_error;
   return r;
+}
+
+void PrintRow(const std::string& name, const RunResult& r) {
+  std::printf("%-34s %12.0f %9.1f %9.2f %9.2f %9.2f %7.2f %7.2f %8.2f %7llu\n", name.c_str(), r.spans_per_s,
+              r.mb_per_s, r.p50, r.p99, r.p999, r.server_cores, r.client_cores,
+              r.spans_per_s > 0 ? r.server_cores * 1e6 / r.spans_per_s : 0.0, static_cast<unsigned long long>(r.errors));
 }
 
 }  // namespace
@@ -190,10 +209,12 @@ int main(int argc, char** argv) {
               "connections, %.0f s per run, %u cores\n",
               spans_per_request, avg_bytes / 1024, static_cast<double>(json[0].size()) / 1024, connections, seconds,
               std::thread::hardware_concurrency());
-  std::printf("%-34s %12s %9s %9s %9s %9s %7s %7s\n", "run", "spans/s", "MB/s", "p50 ms", "p99 ms", "p99.9 ms",
-              "cores", "refused");
-  std::printf("%-34s %12.0f %9.1f %9s %9s %9s %7s %7s\n", "baseline: protobuf parse (1 core)", baseline_spans,
-              baseline_mb, "-", "-", "-", "1.00", "-");
+  // "cores": the server's CPU over the run; "client": this process's (the
+  // senders); "µs/span": the server's CPU per acknowledged span.
+  std::printf("%-34s %12s %9s %9s %9s %9s %7s %7s %8s %7s\n", "run", "spans/s", "MB/s", "p50 ms", "p99 ms",
+              "p99.9 ms", "cores", "client", "us/span", "refused");
+  std::printf("%-34s %12.0f %9.1f %9s %9s %9s %7s %7s %8.2f %7s\n", "baseline: protobuf parse (1 core)",
+              baseline_spans, baseline_mb, "-", "-", "-", "1.00", "-", 1e6 / baseline_spans, "-");
   double duckdb_max = 0;
   uint64_t duckdb_rss = 0;
   double duckdb_half_rate = 0;
@@ -209,8 +230,7 @@ int main(int argc, char** argv) {
         Run(server, loadgen::Transport::kGrpc, proto, spans_per_request, connections, seconds, max.spans_per_s / 2);
     for (const auto& [name, r] : {std::pair<const char*, const RunResult&>{"grpc, max, duckdb flush", max},
                                   {"grpc, 50% rate, duckdb flush", half}}) {
-      std::printf("%-34s %12.0f %9.1f %9.2f %9.2f %9.2f %7.2f %7llu\n", name, r.spans_per_s, r.mb_per_s, r.p50, r.p99,
-                  r.p999, r.server_cores, static_cast<unsigned long long>(r.errors));
+      PrintRow(name, r);
     }
     duckdb_max = max.spans_per_s;
     duckdb_half_rate = half.spans_per_s;
@@ -225,9 +245,7 @@ int main(int argc, char** argv) {
     ServerProcess server(binary, (dir / "refusing").string(), env);
     server.WaitDrained();
     RunResult r = Run(server, loadgen::Transport::kGrpc, proto, spans_per_request, connections, seconds, 0, backoff_ms);
-    std::printf("%-34s %12.0f %9.1f %9.2f %9.2f %9.2f %7.2f %7llu\n",
-                backoff_ms > 0 ? "grpc, max, refusing + backoff" : "grpc, max, refusing when full", r.spans_per_s,
-                r.mb_per_s, r.p50, r.p99, r.p999, r.server_cores, static_cast<unsigned long long>(r.errors));
+    PrintRow(backoff_ms > 0 ? "grpc, max, refusing + backoff" : "grpc, max, refusing when full", r);
   }
   uint64_t peak_rss = 0, grpc_rss = 0;
   double grpc_max = 0, grpc_half_p99 = 0;
@@ -241,8 +259,7 @@ int main(int argc, char** argv) {
       server.WaitDrained();
       RunResult half = Run(server, t, bodies, spans_per_request, connections, seconds, max.spans_per_s / 2);
       auto row = [&](const std::string& name, const RunResult& r) {
-        std::printf("%-34s %12.0f %9.1f %9.2f %9.2f %9.2f %7.2f %7llu\n", name.c_str(), r.spans_per_s, r.mb_per_s,
-                    r.p50, r.p99, r.p999, r.server_cores, static_cast<unsigned long long>(r.errors));
+        PrintRow(name, r);
         if (!r.last_error.empty()) std::printf("    (refused requests are retryable overload answers; last: %.90s)\n",
                                                r.last_error.c_str());
       };
@@ -269,8 +286,8 @@ int main(int argc, char** argv) {
   }
   double baseline_after, baseline_after_mb;
   if (!parse_baseline(&baseline_after, &baseline_after_mb)) return 1;
-  std::printf("%-34s %12.0f %9.1f %9s %9s %9s %7s %7s\n", "baseline again, after the runs", baseline_after,
-              baseline_after_mb, "-", "-", "-", "1.00", "-");
+  std::printf("%-34s %12.0f %9.1f %9s %9s %9s %7s %7s %8.2f %7s\n", "baseline again, after the runs",
+              baseline_after, baseline_after_mb, "-", "-", "-", "1.00", "-", 1e6 / baseline_after, "-");
   baseline_spans = std::max(baseline_spans, baseline_after);
   std::printf("server peak RSS: %.0f MiB (%.0f MiB after the gRPC runs)\n", static_cast<double>(peak_rss) / 1024,
               static_cast<double>(grpc_rss) / 1024);

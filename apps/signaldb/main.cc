@@ -19,13 +19,17 @@
 #include "writer/writer.h"
 
 // jemalloc's settings for the server (read at its first allocation;
-// MALLOC_CONF in the environment overrides them): pages freed after a burst
-// (a flush's buffers, a compaction) go back to the system after about a
-// second instead of ten, returned by a background thread rather than by the
-// ingest threads that free them.
+// MALLOC_CONF in the environment overrides them). Freed pages are returned to
+// the system by a background thread, not by the ingest threads that free
+// them, over about 30 s. Each flush frees the buffers that the next requests'
+// decodes fill again; with a 1 s decay most of those pages went back to the
+// kernel in between and came back as page faults and zeroing inside the
+// decode (docs/ingest-performance.md: ~15% of the server's CPU per span at
+// half the maximum rate). The cost is that memory freed by a burst (a flush,
+// a compaction, a query) is held up to ~30 s longer.
 extern "C" {
 // NOLINTNEXTLINE: the name jemalloc looks for
-const char* malloc_conf = "background_thread:true,dirty_decay_ms:1000,muzzy_decay_ms:0";
+const char* malloc_conf = "background_thread:true,dirty_decay_ms:30000,muzzy_decay_ms:0";
 }
 
 namespace {
