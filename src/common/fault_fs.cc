@@ -73,6 +73,13 @@ absl::StatusOr<std::unique_ptr<WritableFile>> FaultFs::OpenAppendable(const std:
   return std::unique_ptr<WritableFile>(new FaultFile(std::move(*f), this, path));
 }
 
+absl::StatusOr<std::unique_ptr<WritableFile>> FaultFs::OpenForOverwrite(const std::string& path) {
+  if (auto st = Check(Op::kOpen, path); !st.ok()) return st;
+  auto f = base_->OpenForOverwrite(path);
+  if (!f.ok()) return f.status();
+  return std::unique_ptr<WritableFile>(new FaultFile(std::move(*f), this, path));
+}
+
 absl::StatusOr<std::string> FaultFs::ReadFile(const std::string& path) {
   if (auto st = Check(Op::kRead, path); !st.ok()) return st;
   return base_->ReadFile(path);

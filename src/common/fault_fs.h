@@ -33,6 +33,7 @@ class FaultFs final : public FileSystem {
   void OnlyPaths(std::string fragment);
 
   absl::StatusOr<std::unique_ptr<WritableFile>> OpenAppendable(const std::string& path) override;
+  absl::StatusOr<std::unique_ptr<WritableFile>> OpenForOverwrite(const std::string& path) override;
   absl::StatusOr<std::string> ReadFile(const std::string& path) override;
   absl::Status WriteFileAtomic(const std::string& path, std::string_view data) override;
   absl::Status Rename(const std::string& from, const std::string& to) override;

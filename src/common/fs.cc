@@ -93,6 +93,12 @@ class PosixFileSystem final : public FileSystem {
     return std::make_unique<PosixWritableFile>(path, fd, static_cast<uint64_t>(st.st_size));
   }
 
+  absl::StatusOr<std::unique_ptr<WritableFile>> OpenForOverwrite(const std::string& path) override {
+    int fd = ::open(path.c_str(), O_WRONLY | O_CLOEXEC);
+    if (fd < 0) return ErrnoStatus(errno, StrCat("open ", path));
+    return std::make_unique<PosixWritableFile>(path, fd, 0);
+  }
+
   absl::StatusOr<std::string> ReadFile(const std::string& path) override {
     int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
     if (fd < 0) return ErrnoStatus(errno, StrCat("open ", path));

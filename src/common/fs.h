@@ -36,6 +36,13 @@ class FileSystem {
   // Opens `path` for appending, creating it if missing. The new file's
   // directory entry is not durable until SyncDir() of its parent.
   virtual absl::StatusOr<std::unique_ptr<WritableFile>> OpenAppendable(const std::string& path) = 0;
+  // Opens the existing file `path` for writing from its first byte, keeping
+  // its length and blocks: writes overwrite, and an fdatasync of bytes within
+  // the old length changes no file-system metadata. Size() counts the bytes
+  // written. Not every file system has it.
+  virtual absl::StatusOr<std::unique_ptr<WritableFile>> OpenForOverwrite(const std::string& path) {
+    return absl::UnimplementedError("overwriting files in place is not supported here");
+  }
   virtual absl::StatusOr<std::string> ReadFile(const std::string& path) = 0;
   // Writes `data` to a temporary file, syncs it, renames it over `path` and
   // syncs the directory: readers see the old or the new content, never a mix.

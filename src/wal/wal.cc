@@ -31,11 +31,19 @@ bool ParseSegmentName(const std::string& name, uint64_t* number) {
   return ParseInt(std::string_view(name).substr(0, 20), number);
 }
 
-std::string SegmentHeader(uint64_t first_seq) {
+// A trimmed segment kept to be written over: the same number, another suffix
+// (replay never reads it).
+std::string SpareName(uint64_t number) {
+  char buf[32];
+  std::snprintf(buf, sizeof(buf), "%020llu.spare", static_cast<unsigned long long>(number));
+  return buf;
+}
+
+std::string SegmentHeader(uint64_t first_seq, uint16_t flags = 0) {
   std::string h;
   AppendFixed<uint32_t>(h, kSegmentMagic);
   AppendFixed<uint16_t>(h, kFormatVersion);
-  AppendFixed<uint16_t>(h, 0);
+  AppendFixed<uint16_t>(h, flags);
   AppendFixed<uint64_t>(h, first_seq);
   return h;
 }
@@ -45,6 +53,7 @@ struct Scan {
   uint64_t valid_end = 0;  // offset just past the last valid record
   uint64_t first_seq = 0;
   uint64_t last_seq = 0;
+  bool reused = false;  // kSegmentReused: bytes past the records are an older segment's
 };
 
 // Walks the records of `data`; calls `fn` for each valid one. Stops at the
@@ -62,6 +71,7 @@ absl::StatusOr<Scan> ScanSegment(
     return absl::FailedPreconditionError(
         StrCat("WAL segment ", path, " has format version ", version, ", expected ", kFormatVersion));
   }
+  scan.reused = (Get<uint16_t>(data.data() + 6) & kSegmentReused) != 0;
   scan.first_seq = Get<uint64_t>(data.data() + 8);
   size_t pos = kSegmentHeaderSize;
   scan.valid_end = pos;
@@ -156,6 +166,16 @@ absl::Status Wal::Recover(uint64_t min_next_sequence) {
   ASSIGN_OR_RETURN(auto names, fs_->ListDir(dir_));
   uint64_t expected_first = 0;
   for (const auto& name : names) {
+    if (EndsWith(name, ".spare")) {
+      // Kept by an earlier run for reuse; beyond the limit, deleted.
+      if (spares_.size() < options_.spare_segments) {
+        spares_.push_back(dir_ + "/" + name);
+      } else {
+        RETURN_IF_ERROR(fs_->Remove(dir_ + "/" + name));
+      }
+    }
+  }
+  for (const auto& name : names) {
     uint64_t number;
     if (!ParseSegmentName(name, &number)) continue;
     std::string path = dir_ + "/" + name;
@@ -172,12 +192,21 @@ absl::Status Wal::Recover(uint64_t min_next_sequence) {
                    expected_first);
     }
     if (scan.valid_end < data.size()) {
-      auto salvaged = Resync(data, scan.valid_end, scan.last_seq);
+      // Records of this segment carry sequences from its first one on; the
+      // ones an older segment left in a reused file are all lower.
+      auto salvaged = Resync(data, scan.valid_end, std::max(scan.last_seq, scan.first_seq - 1));
       if (salvaged.empty()) {
-        // Nothing whole after the damage: a torn tail from a crash mid-write.
+        // Nothing whole after the damage: a torn tail from a crash mid-write,
+        // or in a reused file the older segment's bytes (and maybe a torn tail
+        // before them: the two cannot be told apart, and neither was ever
+        // acknowledged).
         uint64_t dropped = data.size() - scan.valid_end;
-        spdlog::warn("WAL {}: cut {} bytes of torn or corrupt tail from {}", dir_, dropped, name);
-        dropped_tail_bytes_ += dropped;
+        if (scan.reused) {
+          spdlog::debug("WAL {}: {} bytes after the last record of reused segment {} cut", dir_, dropped, name);
+        } else {
+          spdlog::warn("WAL {}: cut {} bytes of torn or corrupt tail from {}", dir_, dropped, name);
+          dropped_tail_bytes_ += dropped;
+        }
         RETURN_IF_ERROR(fs_->Truncate(path, scan.valid_end));
       } else {
         // Damage in the middle: keep the original aside for inspection and
@@ -187,7 +216,10 @@ absl::Status Wal::Recover(uint64_t min_next_sequence) {
         RETURN_IF_ERROR(fs_->WriteFileAtomic(qdir + "/" + name, data));
         std::string repaired(data.substr(0, scan.valid_end));
         for (const auto& [off, len] : salvaged) repaired.append(data.substr(off, len));
-        uint64_t lost = data.size() - repaired.size();
+        // In a reused file the bytes after the last salvaged record are the
+        // older segment's, not lost ones.
+        const auto& [last_off, last_len] = salvaged.back();
+        uint64_t lost = (scan.reused ? last_off + last_len : data.size()) - repaired.size();
         RETURN_IF_ERROR(fs_->WriteFileAtomic(path, repaired));
         spdlog::error("WAL {}: segment {} is corrupt in the middle: {} bytes unreadable, {} later records "
                       "recovered; original kept in {}",
@@ -214,6 +246,7 @@ absl::Status Wal::Recover(uint64_t min_next_sequence) {
 
 absl::StatusOr<std::unique_ptr<WritableFile>> Wal::MakeSegmentFile(uint64_t number, uint64_t first_seq) {
   const std::string path = dir_ + "/" + SegmentName(number);
+  if (auto reused = ReuseSpareFile(path, first_seq); reused.ok()) return reused;
   ASSIGN_OR_RETURN(auto file, fs_->OpenAppendable(path));
   absl::Status st = file->Append(SegmentHeader(first_seq));
   if (st.ok()) st = file->Sync();
@@ -223,6 +256,44 @@ absl::StatusOr<std::unique_ptr<WritableFile>> Wal::MakeSegmentFile(uint64_t numb
     return st;
   }
   return file;
+}
+
+absl::StatusOr<std::unique_ptr<WritableFile>> Wal::ReuseSpareFile(const std::string& path, uint64_t first_seq) {
+  std::string spare;
+  {
+    std::lock_guard lock(spare_mu_);
+    if (spares_.empty()) return absl::NotFoundError("no spare segment file");
+    spare = std::move(spares_.back());
+    spares_.pop_back();
+  }
+  // The new header is durable before the file takes the segment's name, so
+  // a segment file never starts with the older segment's header.
+  auto file = fs_->OpenForOverwrite(spare);
+  absl::Status st = file.status();
+  if (st.ok()) st = (*file)->Append(SegmentHeader(first_seq, kSegmentReused));
+  if (st.ok()) st = (*file)->Sync();
+  if (st.ok()) st = fs_->Rename(spare, path);
+  if (st.ok()) st = fs_->SyncDir(dir_);
+  if (st.ok()) return file;
+  spdlog::warn("WAL {}: cannot reuse {} ({}); deleting it and creating a new segment file", dir_, spare,
+               st.ToString());
+  if (file.ok()) (void)(*file)->Close();
+  (void)fs_->Remove(spare);
+  (void)fs_->Remove(path);
+  return st;
+}
+
+absl::Status Wal::Retire(const Segment& seg) {
+  {
+    std::lock_guard lock(spare_mu_);
+    if (spares_.size() < options_.spare_segments && seg.size >= options_.segment_size / 2) {
+      const std::string spare = dir_ + "/" + SpareName(seg.number);
+      absl::Status st = fs_->Rename(seg.path, spare);
+      if (st.ok()) spares_.push_back(spare);
+      return st;
+    }
+  }
+  return fs_->Remove(seg.path);
 }
 
 absl::Status Wal::InstallSegmentLocked(uint64_t number, std::unique_ptr<WritableFile> file) {
@@ -390,10 +461,10 @@ absl::Status Wal::TrimThrough(uint64_t seq) {
   // Deleting large files and syncing the directory take milliseconds (~17 ms
   // for a 64 MiB segment under ingest): done without the lock, so appends
   // never wait for them. The segments already left the list; after a crash
-  // before they are gone, the next start replays them and skips every
-  // record (all are committed to the tables).
+  // before they are gone (or renamed to spares), the next start replays them
+  // and skips every record (all are committed to the tables).
   for (size_t i = 0; i < doomed.size(); ++i) {
-    if (absl::Status st = fs_->Remove(doomed[i].path); !st.ok()) {
+    if (absl::Status st = Retire(doomed[i]); !st.ok()) {
       // The ones not deleted go back to the front of the list (they are the
       // oldest), so a later trim tries them again.
       {

@@ -43,6 +43,9 @@ inline constexpr uint32_t kSegmentMagic = 0x4c415753;  // "SWAL" little-endian
 inline constexpr uint16_t kFormatVersion = 1;
 inline constexpr size_t kSegmentHeaderSize = 16;
 inline constexpr size_t kRecordHeaderSize = 17;
+// Segment header flag: the file held an older segment before, so the bytes
+// after its last record are that segment's and mean nothing.
+inline constexpr uint16_t kSegmentReused = 1;
 
 // Record types.
 enum class RecordType : uint8_t {
@@ -67,6 +70,14 @@ struct Options {
   // false acknowledges after write() without fdatasync: faster, but an OS
   // crash or power loss can lose acknowledged records. Never the default.
   bool fsync = true;
+  // Trimmed segments kept (renamed NNNN.spare) to be written over as later
+  // segments instead of deleted, at most this many per log: deleting a big
+  // file frees its blocks, which on a disk mounted with online discard
+  // stalls the device (and every fdatasync of the log) for milliseconds, and
+  // appending within a file's old length needs no file-system journal commit
+  // per fdatasync. Only segments at least half of segment_size are kept.
+  // 0 deletes every trimmed segment.
+  size_t spare_segments = 2;
 };
 
 struct Stats {
@@ -125,6 +136,10 @@ class Wal {
   // Creates segment `number` with its header, durable with its directory
   // entry; needs no lock.
   absl::StatusOr<std::unique_ptr<WritableFile>> MakeSegmentFile(uint64_t number, uint64_t first_seq);
+  // The same from a spare file, when there is one and it can be reused.
+  absl::StatusOr<std::unique_ptr<WritableFile>> ReuseSpareFile(const std::string& path, uint64_t first_seq);
+  // Deletes a trimmed segment, or keeps it as a spare.
+  absl::Status Retire(const Segment& seg);
   // Makes `file` (segment `number`, starting at written_seq_ + 1) the active
   // segment.
   absl::Status InstallSegmentLocked(uint64_t number, std::unique_ptr<WritableFile> file);
@@ -163,6 +178,9 @@ class Wal {
   uint64_t written_seq_ = 0;  // highest sequence written to a segment file
   bool committing_ = false;   // a leader is writing and syncing
   std::atomic<uint64_t> synced_seq_{0};
+
+  std::mutex spare_mu_;  // guards spares_ (taken by rolls, given by trims)
+  std::vector<std::string> spares_;  // paths of spare files, oldest first
 };
 
 // Encodes one record (header + head + payload), for tests and tools.

@@ -218,6 +218,98 @@ TEST_F(WalTest, RotatesAndTrimsWholeSegments) {
   EXPECT_EQ(w->GetStats().segments, 1u);
 }
 
+// Trimmed segments are renamed to spares and written over as later
+// segments; the records they held before never come back.
+TEST_F(WalTest, TrimmedSegmentsAreReusedAndTheirOldRecordsNeverReplay) {
+  auto payload = [](uint64_t seq) { return std::string(1000, static_cast<char>('a' + seq % 26)); };
+  auto count = [&](const std::string& suffix) {
+    size_t n = 0;
+    for (const auto& f : SegmentFiles()) n += f.ends_with(suffix) ? 1 : 0;
+    return n;
+  };
+  auto w = OpenWal(0, 4096);
+  for (uint64_t i = 1; i <= 40; ++i) ASSERT_EQ(*w->Append(RecordType::kOtlpExport, payload(i)), i);
+  ASSERT_TRUE(w->TrimThrough(20).ok());
+  EXPECT_EQ(count(".spare"), 2u);  // Options::spare_segments
+  for (uint64_t i = 41; i <= 60; ++i) ASSERT_EQ(*w->Append(RecordType::kOtlpExport, payload(i)), i);
+  EXPECT_EQ(count(".spare"), 0u);  // both taken by the rolls since
+  size_t reused = 0;
+  for (const auto& f : SegmentFiles()) {
+    std::ifstream in(f, std::ios::binary);
+    char header[kSegmentHeaderSize];
+    in.read(header, sizeof(header));
+    reused += (static_cast<uint8_t>(header[6]) & kSegmentReused) != 0 ? 1 : 0;
+  }
+  EXPECT_EQ(reused, 2u);
+  auto check = [&](Wal& wal) {
+    auto recs = ReplayAll(wal);
+    ASSERT_FALSE(recs.empty());
+    EXPECT_EQ(recs.back().first, 60u);
+    for (size_t i = 1; i < recs.size(); ++i) EXPECT_EQ(recs[i].first, recs[i - 1].first + 1);
+    for (const auto& [seq, p] : recs) EXPECT_EQ(p, payload(seq)) << seq;
+    auto after = ReplayAll(wal, 20);
+    ASSERT_EQ(after.size(), 40u);
+    EXPECT_EQ(after.front().first, 21u);
+  };
+  check(*w);
+  w.reset();
+  w = OpenWal(0, 4096);
+  check(*w);
+  auto stats = w->GetStats();
+  EXPECT_EQ(stats.quarantined_segments, 0u);
+  EXPECT_EQ(stats.corrupt_bytes, 0u);
+  EXPECT_EQ(stats.dropped_tail_bytes, 0u);
+  EXPECT_EQ(*w->Append(RecordType::kOtlpExport, payload(61)), 61u);
+}
+
+// A reused file holds the older segment's records after the new ones: an
+// open sees where the new ones end, salvages nothing from the old, and still
+// finds real damage among the new records.
+TEST_F(WalTest, ReusedSegmentsEndAtTheirOwnRecords) {
+  {
+    auto w = OpenWal(0, 4096);
+    for (int i = 0; i < 10; ++i) ASSERT_TRUE(w->Append(RecordType::kOtlpExport, std::string(1000, 'o')).ok());
+    ASSERT_TRUE(w->TrimThrough(10).ok());
+  }
+  {
+    // Its fresh segment is a spare: only the new header, then old records.
+    auto w = OpenWal(0, 4096);
+    EXPECT_TRUE(ReplayAll(*w).empty());
+  }
+  {
+    auto w = OpenWal(0, 4096);
+    EXPECT_TRUE(ReplayAll(*w).empty());
+    auto stats = w->GetStats();
+    EXPECT_EQ(stats.quarantined_segments, 0u);
+    EXPECT_EQ(stats.dropped_tail_bytes, 0u);
+    ASSERT_EQ(*w->Append(RecordType::kOtlpExport, "alpha"), 11u);
+    ASSERT_EQ(*w->Append(RecordType::kOtlpExport, "bravo"), 12u);
+    ASSERT_EQ(*w->Append(RecordType::kOtlpExport, "charlie"), 13u);
+  }
+  // The segment holding alpha..charlie is the newest reused one.
+  std::string target;
+  for (const auto& f : SegmentFiles()) {
+    if (!f.ends_with(".wal")) continue;
+    std::ifstream in(f, std::ios::binary);
+    std::string data((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    if (data.find("bravo") != std::string::npos) target = f;
+  }
+  ASSERT_FALSE(target.empty());
+  EXPECT_GT(std::filesystem::file_size(target), 3000u);  // the old records are still behind
+  std::fstream f(target, std::ios::in | std::ios::out | std::ios::binary);
+  auto off = kSegmentHeaderSize + EncodeRecord(RecordType::kOtlpExport, 11, "alpha").size() + kRecordHeaderSize + 1;
+  f.seekp(static_cast<std::streamoff>(off));
+  f.put('X');  // inside "bravo"
+  f.close();
+  auto w = OpenWal(0, 4096);
+  auto recs = ReplayAll(*w);
+  ASSERT_EQ(recs.size(), 2u);
+  EXPECT_EQ(recs[0].second, "alpha");
+  EXPECT_EQ(recs[1].second, "charlie");
+  EXPECT_EQ(w->GetStats().quarantined_segments, 1u);
+  EXPECT_EQ(w->GetStats().corrupt_bytes, EncodeRecord(RecordType::kOtlpExport, 12, "bravo").size());
+}
+
 TEST_F(WalTest, ConcurrentAppendsGetDistinctDurableSequences) {
   auto w = OpenWal(0, 4096);
   std::vector<std::thread> threads;
