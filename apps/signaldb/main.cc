@@ -102,6 +102,7 @@ int Run(const Config& config) {
   wopts.s3.secret_access_key = config.storage.s3.secret_access_key;
   wopts.s3.path_style = config.storage.s3.path_style;
   wopts.wal.segment_size = config.wal.segment_size;
+  wopts.wal.spare_segments = static_cast<size_t>(config.wal.spare_segments);
   wopts.wal.group_commit_window = config.wal.flush_interval;
   wopts.wal.fsync = config.wal.fsync == "always";
   if (!wopts.wal.fsync) spdlog::warn("wal.fsync = \"never\": acknowledged writes can be lost on an OS crash or power loss");

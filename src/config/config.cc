@@ -116,6 +116,8 @@ std::vector<Key> BuildKeys() {
       {"router.http_addr", addr([](Config& c) -> std::string& { return c.router.http_addr; })},
       {"wal.dir", [](Config& c, const std::string& v) { return SetString(c.wal.dir, v); }},
       {"wal.segment_size", size([](Config& c) -> uint64_t& { return c.wal.segment_size; })},
+      {"wal.spare_segments",
+       int_in(0, 16, "0 to 16", [](Config& c) -> int& { return c.wal.spare_segments; })},
       {"wal.flush_interval", duration([](Config& c) -> std::chrono::milliseconds& { return c.wal.flush_interval; })},
       {"wal.fsync", [](Config& c, const std::string& v) -> absl::Status {
          if (v != "always" && v != "never") {

@@ -60,6 +60,9 @@ struct Config {
   struct Wal {
     std::string dir;  // empty: <data_dir>/wal
     uint64_t segment_size = 64ull << 20;
+    // Trimmed segments each log keeps to write over instead of deleting
+    // (docs/wal-format.md, "Spare segments"); 0 deletes them all.
+    int spare_segments = 2;
     // How long an append may wait to share its fsync with other appends.
     std::chrono::milliseconds flush_interval{0};
     // "always" (fdatasync before every acknowledgement) or "never" (unsafe).

@@ -48,7 +48,7 @@ TEST_F(ConfigTest, DefaultsWithoutFileOrEnvironment) {
 TEST_F(ConfigTest, FileThenEnvironmentOverride) {
   ConfigSources src;
   src.file = Write("a.toml", "data_dir = \"/tmp/x\"\n[acceptor]\ngrpc_addr = \"127.0.0.1:5317\"\n"
-                             "[wal]\nsegment_size = \"8MiB\"\nflush_interval = \"2ms\"\n");
+                             "[wal]\nsegment_size = \"8MiB\"\nflush_interval = \"2ms\"\nspare_segments = 0\n");
   src.env = {{"SIGNALDB_ACCEPTOR__GRPC_ADDR", "127.0.0.1:6317"}, {"SIGNALDB_LOG__LEVEL", "debug"}};
   auto c = LoadConfig(src);
   ASSERT_TRUE(c.ok()) << c.status();
@@ -56,6 +56,7 @@ TEST_F(ConfigTest, FileThenEnvironmentOverride) {
   EXPECT_EQ(c->acceptor.grpc_addr, "127.0.0.1:6317");
   EXPECT_EQ(c->wal.segment_size, 8u << 20);
   EXPECT_EQ(c->wal.flush_interval.count(), 2);
+  EXPECT_EQ(c->wal.spare_segments, 0);
   EXPECT_EQ(c->log.level, "debug");
 }
 
