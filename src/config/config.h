@@ -115,9 +115,10 @@ struct Config {
     uint64_t max_buffer_bytes = 1ull << 30;
     std::chrono::milliseconds max_buffer_wait{2000};
     // Threads encoding a flush's files (one per kFlushChunkRows rows and
-    // hour) in parallel; 0: one per core. 1 by default: on two cores ingest
-    // already keeps the other busy.
-    int flush_threads = 1;
+    // hour) in parallel while ingest outpaces the flushes (half of
+    // max_buffer_bytes or more waiting); 0: one per core. A flush that keeps
+    // up uses one thread and leaves the other cores to the requests.
+    int flush_threads = 0;
   } writer;
 
   // Background table maintenance in the writer: compaction, retention,

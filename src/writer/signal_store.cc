@@ -615,14 +615,17 @@ absl::Status SignalStore::FlushTable(Table& t, engine::Connection& conn, uint64_
     ASSIGN_OR_RETURN(p.index, WriteTraceIndex(t, p.key, ids));
     return absl::OkStatus();
   };
-  // Parts are taken in turn by up to flush_threads threads, this one among
-  // them; the DuckDB encoder writes through one connection, so one at a time.
+  // Parts are taken in turn by up to flush_threads threads (when ingest is
+  // outpacing the flushes), this one among them; the DuckDB encoder writes
+  // through one connection, so one at a time.
   std::atomic<size_t> next{0};
   auto worker = [&] {
     for (size_t i = next++; i < parts.size(); i = next++) parts[i].status = write_part(i);
   };
   std::vector<std::thread> helpers;
-  const size_t threads = native ? std::min<size_t>(parts.size(), std::max(options_.flush_threads, 1)) : 1;
+  const bool wide = options_.flush_wide == nullptr || options_.flush_wide->load();
+  const size_t threads =
+      native && wide ? std::min<size_t>(parts.size(), static_cast<size_t>(std::max(options_.flush_threads, 1))) : 1;
   for (size_t i = 1; i < threads; ++i) {
     try {
       helpers.emplace_back(worker);
@@ -633,6 +636,7 @@ absl::Status SignalStore::FlushTable(Table& t, engine::Connection& conn, uint64_
   }
   worker();
   for (auto& h : helpers) h.join();
+  const int used_threads = static_cast<int>(helpers.size()) + 1;
   std::vector<iceberg::DataFile> written;
   std::vector<std::shared_ptr<const TraceIndex>> indexes;
   for (Part& p : parts) {
@@ -699,6 +703,7 @@ absl::Status SignalStore::FlushTable(Table& t, engine::Connection& conn, uint64_
   s.committed_files = t.files.size();
   s.committed_rows += rows;
   s.committed_sequence = cut;
+  s.widest_flush_threads = std::max(s.widest_flush_threads, used_threads);
   ++s.flushes;
   s.last_flush_error.clear();
   auto ms = [](auto from, auto to) { return std::chrono::duration_cast<std::chrono::milliseconds>(to - from).count(); };
@@ -758,16 +763,18 @@ SignalStats SignalStore::Stats() const {
   }
   auto now = std::chrono::steady_clock::now();
   for (const auto& t : tables_) {
-    uint64_t rows = 0;
+    uint64_t rows = 0, bytes = 0;
     int64_t oldest = 0;
     std::lock_guard lock(t->mu);
     for (const auto& b : t->buffer) {
       if (b.committed_gen != kUncommitted) continue;
       rows += b.batch->num_rows();
+      bytes += b.batch->ByteSize();
       oldest = std::max<int64_t>(oldest, std::chrono::duration_cast<std::chrono::milliseconds>(now - b.arrived).count());
     }
     auto& ts = s.tables[t->schema->table];
     ts.buffered_rows = rows;
+    ts.buffered_bytes = bytes;
     ts.oldest_unflushed_ms = oldest;
   }
   if (wal_) s.wal = wal_->GetStats();

@@ -109,8 +109,11 @@ struct SignalStoreOptions {
   // thread.
   ThreadPool* log_pool = nullptr;
   // Threads encoding one flush's files (our encoder only; a flush has a file
-  // per kFlushChunkRows rows and hour).
+  // per kFlushChunkRows rows and hour), while `flush_wide` says ingest is
+  // outpacing the flushes (null: always); one otherwise, so a flush keeping
+  // up leaves the other cores to the requests it would delay.
   int flush_threads = 1;
+  const std::atomic<bool>* flush_wide = nullptr;
   iceberg::ExpiryPolicy expiry;
   // Whether trace lookups consult the files' trace-id filters (they are
   // always written); off only to measure what they save.
@@ -156,6 +159,7 @@ struct TableStats {
   uint64_t committed_rows = 0;
   uint64_t committed_sequence = 0;
   uint64_t flushes = 0;
+  int widest_flush_threads = 0;  // the most threads any flush's files were encoded by
   int64_t oldest_unflushed_ms = 0;  // age of the oldest buffered batch
   std::string last_flush_error;
 };

@@ -91,7 +91,7 @@ std::vector<columnar::RowRef> Dataset::Buffers::Order(
 
 absl::StatusOr<std::unique_ptr<Dataset>> Dataset::Open(const WriterOptions& options, catalog::Catalog* catalog,
                                                        objstore::ObjectStore* store, const TenantContext& ctx,
-                                                       ThreadPool* log_pool) {
+                                                       ThreadPool* log_pool, const std::atomic<bool>* flush_wide) {
   auto ds = std::unique_ptr<Dataset>(new Dataset());
   ds->ctx_ = ctx;
   const std::string prefix = StrCat(ctx.tenant, "/", ctx.dataset);
@@ -138,6 +138,7 @@ absl::StatusOr<std::unique_ptr<Dataset>> Dataset::Open(const WriterOptions& opti
         .flush_threads = options.flush_threads > 0
                              ? options.flush_threads
                              : static_cast<int>(std::max(1u, std::thread::hardware_concurrency())),
+        .flush_wide = flush_wide,
         .expiry = options.expiry,
         .use_trace_index = options.use_trace_index,
     };
@@ -234,7 +235,7 @@ absl::StatusOr<Dataset*> Writer::GetDataset(const TenantContext& ctx) {
     RETURN_IF_ERROR(options_.fs->WriteFileAtomic(marker, uri));
   }
   ASSIGN_OR_RETURN(objstore::ObjectStore * store, StoreFor(uri));
-  ASSIGN_OR_RETURN(auto ds, Dataset::Open(options_, catalog_.get(), store, ctx, &log_pool_));
+  ASSIGN_OR_RETURN(auto ds, Dataset::Open(options_, catalog_.get(), store, ctx, &log_pool_, &flush_wide_));
   Dataset* raw = ds.get();
   datasets_.emplace(ctx, std::move(ds));
   dataset_uris_[ctx] = uri;
@@ -441,6 +442,8 @@ void Writer::FlusherLoop() {
 }
 
 absl::Status Writer::FlushAll() {
+  // Ingest is outpacing the flushes: this pass may take every flush thread.
+  flush_wide_ = BufferedBytes() >= options_.max_buffer_bytes / 2;
   std::vector<Dataset*> all;
   {
     std::lock_guard lock(mu_);

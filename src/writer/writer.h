@@ -72,8 +72,10 @@ struct WriterOptions {
   // Who encodes flushed Parquet files: our writer or DuckDB's COPY.
   ParquetEncoder parquet_encoder = ParquetEncoder::kNative;
   // Threads encoding a flush's files in parallel (our encoder only; a file
-  // per kFlushChunkRows rows and hour); 0: one per core.
-  int flush_threads = 1;
+  // per kFlushChunkRows rows and hour) while ingest outpaces the flushes
+  // (half of max_buffer_bytes or more is waiting when a flush starts); 0:
+  // one per core. A flush that is keeping up uses one thread.
+  int flush_threads = 0;
   // Which snapshots each table keeps.
   iceberg::ExpiryPolicy expiry;
   // Whether trace lookups consult the per-file trace-id filters.
@@ -103,10 +105,13 @@ absl::StatusOr<Decoded> DecodeWalRecord(Signal signal, wal::RecordType type, std
 class Dataset {
  public:
   // `store` (not owned) holds the dataset's tables under "<tenant>/<dataset>/";
-  // `log_pool` (not owned, may be null) logs requests while they are decoded.
+  // `log_pool` (not owned, may be null) logs requests while they are decoded;
+  // `flush_wide` (not owned, may be null: always) says when flushes may use
+  // every flush thread.
   static absl::StatusOr<std::unique_ptr<Dataset>> Open(const WriterOptions& options, catalog::Catalog* catalog,
                                                        objstore::ObjectStore* store, const TenantContext& ctx,
-                                                       ThreadPool* log_pool = nullptr);
+                                                       ThreadPool* log_pool = nullptr,
+                                                       const std::atomic<bool>* flush_wide = nullptr);
   engine::Database& db() { return *db_; }
   SignalStore& store(Signal s) { return *stores_[static_cast<int>(s)]; }
   const TenantContext& context() const { return ctx_; }
@@ -250,6 +255,9 @@ class Writer {
   std::mutex capacity_mu_;
   std::condition_variable capacity_cv_;
   std::atomic<bool> last_flush_failed_{false};
+  // Whether flushes may use every flush thread: set before each pass of the
+  // flusher from how much is buffered (SignalStoreOptions::flush_wide).
+  std::atomic<bool> flush_wide_{false};
   // Wakes WaitForCapacity's waiters to look again.
   void NotifyCapacity();
 };

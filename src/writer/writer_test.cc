@@ -301,8 +301,8 @@ TEST_F(WriterTest, FullBuffersWaitForAFlushInsteadOfRefusing) {
 }
 
 // A large flush is written in chunks of the batches as they arrived (about
-// kFlushChunkRows rows each), each chunk sorted on its own into its own file;
-// two threads encode them here. A batch is never split.
+// kFlushChunkRows rows each), each chunk sorted on its own into its own file.
+// A batch is never split.
 TEST_F(WriterTest, LargeFlushesAreWrittenInChunksOfArrivingBatches) {
   auto w = OpenAt(root_, 3, 50, [](WriterOptions& o) { o.flush_threads = 2; });
   // 199 traces of 251 spans, one request each: 49,949 rows, two chunks.
@@ -340,6 +340,30 @@ TEST_F(WriterTest, LargeFlushesAreWrittenInChunksOfArrivingBatches) {
   ASSERT_TRUE(one.ok()) << one.status();
   EXPECT_EQ(one->files.size(), 1u);
   EXPECT_EQ(Count(*w, StrCat("trace_id = '", HexEncode(tid), "'")), 251);
+}
+
+// A flush takes every flush thread only while ingest is outpacing the
+// flushes (half of max_buffer_bytes or more waiting when it starts); a flush
+// that keeps up uses one and leaves the other cores to requests.
+TEST_F(WriterTest, FlushesTakeEveryFlushThreadOnlyWhileIngestIsBehind) {
+  auto traces = [](Writer& w) { return w.Stats().tables.at("default/default/traces"); };
+  auto keeping_up = OpenAt(root_ / "keeping_up", 3, 50, [](WriterOptions& o) { o.flush_threads = 2; });
+  for (int t = 0; t < 199; ++t) Write(*keeping_up, t, 251);  // two chunks
+  const uint64_t buffered = traces(*keeping_up).buffered_bytes;
+  ASSERT_GT(buffered, 0u);
+  ASSERT_TRUE(keeping_up->FlushAll().ok());
+  EXPECT_EQ(Files(*keeping_up), 2u);
+  EXPECT_EQ(traces(*keeping_up).widest_flush_threads, 1);
+  // The same rows pass half of a smaller buffer limit on the way: the flush
+  // that starts then (over 32 k rows: two chunks or more) takes both threads.
+  auto behind = OpenAt(root_ / "behind", 3, 50, [&](WriterOptions& o) {
+    o.flush_threads = 2;
+    o.max_buffer_bytes = buffered * 3 / 2;
+  });
+  for (int t = 0; t < 199; ++t) Write(*behind, t, 251);
+  ASSERT_TRUE(behind->FlushAll().ok());
+  EXPECT_EQ(traces(*behind).widest_flush_threads, 2);
+  EXPECT_EQ(Count(*behind), 199 * 251);
 }
 
 TEST(ChunkBatchesTest, EvenRunsOfWholeBatches) {
