@@ -179,7 +179,7 @@ absl::StatusOr<CpuFloor> MeasureCpuFloor(const std::vector<std::string>& bodies,
 }
 
 void PrintRow(const std::string& name, const RunResult& r) {
-  std::printf("%-34s %12.0f %9.1f %9.2f %9.2f %9.2f %7.2f %7.2f %8.2f %7llu\n", name.c_str(), r.spans_per_s,
+  std::printf("%-40s %12.0f %9.1f %9.2f %9.2f %9.2f %7.2f %7.2f %8.2f %7llu\n", name.c_str(), r.spans_per_s,
               r.mb_per_s, r.p50, r.p99, r.p999, r.server_cores, r.client_cores,
               r.spans_per_s > 0 ? r.server_cores * 1e6 / r.spans_per_s : 0.0, static_cast<unsigned long long>(r.errors));
 }
@@ -270,9 +270,9 @@ int main(int argc, char** argv) {
               std::thread::hardware_concurrency());
   // "cores": the server's CPU over the run; "client": this process's (the
   // senders); "µs/span": the server's CPU per acknowledged span.
-  std::printf("%-34s %12s %9s %9s %9s %9s %7s %7s %8s %7s\n", "run", "spans/s", "MB/s", "p50 ms", "p99 ms",
+  std::printf("%-40s %12s %9s %9s %9s %9s %7s %7s %8s %7s\n", "run", "spans/s", "MB/s", "p50 ms", "p99 ms",
               "p99.9 ms", "cores", "client", "us/span", "refused");
-  std::printf("%-34s %12.0f %9.1f %9s %9s %9s %7s %7s %8.2f %7s\n", "baseline: protobuf parse (1 core)",
+  std::printf("%-40s %12.0f %9.1f %9s %9s %9s %7s %7s %8.2f %7s\n", "baseline: protobuf parse (1 core)",
               baseline_spans, baseline_mb, "-", "-", "-", "1.00", "-", 1e6 / baseline_spans, "-");
   double duckdb_max = 0;
   uint64_t duckdb_rss = 0;
@@ -345,7 +345,7 @@ int main(int argc, char** argv) {
   }
   double baseline_after, baseline_after_mb;
   if (!parse_baseline(&baseline_after, &baseline_after_mb)) return 1;
-  std::printf("%-34s %12.0f %9.1f %9s %9s %9s %7s %7s %8.2f %7s\n", "baseline again, after the runs",
+  std::printf("%-40s %12.0f %9.1f %9s %9s %9s %7s %7s %8.2f %7s\n", "baseline again, after the runs",
               baseline_after, baseline_after_mb, "-", "-", "-", "1.00", "-", 1e6 / baseline_after, "-");
   baseline_spans = std::max(baseline_spans, baseline_after);
   auto floor = MeasureCpuFloor(proto, 4.0);

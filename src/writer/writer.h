@@ -30,8 +30,13 @@
 namespace signaldb::writer {
 
 // The nice value of the writer's background threads (flusher, flush
-// helpers, maintenance).
-inline constexpr int kBackgroundNice = 5;
+// helpers, maintenance): the lowest, so a request's decode on another thread
+// takes the core from a flush at once (docs/ingest-performance.md: p99 at
+// half the maximum rate 9.8 / 11.0 / 10.5 ms with 5, 7.2 / 9.4 / 8.5 with 19).
+// When ingest is waiting for buffer room it is not competing, and the flush
+// gets the cores; a query load that keeps every core busy slows flushes
+// until ingest waits for room (backpressure) too.
+inline constexpr int kBackgroundNice = 19;
 
 // Threads logging requests while they are decoded. Each waits on a WAL
 // append (a group commit's fsync), so there are as many as the acceptor's
