@@ -414,6 +414,9 @@ absl::StatusOr<uint64_t> Wal::Append(RecordType type, std::string_view head, std
   if (payload.size() > UINT32_MAX - kRecordHeaderSize - head.size()) {
     return absl::InvalidArgumentError("WAL record too large");
   }
+  last_append_ns_ = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                       std::chrono::steady_clock::now().time_since_epoch())
+                       .count();
   std::unique_lock lock(mu_);
   if (!active_) return absl::FailedPreconditionError("WAL is closed");
   if (broken_ && !committing_) {
@@ -477,6 +480,28 @@ absl::Status Wal::TrimThrough(uint64_t seq) {
   }
   if (!doomed.empty()) RETURN_IF_ERROR(fs_->SyncDir(dir_));
   return absl::OkStatus();
+}
+
+absl::Status Wal::DropIdleSpares() {
+  const auto now = std::chrono::steady_clock::now().time_since_epoch();
+  if (now - std::chrono::nanoseconds(last_append_ns_.load()) < options_.spare_idle) return absl::OkStatus();
+  std::vector<std::string> doomed;
+  {
+    std::lock_guard lock(spare_mu_);
+    doomed.swap(spares_);
+  }
+  if (doomed.empty()) return absl::OkStatus();
+  absl::Status first;
+  for (const auto& path : doomed) {
+    absl::Status st = fs_->Remove(path);
+    if (!st.ok() && first.ok()) first = st;
+    if (!st.ok()) {
+      std::lock_guard lock(spare_mu_);
+      spares_.push_back(path);  // tried again next time
+    }
+  }
+  absl::Status sync = fs_->SyncDir(dir_);
+  return first.ok() ? sync : first;
 }
 
 absl::Status Wal::Close() {

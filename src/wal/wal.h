@@ -78,6 +78,9 @@ struct Options {
   // per fdatasync. Only segments at least half of segment_size are kept.
   // 0 deletes every trimmed segment.
   size_t spare_segments = 2;
+  // A log with no append for this long gives its spares' disk back
+  // (DropIdleSpares).
+  std::chrono::milliseconds spare_idle{10 * 60 * 1000};
 };
 
 struct Stats {
@@ -114,6 +117,9 @@ class Wal {
   // Deletes every segment whose records all have sequence <= `seq`. The active
   // segment is rolled first when it is wholly covered.
   absl::Status TrimThrough(uint64_t seq);
+  // Deletes the spare segment files kept for reuse once no append has come
+  // for Options::spare_idle (an idle log's disk); otherwise does nothing.
+  absl::Status DropIdleSpares();
 
   absl::Status Close();
   Stats GetStats() const;
@@ -180,6 +186,7 @@ class Wal {
   std::atomic<uint64_t> synced_seq_{0};
 
   std::mutex spare_mu_;  // guards spares_ (taken by rolls, given by trims)
+  std::atomic<int64_t> last_append_ns_{0};  // steady clock, of the last Append
   std::vector<std::string> spares_;  // paths of spare files, oldest first
 };
 

@@ -260,6 +260,20 @@ TEST_F(WalTest, TrimmedSegmentsAreReusedAndTheirOldRecordsNeverReplay) {
   EXPECT_EQ(stats.corrupt_bytes, 0u);
   EXPECT_EQ(stats.dropped_tail_bytes, 0u);
   EXPECT_EQ(*w->Append(RecordType::kOtlpExport, payload(61)), 61u);
+  ASSERT_TRUE(w->TrimThrough(61).ok());
+  EXPECT_GT(count(".spare"), 0u);
+  ASSERT_TRUE(w->DropIdleSpares().ok());  // appended to moments ago: kept
+  EXPECT_GT(count(".spare"), 0u);
+  // Idle for spare_idle: the spares' disk goes back.
+  w.reset();
+  auto idle = Wal::Open(DefaultFileSystem(), dir_,
+                        Options{.segment_size = 4096, .spare_idle = std::chrono::milliseconds(20)}, 0);
+  ASSERT_TRUE(idle.ok()) << idle.status();
+  EXPECT_GT(count(".spare"), 0u);
+  std::this_thread::sleep_for(std::chrono::milliseconds(30));
+  ASSERT_TRUE((*idle)->DropIdleSpares().ok());
+  EXPECT_EQ(count(".spare"), 0u);
+  EXPECT_EQ(*(*idle)->Append(RecordType::kOtlpExport, payload(62)), 62u);
 }
 
 // A reused file holds the older segment's records after the new ones: an

@@ -725,7 +725,15 @@ absl::Status SignalStore::Flush() {
     const uint64_t old = epoch_++;
     gate_cv_.wait(lock, [&] { return in_flight_[old & 1] == 0; });
   }
-  if (cut <= trimmed_through_) return absl::OkStatus();
+  if (cut <= trimmed_through_) {
+    // Nothing logged since the last flush. Once the log has been idle for
+    // a while (wal::Options::spare_idle), the spare segments it keeps for
+    // busy times go (up to segment_size of disk each).
+    if (absl::Status st = wal_->DropIdleSpares(); !st.ok()) {
+      spdlog::warn("{}: cannot delete spare WAL segments (will retry): {}", options_.wal_dir, st.ToString());
+    }
+    return absl::OkStatus();
+  }
   ASSIGN_OR_RETURN(auto conn, AcquireConnection());
   absl::Status first;
   for (auto& t : tables_) {

@@ -366,6 +366,31 @@ TEST_F(WriterTest, FlushesTakeEveryFlushThreadOnlyWhileIngestIsBehind) {
   EXPECT_EQ(Count(*behind), 199 * 251);
 }
 
+// A busy log keeps trimmed WAL segments as spares to write over; a log idle
+// for wal spare_idle deletes them at its next flush, giving their disk back.
+TEST_F(WriterTest, IdleLogsDropTheirSpareWalSegments) {
+  auto w = OpenAt(root_, 3, 50, [](WriterOptions& o) {
+    o.wal.segment_size = 64 << 10;
+    o.wal.spare_idle = std::chrono::seconds(3);
+  });
+  auto spares = [&] {
+    size_t n = 0;
+    for (const auto& e : fs::recursive_directory_iterator(root_)) n += e.path().extension() == ".spare" ? 1 : 0;
+    return n;
+  };
+  for (int t = 0; t < 30; ++t) Write(*w, t, 251);  // a segment per few requests
+  ASSERT_TRUE(w->FlushAll().ok());
+  EXPECT_EQ(spares(), 2u);
+  ASSERT_TRUE(w->FlushAll().ok());  // nothing logged since, but not for long
+  EXPECT_EQ(spares(), 2u);
+  std::this_thread::sleep_for(std::chrono::milliseconds(3200));
+  ASSERT_TRUE(w->FlushAll().ok());
+  EXPECT_EQ(spares(), 0u);
+  Write(*w, 30, 251);
+  ASSERT_TRUE(w->FlushAll().ok());
+  EXPECT_EQ(Count(*w), 31 * 251);
+}
+
 TEST(ChunkBatchesTest, EvenRunsOfWholeBatches) {
   auto batches = [](std::vector<size_t> sizes) {
     std::vector<std::shared_ptr<const columnar::Batch>> out;
