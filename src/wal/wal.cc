@@ -150,7 +150,11 @@ std::string EncodeRecord(RecordType type, uint64_t seq, std::string_view payload
 }
 
 Wal::Wal(FileSystem* fs, std::string dir, Options options)
-    : fs_(fs), dir_(std::move(dir)), options_(options) {}
+    : fs_(fs), dir_(std::move(dir)), options_(options) {
+  // Idle time counts from the open, not from the epoch.
+  last_append_ns_ =
+      std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch()).count();
+}
 
 Wal::~Wal() { (void)Close(); }
 
@@ -170,8 +174,8 @@ absl::Status Wal::Recover(uint64_t min_next_sequence) {
       // Kept by an earlier run for reuse; beyond the limit, deleted.
       if (spares_.size() < options_.spare_segments) {
         spares_.push_back(dir_ + "/" + name);
-      } else {
-        RETURN_IF_ERROR(fs_->Remove(dir_ + "/" + name));
+      } else if (absl::Status st = fs_->Remove(dir_ + "/" + name); !st.ok()) {
+        spdlog::warn("WAL {}: cannot delete spare {}: {}", dir_, name, st.ToString());
       }
     }
   }
@@ -192,9 +196,11 @@ absl::Status Wal::Recover(uint64_t min_next_sequence) {
                    expected_first);
     }
     if (scan.valid_end < data.size()) {
-      // Records of this segment carry sequences from its first one on; the
-      // ones an older segment left in a reused file are all lower.
-      auto salvaged = Resync(data, scan.valid_end, std::max(scan.last_seq, scan.first_seq - 1));
+      // In a reused file, the records the older segment left behind all carry
+      // sequences below this segment's first one: never salvaged. (Only
+      // there: elsewhere a damaged header must not hide the records.)
+      auto salvaged =
+          Resync(data, scan.valid_end, scan.reused ? std::max(scan.last_seq, scan.first_seq - 1) : scan.last_seq);
       if (salvaged.empty()) {
         // Nothing whole after the damage: a torn tail from a crash mid-write,
         // or in a reused file the older segment's bytes (and maybe a torn tail
@@ -286,7 +292,11 @@ absl::StatusOr<std::unique_ptr<WritableFile>> Wal::ReuseSpareFile(const std::str
 absl::Status Wal::Retire(const Segment& seg) {
   {
     std::lock_guard lock(spare_mu_);
-    if (spares_.size() < options_.spare_segments && seg.size >= options_.segment_size / 2) {
+    // By the file's length, not the segment's: a reused file holding a short
+    // segment is as big (and as slow to delete) as it ever was.
+    auto length = fs_->FileSize(seg.path);
+    const uint64_t bytes = length.ok() ? std::max<uint64_t>(*length, seg.size) : seg.size;
+    if (spares_.size() < options_.spare_segments && bytes >= options_.segment_size / 2) {
       const std::string spare = dir_ + "/" + SpareName(seg.number);
       absl::Status st = fs_->Rename(seg.path, spare);
       if (st.ok()) spares_.push_back(spare);
