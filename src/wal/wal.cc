@@ -290,20 +290,23 @@ absl::StatusOr<std::unique_ptr<WritableFile>> Wal::ReuseSpareFile(const std::str
 }
 
 absl::Status Wal::Retire(const Segment& seg) {
-  {
+  // By the file's length, not the segment's: a reused file holding a short
+  // segment is as big (and as slow to delete) as it ever was.
+  auto length = fs_->FileSize(seg.path);
+  const uint64_t bytes = length.ok() ? std::max<uint64_t>(*length, seg.size) : seg.size;
+  bool keep = false;
+  if (bytes >= options_.segment_size / 2) {
+    // Only trims add spares (never two at once); a roll may take one
+    // meanwhile, which leaves room. The rename runs without the lock.
     std::lock_guard lock(spare_mu_);
-    // By the file's length, not the segment's: a reused file holding a short
-    // segment is as big (and as slow to delete) as it ever was.
-    auto length = fs_->FileSize(seg.path);
-    const uint64_t bytes = length.ok() ? std::max<uint64_t>(*length, seg.size) : seg.size;
-    if (spares_.size() < options_.spare_segments && bytes >= options_.segment_size / 2) {
-      const std::string spare = dir_ + "/" + SpareName(seg.number);
-      absl::Status st = fs_->Rename(seg.path, spare);
-      if (st.ok()) spares_.push_back(spare);
-      return st;
-    }
+    keep = spares_.size() < options_.spare_segments;
   }
-  return fs_->Remove(seg.path);
+  if (!keep) return fs_->Remove(seg.path);
+  const std::string spare = dir_ + "/" + SpareName(seg.number);
+  RETURN_IF_ERROR(fs_->Rename(seg.path, spare));
+  std::lock_guard lock(spare_mu_);
+  spares_.push_back(spare);
+  return absl::OkStatus();
 }
 
 absl::Status Wal::InstallSegmentLocked(uint64_t number, std::unique_ptr<WritableFile> file) {
