@@ -496,7 +496,7 @@ std::vector<std::vector<std::shared_ptr<const columnar::Batch>>> ChunkBatches(
   return out;
 }
 
-absl::Status SignalStore::FlushTable(Table& t, engine::Connection& conn, uint64_t cut) {
+absl::Status SignalStore::FlushTable(Table& t, engine::Connection& conn, uint64_t cut, bool wide) {
   if (cut <= t.committed_seq) return absl::OkStatus();
   std::vector<std::shared_ptr<const columnar::Batch>> batches = FlushSnapshot(t.schema->table, cut);
   uint64_t rows = 0, bytes = 0;
@@ -623,7 +623,6 @@ absl::Status SignalStore::FlushTable(Table& t, engine::Connection& conn, uint64_
     for (size_t i = next++; i < parts.size(); i = next++) parts[i].status = write_part(i);
   };
   std::vector<std::thread> helpers;
-  const bool wide = options_.flush_wide == nullptr || options_.flush_wide->load();
   const size_t threads =
       native && wide ? std::min<size_t>(parts.size(), static_cast<size_t>(std::max(options_.flush_threads, 1))) : 1;
   for (size_t i = 1; i < threads; ++i) {
@@ -715,7 +714,7 @@ absl::Status SignalStore::FlushTable(Table& t, engine::Connection& conn, uint64_
   return absl::OkStatus();
 }
 
-absl::Status SignalStore::Flush() {
+absl::Status SignalStore::Flush(bool wide) {
   std::lock_guard flush_lock(flush_mu_);
   // Everything logged so far, once the ingests that logged it have buffered
   // their rows (new ingests go on meanwhile, in the next epoch).
@@ -737,7 +736,7 @@ absl::Status SignalStore::Flush() {
   ASSIGN_OR_RETURN(auto conn, AcquireConnection());
   absl::Status first;
   for (auto& t : tables_) {
-    absl::Status st = FlushTable(*t, *conn, cut);
+    absl::Status st = FlushTable(*t, *conn, cut, wide);
     if (!st.ok()) {
       RecordFlushError(*t, st);
       if (first.ok()) first = st;

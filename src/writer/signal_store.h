@@ -109,11 +109,9 @@ struct SignalStoreOptions {
   // thread.
   ThreadPool* log_pool = nullptr;
   // Threads encoding one flush's files (our encoder only; a flush has a file
-  // per kFlushChunkRows rows and hour), while `flush_wide` says ingest is
-  // outpacing the flushes (null: always); one otherwise, so a flush keeping
-  // up leaves the other cores to the requests it would delay.
+  // per kFlushChunkRows rows and hour) when the flush is called wide; one
+  // otherwise.
   int flush_threads = 1;
-  const std::atomic<bool>* flush_wide = nullptr;
   iceberg::ExpiryPolicy expiry;
   // Whether trace lookups consult the files' trace-id filters (they are
   // always written); off only to measure what they save.
@@ -241,7 +239,10 @@ class SignalStore {
   bool remote() const { return options_.cache != nullptr; }
 
   // Writes buffered rows to Parquet and commits them. No-op when empty.
-  absl::Status Flush();
+  // `wide`: the files may be encoded by every flush thread (the writer says
+  // so while ingest outpaces the flushes); else by one, leaving the other
+  // cores to the requests a flush would delay.
+  absl::Status Flush(bool wide = true);
 
   // Background maintenance of every table: drops partitions past retention,
   // compacts small files, and deletes files no kept snapshot references.
@@ -318,7 +319,7 @@ class SignalStore {
   std::string ViewSql(const Table& t, const std::vector<FileEntry>& files) const;
   void AppendToBuffer(Table& t, columnar::Batch batch, uint64_t seq);
   Table* FindTable(const std::string& name) const;
-  absl::Status FlushTable(Table& t, engine::Connection& conn, uint64_t cut);
+  absl::Status FlushTable(Table& t, engine::Connection& conn, uint64_t cut, bool wide);
   // Writes `rows` of `batches` (in that order) to `path` with our own
   // Parquet writer.
   absl::Status WriteNativeParquet(const Table& t, const std::vector<std::shared_ptr<const columnar::Batch>>& batches,

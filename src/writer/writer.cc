@@ -91,7 +91,7 @@ std::vector<columnar::RowRef> Dataset::Buffers::Order(
 
 absl::StatusOr<std::unique_ptr<Dataset>> Dataset::Open(const WriterOptions& options, catalog::Catalog* catalog,
                                                        objstore::ObjectStore* store, const TenantContext& ctx,
-                                                       ThreadPool* log_pool, const std::atomic<bool>* flush_wide) {
+                                                       ThreadPool* log_pool) {
   auto ds = std::unique_ptr<Dataset>(new Dataset());
   ds->ctx_ = ctx;
   const std::string prefix = StrCat(ctx.tenant, "/", ctx.dataset);
@@ -138,7 +138,6 @@ absl::StatusOr<std::unique_ptr<Dataset>> Dataset::Open(const WriterOptions& opti
         .flush_threads = options.flush_threads > 0
                              ? options.flush_threads
                              : static_cast<int>(std::max(1u, std::thread::hardware_concurrency())),
-        .flush_wide = flush_wide,
         .expiry = options.expiry,
         .use_trace_index = options.use_trace_index,
     };
@@ -152,10 +151,10 @@ absl::StatusOr<std::unique_ptr<Dataset>> Dataset::Open(const WriterOptions& opti
   return ds;
 }
 
-absl::Status Dataset::Flush() {
+absl::Status Dataset::Flush(bool wide) {
   absl::Status first;
   for (auto& store : stores_) {
-    absl::Status st = store->Flush();
+    absl::Status st = store->Flush(wide);
     if (!st.ok() && first.ok()) first = st;
   }
   return first;
@@ -235,7 +234,7 @@ absl::StatusOr<Dataset*> Writer::GetDataset(const TenantContext& ctx) {
     RETURN_IF_ERROR(options_.fs->WriteFileAtomic(marker, uri));
   }
   ASSIGN_OR_RETURN(objstore::ObjectStore * store, StoreFor(uri));
-  ASSIGN_OR_RETURN(auto ds, Dataset::Open(options_, catalog_.get(), store, ctx, &log_pool_, &flush_wide_));
+  ASSIGN_OR_RETURN(auto ds, Dataset::Open(options_, catalog_.get(), store, ctx, &log_pool_));
   Dataset* raw = ds.get();
   datasets_.emplace(ctx, std::move(ds));
   dataset_uris_[ctx] = uri;
@@ -443,7 +442,7 @@ void Writer::FlusherLoop() {
 
 absl::Status Writer::FlushAll() {
   // Ingest is outpacing the flushes: this pass may take every flush thread.
-  flush_wide_ = BufferedBytes() >= options_.max_buffer_bytes / 2;
+  const bool wide = BufferedBytes() >= options_.max_buffer_bytes / 2;
   std::vector<Dataset*> all;
   {
     std::lock_guard lock(mu_);
@@ -451,7 +450,7 @@ absl::Status Writer::FlushAll() {
   }
   absl::Status first;
   for (Dataset* ds : all) {
-    absl::Status st = ds->Flush();
+    absl::Status st = ds->Flush(wide);
     if (!st.ok() && first.ok()) first = st;
     NotifyCapacity();
   }

@@ -110,17 +110,15 @@ absl::StatusOr<Decoded> DecodeWalRecord(Signal signal, wal::RecordType type, std
 class Dataset {
  public:
   // `store` (not owned) holds the dataset's tables under "<tenant>/<dataset>/";
-  // `log_pool` (not owned, may be null) logs requests while they are decoded;
-  // `flush_wide` (not owned, may be null: always) says when flushes may use
-  // every flush thread.
+  // `log_pool` (not owned, may be null) logs requests while they are decoded.
   static absl::StatusOr<std::unique_ptr<Dataset>> Open(const WriterOptions& options, catalog::Catalog* catalog,
                                                        objstore::ObjectStore* store, const TenantContext& ctx,
-                                                       ThreadPool* log_pool = nullptr,
-                                                       const std::atomic<bool>* flush_wide = nullptr);
+                                                       ThreadPool* log_pool = nullptr);
   engine::Database& db() { return *db_; }
   SignalStore& store(Signal s) { return *stores_[static_cast<int>(s)]; }
   const TenantContext& context() const { return ctx_; }
-  absl::Status Flush();
+  // `wide`: as SignalStore::Flush.
+  absl::Status Flush(bool wide = true);
   absl::Status Close();
   absl::StatusOr<MaintenanceReport> Maintain(const MaintenanceOptions& options,
                                              std::chrono::system_clock::time_point now);
@@ -260,9 +258,6 @@ class Writer {
   std::mutex capacity_mu_;
   std::condition_variable capacity_cv_;
   std::atomic<bool> last_flush_failed_{false};
-  // Whether flushes may use every flush thread: set before each pass of the
-  // flusher from how much is buffered (SignalStoreOptions::flush_wide).
-  std::atomic<bool> flush_wide_{false};
   // Wakes WaitForCapacity's waiters to look again.
   void NotifyCapacity();
 };
