@@ -26,6 +26,7 @@
 #include "schema/tables.h"
 #include "server_process.h"
 #include "config/config.h"
+#include "counting_file.h"
 #include "writer/data_files.h"
 
 namespace {
@@ -126,20 +127,7 @@ RunResult Run(const ServerProcess& server, loadgen::Transport transport, const s
   return r;
 }
 
-// Counts the bytes of an encoded file and keeps none of them.
-class CountingFile final : public WritableFile {
- public:
-  absl::Status Append(std::string_view data) override {
-    size_ += data.size();
-    return absl::OkStatus();
-  }
-  absl::Status Sync() override { return absl::OkStatus(); }
-  absl::Status Close() override { return absl::OkStatus(); }
-  uint64_t Size() const override { return size_; }
-
- private:
-  uint64_t size_ = 0;
-};
+using bench::CountingFile;
 
 // The least CPU a span can cost us, on one core with hot caches: our decode
 // of the same requests into column batches, then the flush's sort and

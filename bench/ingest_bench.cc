@@ -14,6 +14,7 @@
 #include <filesystem>
 
 #include "columnar/batch.h"
+#include "counting_file.h"
 #include "loadgen/generator.h"
 #include "otlp/trace_decoder.h"
 #include "schema/tables.h"
@@ -272,20 +273,7 @@ BENCHMARK(BM_Flush)
 
 }  // namespace
 
-// A WritableFile that only counts bytes.
-class CountingFile final : public WritableFile {
- public:
-  absl::Status Append(std::string_view data) override {
-    size_ += data.size();
-    return absl::OkStatus();
-  }
-  absl::Status Sync() override { return absl::OkStatus(); }
-  absl::Status Close() override { return absl::OkStatus(); }
-  uint64_t Size() const override { return size_; }
-
- private:
-  uint64_t size_ = 0;
-};
+using signaldb::bench::CountingFile;
 
 // Our Parquet encoder alone (no file system, no commit): realistic
 // 1000-span batches, sorted by trace as a flush sorts them, to one file.
